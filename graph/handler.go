@@ -1,0 +1,171 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"p06/rbac"
+	"p06/store"
+)
+
+// Limits bound what one query may ask for.
+type Limits struct {
+	// Complexity is the largest query complexity accepted (each field costs
+	// 1, a list multiplies by its page size).
+	Complexity int
+	// Depth is the deepest selection accepted.
+	Depth int
+	// Introspection allows schema introspection.
+	Introspection bool
+}
+
+// DefaultLimits fit the dashboards and reports of a single-page app.
+var DefaultLimits = Limits{Complexity: 20000, Depth: 12, Introspection: true}
+
+// NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
+// cache, automatic persisted queries, depth and complexity limits, and errors
+// with extensions.code. scopeFor gives each request's caller scope.
+func NewHandler(r *Resolver, lim Limits, log *slog.Logger, scopeFor func(*http.Request) rbac.Scope) http.Handler {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if lim.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
+	srv.Use(depthLimit(lim.Depth))
+	srv.SetErrorPresenter(presentError(log))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", v)
+		return errors.New("internal error")
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := withLanguage(req.Context(), req.Header.Get("Accept-Language"))
+		ctx = r.WithScope(ctx, scopeFor(req))
+		srv.ServeHTTP(w, req.WithContext(ctx))
+	})
+}
+
+// withLanguage records whether the client prefers English; Vietnamese is the
+// default.
+func withLanguage(ctx context.Context, accept string) context.Context {
+	for _, part := range strings.Split(accept, ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "vi"):
+			return ctx
+		case strings.HasPrefix(tag, "en"):
+			return context.WithValue(ctx, langKey, "en")
+		}
+	}
+	return ctx
+}
+
+func english(ctx context.Context) bool { return ctx.Value(langKey) == "en" }
+
+// presentError gives every error an extensions.code. A store.Error keeps its
+// message (in the client's language) and field; anything else unexpected is
+// logged and shown as INTERNAL without details.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var gerr *gqlerror.Error
+		if errors.As(err, &gerr) && gerr.Err == nil {
+			if gerr.Extensions == nil {
+				gerr.Extensions = map[string]any{}
+			}
+			if _, ok := gerr.Extensions["code"]; !ok {
+				gerr.Extensions["code"] = string(store.Invalid)
+			}
+			return gerr
+		}
+		out := graphql.DefaultErrorPresenter(ctx, err)
+		var se *store.Error
+		switch {
+		case errors.As(err, &se):
+			out.Message = se.Message
+			if english(ctx) && se.English != "" {
+				out.Message = se.English
+			}
+			out.Extensions = map[string]any{"code": string(se.Code)}
+			if se.Field != "" {
+				out.Extensions["field"] = se.Field
+			}
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			out.Message = "yêu cầu đã bị hủy hoặc quá thời gian"
+			if english(ctx) {
+				out.Message = "the request was cancelled or timed out"
+			}
+			out.Extensions = map[string]any{"code": string(store.Internal)}
+		default:
+			log.ErrorContext(ctx, "graphql error", "path", out.Path.String(), "err", err)
+			out.Message = "lỗi hệ thống, vui lòng thử lại sau"
+			if english(ctx) {
+				out.Message = "internal error, please try again later"
+			}
+			out.Extensions = map[string]any{"code": string(store.Internal)}
+		}
+		return out
+	}
+}
+
+// depthLimit rejects operations whose selections nest deeper than max.
+type depthLimit int
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit(0)
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); depth > int(d) {
+		msg := fmt.Sprintf("truy vấn lồng %d cấp, vượt giới hạn %d cấp", depth, int(d))
+		if english(ctx) {
+			msg = fmt.Sprintf("query is nested %d levels deep, more than the limit of %d", depth, int(d))
+		}
+		return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "QUERY_TOO_DEEP"}}
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int) int {
+	if seen > 64 {
+		return seen // fragment cycles are rejected by validation; stop here regardless
+	}
+	deepest := 0
+	for _, s := range set {
+		var d int
+		switch s := s.(type) {
+		case *ast.Field:
+			d = 1 + selectionDepth(s.SelectionSet, frags, seen+1)
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, frags, seen+1)
+		case *ast.FragmentSpread:
+			if f := frags.ForName(s.Name); f != nil {
+				d = selectionDepth(f.SelectionSet, frags, seen+1)
+			}
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}

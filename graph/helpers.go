@@ -1,0 +1,129 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vikstrous/dataloadgen"
+
+	"p06/graph/model"
+	"p06/org"
+	"p06/store"
+	"p06/tasks"
+)
+
+// node fetches any object by global ID, within the caller's scope. An object
+// out of scope is NOT_FOUND, exactly like one that does not exist.
+func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
+	typ, id, err := parseID(gid)
+	if err != nil {
+		return nil, err
+	}
+	l := loadersOf(ctx)
+	var n model.Node
+	switch typ {
+	case typeOrgUnit:
+		n, err = l.unit.Load(ctx, id)
+	case typeWorkingGroup:
+		var gs []*org.WorkingGroup
+		gs, err = r.OrgStore.GroupsByIDs(ctx, scopeOf(ctx), []int64{id})
+		if err == nil && len(gs) == 1 {
+			n = gs[0]
+		}
+	case typeDocument:
+		n, err = l.document.Load(ctx, id)
+	case typeTask:
+		n, err = l.task.Load(ctx, id)
+	case typeAssignment:
+		var as []*tasks.Assignment
+		as, err = r.TaskStore.AssignmentsByIDs(ctx, scopeOf(ctx), []int64{id})
+		if err == nil && len(as) == 1 {
+			n = as[0]
+		}
+	}
+	if err != nil && !errors.Is(err, dataloadgen.ErrNotFound) && store.ErrorCode(err) != store.NotFound {
+		return nil, err
+	}
+	if n == nil || err != nil {
+		return nil, store.Errorf(store.NotFound, "không tìm thấy đối tượng có ID %q", "no object with ID %q", gid)
+	}
+	return n, nil
+}
+
+// listTasks serves Query.tasks and Document.tasks (documentID ≠ 0).
+func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, documentID int64, first *int, after *string) (*model.TaskConnection, error) {
+	p, err := pageOf(first, after)
+	if err != nil {
+		return nil, err
+	}
+	f := tasks.TaskFilter{DocumentID: documentID}
+	if filter != nil {
+		f.DocumentKinds, f.Statuses, f.Precisions = filter.DocumentKinds, filter.Statuses, filter.Precisions
+		f.DocumentNumber, f.Assignee, f.Search = deref(filter.DocumentNumber), deref(filter.Assignee), deref(filter.Search)
+		f.StatusAsOf, f.DueFrom, f.DueTo = derefDate(filter.StatusAsOf), derefDate(filter.DueFrom), derefDate(filter.DueTo)
+		if filter.AssigneeRole != nil {
+			f.AssigneeRole = *filter.AssigneeRole
+		}
+		if filter.Document != nil {
+			id, err := idOf(*filter.Document, typeDocument, "filter.document")
+			if err != nil {
+				return nil, err
+			}
+			if documentID != 0 && id != documentID {
+				return &model.TaskConnection{Edges: []*model.TaskEdge{}, Nodes: []*tasks.Task{}, PageInfo: &model.PageInfo{}}, nil
+			}
+			f.DocumentID = id
+		}
+	}
+	ts, total, err := r.TaskStore.ListTasks(ctx, scopeOf(ctx), f, p)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := connection(ts, total, p, func(c string, n *tasks.Task) *model.TaskEdge { return &model.TaskEdge{Cursor: c, Node: n} })
+	return &model.TaskConnection{Edges: edges, Nodes: ts, PageInfo: info, TotalCount: total}, nil
+}
+
+// asOf is the cut-off date asked for, or today in Asia/Ho_Chi_Minh.
+func (r *Resolver) asOf(d *store.Date) store.Date {
+	if d != nil && !d.IsZero() {
+		return *d
+	}
+	return store.Today(r.Clock)
+}
+
+// addError reports err for one element of the list field being resolved,
+// without failing the whole field.
+func addError(ctx context.Context, err error, index int) {
+	var path ast.Path
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		path = fc.Path()
+	}
+	e := graphql.DefaultErrorPresenter(ctx, err)
+	e.Path = append(path, ast.PathIndex(index))
+	graphql.AddError(ctx, e)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefDate(d *store.Date) store.Date {
+	if d == nil {
+		return store.Date{}
+	}
+	return *d
+}
+
+// orNil turns a loader's "not found" into a null value without an error, for
+// optional links (an org unit's parent out of the caller's scope).
+func orNil[T any](v *T, err error) (*T, error) {
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}

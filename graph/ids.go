@@ -1,0 +1,53 @@
+package graph
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"p06/store"
+)
+
+// Global IDs are opaque to clients: base64url of "Type:id". Clients must not
+// build them; they get them from the API and pass them back.
+
+func globalID(typ string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
+}
+
+// parseID splits a global ID into its type and numeric id.
+func parseID(gid string) (string, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(gid)
+	if err == nil {
+		if typ, num, ok := strings.Cut(string(b), ":"); ok {
+			if id, err := strconv.ParseInt(num, 10, 64); err == nil && id > 0 {
+				return typ, id, nil
+			}
+		}
+	}
+	return "", 0, store.Errorf(store.NotFound, "không tìm thấy đối tượng có ID %q", "no object with ID %q", gid)
+}
+
+// idOf parses a global ID that must be of type typ; field names the input.
+func idOf(gid, typ, field string) (int64, error) {
+	t, id, err := parseID(gid)
+	if err == nil && t != typ {
+		err = store.Errorf(store.Invalid, "ID %q không phải của %s", "ID %q is not a %s", gid, typ)
+	}
+	if err != nil {
+		if e, ok := err.(*store.Error); ok {
+			e.Field = field
+		}
+		return 0, err
+	}
+	return id, nil
+}
+
+// Type names in global IDs.
+const (
+	typeOrgUnit      = "OrgUnit"
+	typeWorkingGroup = "WorkingGroup"
+	typeDocument     = "Document"
+	typeTask         = "Task"
+	typeAssignment   = "Assignment"
+)

@@ -1,0 +1,174 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"p06/org"
+	"p06/rbac"
+	"p06/store"
+	"p06/tasks"
+)
+
+// loaders batch the nested lookups of one request, so that a page of tasks
+// with their documents, assignments and units costs a fixed number of
+// queries whatever its size. They are made per request, with the caller's
+// scope, and wait 1 ms to gather a batch.
+type loaders struct {
+	unit          *dataloadgen.Loader[int64, *org.Unit]
+	children      *dataloadgen.Loader[int64, []*org.Unit]
+	groupsOfUnit  *dataloadgen.Loader[int64, []*org.WorkingGroup]
+	members       *dataloadgen.Loader[int64, []*org.Member]
+	document      *dataloadgen.Loader[int64, *tasks.Document]
+	taskCount     *dataloadgen.Loader[int64, int]
+	task          *dataloadgen.Loader[int64, *tasks.Task]
+	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
+	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
+}
+
+type statusKey struct {
+	asOf store.Date
+	task int64
+}
+
+const loaderWait = time.Millisecond
+
+func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
+	wait := dataloadgen.WithWait(loaderWait)
+	return &loaders{
+		unit: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*org.Unit, error) {
+			us, err := r.OrgStore.UnitsByIDs(ctx, sc, ids)
+			return byID(us, func(u *org.Unit) int64 { return u.ID }), err
+		}, wait),
+		children: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.Unit, []error) {
+			us, err := r.OrgStore.ChildrenOf(ctx, sc, ids)
+			return groupBy(ids, us, func(u *org.Unit) int64 { return u.ParentID }, err)
+		}, wait),
+		groupsOfUnit: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.WorkingGroup, []error) {
+			gs, err := r.OrgStore.GroupsOfUnits(ctx, sc, ids)
+			return groupBy(ids, gs, func(g *org.WorkingGroup) int64 { return g.OrgUnitID }, err)
+		}, wait),
+		members: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.Member, []error) {
+			ms, err := r.OrgStore.MembersOf(ctx, ids)
+			return groupBy(ids, ms, func(m *org.Member) int64 { return m.WorkingGroupID }, err)
+		}, wait),
+		document: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Document, error) {
+			ds, err := r.TaskStore.DocumentsByIDs(ctx, sc, ids)
+			return byID(ds, func(d *tasks.Document) int64 { return d.ID }), err
+		}, wait),
+		taskCount: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]int, []error) {
+			m, err := r.TaskStore.TaskCountsOfDocuments(ctx, sc, ids)
+			out := make([]int, len(ids))
+			for i, id := range ids {
+				out[i] = m[id]
+			}
+			return out, fill(len(ids), err)
+		}, wait),
+		task: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Task, error) {
+			ts, err := r.TaskStore.TasksByIDs(ctx, sc, ids)
+			return byID(ts, func(t *tasks.Task) int64 { return t.ID }), err
+		}, wait),
+		assignmentsOf: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
+			as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
+			return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
+		}, wait),
+		taskStatus: dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
+			byDate := map[store.Date][]int64{}
+			for _, k := range keys {
+				byDate[k.asOf] = append(byDate[k.asOf], k.task)
+			}
+			got := map[statusKey]tasks.Status{}
+			for d, ids := range byDate {
+				m, err := r.TaskStore.TaskStatuses(ctx, sc, d, ids)
+				if err != nil {
+					return nil, fill(len(keys), err)
+				}
+				for id, s := range m {
+					got[statusKey{d, id}] = s
+				}
+			}
+			out := make([]tasks.Status, len(keys))
+			errs := make([]error, len(keys))
+			for i, k := range keys {
+				s, ok := got[k]
+				if !ok {
+					errs[i] = store.Errorf(store.NotFound, "không tìm thấy nhiệm vụ", "task not found")
+				}
+				out[i] = s
+			}
+			return out, errs
+		}, wait),
+	}
+}
+
+func byID[T any](items []T, id func(T) int64) map[int64]T {
+	m := make(map[int64]T, len(items))
+	for _, it := range items {
+		m[id(it)] = it
+	}
+	return m
+}
+
+// groupBy splits items by key into one slice per id, in the order of ids;
+// an id with no items gets an empty slice.
+func groupBy[T any](ids []int64, items []T, key func(T) int64, err error) ([][]T, []error) {
+	if err != nil {
+		return nil, fill(len(ids), err)
+	}
+	m := map[int64][]T{}
+	for _, it := range items {
+		m[key(it)] = append(m[key(it)], it)
+	}
+	out := make([][]T, len(ids))
+	for i, id := range ids {
+		out[i] = m[id]
+		if out[i] == nil {
+			out[i] = []T{}
+		}
+	}
+	return out, nil
+}
+
+// fill returns n copies of err, or nil when err is nil.
+func fill(n int, err error) []error {
+	if err == nil {
+		return nil
+	}
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
+
+type ctxKey int
+
+const (
+	loadersKey ctxKey = iota
+	scopeKey
+	langKey
+)
+
+// WithScope returns ctx carrying the caller's scope and fresh loaders bound
+// to it.
+func (r *Resolver) WithScope(ctx context.Context, sc rbac.Scope) context.Context {
+	ctx = context.WithValue(ctx, scopeKey, sc)
+	return context.WithValue(ctx, loadersKey, newLoaders(r, sc))
+}
+
+// scopeOf returns the caller's scope; without one, the empty scope, which
+// reads nothing.
+func scopeOf(ctx context.Context) rbac.Scope {
+	sc, _ := ctx.Value(scopeKey).(rbac.Scope)
+	return sc
+}
+
+func loadersOf(ctx context.Context) *loaders {
+	l, _ := ctx.Value(loadersKey).(*loaders)
+	if l == nil {
+		panic("graph: request without loaders (use Resolver.WithScope)")
+	}
+	return l
+}

@@ -1,0 +1,209 @@
+// Package org holds the org-unit tree (the nation, ministries and agencies,
+// provinces, and below them districts and communes) and the working groups
+// that carry out Project 06 at each level.
+package org
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/uptrace/bun"
+
+	"p06/rbac"
+	"p06/store"
+)
+
+// Kind is the level of an org unit.
+type Kind string
+
+const (
+	National Kind = "NATIONAL"
+	Ministry Kind = "MINISTRY"
+	Province Kind = "PROVINCE"
+	District Kind = "DISTRICT"
+	Commune  Kind = "COMMUNE"
+)
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	switch k {
+	case National, Ministry, Province, District, Commune:
+		return true
+	}
+	return false
+}
+
+// NationalCode is the code of the root unit.
+const NationalCode = "VN"
+
+// Unit is one org unit. Path is materialised from codes, root first:
+// "/VN/46/" is Thừa Thiên Huế.
+type Unit struct {
+	bun.BaseModel `bun:"table:org_units,alias:u"`
+
+	ID         int64  `bun:"id,pk,autoincrement"`
+	Code       string `bun:"code"`
+	Name       string `bun:"name"`
+	NameEn     string `bun:"name_en"`
+	SearchName string `bun:"search_name"`
+	Kind       Kind   `bun:"kind"`
+	// Subtype is the legal form: "thanh_pho_truc_thuoc_trung_uong" or "tinh"
+	// for provinces, "bo", "co_quan_ngang_bo", "co_quan_thuoc_chinh_phu" or
+	// "khac" for central bodies.
+	Subtype   string       `bun:"subtype"`
+	Region    string       `bun:"region"`
+	ParentID  int64        `bun:"parent_id,nullzero"`
+	Path      string       `bun:"path"`
+	Depth     int          `bun:"depth"`
+	SortOrder int          `bun:"sort_order"`
+	Source    store.Source `bun:"source"`
+}
+
+var codeRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,19}$`)
+
+// Validate checks u before it is stored.
+func (u *Unit) Validate() error {
+	if !codeRE.MatchString(u.Code) {
+		return &store.Error{Code: store.Invalid, Field: "code",
+			Message: fmt.Sprintf("mã đơn vị %q không hợp lệ: chỉ gồm chữ in hoa, chữ số và dấu gạch ngang, tối đa 20 ký tự", u.Code),
+			English: fmt.Sprintf("org unit code %q is invalid: upper-case letters, digits and dashes, at most 20", u.Code)}
+	}
+	if store.NFC(u.Name) == "" {
+		return &store.Error{Code: store.Invalid, Field: "name", Message: "tên đơn vị không được để trống", English: "org unit name is required"}
+	}
+	if !u.Kind.Valid() {
+		return &store.Error{Code: store.Invalid, Field: "kind",
+			Message: fmt.Sprintf("loại đơn vị %q không hợp lệ", u.Kind), English: fmt.Sprintf("unknown org unit kind %q", u.Kind)}
+	}
+	return nil
+}
+
+// Store reads and writes org units and working groups.
+type Store struct {
+	db bun.IDB
+}
+
+// NewStore returns a Store on db (a database or a transaction).
+func NewStore(db bun.IDB) *Store { return &Store{db: db} }
+
+// UnitFilter narrows a list of units. Zero fields do not filter.
+type UnitFilter struct {
+	Kinds      []Kind
+	ParentCode string
+	Region     string
+	// Search matches the name or code, ignoring case and diacritics.
+	Search string
+}
+
+// scoped restricts q (with table alias u) to the units s may read.
+func scoped(q *bun.SelectQuery, s rbac.Scope) *bun.SelectQuery {
+	cond, args := s.ReadFilter("u.path")
+	return q.Where(cond, args...)
+}
+
+// ListUnits returns a page of the units in scope that match f, ordered by
+// depth, then sort order, then code, and the total count.
+func (s *Store) ListUnits(ctx context.Context, sc rbac.Scope, f UnitFilter, p store.Page) ([]*Unit, int, error) {
+	var units []*Unit
+	q := scoped(s.db.NewSelect().Model(&units), sc)
+	if len(f.Kinds) > 0 {
+		q = q.Where("u.kind IN (?)", bun.In(f.Kinds))
+	}
+	if f.ParentCode != "" {
+		q = q.Where("u.parent_id = (SELECT p.id FROM org_units p WHERE p.code = ?)", f.ParentCode)
+	}
+	if f.Region != "" {
+		q = q.Where("u.region = ?", store.NFC(f.Region))
+	}
+	if f.Search != "" {
+		q = q.Where(`(u.search_name LIKE ? ESCAPE '\' OR lower(u.code) = ?)`, store.LikePattern(f.Search), store.Fold(f.Search))
+	}
+	p = p.Clamp(50)
+	n, err := p.Apply(q.OrderExpr("u.depth, u.sort_order, u.code")).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("org: listing units: %w", err)
+	}
+	return units, int(n), nil
+}
+
+// UnitByCode returns the unit with code, or NOT_FOUND when there is none in scope.
+func (s *Store) UnitByCode(ctx context.Context, sc rbac.Scope, code string) (*Unit, error) {
+	u := new(Unit)
+	err := scoped(s.db.NewSelect().Model(u), sc).Where("u.code = ?", code).Scan(ctx)
+	if err != nil {
+		if store.IsNoRows(err) {
+			return nil, store.Errorf(store.NotFound, "không tìm thấy đơn vị có mã %q", "no org unit with code %q", code)
+		}
+		return nil, fmt.Errorf("org: unit %q: %w", code, err)
+	}
+	return u, nil
+}
+
+// UnitsByIDs returns the units in scope among ids, in no particular order.
+func (s *Store) UnitsByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*Unit, error) {
+	var units []*Unit
+	if len(ids) == 0 {
+		return units, nil
+	}
+	err := scoped(s.db.NewSelect().Model(&units), sc).Where("u.id IN (?)", bun.In(ids)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("org: units by id: %w", err)
+	}
+	return units, nil
+}
+
+// UnitsByCodes returns the units in scope among codes.
+func (s *Store) UnitsByCodes(ctx context.Context, sc rbac.Scope, codes []string) ([]*Unit, error) {
+	var units []*Unit
+	if len(codes) == 0 {
+		return units, nil
+	}
+	err := scoped(s.db.NewSelect().Model(&units), sc).Where("u.code IN (?)", bun.In(codes)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("org: units by code: %w", err)
+	}
+	return units, nil
+}
+
+// ChildrenOf returns the children in scope of the units parentIDs, ordered.
+func (s *Store) ChildrenOf(ctx context.Context, sc rbac.Scope, parentIDs []int64) ([]*Unit, error) {
+	var units []*Unit
+	if len(parentIDs) == 0 {
+		return units, nil
+	}
+	err := scoped(s.db.NewSelect().Model(&units), sc).Where("u.parent_id IN (?)", bun.In(parentIDs)).
+		OrderExpr("u.sort_order, u.code").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("org: children: %w", err)
+	}
+	return units, nil
+}
+
+// CreateUnit stores u under the unit with parentCode ("" for the root),
+// computing its path and depth.
+func (s *Store) CreateUnit(ctx context.Context, u *Unit, parentCode string) error {
+	u.Code = store.NFC(u.Code)
+	u.Name = store.NFC(u.Name)
+	u.Region = store.NFC(u.Region)
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	u.SearchName = store.Fold(u.Name)
+	if parentCode == "" {
+		u.ParentID, u.Path, u.Depth = 0, "/"+u.Code+"/", 0
+	} else {
+		parent := new(Unit)
+		if err := s.db.NewSelect().Model(parent).Where("u.code = ?", parentCode).Scan(ctx); err != nil {
+			if store.IsNoRows(err) {
+				return store.Errorf(store.NotFound, "không tìm thấy đơn vị cấp trên %q", "no parent org unit %q", parentCode)
+			}
+			return fmt.Errorf("org: parent %q: %w", parentCode, err)
+		}
+		u.ParentID, u.Path, u.Depth = parent.ID, parent.Path+u.Code+"/", parent.Depth+1
+	}
+	if _, err := s.db.NewInsert().Model(u).Exec(ctx); err != nil {
+		return fmt.Errorf("org: creating unit %s: %w", u.Code, err)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"time"
+)
+
+// VN is the time zone of every "today", deadline and period in the product:
+// Asia/Ho_Chi_Minh. Vietnam has kept UTC+7 without daylight saving since 1975,
+// so a fixed zone is exact and needs no tzdata on the host.
+var VN = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)
+
+// Clock tells the current time. Domain code takes one instead of calling
+// time.Now, so tests can pin "today".
+type Clock func() time.Time
+
+// SystemClock reads the machine's clock.
+func SystemClock() time.Time { return time.Now() }
+
+// FixedClock returns a clock that always answers t.
+func FixedClock(t time.Time) Clock { return func() time.Time { return t } }
+
+// Date is a calendar date without a time of day, as written in documents
+// ("31/3/2024"). It is stored as TEXT "YYYY-MM-DD" on every database, so dates
+// compare the same way in SQL on SQLite and PostgreSQL. The zero Date means
+// "no date" and is stored as NULL.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// NewDate returns the date y-m-d, normalised the way time.Date normalises
+// (NewDate(2024, 3, 0) is 29 February 2024).
+func NewDate(y int, m time.Month, d int) Date {
+	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return Date{t.Year(), t.Month(), t.Day()}
+}
+
+// DateOf returns the calendar date of t in Asia/Ho_Chi_Minh.
+func DateOf(t time.Time) Date {
+	t = t.In(VN)
+	return Date{t.Year(), t.Month(), t.Day()}
+}
+
+// Today returns the current date in Asia/Ho_Chi_Minh by clock c.
+func Today(c Clock) Date { return DateOf(c()) }
+
+// ParseDate reads "YYYY-MM-DD".
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("ngày %q không đúng dạng YYYY-MM-DD", s)
+	}
+	return Date{t.Year(), t.Month(), t.Day()}, nil
+}
+
+// MustDate is ParseDate for literals in code and tests; it panics on bad input.
+func MustDate(s string) Date {
+	d, err := ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// IsZero reports whether d is the zero Date ("no date").
+func (d Date) IsZero() bool { return d == Date{} }
+
+// String formats d as "YYYY-MM-DD", or "" for the zero Date.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// Time returns midnight at the start of d in Asia/Ho_Chi_Minh.
+func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, VN) }
+
+// AddDays returns d moved by n days.
+func (d Date) AddDays(n int) Date { return NewDate(d.Year, d.Month, d.Day+n) }
+
+// Before reports whether d is strictly earlier than e.
+func (d Date) Before(e Date) bool { return d.String() < e.String() }
+
+// After reports whether d is strictly later than e.
+func (d Date) After(e Date) bool { return e.Before(d) }
+
+// DaysUntil returns the number of days from d to e (negative when e is earlier).
+func (d Date) DaysUntil(e Date) int {
+	a := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+	b := time.Date(e.Year, e.Month, e.Day, 0, 0, 0, 0, time.UTC)
+	return int(b.Sub(a).Hours() / 24)
+}
+
+// Value stores d as TEXT, or NULL for the zero Date.
+func (d Date) Value() (driver.Value, error) {
+	if d.IsZero() {
+		return nil, nil
+	}
+	return d.String(), nil
+}
+
+// Scan reads a date stored as TEXT (or, from drivers that convert, a time).
+func (d *Date) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d = Date{}
+		return nil
+	case string:
+		return d.scanString(v)
+	case []byte:
+		return d.scanString(string(v))
+	case time.Time:
+		*d = Date{v.Year(), v.Month(), v.Day()}
+		return nil
+	}
+	return fmt.Errorf("store: cannot scan %T into Date", src)
+}
+
+func (d *Date) scanString(s string) error {
+	if s == "" {
+		*d = Date{}
+		return nil
+	}
+	if len(s) > 10 {
+		s = s[:10]
+	}
+	v, err := ParseDate(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

@@ -1,0 +1,20 @@
+package store
+
+// Source says where a stored row comes from.
+type Source string
+
+const (
+	SourceReference Source = "REFERENCE" // verified public reference data
+	SourceReview    Source = "REVIEW"    // a fact of the 21/12/2023 review or a verified document
+	SourceDemo      Source = "DEMO"      // made-up demo data
+	SourceUser      Source = "USER"      // entered through the API
+)
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceReference, SourceReview, SourceDemo, SourceUser:
+		return true
+	}
+	return false
+}

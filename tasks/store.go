@@ -1,0 +1,366 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"p06/rbac"
+	"p06/store"
+)
+
+// Store reads and writes documents, tasks and assignments. Every read takes
+// the caller's scope and filters in SQL: a caller who reads the whole country
+// sees every task; anyone else sees a task only through its assignments to
+// units in their scope, and a document only through such tasks.
+type Store struct {
+	db bun.IDB
+}
+
+// NewStore returns a Store on db (a database or a transaction).
+func NewStore(db bun.IDB) *Store { return &Store{db: db} }
+
+// visibleTasks restricts q (tasks t) to the tasks sc may read.
+func visibleTasks(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
+	if sc.ReadsAll() {
+		return q
+	}
+	cond, args := sc.ReadFilter("vu.path")
+	return q.Where("EXISTS (SELECT 1 FROM assignments AS va JOIN org_units AS vu ON vu.id = va.org_unit_id"+
+		" WHERE va.task_id = t.id AND "+cond+")", args...)
+}
+
+// visibleDocuments restricts q (documents d) to the documents sc may read.
+func visibleDocuments(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
+	if sc.ReadsAll() {
+		return q
+	}
+	cond, args := sc.ReadFilter("vu.path")
+	return q.Where("EXISTS (SELECT 1 FROM tasks AS vt JOIN assignments AS va ON va.task_id = vt.id"+
+		" JOIN org_units AS vu ON vu.id = va.org_unit_id WHERE vt.document_id = d.id AND "+cond+")", args...)
+}
+
+// DocumentFilter narrows a list of documents.
+type DocumentFilter struct {
+	Kinds  []DocKind
+	Number string
+	// Search matches number or title, ignoring case and diacritics.
+	Search string
+}
+
+// ListDocuments returns a page of the documents in scope, oldest first, and
+// the total count.
+func (s *Store) ListDocuments(ctx context.Context, sc rbac.Scope, f DocumentFilter, p store.Page) ([]*Document, int, error) {
+	var docs []*Document
+	q := visibleDocuments(s.db.NewSelect().Model(&docs), sc)
+	if len(f.Kinds) > 0 {
+		q = q.Where("d.kind IN (?)", bun.In(f.Kinds))
+	}
+	if f.Number != "" {
+		q = q.Where("d.number = ?", store.NFC(f.Number))
+	}
+	if f.Search != "" {
+		q = q.Where(`d.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
+	}
+	n, err := p.Clamp(50).Apply(q.OrderExpr("d.issue_date, d.id")).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("tasks: listing documents: %w", err)
+	}
+	return docs, int(n), nil
+}
+
+// DocumentsByIDs returns the documents in scope among ids.
+func (s *Store) DocumentsByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*Document, error) {
+	var docs []*Document
+	if len(ids) == 0 {
+		return docs, nil
+	}
+	if err := visibleDocuments(s.db.NewSelect().Model(&docs), sc).Where("d.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("tasks: documents by id: %w", err)
+	}
+	return docs, nil
+}
+
+// TaskFilter narrows a list of tasks. Zero fields do not filter.
+type TaskFilter struct {
+	DocumentKinds  []DocKind
+	DocumentNumber string
+	DocumentID     int64
+	// Assignee keeps tasks assigned to this unit or a unit below it.
+	Assignee     string
+	AssigneeRole Role
+	// Statuses keeps tasks whose status as of StatusAsOf is one of these.
+	StatusAsOf store.Date
+	Statuses   []Status
+	// DueFrom and DueTo bound the task's due date, inclusive.
+	DueFrom, DueTo store.Date
+	Precisions     []Precision
+	Search         string
+}
+
+// Validate checks the filter's own consistency.
+func (f TaskFilter) Validate() error {
+	if len(f.Statuses) > 0 && f.StatusAsOf.IsZero() {
+		return &store.Error{Code: store.Invalid, Field: "filter.statusAsOf",
+			Message: "lọc theo trạng thái cần ngày tính trạng thái (statusAsOf)", English: "filtering by status needs statusAsOf"}
+	}
+	if !f.DueFrom.IsZero() && !f.DueTo.IsZero() && f.DueTo.Before(f.DueFrom) {
+		return &store.Error{Code: store.Invalid, Field: "filter.dueTo",
+			Message: fmt.Sprintf("dueTo (%s) trước dueFrom (%s)", f.DueTo, f.DueFrom), English: fmt.Sprintf("dueTo (%s) is before dueFrom (%s)", f.DueTo, f.DueFrom)}
+	}
+	return nil
+}
+
+func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.SelectQuery {
+	q = visibleTasks(q.Join("JOIN documents AS d ON d.id = t.document_id"), sc)
+	if len(f.DocumentKinds) > 0 {
+		q = q.Where("d.kind IN (?)", bun.In(f.DocumentKinds))
+	}
+	if f.DocumentNumber != "" {
+		q = q.Where("d.number = ?", store.NFC(f.DocumentNumber))
+	}
+	if f.DocumentID != 0 {
+		q = q.Where("t.document_id = ?", f.DocumentID)
+	}
+	if f.Assignee != "" {
+		cond, args := sc.ReadFilter("fu.path")
+		role := ""
+		if f.AssigneeRole != "" {
+			role = " AND fa.role = '" + string(f.AssigneeRole) + "'"
+		}
+		args = append([]any{f.Assignee}, args...)
+		q = q.Where("EXISTS (SELECT 1 FROM assignments AS fa JOIN org_units AS fu ON fu.id = fa.org_unit_id"+
+			" WHERE fa.task_id = t.id"+role+" AND fu.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%' AND "+cond+")", args...)
+	}
+	if !f.DueFrom.IsZero() {
+		q = q.Where("t.due_date >= ?", f.DueFrom.String())
+	}
+	if !f.DueTo.IsZero() {
+		q = q.Where("t.due_date <= ?", f.DueTo.String())
+	}
+	if len(f.Precisions) > 0 {
+		q = q.Where("t.precision IN (?)", bun.In(f.Precisions))
+	}
+	if f.Search != "" {
+		q = q.Where(`t.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, f.StatusAsOf)).
+			Where("? IN (?)", taskStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
+	}
+	return q
+}
+
+// ListTasks returns a page of the tasks in scope that match f, in document
+// order, and the total count.
+func (s *Store) ListTasks(ctx context.Context, sc rbac.Scope, f TaskFilter, p store.Page) ([]*Task, int, error) {
+	if err := f.Validate(); err != nil {
+		return nil, 0, err
+	}
+	var ts []*Task
+	q := s.taskQuery(s.db.NewSelect().Model(&ts), sc, f)
+	n, err := p.Clamp(50).Apply(q.OrderExpr("d.issue_date, d.id, t.sort_order, t.id")).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("tasks: listing tasks: %w", err)
+	}
+	return ts, int(n), nil
+}
+
+// TasksByIDs returns the tasks in scope among ids.
+func (s *Store) TasksByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*Task, error) {
+	var ts []*Task
+	if len(ids) == 0 {
+		return ts, nil
+	}
+	if err := visibleTasks(s.db.NewSelect().Model(&ts), sc).Where("t.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("tasks: tasks by id: %w", err)
+	}
+	return ts, nil
+}
+
+// TaskStatuses returns the status as of asOf of each task among ids that is
+// in scope, judged on the lead assignments in scope.
+func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, ids []int64) (map[int64]Status, error) {
+	out := make(map[int64]Status, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID     int64  `bun:"id"`
+		Status Status `bun:"status"`
+	}
+	q := visibleTasks(s.db.NewSelect().TableExpr("tasks AS t"), sc).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, asOf)).
+		ColumnExpr("t.id").ColumnExpr("? AS status", taskStatusSQL(asOf)).
+		Where("t.id IN (?)", bun.In(ids))
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("tasks: task statuses: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Status
+	}
+	return out, nil
+}
+
+// AssignmentFilter narrows a list of assignments.
+type AssignmentFilter struct {
+	TaskID int64
+	// OrgUnit keeps assignments to this unit or a unit below it.
+	OrgUnit    string
+	Roles      []Role
+	States     []State
+	StatusAsOf store.Date
+	Statuses   []Status
+}
+
+func assignmentQuery(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
+	cond, args := sc.ReadFilter("au.path")
+	return q.Join("JOIN org_units AS au ON au.id = a.org_unit_id").Where(cond, args...)
+}
+
+// ListAssignments returns a page of the assignments in scope that match f,
+// in task order then unit order, and the total count.
+func (s *Store) ListAssignments(ctx context.Context, sc rbac.Scope, f AssignmentFilter, p store.Page) ([]*Assignment, int, error) {
+	if len(f.Statuses) > 0 && f.StatusAsOf.IsZero() {
+		return nil, 0, &store.Error{Code: store.Invalid, Field: "filter.statusAsOf",
+			Message: "lọc theo trạng thái cần ngày tính trạng thái (statusAsOf)", English: "filtering by status needs statusAsOf"}
+	}
+	var as []*Assignment
+	q := assignmentQuery(s.db.NewSelect().Model(&as), sc).Join("JOIN tasks AS t ON t.id = a.task_id")
+	if f.TaskID != 0 {
+		q = q.Where("a.task_id = ?", f.TaskID)
+	}
+	if f.OrgUnit != "" {
+		q = q.Where("au.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%'", f.OrgUnit)
+	}
+	if len(f.Roles) > 0 {
+		q = q.Where("a.role IN (?)", bun.In(f.Roles))
+	}
+	if len(f.States) > 0 {
+		q = q.Where("a.state IN (?)", bun.In(f.States))
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("? IN (?)", assignmentStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
+	}
+	n, err := p.Clamp(50).Apply(q.OrderExpr("a.task_id, au.depth, au.sort_order, au.code")).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("tasks: listing assignments: %w", err)
+	}
+	return as, int(n), nil
+}
+
+// AssignmentsByIDs returns the assignments in scope among ids.
+func (s *Store) AssignmentsByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*Assignment, error) {
+	var as []*Assignment
+	if len(ids) == 0 {
+		return as, nil
+	}
+	if err := assignmentQuery(s.db.NewSelect().Model(&as), sc).Where("a.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("tasks: assignments by id: %w", err)
+	}
+	return as, nil
+}
+
+// AssignmentsOfTasks returns the assignments in scope of the tasks taskIDs,
+// leads first, then in unit order.
+func (s *Store) AssignmentsOfTasks(ctx context.Context, sc rbac.Scope, taskIDs []int64) ([]*Assignment, error) {
+	var as []*Assignment
+	if len(taskIDs) == 0 {
+		return as, nil
+	}
+	err := assignmentQuery(s.db.NewSelect().Model(&as), sc).Where("a.task_id IN (?)", bun.In(taskIDs)).
+		OrderExpr("a.task_id, a.role DESC, au.depth, au.sort_order, au.code").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: assignments of tasks: %w", err)
+	}
+	return as, nil
+}
+
+// TaskCountsOfDocuments returns, per document among ids, how many of its
+// tasks are in scope.
+func (s *Store) TaskCountsOfDocuments(ctx context.Context, sc rbac.Scope, ids []int64) (map[int64]int, error) {
+	out := make(map[int64]int, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		DocumentID int64 `bun:"document_id"`
+		N          int   `bun:"n"`
+	}
+	q := visibleTasks(s.db.NewSelect().TableExpr("tasks AS t"), sc).
+		ColumnExpr("t.document_id, COUNT(*) AS n").Where("t.document_id IN (?)", bun.In(ids)).GroupExpr("t.document_id")
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("tasks: task counts: %w", err)
+	}
+	for _, r := range rows {
+		out[r.DocumentID] = r.N
+	}
+	return out, nil
+}
+
+// CreateDocument validates and stores d.
+func (s *Store) CreateDocument(ctx context.Context, d *Document) error {
+	d.Number, d.Title, d.Issuer = store.NFC(d.Number), store.NFC(d.Title), store.NFC(d.Issuer)
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	d.SearchText = store.Fold(d.Number + " " + d.Title)
+	if _, err := s.db.NewInsert().Model(d).Exec(ctx); err != nil {
+		if store.IsUniqueViolation(err) {
+			return &store.Error{Code: store.Conflict, Field: "number",
+				Message: fmt.Sprintf("đã có văn bản số %s", d.Number), English: fmt.Sprintf("document %s already exists", d.Number)}
+		}
+		return fmt.Errorf("tasks: creating document %s: %w", d.Number, err)
+	}
+	return nil
+}
+
+// NewAssignment is one unit a new task is given to.
+type NewAssignment struct {
+	OrgUnitID   int64
+	Role        Role
+	State       State
+	Progress    int
+	CompletedOn store.Date
+}
+
+// CreateTask resolves t's deadline, stores t and its assignments. Each
+// assignment's current due date starts as the task's.
+func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) error {
+	t.Title, t.Description, t.Clause = store.NFC(t.Title), store.NFC(t.Description), store.NFC(t.Clause)
+	if t.Title == "" {
+		return &store.Error{Code: store.Invalid, Field: "title", Message: "nội dung nhiệm vụ không được để trống", English: "task title is required"}
+	}
+	dl, err := ParseDeadline(t.DeadlineText)
+	if err != nil {
+		return &store.Error{Code: store.Invalid, Field: "deadline", Message: err.Error(), English: err.Error()}
+	}
+	t.DeadlineText, t.DueDate, t.Precision = dl.Text, dl.Due, dl.Precision
+	t.SearchText = store.Fold(t.Title + " " + t.Description)
+	if _, err := s.db.NewInsert().Model(t).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: creating task: %w", err)
+	}
+	if len(as) == 0 {
+		return nil
+	}
+	rows := make([]*Assignment, len(as))
+	for i, n := range as {
+		rows[i] = &Assignment{TaskID: t.ID, OrgUnitID: n.OrgUnitID, Role: n.Role, State: n.State,
+			Progress: n.Progress, DueDate: t.DueDate, CompletedOn: n.CompletedOn, Source: t.Source}
+		if rows[i].State == "" {
+			rows[i].State = NotStarted
+		}
+		if err := rows[i].Validate(); err != nil {
+			return err
+		}
+	}
+	if _, err := s.db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if store.IsUniqueViolation(err) {
+			return &store.Error{Code: store.Conflict, Field: "assignments",
+				Message: "một đơn vị được giao nhiệm vụ hai lần", English: "a unit is assigned the same task twice"}
+		}
+		return fmt.Errorf("tasks: creating assignments: %w", err)
+	}
+	return nil
+}

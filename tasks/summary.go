@@ -1,0 +1,68 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"p06/rbac"
+	"p06/store"
+)
+
+// Summary counts the programme within a scope, as of a date.
+type Summary struct {
+	Documents   int
+	ByKind      map[DocKind]int
+	Tasks       int
+	Assignments int
+	// ByStatus counts tasks by their status as of the date.
+	ByStatus map[Status]int
+}
+
+// Summary counts the documents, tasks and assignments in scope (only of
+// the document kinds given, if any) and the tasks by status as of asOf.
+func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind) (*Summary, error) {
+	out := &Summary{ByKind: map[DocKind]int{}, ByStatus: map[Status]int{}}
+	var byKind []struct {
+		Kind DocKind `bun:"kind"`
+		N    int     `bun:"n"`
+	}
+	q := visibleDocuments(s.db.NewSelect().TableExpr("documents AS d"), sc).ColumnExpr("d.kind, COUNT(*) AS n").GroupExpr("d.kind")
+	if len(kinds) > 0 {
+		q = q.Where("d.kind IN (?)", bun.In(kinds))
+	}
+	if err := q.Scan(ctx, &byKind); err != nil {
+		return nil, fmt.Errorf("tasks: summary documents: %w", err)
+	}
+	for _, k := range byKind {
+		out.ByKind[k.Kind] = k.N
+		out.Documents += k.N
+	}
+	var byStatus []struct {
+		Status Status `bun:"status"`
+		N      int    `bun:"n"`
+	}
+	tq := s.db.NewSelect().TableExpr("tasks AS t")
+	tq = s.taskQuery(tq, sc, TaskFilter{DocumentKinds: kinds}).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, asOf)).
+		ColumnExpr("? AS status, COUNT(*) AS n", taskStatusSQL(asOf)).GroupExpr("1")
+	if err := tq.Scan(ctx, &byStatus); err != nil {
+		return nil, fmt.Errorf("tasks: summary statuses: %w", err)
+	}
+	for _, st := range byStatus {
+		out.ByStatus[st.Status] = st.N
+		out.Tasks += st.N
+	}
+	aq := assignmentQuery(s.db.NewSelect().TableExpr("assignments AS a"), sc)
+	if len(kinds) > 0 {
+		aq = aq.Join("JOIN tasks AS t ON t.id = a.task_id").Join("JOIN documents AS d ON d.id = t.document_id").
+			Where("d.kind IN (?)", bun.In(kinds))
+	}
+	n, err := aq.Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: summary assignments: %w", err)
+	}
+	out.Assignments = int(n)
+	return out, nil
+}

@@ -1,0 +1,160 @@
+// Package tasks holds the directing documents (directives, resolutions,
+// dispatches…), the tasks they give, the assignments of each task to org
+// units, deadline phrases and the reporting-status rules.
+package tasks
+
+import (
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"p06/store"
+)
+
+// DocKind is the kind of a directing document.
+type DocKind string
+
+const (
+	QuyetDinh DocKind = "QUYET_DINH" // Quyết định (QĐ)
+	ChiThi    DocKind = "CHI_THI"    // Chỉ thị (CT)
+	NghiQuyet DocKind = "NGHI_QUYET" // Nghị quyết (NQ)
+	CongDien  DocKind = "CONG_DIEN"  // Công điện (CĐ)
+	KetLuan   DocKind = "KET_LUAN"   // Kết luận (KL)
+	ThongBao  DocKind = "THONG_BAO"  // Thông báo (TB)
+	KeHoach   DocKind = "KE_HOACH"   // Kế hoạch (KH)
+)
+
+// DocKinds lists the kinds in display order.
+var DocKinds = []DocKind{QuyetDinh, ChiThi, NghiQuyet, CongDien, KetLuan, ThongBao, KeHoach}
+
+// Valid reports whether k is a known kind.
+func (k DocKind) Valid() bool {
+	for _, v := range DocKinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Document is a directing document that creates tasks.
+type Document struct {
+	bun.BaseModel `bun:"table:documents,alias:d"`
+
+	ID         int64        `bun:"id,pk,autoincrement"`
+	Kind       DocKind      `bun:"kind"`
+	Number     string       `bun:"number"` // "21/CT-TTg"
+	IssueDate  store.Date   `bun:"issue_date,type:text"`
+	Issuer     string       `bun:"issuer"`
+	Title      string       `bun:"title"`
+	SearchText string       `bun:"search_text"`
+	Source     store.Source `bun:"source"`
+	Note       string       `bun:"note"`
+}
+
+// Validate checks d before it is stored.
+func (d *Document) Validate() error {
+	if !d.Kind.Valid() {
+		return &store.Error{Code: store.Invalid, Field: "kind",
+			Message: fmt.Sprintf("loại văn bản %q không hợp lệ", d.Kind), English: fmt.Sprintf("unknown document kind %q", d.Kind)}
+	}
+	if d.Number == "" {
+		return &store.Error{Code: store.Invalid, Field: "number", Message: "số hiệu văn bản không được để trống", English: "document number is required"}
+	}
+	if d.IssueDate.IsZero() {
+		return &store.Error{Code: store.Invalid, Field: "issueDate", Message: "ngày ban hành không được để trống", English: "issue date is required"}
+	}
+	if d.Title == "" {
+		return &store.Error{Code: store.Invalid, Field: "title", Message: "trích yếu văn bản không được để trống", English: "document title is required"}
+	}
+	return nil
+}
+
+// Task is one thing a document asks for, in the document's own words.
+type Task struct {
+	bun.BaseModel `bun:"table:tasks,alias:t"`
+
+	ID          int64  `bun:"id,pk,autoincrement"`
+	DocumentID  int64  `bun:"document_id"`
+	SortOrder   int    `bun:"sort_order"`
+	Clause      string `bun:"clause"` // where in the document: "Mục II.1.a"
+	Title       string `bun:"title"`
+	Description string `bun:"description"`
+	SearchText  string `bun:"search_text"`
+	// DeadlineText is the deadline as written ("quý I/2024"); DueDate and
+	// Precision are what ParseDeadline resolved it to.
+	DeadlineText string       `bun:"deadline_text"`
+	DueDate      store.Date   `bun:"due_date,type:text"`
+	Precision    Precision    `bun:"precision"`
+	Source       store.Source `bun:"source"`
+	Note         string       `bun:"note"`
+}
+
+// Role is how a unit takes part in a task.
+type Role string
+
+const (
+	Lead       Role = "LEAD"       // chủ trì
+	Coordinate Role = "COORDINATE" // phối hợp
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == Lead || r == Coordinate }
+
+// State is the stored state of an assignment.
+type State string
+
+const (
+	NotStarted State = "NOT_STARTED"
+	InProgress State = "IN_PROGRESS"
+	Done       State = "DONE"
+	Cancelled  State = "CANCELLED"
+)
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool {
+	switch s {
+	case NotStarted, InProgress, Done, Cancelled:
+		return true
+	}
+	return false
+}
+
+// Assignment is one task given to one org unit. Its state, progress, current
+// due date and completion date are the facts the reporting status is derived
+// from.
+type Assignment struct {
+	bun.BaseModel `bun:"table:assignments,alias:a"`
+
+	ID          int64        `bun:"id,pk,autoincrement"`
+	TaskID      int64        `bun:"task_id"`
+	OrgUnitID   int64        `bun:"org_unit_id"`
+	Role        Role         `bun:"role"`
+	State       State        `bun:"state"`
+	Progress    int          `bun:"progress"`
+	DueDate     store.Date   `bun:"due_date,type:text"`
+	CompletedOn store.Date   `bun:"completed_on,type:text"`
+	Source      store.Source `bun:"source"`
+}
+
+// Validate checks the stored facts of a against each other.
+func (a *Assignment) Validate() error {
+	switch {
+	case !a.Role.Valid():
+		return &store.Error{Code: store.Invalid, Field: "role", Message: fmt.Sprintf("vai trò %q không hợp lệ (LEAD hoặc COORDINATE)", a.Role),
+			English: fmt.Sprintf("role %q is invalid (LEAD or COORDINATE)", a.Role)}
+	case !a.State.Valid():
+		return &store.Error{Code: store.Invalid, Field: "state", Message: fmt.Sprintf("trạng thái %q không hợp lệ", a.State),
+			English: fmt.Sprintf("state %q is invalid", a.State)}
+	case a.Progress < 0 || a.Progress > 100:
+		return &store.Error{Code: store.Invalid, Field: "progress", Message: fmt.Sprintf("tiến độ %d%% phải trong khoảng 0–100", a.Progress),
+			English: fmt.Sprintf("progress %d%% must be within 0–100", a.Progress)}
+	case a.State == Done && a.CompletedOn.IsZero():
+		return &store.Error{Code: store.Invalid, Field: "completedOn", Message: "nhiệm vụ đã hoàn thành phải có ngày hoàn thành",
+			English: "a done assignment needs its completion date"}
+	case a.State != Done && !a.CompletedOn.IsZero():
+		return &store.Error{Code: store.Invalid, Field: "completedOn", Message: "chỉ nhiệm vụ đã hoàn thành mới có ngày hoàn thành",
+			English: "only a done assignment has a completion date"}
+	}
+	return nil
+}
