@@ -38,7 +38,7 @@ var DefaultLimits = Limits{Complexity: 20000, Depth: 12, Introspection: true}
 // cache, automatic persisted queries, depth and complexity limits, and errors
 // with extensions.code. scopeFor gives each request's caller scope.
 func NewHandler(r *Resolver, lim Limits, log *slog.Logger, scopeFor func(*http.Request) rbac.Scope) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

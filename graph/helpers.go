@@ -81,6 +81,7 @@ func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, docu
 	if err != nil {
 		return nil, err
 	}
+	r.prefetchTasks(ctx, ts)
 	edges, info := connection(ts, total, p, func(c string, n *tasks.Task) *model.TaskEdge { return &model.TaskEdge{Cursor: c, Node: n} })
 	return &model.TaskConnection{Edges: edges, Nodes: ts, PageInfo: info, TotalCount: total}, nil
 }

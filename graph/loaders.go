@@ -37,70 +37,90 @@ const loaderWait = time.Millisecond
 
 func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 	wait := dataloadgen.WithWait(loaderWait)
-	return &loaders{
-		unit: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*org.Unit, error) {
-			us, err := r.OrgStore.UnitsByIDs(ctx, sc, ids)
-			return byID(us, func(u *org.Unit) int64 { return u.ID }), err
-		}, wait),
-		children: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.Unit, []error) {
-			us, err := r.OrgStore.ChildrenOf(ctx, sc, ids)
-			return groupBy(ids, us, func(u *org.Unit) int64 { return u.ParentID }, err)
-		}, wait),
-		groupsOfUnit: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.WorkingGroup, []error) {
-			gs, err := r.OrgStore.GroupsOfUnits(ctx, sc, ids)
-			return groupBy(ids, gs, func(g *org.WorkingGroup) int64 { return g.OrgUnitID }, err)
-		}, wait),
-		members: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.Member, []error) {
-			ms, err := r.OrgStore.MembersOf(ctx, ids)
-			return groupBy(ids, ms, func(m *org.Member) int64 { return m.WorkingGroupID }, err)
-		}, wait),
-		document: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Document, error) {
-			ds, err := r.TaskStore.DocumentsByIDs(ctx, sc, ids)
-			return byID(ds, func(d *tasks.Document) int64 { return d.ID }), err
-		}, wait),
-		taskCount: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]int, []error) {
-			m, err := r.TaskStore.TaskCountsOfDocuments(ctx, sc, ids)
-			out := make([]int, len(ids))
-			for i, id := range ids {
-				out[i] = m[id]
-			}
-			return out, fill(len(ids), err)
-		}, wait),
-		task: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Task, error) {
-			ts, err := r.TaskStore.TasksByIDs(ctx, sc, ids)
-			return byID(ts, func(t *tasks.Task) int64 { return t.ID }), err
-		}, wait),
-		assignmentsOf: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
-			as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
-			return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
-		}, wait),
-		taskStatus: dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
-			byDate := map[store.Date][]int64{}
-			for _, k := range keys {
-				byDate[k.asOf] = append(byDate[k.asOf], k.task)
-			}
-			got := map[statusKey]tasks.Status{}
-			for d, ids := range byDate {
-				m, err := r.TaskStore.TaskStatuses(ctx, sc, d, ids)
-				if err != nil {
-					return nil, fill(len(keys), err)
-				}
-				for id, s := range m {
-					got[statusKey{d, id}] = s
-				}
-			}
-			out := make([]tasks.Status, len(keys))
-			errs := make([]error, len(keys))
-			for i, k := range keys {
-				s, ok := got[k]
-				if !ok {
-					errs[i] = store.Errorf(store.NotFound, "không tìm thấy nhiệm vụ", "task not found")
-				}
-				out[i] = s
-			}
-			return out, errs
-		}, wait),
+	l := &loaders{}
+	// Units come with their ancestors, and the units of loaded assignments
+	// are loaded with them: primed into the cache, later lookups of a parent
+	// or of an assignment's unit cost no query, whenever they arrive.
+	primeUnits := func(ctx context.Context, ids []int64) (map[int64]*org.Unit, error) {
+		us, err := r.OrgStore.UnitsWithAncestors(ctx, sc, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			l.unit.Prime(u.ID, u)
+		}
+		return byID(us, func(u *org.Unit) int64 { return u.ID }), nil
 	}
+	l.unit = dataloadgen.NewMappedLoader(primeUnits, wait)
+	l.children = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.Unit, []error) {
+		us, err := r.OrgStore.ChildrenOf(ctx, sc, ids)
+		for _, u := range us {
+			l.unit.Prime(u.ID, u)
+		}
+		return groupBy(ids, us, func(u *org.Unit) int64 { return u.ParentID }, err)
+	}, wait)
+	l.groupsOfUnit = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.WorkingGroup, []error) {
+		gs, err := r.OrgStore.GroupsOfUnits(ctx, sc, ids)
+		return groupBy(ids, gs, func(g *org.WorkingGroup) int64 { return g.OrgUnitID }, err)
+	}, wait)
+	l.members = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.Member, []error) {
+		ms, err := r.OrgStore.MembersOf(ctx, ids)
+		return groupBy(ids, ms, func(m *org.Member) int64 { return m.WorkingGroupID }, err)
+	}, wait)
+	l.document = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Document, error) {
+		ds, err := r.TaskStore.DocumentsByIDs(ctx, sc, ids)
+		return byID(ds, func(d *tasks.Document) int64 { return d.ID }), err
+	}, wait)
+	l.taskCount = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]int, []error) {
+		m, err := r.TaskStore.TaskCountsOfDocuments(ctx, sc, ids)
+		out := make([]int, len(ids))
+		for i, id := range ids {
+			out[i] = m[id]
+		}
+		return out, fill(len(ids), err)
+	}, wait)
+	l.task = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Task, error) {
+		ts, err := r.TaskStore.TasksByIDs(ctx, sc, ids)
+		return byID(ts, func(t *tasks.Task) int64 { return t.ID }), err
+	}, wait)
+	l.assignmentsOf = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
+		as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
+		if err == nil && len(as) > 0 {
+			unitIDs := make([]int64, 0, len(as))
+			for _, a := range as {
+				unitIDs = append(unitIDs, a.OrgUnitID)
+			}
+			_, err = primeUnits(ctx, unitIDs)
+		}
+		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
+	}, wait)
+	l.taskStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
+		byDate := map[store.Date][]int64{}
+		for _, k := range keys {
+			byDate[k.asOf] = append(byDate[k.asOf], k.task)
+		}
+		got := map[statusKey]tasks.Status{}
+		for d, ids := range byDate {
+			m, err := r.TaskStore.TaskStatuses(ctx, sc, d, ids)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for id, s := range m {
+				got[statusKey{d, id}] = s
+			}
+		}
+		out := make([]tasks.Status, len(keys))
+		errs := make([]error, len(keys))
+		for i, k := range keys {
+			s, ok := got[k]
+			if !ok {
+				errs[i] = store.Errorf(store.NotFound, "không tìm thấy nhiệm vụ", "task not found")
+			}
+			out[i] = s
+		}
+		return out, errs
+	}, wait)
+	return l
 }
 
 func byID[T any](items []T, id func(T) int64) map[int64]T {

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-
 	"p06/org"
 )
 
@@ -69,5 +68,7 @@ func (r *Resolver) OrgUnit() OrgUnitResolver { return &orgUnitResolver{r} }
 // WorkingGroup returns WorkingGroupResolver implementation.
 func (r *Resolver) WorkingGroup() WorkingGroupResolver { return &workingGroupResolver{r} }
 
-type orgUnitResolver struct{ *Resolver }
-type workingGroupResolver struct{ *Resolver }
+type (
+	orgUnitResolver      struct{ *Resolver }
+	workingGroupResolver struct{ *Resolver }
+)

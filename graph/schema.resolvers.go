@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-
 	"p06/graph/model"
 	"p06/org"
 	"p06/store"
@@ -50,6 +49,7 @@ func (r *queryResolver) OrgUnits(ctx context.Context, filter *model.OrgUnitFilte
 	if err != nil {
 		return nil, err
 	}
+	r.prefetchUnits(ctx, units)
 	edges, info := connection(units, total, p, func(c string, n *org.Unit) *model.OrgUnitEdge { return &model.OrgUnitEdge{Cursor: c, Node: n} })
 	return &model.OrgUnitConnection{Edges: edges, Nodes: units, PageInfo: info, TotalCount: total}, nil
 }
@@ -73,6 +73,7 @@ func (r *queryResolver) WorkingGroups(ctx context.Context, filter *model.Working
 	if err != nil {
 		return nil, err
 	}
+	r.prefetchGroups(ctx, groups)
 	edges, info := connection(groups, total, p, func(c string, n *org.WorkingGroup) *model.WorkingGroupEdge {
 		return &model.WorkingGroupEdge{Cursor: c, Node: n}
 	})
@@ -134,6 +135,7 @@ func (r *queryResolver) Assignments(ctx context.Context, filter *model.Assignmen
 	if err != nil {
 		return nil, err
 	}
+	r.prefetchAssignments(ctx, as)
 	edges, info := connection(as, total, p, func(c string, n *tasks.Assignment) *model.AssignmentEdge {
 		return &model.AssignmentEdge{Cursor: c, Node: n}
 	})

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-
 	"p06/graph/model"
 	"p06/org"
 	"p06/store"
@@ -82,6 +81,8 @@ func (r *Resolver) Document() DocumentResolver { return &documentResolver{r} }
 // Task returns TaskResolver implementation.
 func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
 
-type assignmentResolver struct{ *Resolver }
-type documentResolver struct{ *Resolver }
-type taskResolver struct{ *Resolver }
+type (
+	assignmentResolver struct{ *Resolver }
+	documentResolver   struct{ *Resolver }
+	taskResolver       struct{ *Resolver }
+)

@@ -207,3 +207,20 @@ func (s *Store) CreateUnit(ctx context.Context, u *Unit, parentCode string) erro
 	}
 	return nil
 }
+
+// UnitsWithAncestors returns the units in scope among ids together with
+// their ancestors in scope, in one query, so that a client walking up the
+// tree (orgUnit { parent { … } }) costs nothing more.
+func (s *Store) UnitsWithAncestors(ctx context.Context, sc rbac.Scope, ids []int64) ([]*Unit, error) {
+	var units []*Unit
+	if len(ids) == 0 {
+		return units, nil
+	}
+	err := scoped(s.db.NewSelect().Model(&units), sc).
+		Where("EXISTS (SELECT 1 FROM org_units AS x WHERE x.id IN (?) AND x.path LIKE u.path || '%')", bun.In(ids)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("org: units by id: %w", err)
+	}
+	return units, nil
+}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,44 +52,67 @@ func Fresh(t testing.TB, d store.Dialect) *store.DB {
 // when the test ends.
 func Unmigrated(t testing.TB, d store.Dialect) *store.DB {
 	t.Helper()
+	if d == store.Postgres && os.Getenv("TEST_DATABASE_URL") == "" {
+		t.Skip("TEST_DATABASE_URL is not set")
+	}
+	db, cleanup, err := Open(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cleanup(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+// Open returns an empty database of dialect d with no tables and the
+// function that removes it: a SQLite file in a new temporary directory, or a
+// new schema in the PostgreSQL database TEST_DATABASE_URL names.
+func Open(d store.Dialect) (*store.DB, func() error, error) {
 	ctx := context.Background()
 	switch d {
 	case store.SQLite:
-		db, err := store.Open(ctx, store.Config{URL: "sqlite:" + filepath.Join(t.TempDir(), "test.db")})
+		dir, err := os.MkdirTemp("", "p06test")
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
-		t.Cleanup(func() { db.Close() })
-		return db
+		db, err := store.Open(ctx, store.Config{URL: "sqlite:" + filepath.Join(dir, "test.db")})
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return db, func() error { db.Close(); return os.RemoveAll(dir) }, nil
 	case store.Postgres:
 		url := os.Getenv("TEST_DATABASE_URL")
 		if url == "" {
-			t.Skip("TEST_DATABASE_URL is not set")
+			return nil, nil, errors.New("TEST_DATABASE_URL is not set")
 		}
-		schema := "t_" + randomHex()
 		admin, err := store.Open(ctx, store.Config{URL: url})
 		if err != nil {
-			t.Fatalf("TEST_DATABASE_URL: %v", err)
+			return nil, nil, fmt.Errorf("TEST_DATABASE_URL: %w", err)
 		}
+		schema := "t_" + randomHex()
 		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 			admin.Close()
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		db, err := store.OpenPostgresSchema(url, schema)
 		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			db.Close()
-			if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-				t.Errorf("dropping test schema %s: %v", schema, err)
-			}
 			admin.Close()
-		})
-		return db
+			return nil, nil, err
+		}
+		return db, func() error {
+			db.Close()
+			defer admin.Close()
+			if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+				return fmt.Errorf("dropping test schema %s: %w", schema, err)
+			}
+			return nil
+		}, nil
 	}
-	t.Fatalf("unknown dialect %q", d)
-	return nil
+	return nil, nil, fmt.Errorf("unknown dialect %q", d)
 }
 
 func randomHex() string {

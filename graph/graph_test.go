@@ -1,0 +1,381 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"p06/graph"
+	"p06/org"
+	"p06/rbac"
+	"p06/seeds/seedtest"
+	"p06/store"
+	"p06/store/storetest"
+	"p06/tasks"
+)
+
+func TestMain(m *testing.M) { seedtest.Main(m) }
+
+// today is the fixed "now" of these tests: 1 December 2026, 09:00 in Hà Nội.
+var today = time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)
+
+type client struct {
+	t   *testing.T
+	url string
+}
+
+func newClient(t *testing.T, db *store.DB) *client {
+	t.Helper()
+	r := &graph.Resolver{DB: db, OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Clock: store.FixedClock(today)}
+	h := graph.NewHandler(r, graph.DefaultLimits, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		func(*http.Request) rbac.Scope { return rbac.National() })
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &client{t: t, url: srv.URL}
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type response struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// do posts a query and decodes data into out (if not nil).
+func (c *client) do(query string, vars map[string]any, out any, header ...string) response {
+	c.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r response
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		c.t.Fatal(err)
+	}
+	if out != nil && len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			c.t.Fatalf("decoding %s: %v", r.Data, err)
+		}
+	}
+	return r
+}
+
+// must is do that fails the test on any error.
+func (c *client) must(query string, vars map[string]any, out any) {
+	c.t.Helper()
+	if r := c.do(query, vars, out); len(r.Errors) > 0 {
+		c.t.Fatalf("errors: %+v", r.Errors)
+	}
+}
+
+func TestProgrammeSummaryAtReview(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newClient(t, db)
+		var out struct {
+			S struct {
+				AsOf            string
+				DocumentCount   int
+				DocumentsByKind []struct {
+					Kind  string
+					Count int
+				}
+				TaskCount         int
+				AssignmentCount   int
+				WorkingGroupCount int
+				ByStatus          []struct {
+					Status string
+					Count  int
+				}
+			}
+		}
+		c.must(`{ s: programmeSummary(asOf: "2023-12-21", documentKinds: [CHI_THI, NGHI_QUYET, CONG_DIEN]) {
+			asOf documentCount documentsByKind { kind count } taskCount assignmentCount workingGroupCount byStatus { status count } } }`, nil, &out)
+		s := out.S
+		if s.AsOf != "2023-12-21" || s.DocumentCount != 33 || s.TaskCount != 413 || s.WorkingGroupCount != 64 || s.AssignmentCount < 413 {
+			t.Fatalf("summary = %+v", s)
+		}
+		kinds := map[string]int{}
+		for _, k := range s.DocumentsByKind {
+			kinds[k.Kind] = k.Count
+		}
+		if kinds["CHI_THI"] != 6 || kinds["NGHI_QUYET"] != 23 || kinds["CONG_DIEN"] != 4 {
+			t.Errorf("by kind = %v", kinds)
+		}
+		statuses, total := map[string]int{}, 0
+		for _, b := range s.ByStatus {
+			statuses[b.Status] = b.Count
+			total += b.Count
+		}
+		if statuses["OVERDUE"] != 17 || total != 413 || len(s.ByStatus) != len(tasks.Statuses) {
+			t.Errorf("by status = %v", s.ByStatus)
+		}
+		// Default asOf is today by the injected clock.
+		var def struct{ S struct{ AsOf string } }
+		c.must(`{ s: programmeSummary { asOf } }`, nil, &def)
+		if def.S.AsOf != "2026-12-01" {
+			t.Errorf("default asOf = %s", def.S.AsOf)
+		}
+	})
+}
+
+func TestTasksFilterAndNesting(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newClient(t, db)
+		var out struct {
+			Tasks struct {
+				TotalCount int
+				Nodes      []struct {
+					ID           string
+					Title        string
+					DeadlineText string
+					DueDate      *string
+					Precision    string
+					Status       string
+					Document     struct{ Number, Kind string }
+					Assignments  []struct {
+						Role, State string
+						OrgUnit     struct{ Code, Name string }
+					}
+				}
+			}
+		}
+		c.must(`query($f: TaskFilter) { tasks(filter: $f, first: 100) { totalCount nodes {
+			id title deadlineText dueDate precision status(asOf: "2023-12-21")
+			document { number kind } assignments { role state orgUnit { code name } } } } }`,
+			map[string]any{"f": map[string]any{"documentKinds": []string{"CHI_THI", "NGHI_QUYET", "CONG_DIEN"},
+				"statusAsOf": "2023-12-21", "statuses": []string{"OVERDUE"}}}, &out)
+		if out.Tasks.TotalCount != 17 || len(out.Tasks.Nodes) != 17 {
+			t.Fatalf("overdue at review = %d (%d nodes), want 17", out.Tasks.TotalCount, len(out.Tasks.Nodes))
+		}
+		for _, n := range out.Tasks.Nodes {
+			if n.Status != "OVERDUE" || n.Document.Kind == "QUYET_DINH" || len(n.Assignments) == 0 || n.Assignments[0].Role != "LEAD" {
+				t.Errorf("task %+v", n)
+			}
+		}
+		// Criminal-record certificate on VNeID in Thừa Thiên Huế, quý I/2024.
+		c.must(`query($f: TaskFilter) { tasks(filter: $f) { totalCount nodes { title deadlineText dueDate precision status(asOf: "2023-12-21")
+			document { number } assignments { role orgUnit { code name } } } } }`,
+			map[string]any{"f": map[string]any{"search": "ly lich tu phap", "assignee": "46"}}, &out)
+		if out.Tasks.TotalCount == 0 {
+			t.Fatal("no task about lý lịch tư pháp assigned to Thừa Thiên Huế")
+		}
+		n := out.Tasks.Nodes[0]
+		if n.DeadlineText != "quý I/2024" || n.DueDate == nil || *n.DueDate != "2024-03-31" || n.Precision != "QUARTER" || n.Status != "IN_PROGRESS" {
+			t.Errorf("lý lịch tư pháp task = %+v", n)
+		}
+	})
+}
+
+func TestPaginationIsStableAndComplete(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newClient(t, db)
+		seen := map[string]bool{}
+		var after any
+		total := -1
+		for pages := 0; ; pages++ {
+			var out struct {
+				OrgUnits struct {
+					TotalCount int
+					Edges      []struct {
+						Cursor string
+						Node   struct{ ID, Code string }
+					}
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   *string
+					}
+				}
+			}
+			c.must(`query($after: String) { orgUnits(first: 40, after: $after) { totalCount edges { cursor node { id code } } pageInfo { hasNextPage endCursor } } }`,
+				map[string]any{"after": after}, &out)
+			total = out.OrgUnits.TotalCount
+			for _, e := range out.OrgUnits.Edges {
+				if seen[e.Node.ID] {
+					t.Fatalf("unit %s seen twice", e.Node.Code)
+				}
+				seen[e.Node.ID] = true
+			}
+			if !out.OrgUnits.PageInfo.HasNextPage {
+				break
+			}
+			after = *out.OrgUnits.PageInfo.EndCursor
+			if pages > 5 {
+				t.Fatal("too many pages")
+			}
+		}
+		if total != 95 || len(seen) != 95 {
+			t.Fatalf("paged through %d of %d units, want 95", len(seen), total)
+		}
+		r := c.do(`{ tasks(first: 101) { totalCount } }`, nil, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" || r.Errors[0].Extensions["field"] != "first" {
+			t.Fatalf("first: 101 → %+v", r.Errors)
+		}
+		r = c.do(`{ tasks(after: "bogus") { totalCount } }`, nil, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" {
+			t.Fatalf("bad cursor → %+v", r.Errors)
+		}
+	})
+}
+
+func TestNodeAndNodes(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newClient(t, db)
+		var out struct {
+			OrgUnit struct {
+				ID            string
+				WorkingGroups []struct{ ID string }
+			}
+			Tasks struct {
+				Nodes []struct {
+					ID          string
+					Document    struct{ ID string }
+					Assignments []struct{ ID string }
+				}
+			}
+		}
+		c.must(`{ orgUnit(code: "46") { id workingGroups { id } } tasks(first: 1) { nodes { id document { id } assignments { id } } } }`, nil, &out)
+		task := out.Tasks.Nodes[0]
+		ids := []string{out.OrgUnit.ID, out.OrgUnit.WorkingGroups[0].ID, task.ID, task.Document.ID, task.Assignments[0].ID, "bm9wZTox"}
+		var got struct {
+			Nodes []*struct {
+				Typename string `json:"__typename"`
+				ID       string
+			}
+		}
+		r := c.do(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, map[string]any{"ids": ids}, &got)
+		wantTypes := []string{"OrgUnit", "WorkingGroup", "Task", "Document", "Assignment"}
+		for i, w := range wantTypes {
+			if got.Nodes[i] == nil || got.Nodes[i].Typename != w || got.Nodes[i].ID != ids[i] {
+				t.Errorf("nodes[%d] = %+v, want a %s", i, got.Nodes[i], w)
+			}
+		}
+		if got.Nodes[5] != nil || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "NOT_FOUND" {
+			t.Errorf("unknown ID: node %+v, errors %+v", got.Nodes[5], r.Errors)
+		}
+		var one struct{ Node *struct{ ID string } }
+		r = c.do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": "VGFzazo5OTk5OTk5"}, &one)
+		if one.Node != nil || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "NOT_FOUND" {
+			t.Errorf("missing task: %+v %+v", one.Node, r.Errors)
+		}
+	})
+}
+
+func TestParseDeadlineAndErrors(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newClient(t, db)
+		var out struct {
+			A, B struct {
+				Text      string
+				DueDate   *string
+				Precision string
+			}
+		}
+		c.must(`{ a: parseDeadline(text: "trước Tết Nguyên đán Giáp Thìn 2024") { text dueDate precision }
+			b: parseDeadline(text: "thường xuyên") { text dueDate precision } }`, nil, &out)
+		if out.A.DueDate == nil || *out.A.DueDate != "2024-02-09" || out.A.Precision != "DAY" {
+			t.Errorf("Tết: %+v", out.A)
+		}
+		if out.B.DueDate != nil || out.B.Precision != "CONTINUOUS" {
+			t.Errorf("thường xuyên: %+v", out.B)
+		}
+		r := c.do(`{ parseDeadline(text: "quý V/2024") { dueDate } }`, nil, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" || !strings.Contains(r.Errors[0].Message, `"quý V/2024"`) {
+			t.Fatalf("bad phrase → %+v", r.Errors)
+		}
+		r = c.do(`{ orgUnit(code: "XX") { id } }`, nil, nil, "Accept-Language", "en-GB,en;q=0.9")
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "NOT_FOUND" || r.Errors[0].Message != `no org unit with code "XX"` {
+			t.Fatalf("English NOT_FOUND → %+v", r.Errors)
+		}
+		r = c.do(`{ orgUnit(code: "XX") { id } }`, nil, nil)
+		if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "không tìm thấy") {
+			t.Fatalf("Vietnamese by default → %+v", r.Errors)
+		}
+		r = c.do(`{ nosuchfield }`, nil, nil)
+		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] == nil {
+			t.Fatalf("validation error without code: %+v", r.Errors)
+		}
+	})
+}
+
+func TestQueryLimits(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, seedtest.Shared(t, store.SQLite))
+	deep := "code"
+	for range 13 {
+		deep = "parent { " + deep + " }"
+	}
+	deep = `{ orgUnit(code: "VN") { ` + deep + ` } }`
+	r := c.do(deep, nil, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "QUERY_TOO_DEEP" {
+		t.Fatalf("deep query → %+v", r.Errors)
+	}
+	wide := `{ tasks(first: 100) { nodes { assignments { orgUnit { children { children { workingGroups { members { position } } } } } } } } }`
+	r = c.do(wide, nil, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("complex query → %+v", r.Errors)
+	}
+}
+
+// queryCounter counts the SQL statements run on a database.
+type queryCounter struct{ n atomic.Int64 }
+
+func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { q.n.Add(1) }
+
+// A page of tasks with their documents, statuses and their assignments' org
+// units costs the same number of SQL statements whatever the page size.
+func TestNestedPageCostsFixedQueries(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			counter := &queryCounter{}
+			db.AddQueryHook(counter)
+			c := newClient(t, db)
+			const q = `query($n: Int) { tasks(first: $n) { totalCount nodes { id title status
+				document { number kind } assignments { role state orgUnit { code name parent { code } } } } } }`
+			count := func(n int) int64 {
+				before := counter.n.Load()
+				var out struct{ Tasks struct{ Nodes []any } }
+				c.must(q, map[string]any{"n": n}, &out)
+				if len(out.Tasks.Nodes) != n {
+					t.Fatalf("asked %d tasks, got %d", n, len(out.Tasks.Nodes))
+				}
+				return counter.n.Load() - before
+			}
+			small, big := count(5), count(50)
+			if small != big || big > 8 {
+				t.Fatalf("5 tasks cost %d queries, 50 tasks cost %d; want the same small number", small, big)
+			}
+		})
+	}
+}

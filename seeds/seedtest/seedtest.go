@@ -1,0 +1,94 @@
+// Package seedtest gives tests a database migrated and seeded with the demo
+// programme, on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+package seedtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"p06/seeds"
+	"p06/store"
+	"p06/store/storetest"
+)
+
+type shared struct {
+	once    sync.Once
+	db      *store.DB
+	cleanup func() error
+	err     error
+}
+
+var (
+	mu      sync.Mutex
+	perKind = map[store.Dialect]*shared{}
+)
+
+// Shared returns the demo-seeded database of dialect d that all tests of the
+// package share. Tests must only read it; a test that writes takes Fresh.
+// The package's TestMain must call Main so that it is removed at the end.
+func Shared(t testing.TB, d store.Dialect) *store.DB {
+	t.Helper()
+	mu.Lock()
+	s := perKind[d]
+	if s == nil {
+		s = &shared{}
+		perKind[d] = s
+	}
+	mu.Unlock()
+	s.once.Do(func() {
+		s.db, s.cleanup, s.err = storetest.Open(d)
+		if s.err == nil {
+			s.err = migrateAndSeed(s.db)
+		}
+	})
+	if s.err != nil {
+		t.Fatalf("seeded %s database: %v", d, s.err)
+	}
+	return s.db
+}
+
+// Fresh returns a demo-seeded database of dialect d of the test's own.
+func Fresh(t testing.TB, d store.Dialect) *store.DB {
+	t.Helper()
+	db := storetest.Unmigrated(t, d)
+	if err := migrateAndSeed(db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Each runs fn as a parallel subtest per dialect on the shared database.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, Shared(t, d))
+		})
+	}
+}
+
+// Main runs the tests and removes the shared databases; call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	for d, s := range perKind {
+		if s.cleanup != nil {
+			if err := s.cleanup(); err != nil {
+				fmt.Fprintf(os.Stderr, "removing shared %s test database: %v\n", d, err)
+			}
+		}
+	}
+	os.Exit(code)
+}
+
+func migrateAndSeed(db *store.DB) error {
+	ctx := context.Background()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	_, err := seeds.Load(ctx, db, seeds.Demo)
+	return err
+}

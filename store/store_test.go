@@ -1,0 +1,141 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"p06/store"
+	"p06/store/storetest"
+)
+
+func TestMigrateTwiceAppliesNothing(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		again, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again) != 0 {
+			t.Fatalf("second Migrate applied %v, want nothing", again)
+		}
+		pending, err := db.Pending(ctx)
+		if err != nil || len(pending) != 0 {
+			t.Fatalf("pending after migrate = %v, %v", pending, err)
+		}
+		for _, table := range []string{"org_units", "working_groups", "documents", "tasks", "assignments"} {
+			if _, err := db.NewSelect().Table(table).Count(ctx); err != nil {
+				t.Errorf("table %s: %v", table, err)
+			}
+		}
+	})
+}
+
+// A migration that fails leaves nothing behind and is not marked applied,
+// so the next start tries it again.
+func TestFailedMigrationIsNotMarkedApplied(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := storetest.Unmigrated(t, d)
+			// A table in the way makes the first migration fail half-way.
+			if _, err := db.ExecContext(ctx, "CREATE TABLE tasks (x INTEGER)"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Migrate(ctx); err == nil {
+				t.Fatal("Migrate succeeded over a conflicting table")
+			}
+			if n, err := db.NewSelect().Table("bun_migrations").Count(ctx); err != nil || n != 0 {
+				t.Fatalf("bun_migrations has %d rows (%v), want 0", n, err)
+			}
+			if _, err := db.NewSelect().Table("org_units").Count(ctx); err == nil {
+				t.Fatal("org_units exists after a failed migration: it was not rolled back")
+			}
+			if _, err := db.ExecContext(ctx, "DROP TABLE tasks"); err != nil {
+				t.Fatal(err)
+			}
+			applied, err := db.Migrate(ctx)
+			if err != nil || len(applied) == 0 {
+				t.Fatalf("retry: applied %v, %v", applied, err)
+			}
+		})
+	}
+}
+
+func TestOpenDefaultsToSQLiteFileInDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db, err := store.Open(context.Background(), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.Engine != store.SQLite || db.Where != "sqlite:"+filepath.Join(dir, "p06.db") {
+		t.Fatalf("opened %s %s", db.Engine, db.Where)
+	}
+	var fk int
+	if err := db.QueryRowContext(context.Background(), "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d, %v; want 1 on every connection", fk, err)
+	}
+	var mode string
+	if err := db.QueryRowContext(context.Background(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}
+
+func TestOpenRejectsUnknownURL(t *testing.T) {
+	t.Parallel()
+	_, err := store.Open(context.Background(), store.Config{URL: "mysql://root:secret@localhost/p06"})
+	if err == nil || !strings.Contains(err.Error(), "sqlite: or postgres://") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("err = %v; want a clear error without the password", err)
+	}
+}
+
+func TestDate(t *testing.T) {
+	t.Parallel()
+	d := store.MustDate("2024-02-28")
+	if got := d.AddDays(1).String(); got != "2024-02-29" {
+		t.Errorf("leap day: %s", got)
+	}
+	if !d.Before(store.MustDate("2024-03-01")) || d.After(d) {
+		t.Error("Before/After")
+	}
+	if n := d.DaysUntil(store.MustDate("2024-03-31")); n != 32 {
+		t.Errorf("DaysUntil = %d", n)
+	}
+	// 23:30 UTC on 31/12/2023 is already 1/1/2024 in Hà Nội.
+	late := time.Date(2023, 12, 31, 23, 30, 0, 0, time.UTC)
+	if got := store.Today(store.FixedClock(late)).String(); got != "2024-01-01" {
+		t.Errorf("today in Asia/Ho_Chi_Minh = %s", got)
+	}
+	if _, err := store.ParseDate("31/12/2024"); err == nil || !strings.Contains(err.Error(), "31/12/2024") {
+		t.Errorf("bad date error = %v", err)
+	}
+	var z store.Date
+	if v, _ := z.Value(); v != nil {
+		t.Error("zero date must be stored as NULL")
+	}
+}
+
+func TestFold(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Hà Nội":             "ha noi",
+		"Thừa Thiên  Huế":    "thua thien hue",
+		"Đắk Lắk":            "dak lak",
+		"Ha\u0300 Nô\u0323i": "ha noi", // decomposed input
+		"BÀ RỊA - VŨNG TÀU":  "ba ria - vung tau",
+	} {
+		if got := store.Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := store.LikePattern("100%_x"); got != `%100\%\_x%` {
+		t.Errorf("LikePattern escapes wildcards: %q", got)
+	}
+}
