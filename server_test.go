@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"p06/store/storetest"
+)
+
+// startServer runs the whole program on port 0 with env and returns its base
+// URL; the server is stopped when the test ends and must exit cleanly.
+func startServer(t *testing.T, env map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	getenv := func(k string) string { return env[k] }
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() { done <- run(ctx, nil, getenv, pw, &stderr); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v\n%s", err, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("server did not shut down within 30s")
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				lines <- addr
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-lines:
+	case err := <-done:
+		t.Fatalf("run exited early: %v\n%s", err, stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not start\n%s", stderr.String())
+	}
+	base = strings.Replace(base, "[::]", "127.0.0.1", 1)
+	// Poll /healthz until it answers.
+	for i := 0; ; i++ {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if i > 100 {
+			t.Fatalf("healthz never answered: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return base
+}
+
+func query(t *testing.T, base, q string, out any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": q})
+	res, err := http.Post(base+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r struct {
+		Data   json.RawMessage
+		Errors []json.RawMessage
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %s", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The program started as a newcomer starts it (embedded SQLite, demo data)
+// answers with the figures of the two-year review.
+func TestWholeProgramReviewFigures(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base := startServer(t, map[string]string{"P06_ADDR": "127.0.0.1:0", "P06_DATA_DIR": dir})
+	if _, err := os.Stat(filepath.Join(dir, "p06.db")); err != nil {
+		t.Fatalf("no database file in P06_DATA_DIR: %v", err)
+	}
+	checkReviewFigures(t, base)
+	res, err := http.Get(base + "/readyz")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %v %v", res, err)
+	}
+	res.Body.Close()
+	res, err = http.Get(base + "/")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("IDE at /: %v %v", res, err)
+	}
+	res.Body.Close()
+}
+
+// On PostgreSQL with P06_SEED=demo the same figures come out.
+func TestWholeProgramOnPostgres(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("TEST_DATABASE_URL") == "" {
+		t.Skip("TEST_DATABASE_URL is not set")
+	}
+	db := storetest.Unmigrated(t, "postgres")
+	// The server opens its own pool on the same schema through search_path.
+	url := os.Getenv("TEST_DATABASE_URL")
+	var schema string
+	if err := db.QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	base := startServer(t, map[string]string{"P06_ADDR": "127.0.0.1:0", "DATABASE_URL": url + sep + "search_path=" + schema, "P06_SEED": "demo"})
+	checkReviewFigures(t, base)
+}
+
+func checkReviewFigures(t *testing.T, base string) {
+	t.Helper()
+	var out struct {
+		S struct {
+			DocumentCount int
+			TaskCount     int
+			ByStatus      []struct {
+				Status string
+				Count  int
+			}
+			WorkingGroupCount int
+		}
+		Provinces struct{ TotalCount int }
+	}
+	query(t, base, `{ s: programmeSummary(asOf: "2023-12-21", documentKinds: [CHI_THI, NGHI_QUYET, CONG_DIEN]) {
+		documentCount taskCount byStatus { status count } workingGroupCount }
+		provinces: orgUnits(filter: {kinds: [PROVINCE]}) { totalCount } }`, &out)
+	overdue := -1
+	for _, b := range out.S.ByStatus {
+		if b.Status == "OVERDUE" {
+			overdue = b.Count
+		}
+	}
+	if out.S.DocumentCount != 33 || out.S.TaskCount != 413 || overdue != 17 || out.S.WorkingGroupCount != 64 || out.Provinces.TotalCount != 63 {
+		t.Fatalf("review figures over HTTP: %+v", out)
+	}
+}
+
+func TestConfigErrorsAreClear(t *testing.T) {
+	t.Parallel()
+	for env, want := range map[string]string{
+		"P06_SEED":          "P06_SEED must be none, reference or demo",
+		"P06_INTROSPECTION": "P06_INTROSPECTION must be on or off",
+		"P06_LOG_LEVEL":     "P06_LOG_LEVEL must be",
+	} {
+		err := run(context.Background(), nil, func(k string) string {
+			if k == env {
+				return "bogus"
+			}
+			return ""
+		}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=bogus: %v, want %q", env, err, want)
+		}
+	}
+}
