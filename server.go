@@ -21,6 +21,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/playground"
 
+	"p06/auth"
 	"p06/graph"
 	"p06/org"
 	"p06/rbac"
@@ -44,8 +45,11 @@ type config struct {
 	databaseURL   string
 	dataDir       string
 	seed          seeds.Mode
+	demoPassword  string
 	introspection bool
 	logLevel      slog.Level
+	corsOrigins   []string
+	auth          auth.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -81,6 +85,35 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		return c, fmt.Errorf("P06_INTROSPECTION must be on or off, got %q", getenv("P06_INTROSPECTION"))
 	}
+	c.demoPassword = getenv("P06_DEMO_PASSWORD")
+	if c.demoPassword != "" && len([]rune(c.demoPassword)) < auth.MinPasswordLength {
+		return c, fmt.Errorf("P06_DEMO_PASSWORD must have at least %d characters", auth.MinPasswordLength)
+	}
+	for _, o := range strings.Split(getenv("P06_CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+				return c, fmt.Errorf("P06_CORS_ORIGINS: %q is not an origin like https://app.example.gov.vn", o)
+			}
+			c.corsOrigins = append(c.corsOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+	c.auth = auth.DefaultConfig
+	if ttl := getenv("P06_SESSION_TTL"); ttl != "" {
+		d, err := time.ParseDuration(ttl)
+		if err != nil || d < time.Minute {
+			return c, fmt.Errorf("P06_SESSION_TTL must be a duration of at least 1m, like 12h, got %q", ttl)
+		}
+		c.auth.SessionTTL = d
+	}
+	for name, dst := range map[string]*bool{"P06_COOKIE_SECURE": &c.auth.SecureCookies, "P06_TRUST_PROXY": &c.auth.TrustProxy} {
+		switch strings.ToLower(getenv(name)) {
+		case "", "off", "false", "0":
+		case "on", "true", "1":
+			*dst = true
+		default:
+			return c, fmt.Errorf("%s must be on or off, got %q", name, getenv(name))
+		}
+	}
 	if lv := getenv("P06_LOG_LEVEL"); lv != "" {
 		if err := c.logLevel.UnmarshalText([]byte(lv)); err != nil {
 			return c, fmt.Errorf("P06_LOG_LEVEL must be debug, info, warn or error, got %q", lv)
@@ -93,8 +126,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 // gracefully. It prints "listening on http://HOST:PORT" once it accepts
 // connections.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] != "serve" {
-		return fmt.Errorf("unknown command %q (usage: p06 [serve])", args[0])
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd != "serve" && cmd != "admin" {
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -112,20 +149,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log.Info("database ready", "db", db.Where, "migrations_applied", len(applied))
-	rep, err := seeds.Load(ctx, db, cfg.seed)
+	rep, err := seeds.Load(ctx, db, cfg.seed, seeds.Options{DemoPassword: cfg.demoPassword})
 	if err != nil {
 		return err
 	}
 	if rep != (seeds.Report{}) {
 		log.Info("seeded", "mode", cfg.seed, "added", rep.String())
 	}
+	if cmd == "admin" {
+		return runAdmin(ctx, db, args, stdin(ctx), stdout)
+	}
+	authz, err := rbac.NewAuthorizer(ctx, db, time.Second)
+	if err != nil {
+		return err
+	}
+	authSvc := auth.NewService(db, authz, store.SystemClock, cfg.auth)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
 	srv := &http.Server{
-		Handler:           newServer(db, cfg, log, store.SystemClock),
+		Handler:           newServer(db, authSvc, cfg, log, store.SystemClock),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -151,17 +196,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// newServer wires the stores into the HTTP routes, all in one place.
-func newServer(db *store.DB, cfg config, log *slog.Logger, clock store.Clock) http.Handler {
-	r := &graph.Resolver{DB: db, OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Clock: clock}
+// newServer wires the stores into the HTTP routes, all in one place. Every
+// request passes CORS, then auth.Middleware, which names its caller.
+func newServer(db *store.DB, authSvc *auth.Service, cfg config, log *slog.Logger, clock store.Clock) http.Handler {
+	r := &graph.Resolver{DB: db, OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: authSvc, Clock: clock}
 	lim := graph.DefaultLimits
 	lim.Introspection = cfg.introspection
-	// Until sign-in exists every caller reads the whole country and writes
-	// nothing.
-	scopeFor := func(*http.Request) rbac.Scope { return rbac.National() }
 
 	mux := http.NewServeMux()
-	mux.Handle("/query", graph.NewHandler(r, lim, log, scopeFor))
+	mux.Handle("/query", graph.NewHandler(r, lim, log))
 	mux.Handle("GET /{$}", playground.Handler("Đề án 06 – GraphQL", "/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -179,5 +222,5 @@ func newServer(db *store.DB, cfg config, log *slog.Logger, clock store.Clock) ht
 		}
 		io.WriteString(w, "ready\n")
 	})
-	return mux
+	return auth.CORS(cfg.corsOrigins, authSvc.Middleware(mux))
 }

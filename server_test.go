@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,12 +73,31 @@ func startServer(t *testing.T, env map[string]string) string {
 	return base
 }
 
-func query(t *testing.T, base, q string, out any) {
-	t.Helper()
+// session is a browser: a cookie jar and the CSRF token of its session.
+type session struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func newSession(t *testing.T, base string) *session {
+	jar, _ := cookiejar.New(nil)
+	return &session{t: t, base: base, c: &http.Client{Jar: jar}}
+}
+
+// do posts a query and decodes its data into out; it returns the errors.
+func (s *session) do(q string, out any) []json.RawMessage {
+	s.t.Helper()
 	body, _ := json.Marshal(map[string]string{"query": q})
-	res, err := http.Post(base+"/query", "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, s.base+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if s.csrf != "" {
+		req.Header.Set("X-CSRF-Token", s.csrf)
+	}
+	res, err := s.c.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	var r struct {
@@ -85,14 +105,37 @@ func query(t *testing.T, base, q string, out any) {
 		Errors []json.RawMessage
 	}
 	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	if len(r.Errors) > 0 {
-		t.Fatalf("errors: %s", r.Errors)
+	if out != nil && len(r.Data) > 0 && string(r.Data) != "null" {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			s.t.Fatal(err)
+		}
 	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		t.Fatal(err)
+	return r.Errors
+}
+
+func (s *session) must(q string, out any) {
+	s.t.Helper()
+	if errs := s.do(q, out); len(errs) > 0 {
+		s.t.Fatalf("errors: %s", errs)
 	}
+}
+
+// login signs in and keeps the CSRF token.
+func (s *session) login(username, password string) {
+	s.t.Helper()
+	var out struct {
+		Login struct {
+			Me         *struct{ CsrfToken string }
+			UserErrors []struct{ Message string }
+		}
+	}
+	s.must(`mutation { login(input: {username: "`+username+`", password: "`+password+`"}) { me { csrfToken } userErrors { message } } }`, &out)
+	if out.Login.Me == nil {
+		s.t.Fatalf("login %s: %+v", username, out.Login.UserErrors)
+	}
+	s.csrf = out.Login.Me.CsrfToken
 }
 
 // The program started as a newcomer starts it (embedded SQLite, demo data)
@@ -140,6 +183,11 @@ func TestWholeProgramOnPostgres(t *testing.T) {
 
 func checkReviewFigures(t *testing.T, base string) {
 	t.Helper()
+	s := newSession(t, base)
+	if errs := s.do(`{ tasks { totalCount } }`, nil); len(errs) != 1 || !strings.Contains(string(errs[0]), "UNAUTHENTICATED") {
+		t.Fatalf("signed out: %s", errs)
+	}
+	s.login("vpcp", "demo-password")
 	var out struct {
 		S struct {
 			DocumentCount int
@@ -152,7 +200,7 @@ func checkReviewFigures(t *testing.T, base string) {
 		}
 		Provinces struct{ TotalCount int }
 	}
-	query(t, base, `{ s: programmeSummary(asOf: "2023-12-21", documentKinds: [CHI_THI, NGHI_QUYET, CONG_DIEN]) {
+	s.must(`{ s: programmeSummary(asOf: "2023-12-21", documentKinds: [CHI_THI, NGHI_QUYET, CONG_DIEN]) {
 		documentCount taskCount byStatus { status count } workingGroupCount }
 		provinces: orgUnits(filter: {kinds: [PROVINCE]}) { totalCount } }`, &out)
 	overdue := -1
@@ -182,5 +230,42 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s=bogus: %v, want %q", env, err, want)
 		}
+	}
+}
+
+// A production install starts without users; the admin command creates the
+// first administrator from a password on standard input, who can then sign in.
+func TestAdminCreateThenSignIn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"P06_ADDR": "127.0.0.1:0", "P06_DATA_DIR": dir, "P06_SEED": "reference"}
+	getenv := func(k string) string { return env[k] }
+	var out bytes.Buffer
+	ctx := context.WithValue(context.Background(), stdinKey{}, strings.NewReader("a-long-secret-1\n"))
+	err := run(ctx, []string{"admin", "create", "--username", "Root", "--name", "Quản trị"}, getenv, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "created administrator root") {
+		t.Fatalf("admin create: %v\n%s", err, out.String())
+	}
+	ctx = context.WithValue(context.Background(), stdinKey{}, strings.NewReader("another-secret-2\n"))
+	err = run(ctx, []string{"admin", "create", "--username", "root", "--name", "x"}, getenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "đã có người dùng") {
+		t.Fatalf("second admin create with the same name: %v", err)
+	}
+	base := startServer(t, env)
+	s := newSession(t, base)
+	s.login("root", "a-long-secret-1")
+	var me struct {
+		Me struct {
+			User   struct{ Username string }
+			Grants []struct {
+				Role    string
+				OrgUnit struct{ Code string }
+			}
+		}
+		Users struct{ TotalCount int }
+	}
+	s.must(`{ me { user { username } grants { role orgUnit { code } } } users { totalCount } }`, &me)
+	if me.Me.User.Username != "root" || len(me.Me.Grants) != 1 || me.Me.Grants[0].Role != "ADMIN" || me.Users.TotalCount != 1 {
+		t.Fatalf("me = %+v", me)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"p06/auth"
 	"p06/graph"
 	"p06/org"
 	"p06/rbac"
@@ -34,14 +35,53 @@ type client struct {
 	url string
 }
 
+// newClient serves the API on db to the demo user vpcp (national viewer).
 func newClient(t *testing.T, db *store.DB) *client {
 	t.Helper()
-	r := &graph.Resolver{DB: db, OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Clock: store.FixedClock(today)}
-	h := graph.NewHandler(r, graph.DefaultLimits, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		func(*http.Request) rbac.Scope { return rbac.National() })
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &client{t: t, url: srv.URL}
+	return &client{t: t, url: serveAs(t, db, "vpcp")}
+}
+
+// serveAs serves the GraphQL handler on db as the whole program wires it,
+// except that every request comes from the demo user username (credentials
+// themselves are tested in auth_test.go). It returns the URL.
+func serveAs(tb testing.TB, db *store.DB, username string) string {
+	tb.Helper()
+	ctx := context.Background()
+	authz, err := rbac.NewAuthorizer(ctx, db, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc := auth.NewService(db, authz, store.FixedClock(today), auth.DefaultConfig)
+	var id *auth.Identity
+	if username != "" {
+		us, _, err := svc.ListUsers(ctx, rbac.National(), auth.UserFilter{Search: username}, store.Page{Limit: 100})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, u := range us {
+			if u.Username == username {
+				id = &auth.Identity{User: u, Method: auth.MethodToken}
+			}
+		}
+		if id == nil {
+			tb.Fatalf("no demo user %q", username)
+		}
+	}
+	h := newHandler(db, svc)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if id != nil {
+			ctx = auth.WithIdentity(ctx, id)
+		}
+		h.ServeHTTP(w, r.WithContext(ctx))
+	}))
+	tb.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func newHandler(db *store.DB, svc *auth.Service) http.Handler {
+	r := &graph.Resolver{DB: db, OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: store.FixedClock(today)}
+	return graph.NewHandler(r, graph.DefaultLimits, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 type gqlError struct {

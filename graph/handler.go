@@ -15,8 +15,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vikstrous/dataloadgen"
 
-	"p06/rbac"
+	"p06/auth"
 	"p06/store"
 )
 
@@ -36,16 +37,17 @@ var DefaultLimits = Limits{Complexity: 20000, Depth: 12, Introspection: true}
 
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
 // cache, automatic persisted queries, depth and complexity limits, and errors
-// with extensions.code. scopeFor gives each request's caller scope.
-func NewHandler(r *Resolver, lim Limits, log *slog.Logger, scopeFor func(*http.Request) rbac.Scope) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
+// with extensions.code. It expects auth.Middleware in front: each request's
+// scope is its caller's (the empty scope for nobody), with policies refreshed
+// from the database when another process changed them.
+func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: r.directives(), Complexity: complexity()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if lim.Introspection {
-		srv.Use(extension.Introspection{})
-	}
+	srv.Use(signedInIntrospection{enabled: lim.Introspection})
+	srv.Use(csrfCheck{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
 	srv.Use(depthLimit(lim.Depth))
@@ -56,7 +58,12 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger, scopeFor func(*http.R
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := withLanguage(req.Context(), req.Header.Get("Accept-Language"))
-		ctx = r.WithScope(ctx, scopeFor(req))
+		if err := r.Auth.Authorizer().Refresh(ctx); err != nil {
+			log.ErrorContext(ctx, "refreshing policies", "err", err)
+			http.Error(w, "policies unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		ctx = r.WithScope(ctx, r.Auth.ScopeOf(auth.IdentityFrom(ctx)))
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
@@ -105,6 +112,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if se.Field != "" {
 				out.Extensions["field"] = se.Field
 			}
+		case errors.Is(err, dataloadgen.ErrNotFound):
+			out.Message = "không tìm thấy đối tượng"
+			if english(ctx) {
+				out.Message = "not found"
+			}
+			out.Extensions = map[string]any{"code": string(store.NotFound)}
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			out.Message = "yêu cầu đã bị hủy hoặc quá thời gian"
 			if english(ctx) {

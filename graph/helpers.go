@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
+	"p06/auth"
 	"p06/graph/model"
 	"p06/org"
 	"p06/store"
@@ -36,6 +37,18 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 		n, err = l.document.Load(ctx, id)
 	case typeTask:
 		n, err = l.task.Load(ctx, id)
+	case typeUser:
+		var us []*auth.User
+		us, err = r.Auth.UsersByIDs(ctx, scopeOf(ctx), []int64{id})
+		if err == nil && len(us) == 1 {
+			n = us[0]
+		}
+	case typeAPIToken:
+		if actor := auth.IdentityFrom(ctx); actor != nil {
+			n, err = r.Auth.TokenByID(ctx, actor, id)
+		}
+	case typeAuditEntry:
+		n, err = r.Auth.AuditEntryByID(ctx, auth.IdentityFrom(ctx), id)
 	case typeAssignment:
 		var as []*tasks.Assignment
 		as, err = r.TaskStore.AssignmentsByIDs(ctx, scopeOf(ctx), []int64{id})

@@ -50,4 +50,7 @@ const (
 	typeDocument     = "Document"
 	typeTask         = "Task"
 	typeAssignment   = "Assignment"
+	typeUser         = "User"
+	typeAPIToken     = "ApiToken"
+	typeAuditEntry   = "AuditEntry"
 )

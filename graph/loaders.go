@@ -166,29 +166,44 @@ func fill(n int, err error) []error {
 type ctxKey int
 
 const (
-	loadersKey ctxKey = iota
-	scopeKey
+	requestKey ctxKey = iota
 	langKey
 )
+
+// request is the per-request state: the caller's scope and the loaders
+// bound to it. It is a pointer so that signing in can switch both for the
+// rest of the request (the login payload is read as the new caller).
+type request struct {
+	scope   rbac.Scope
+	loaders *loaders
+}
 
 // WithScope returns ctx carrying the caller's scope and fresh loaders bound
 // to it.
 func (r *Resolver) WithScope(ctx context.Context, sc rbac.Scope) context.Context {
-	ctx = context.WithValue(ctx, scopeKey, sc)
-	return context.WithValue(ctx, loadersKey, newLoaders(r, sc))
+	return context.WithValue(ctx, requestKey, &request{scope: sc, loaders: newLoaders(r, sc)})
+}
+
+// switchScope makes the rest of the request run with scope sc.
+func (r *Resolver) switchScope(ctx context.Context, sc rbac.Scope) {
+	if req, _ := ctx.Value(requestKey).(*request); req != nil {
+		req.scope, req.loaders = sc, newLoaders(r, sc)
+	}
 }
 
 // scopeOf returns the caller's scope; without one, the empty scope, which
 // reads nothing.
 func scopeOf(ctx context.Context) rbac.Scope {
-	sc, _ := ctx.Value(scopeKey).(rbac.Scope)
-	return sc
+	if req, _ := ctx.Value(requestKey).(*request); req != nil {
+		return req.scope
+	}
+	return rbac.Scope{}
 }
 
 func loadersOf(ctx context.Context) *loaders {
-	l, _ := ctx.Value(loadersKey).(*loaders)
-	if l == nil {
+	req, _ := ctx.Value(requestKey).(*request)
+	if req == nil {
 		panic("graph: request without loaders (use Resolver.WithScope)")
 	}
-	return l
+	return req.loaders
 }

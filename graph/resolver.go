@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"p06/auth"
 	"p06/org"
 	"p06/store"
 	"p06/tasks"
@@ -14,5 +15,6 @@ type Resolver struct {
 	DB        *store.DB
 	OrgStore  *org.Store
 	TaskStore *tasks.Store
+	Auth      *auth.Service
 	Clock     store.Clock
 }

@@ -45,16 +45,24 @@ var ReviewDate = store.MustDate("2023-12-21")
 
 // Report counts what a Load added.
 type Report struct {
-	OrgUnits, WorkingGroups, Documents, Tasks, Assignments int
+	OrgUnits, WorkingGroups, Documents, Tasks, Assignments, Users int
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("%d org units, %d working groups, %d documents, %d tasks, %d assignments",
-		r.OrgUnits, r.WorkingGroups, r.Documents, r.Tasks, r.Assignments)
+	return fmt.Sprintf("%d org units, %d working groups, %d documents, %d tasks, %d assignments, %d users",
+		r.OrgUnits, r.WorkingGroups, r.Documents, r.Tasks, r.Assignments, r.Users)
 }
 
-// Load adds what mode names and is missing, in one transaction.
-func Load(ctx context.Context, db *store.DB, mode Mode) (Report, error) {
+// Options tune a Load.
+type Options struct {
+	// DemoPassword is the password of the demo users (DefaultDemoPassword
+	// when empty).
+	DemoPassword string
+}
+
+// Load adds what mode names and is missing: the reference data and demo
+// programme in one transaction, then in demo mode one user per role.
+func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, error) {
 	var rep Report
 	if mode == None {
 		return rep, nil
@@ -70,6 +78,15 @@ func Load(ctx context.Context, db *store.DB, mode Mode) (Report, error) {
 	})
 	if err != nil {
 		return Report{}, fmt.Errorf("seeds: %w", err)
+	}
+	if mode == Demo {
+		pw := opts.DemoPassword
+		if pw == "" {
+			pw = DefaultDemoPassword
+		}
+		if err := loadDemoUsers(ctx, db, pw, &rep); err != nil {
+			return rep, fmt.Errorf("seeds: %w", err)
+		}
 	}
 	return rep, nil
 }

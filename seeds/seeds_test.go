@@ -101,7 +101,7 @@ func TestLoadTwiceChangesNothing(t *testing.T) {
 				return out
 			}
 			before := counts()
-			rep, err := seeds.Load(ctx, db, seeds.Demo)
+			rep, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,9 +3,12 @@
 package model
 
 import (
+	"p06/auth"
 	"p06/org"
+	"p06/rbac"
 	"p06/store"
 	"p06/tasks"
+	"time"
 )
 
 type AssignmentConnection struct {
@@ -31,6 +34,66 @@ type AssignmentFilter struct {
 	Statuses   []tasks.Status `json:"statuses,omitempty"`
 }
 
+type AuditEntryConnection struct {
+	Edges      []*AuditEntryEdge   `json:"edges"`
+	Nodes      []*store.AuditEntry `json:"nodes"`
+	PageInfo   *PageInfo           `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *store.AuditEntry `json:"node"`
+}
+
+type AuditFilter struct {
+	// An action ("login.failed") or a prefix ending in a dot ("login.").
+	Action *string `json:"action,omitempty"`
+	// Global ID of a user.
+	Actor *string    `json:"actor,omitempty"`
+	From  *time.Time `json:"from,omitempty"`
+	To    *time.Time `json:"to,omitempty"`
+}
+
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+type ChangePasswordPayload struct {
+	Ok         bool         `json:"ok"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CreateAPITokenInput struct {
+	Name string `json:"name"`
+	// Default 90 days from now; at most 366 days.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Global ID of the owner; yourself by default.
+	User *string `json:"user,omitempty"`
+}
+
+type CreateAPITokenPayload struct {
+	APIToken *auth.APIToken `json:"apiToken,omitempty"`
+	// The token itself, shown this once. Send it as Authorization: Bearer <token>.
+	Token      *string      `json:"token,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CreateUserInput struct {
+	Username    string  `json:"username"`
+	DisplayName string  `json:"displayName"`
+	Email       *string `json:"email,omitempty"`
+	// Code of the home unit.
+	OrgUnit  string `json:"orgUnit"`
+	Password string `json:"password"`
+}
+
+type CreateUserPayload struct {
+	User       *auth.User   `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type DocumentConnection struct {
 	Edges      []*DocumentEdge   `json:"edges"`
 	Nodes      []*tasks.Document `json:"nodes"`
@@ -53,6 +116,33 @@ type DocumentFilter struct {
 type DocumentKindCount struct {
 	Kind  tasks.DocKind `json:"kind"`
 	Count int           `json:"count"`
+}
+
+type LoginInput struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type LoginPayload struct {
+	Me         *Me          `json:"me,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type LogoutPayload struct {
+	Ok bool `json:"ok"`
+}
+
+// The signed-in caller, for a front end to show or hide actions.
+type Me struct {
+	User        *auth.User         `json:"user"`
+	AuthMethod  auth.Method        `json:"authMethod"`
+	Grants      []*RoleGrant       `json:"grants"`
+	Permissions []*PermissionGrant `json:"permissions"`
+	// Send it in the X-CSRF-Token header with every mutation made with the session cookie; null for API tokens.
+	CsrfToken *string `json:"csrfToken,omitempty"`
+}
+
+type Mutation struct {
 }
 
 type OrgUnitConnection struct {
@@ -84,6 +174,12 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+// A permission and the units (with everything below them) where it holds.
+type PermissionGrant struct {
+	Permission rbac.Permission `json:"permission"`
+	OrgUnits   []*org.Unit     `json:"orgUnits"`
+}
+
 type ProgrammeSummary struct {
 	AsOf store.Date `json:"asOf"`
 	// The unit the summary is for; null for the caller's whole scope.
@@ -98,6 +194,53 @@ type ProgrammeSummary struct {
 }
 
 type Query struct {
+}
+
+type ResetPasswordInput struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+type ResetPasswordPayload struct {
+	Ok         bool         `json:"ok"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RevokeAPITokenInput struct {
+	APIToken string `json:"apiToken"`
+}
+
+type RevokeAPITokenPayload struct {
+	APIToken   *auth.APIToken `json:"apiToken,omitempty"`
+	UserErrors []*UserError   `json:"userErrors"`
+}
+
+// A role held on an org unit and every unit below it.
+type RoleGrant struct {
+	Role    rbac.Role `json:"role"`
+	OrgUnit *org.Unit `json:"orgUnit"`
+}
+
+type RoleGrantInput struct {
+	User string    `json:"user"`
+	Role rbac.Role `json:"role"`
+	// Code of the unit the role covers (with everything below it).
+	OrgUnit string `json:"orgUnit"`
+}
+
+type RoleGrantPayload struct {
+	User       *auth.User   `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type SetUserDisabledInput struct {
+	User     string `json:"user"`
+	Disabled bool   `json:"disabled"`
+}
+
+type SetUserDisabledPayload struct {
+	User       *auth.User   `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type StatusCount struct {
@@ -133,6 +276,34 @@ type TaskFilter struct {
 	Precisions []tasks.Precision `json:"precisions,omitempty"`
 	// Words of the title; case and diacritics are ignored.
 	Search *string `json:"search,omitempty"`
+}
+
+type UserConnection struct {
+	Edges      []*UserEdge  `json:"edges"`
+	Nodes      []*auth.User `json:"nodes"`
+	PageInfo   *PageInfo    `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+type UserEdge struct {
+	Cursor string     `json:"cursor"`
+	Node   *auth.User `json:"node"`
+}
+
+// A mistake in a mutation's input, with the field it concerns.
+type UserError struct {
+	// Input field path, e.g. ["input", "password"]; empty when it concerns the whole input.
+	Field   []string   `json:"field"`
+	Message string     `json:"message"`
+	Code    store.Code `json:"code"`
+}
+
+type UserFilter struct {
+	// Users whose home unit is this unit or below it.
+	OrgUnit *string `json:"orgUnit,omitempty"`
+	// Username or name.
+	Search   *string `json:"search,omitempty"`
+	Disabled *bool   `json:"disabled,omitempty"`
 }
 
 type WorkingGroupConnection struct {

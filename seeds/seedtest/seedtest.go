@@ -89,6 +89,6 @@ func migrateAndSeed(db *store.DB) error {
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	_, err := seeds.Load(ctx, db, seeds.Demo)
+	_, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{})
 	return err
 }

@@ -1,0 +1,286 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"p06/store"
+)
+
+// Session is a signed-in browser.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions,alias:se"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	TokenHash  string    `bun:"token_hash"`
+	CSRFToken  string    `bun:"csrf_token"`
+	UserID     int64     `bun:"user_id"`
+	CreatedAt  time.Time `bun:"created_at"`
+	ExpiresAt  time.Time `bun:"expires_at"`
+	LastSeenAt time.Time `bun:"last_seen_at"`
+	RevokedAt  time.Time `bun:"revoked_at,nullzero"`
+	ClientIP   string    `bun:"client_ip"`
+	UserAgent  string    `bun:"user_agent"`
+}
+
+// Client describes where a sign-in comes from.
+type Client struct {
+	IP        string
+	UserAgent string
+	// PreviousSession is the session cookie the browser still had, if any:
+	// signing in replaces it.
+	PreviousSession string
+}
+
+// randomToken returns n random bytes, base64url.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("auth: no randomness: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashToken is how session cookies and API tokens are stored: a SHA-256 of
+// 32 random bytes needs no salt or slow hash.
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// LoginResult is a new session: Token goes in the cookie, CSRFToken in the
+// X-CSRF-Token header of cookie-authenticated mutations.
+type LoginResult struct {
+	User      *User
+	Session   *Session
+	Token     string
+	CSRFToken string
+}
+
+// Login checks a username and password and opens a session. It fails the same
+// way for an unknown username, a wrong password and a disabled account, and
+// refuses for a while after too many failures for the username or from the
+// client address. Every outcome is audited.
+func (s *Service) Login(ctx context.Context, username, password string, c Client) (*LoginResult, error) {
+	username = normUsername(username)
+	now := s.now()
+	keys := []string{"user:" + username, "ip:" + c.IP}
+	if until, err := s.lockedUntil(ctx, keys, now); err != nil {
+		return nil, err
+	} else if !until.IsZero() {
+		_ = s.auditLogin(ctx, "login.refused_locked", nil, username, c, map[string]any{"until": until})
+		mins := int(until.Sub(now).Minutes()) + 1
+		return nil, errMsg(store.Unauthenticated, "",
+			fmt.Sprintf("đăng nhập tạm bị khóa do nhập sai nhiều lần; thử lại sau %d phút", mins),
+			fmt.Sprintf("sign-in is locked after too many failures; try again in %d minutes", mins))
+	}
+	u := new(User)
+	err := userQuery(s.db, u).Where("us.username = ?", username).Scan(ctx)
+	found := err == nil
+	if err != nil && !store.IsNoRows(err) {
+		return nil, err
+	}
+	hash := dummyHash
+	if found {
+		hash = u.PasswordHash
+	}
+	ok, stale := checkPassword(hash, password)
+	if !found || !ok || u.Disabled {
+		locked, err := s.recordFailure(ctx, keys, now)
+		if err != nil {
+			return nil, err
+		}
+		var actor *User
+		if found {
+			actor = u
+		}
+		_ = s.auditLogin(ctx, "login.failed", actor, username, c, nil)
+		if len(locked) > 0 {
+			_ = s.auditLogin(ctx, "login.lockout", actor, username, c, map[string]any{"keys": locked, "minutes": s.cfg.LockFor.Minutes()})
+		}
+		return nil, errBadCredentials
+	}
+	res := &LoginResult{User: u, Token: randomToken(32), CSRFToken: randomToken(24)}
+	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Table("login_failures").Where("key = ?", keys[0]).Exec(ctx); err != nil {
+			return err
+		}
+		if stale {
+			if err := s.setPassword(ctx, tx, u, password); err != nil {
+				return err
+			}
+		}
+		if c.PreviousSession != "" {
+			if _, err := tx.NewUpdate().Table("sessions").Set("revoked_at = ?", now).
+				Where("token_hash = ? AND revoked_at IS NULL", hashToken(c.PreviousSession)).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		res.Session = &Session{TokenHash: hashToken(res.Token), CSRFToken: res.CSRFToken, UserID: u.ID,
+			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), LastSeenAt: now, ClientIP: c.IP, UserAgent: truncate(c.UserAgent, 300)}
+		if _, err := tx.NewInsert().Model(res.Session).Exec(ctx); err != nil {
+			return fmt.Errorf("auth: storing session: %w", err)
+		}
+		id := &Identity{User: u, Method: MethodSession, SessionID: res.Session.ID, ClientIP: c.IP}
+		return s.audit(ctx, tx, id, "login", "Session", res.Session.ID, u.UnitPath, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (s *Service) auditLogin(ctx context.Context, action string, u *User, username string, c Client, detail map[string]any) error {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["username"] = username
+	e := &store.AuditEntry{At: s.now(), Action: action, ObjectType: "Session", ClientIP: c.IP, Actor: "anonymous"}
+	if u != nil {
+		e.ActorID, e.Actor, e.OrgPath = u.ID, u.Username, u.UnitPath
+	}
+	return store.Audit(ctx, s.db, e, detail)
+}
+
+// failure is a row of login_failures.
+type failure struct {
+	bun.BaseModel `bun:"table:login_failures,alias:lf"`
+
+	Key         string    `bun:"key,pk"`
+	Failures    int       `bun:"failures"`
+	WindowStart time.Time `bun:"window_start"`
+	LockedUntil time.Time `bun:"locked_until,nullzero"`
+}
+
+// lockedUntil returns the latest lock among keys still in force, or zero.
+func (s *Service) lockedUntil(ctx context.Context, keys []string, now time.Time) (time.Time, error) {
+	var rows []failure
+	if err := s.db.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).Scan(ctx); err != nil {
+		return time.Time{}, fmt.Errorf("auth: reading sign-in failures: %w", err)
+	}
+	var until time.Time
+	for _, r := range rows {
+		if r.LockedUntil.After(now) && r.LockedUntil.After(until) {
+			until = r.LockedUntil
+		}
+	}
+	return until, nil
+}
+
+// recordFailure counts a failure against each key and returns the keys it
+// locked.
+func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Time) ([]string, error) {
+	var locked []string
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for i, key := range keys {
+			limit := s.cfg.UserFailures
+			if i > 0 {
+				limit = s.cfg.IPFailures
+			}
+			f := &failure{Key: key}
+			err := tx.NewSelect().Model(f).WherePK().Scan(ctx)
+			switch {
+			case store.IsNoRows(err):
+				f = &failure{Key: key, Failures: 1, WindowStart: now}
+				if _, err := tx.NewInsert().Model(f).Exec(ctx); err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			default:
+				if now.Sub(f.WindowStart) > s.cfg.FailureWindow {
+					f.Failures, f.WindowStart, f.LockedUntil = 0, now, time.Time{}
+				}
+				f.Failures++
+				if _, err := tx.NewUpdate().Model(f).Column("failures", "window_start", "locked_until").WherePK().Exec(ctx); err != nil {
+					return err
+				}
+			}
+			if f.Failures >= limit && f.LockedUntil.IsZero() {
+				f.LockedUntil = now.Add(s.cfg.LockFor)
+				if _, err := tx.NewUpdate().Model(f).Column("locked_until").WherePK().Exec(ctx); err != nil {
+					return err
+				}
+				locked = append(locked, key)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: counting sign-in failures: %w", err)
+	}
+	return locked, nil
+}
+
+// Logout ends the caller's session (or does nothing for a token caller).
+func (s *Service) Logout(ctx context.Context, id *Identity) error {
+	if id.Method != MethodSession {
+		return nil
+	}
+	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Table("sessions").Set("revoked_at = ?", s.now()).Where("id = ? AND revoked_at IS NULL", id.SessionID).Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, id, "logout", "Session", id.SessionID, id.User.UnitPath, nil)
+	})
+}
+
+// revokeSessions ends every open session of a user.
+func (s *Service) revokeSessions(ctx context.Context, tx bun.IDB, userID int64) error {
+	_, err := tx.NewUpdate().Table("sessions").Set("revoked_at = ?", s.now()).Where("user_id = ? AND revoked_at IS NULL", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: ending sessions: %w", err)
+	}
+	return nil
+}
+
+var (
+	errSessionEnded = errMsg(store.Unauthenticated, "", "phiên đăng nhập đã hết hạn hoặc đã kết thúc; hãy đăng nhập lại",
+		"your session has expired or ended; please sign in again")
+	errBadToken = errMsg(store.Unauthenticated, "", "API token không hợp lệ, đã hết hạn hoặc đã bị thu hồi",
+		"the API token is invalid, expired or revoked")
+)
+
+// sessionIdentity returns the caller of a session cookie value.
+func (s *Service) sessionIdentity(ctx context.Context, token, csrfHeader, ip string) (*Identity, error) {
+	now := s.now()
+	se := new(Session)
+	if err := s.db.NewSelect().Model(se).Where("token_hash = ?", hashToken(token)).Scan(ctx); err != nil {
+		if store.IsNoRows(err) {
+			return nil, errSessionEnded
+		}
+		return nil, err
+	}
+	if !se.RevokedAt.IsZero() || !now.Before(se.ExpiresAt) {
+		return nil, errSessionEnded
+	}
+	u := new(User)
+	if err := userQuery(s.db, u).Where("us.id = ?", se.UserID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, errSessionEnded
+	}
+	if now.Sub(se.LastSeenAt) > time.Minute {
+		if _, err := s.db.NewUpdate().Table("sessions").Set("last_seen_at = ?", now).Where("id = ?", se.ID).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	ok := csrfHeader != "" && subtle.ConstantTimeCompare([]byte(csrfHeader), []byte(se.CSRFToken)) == 1
+	return &Identity{User: u, Method: MethodSession, SessionID: se.ID, CSRFToken: se.CSRFToken, CSRFOK: ok, ClientIP: ip}, nil
+}

@@ -1,0 +1,437 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"p06/rbac"
+	"p06/store"
+)
+
+// NewUser is what creating a user takes.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Email       string
+	OrgUnit     string // code of the home unit
+	Password    string
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
+
+// normUsername lower-cases and trims a username.
+func normUsername(s string) string { return strings.ToLower(store.NFC(s)) }
+
+func (n *NewUser) validate() error {
+	n.Username, n.DisplayName, n.Email, n.OrgUnit = normUsername(n.Username), store.NFC(n.DisplayName), store.NFC(n.Email), store.NFC(n.OrgUnit)
+	switch {
+	case !usernameRE.MatchString(n.Username):
+		return errMsg(store.Invalid, "username", fmt.Sprintf("tên đăng nhập %q không hợp lệ: 2–40 ký tự a-z, 0-9, dấu chấm, gạch nối, gạch dưới", n.Username),
+			fmt.Sprintf("username %q is invalid: 2–40 of a-z, 0-9, dot, dash, underscore", n.Username))
+	case n.DisplayName == "":
+		return errMsg(store.Invalid, "displayName", "họ tên không được để trống", "display name is required")
+	case n.Email != "" && !validEmail(n.Email):
+		return errMsg(store.Invalid, "email", fmt.Sprintf("địa chỉ thư %q không hợp lệ", n.Email), fmt.Sprintf("email %q is invalid", n.Email))
+	case n.OrgUnit == "":
+		return errMsg(store.Invalid, "orgUnit", "cần đơn vị công tác", "home org unit is required")
+	}
+	return validatePassword(n.Password, "password")
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
+func validatePassword(p, field string) error {
+	if len([]rune(p)) < MinPasswordLength {
+		return errMsg(store.Invalid, field, fmt.Sprintf("mật khẩu phải có ít nhất %d ký tự", MinPasswordLength),
+			fmt.Sprintf("the password must have at least %d characters", MinPasswordLength))
+	}
+	return nil
+}
+
+// unitPath returns the id and path of the unit with code.
+func unitPath(ctx context.Context, db bun.IDB, code, field string) (int64, string, error) {
+	var row struct {
+		ID   int64  `bun:"id"`
+		Path string `bun:"path"`
+	}
+	err := db.NewSelect().Table("org_units").Column("id", "path").Where("code = ?", code).Scan(ctx, &row)
+	if store.IsNoRows(err) {
+		return 0, "", errMsg(store.NotFound, field, fmt.Sprintf("không tìm thấy đơn vị %q", code), fmt.Sprintf("no org unit %q", code))
+	}
+	return row.ID, row.Path, err
+}
+
+func (s *Service) audit(ctx context.Context, db bun.IDB, actor *Identity, action, objType string, objID int64, orgPath string, detail any) error {
+	e := &store.AuditEntry{At: s.now(), Action: action, ObjectType: objType, OrgPath: orgPath}
+	if objID != 0 {
+		e.ObjectID = strconv.FormatInt(objID, 10)
+	}
+	if actor != nil {
+		e.ActorID, e.Actor, e.ClientIP = actor.User.ID, actor.User.Username, actor.ClientIP
+	} else {
+		e.Actor = "system" // the command line or the seed loader
+	}
+	return store.Audit(ctx, db, e, detail)
+}
+
+// can checks that actor holds perm on the unit at path.
+func (s *Service) can(actor *Identity, path string, perm rbac.Permission) error {
+	if actor == nil {
+		return errMsg(store.Unauthenticated, "", "cần đăng nhập", "sign-in required")
+	}
+	if !s.authz.Can(actor.Subject(), path, perm) {
+		return errForbidden
+	}
+	return nil
+}
+
+// CreateUser creates a user whose home unit is in the actor's user-admin
+// domain. actor nil means the command line (the first administrator).
+func (s *Service) CreateUser(ctx context.Context, actor *Identity, n NewUser) (*User, error) {
+	if err := n.validate(); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(n.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, PasswordHash: hash}
+	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		id, path, err := unitPath(ctx, tx, n.OrgUnit, "orgUnit")
+		if err != nil {
+			return err
+		}
+		if actor != nil {
+			if err := s.can(actor, path, rbac.AdminUsers); err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		u.OrgUnitID, u.UnitPath, u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt = id, path, now, now, now
+		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+			if store.IsUniqueViolation(err) {
+				return errMsg(store.Conflict, "username", fmt.Sprintf("tên đăng nhập %q đã có người dùng", u.Username),
+					fmt.Sprintf("username %q is taken", u.Username))
+			}
+			return fmt.Errorf("auth: creating user: %w", err)
+		}
+		return s.audit(ctx, tx, actor, "user.create", "User", u.ID, path,
+			map[string]any{"username": u.Username, "displayName": u.DisplayName, "orgUnit": n.OrgUnit})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// userQuery selects users with their unit path.
+func userQuery(db bun.IDB, users any) *bun.SelectQuery {
+	return db.NewSelect().Model(users).ColumnExpr("us.*").ColumnExpr("u.path AS unit_path").
+		Join("JOIN org_units AS u ON u.id = us.org_unit_id")
+}
+
+// UserByID returns a user the scope may read.
+func (s *Service) UserByID(ctx context.Context, sc rbac.Scope, id int64) (*User, error) {
+	us, err := s.UsersByIDs(ctx, sc, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(us) == 0 {
+		return nil, store.Errorf(store.NotFound, "không tìm thấy người dùng", "user not found")
+	}
+	return us[0], nil
+}
+
+// UsersByIDs returns the users among ids whose home unit is in scope.
+func (s *Service) UsersByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*User, error) {
+	var us []*User
+	if len(ids) == 0 {
+		return us, nil
+	}
+	cond, args := sc.ReadFilter("u.path")
+	if err := userQuery(s.db, &us).Where("us.id IN (?)", bun.In(ids)).Where(cond, args...).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("auth: users by id: %w", err)
+	}
+	return us, nil
+}
+
+// UserFilter narrows a list of users.
+type UserFilter struct {
+	OrgUnit  string // home unit or below
+	Search   string // username or name, ignoring diacritics
+	Disabled *bool
+}
+
+// ListUsers returns a page of the users whose home unit is in scope.
+func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p store.Page) ([]*User, int, error) {
+	var us []*User
+	cond, args := sc.ReadFilter("u.path")
+	q := userQuery(s.db, &us).Where(cond, args...)
+	if f.OrgUnit != "" {
+		q = q.Where("u.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%'", f.OrgUnit)
+	}
+	if f.Search != "" {
+		// Names are folded in Go: few users, and no search column to keep.
+		q = q.Where("(us.username LIKE ? ESCAPE '\\' OR lower(us.display_name) LIKE ? ESCAPE '\\')",
+			store.LikePattern(f.Search), "%"+strings.ToLower(store.NFC(f.Search))+"%")
+	}
+	if f.Disabled != nil {
+		q = q.Where("us.disabled = ?", *f.Disabled)
+	}
+	n, err := p.Clamp(50).Apply(q.OrderExpr("us.username")).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("auth: listing users: %w", err)
+	}
+	return us, int(n), nil
+}
+
+// SetDisabled disables or re-enables a user; disabling ends their sessions
+// and stops their tokens at once.
+func (s *Service) SetDisabled(ctx context.Context, actor *Identity, userID int64, disabled bool) (*User, error) {
+	var u *User
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if u, err = s.lockUser(ctx, tx, actor, userID); err != nil {
+			return err
+		}
+		if disabled && actor != nil && actor.User.ID == u.ID {
+			return errMsg(store.Invalid, "user", "không thể tự khóa tài khoản của mình", "you cannot disable yourself")
+		}
+		u.Disabled, u.UpdatedAt = disabled, s.now()
+		if _, err := tx.NewUpdate().Model(u).Column("disabled", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if disabled {
+			if err := s.revokeSessions(ctx, tx, u.ID); err != nil {
+				return err
+			}
+		}
+		action := "user.enable"
+		if disabled {
+			action = "user.disable"
+		}
+		return s.audit(ctx, tx, actor, action, "User", u.ID, u.UnitPath, map[string]any{"username": u.Username})
+	})
+	return u, err
+}
+
+// lockUser reads a user the actor may administer.
+func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, userID int64) (*User, error) {
+	u := new(User)
+	if err := userQuery(tx, u).Where("us.id = ?", userID).Scan(ctx); err != nil {
+		if store.IsNoRows(err) {
+			return nil, errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
+		}
+		return nil, err
+	}
+	if err := s.can(actor, u.UnitPath, rbac.AdminUsers); err != nil {
+		// Someone who may not administer the user may not learn it exists.
+		if actor != nil && !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) {
+			return nil, errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// ResetPassword sets another user's password (an administrator's act) and
+// ends that user's sessions.
+func (s *Service) ResetPassword(ctx context.Context, actor *Identity, userID int64, password string) error {
+	if err := validatePassword(password, "password"); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.lockUser(ctx, tx, actor, userID)
+		if err != nil {
+			return err
+		}
+		if err := s.setPassword(ctx, tx, u, password); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "user.password_reset", "User", u.ID, u.UnitPath, map[string]any{"username": u.Username})
+	})
+}
+
+// ChangePassword changes the caller's own password, given the current one,
+// and ends every session of theirs but none other.
+func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, next string) error {
+	if ok, _ := checkPassword(id.User.PasswordHash, current); !ok {
+		return errMsg(store.Invalid, "currentPassword", "mật khẩu hiện tại không đúng", "the current password is wrong")
+	}
+	if err := validatePassword(next, "newPassword"); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.setPassword(ctx, tx, id.User, next); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, id, "user.password_change", "User", id.User.ID, id.User.UnitPath, nil)
+	})
+}
+
+func (s *Service) setPassword(ctx context.Context, tx bun.IDB, u *User, password string) error {
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now
+	if _, err := tx.NewUpdate().Model(u).Column("password_hash", "password_changed_at", "updated_at").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("auth: storing password: %w", err)
+	}
+	return s.revokeSessions(ctx, tx, u.ID)
+}
+
+// GrantRole grants role on the unit with code to a user; the actor needs
+// policy administration on that unit.
+func (s *Service) GrantRole(ctx context.Context, actor *Identity, userID int64, role rbac.Role, unitCode string) (*User, error) {
+	return s.changeGrant(ctx, actor, userID, role, unitCode, true)
+}
+
+// RevokeRole takes a grant back.
+func (s *Service) RevokeRole(ctx context.Context, actor *Identity, userID int64, role rbac.Role, unitCode string) (*User, error) {
+	return s.changeGrant(ctx, actor, userID, role, unitCode, false)
+}
+
+func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64, role rbac.Role, unitCode string, grant bool) (*User, error) {
+	if !role.Valid() {
+		return nil, errMsg(store.Invalid, "role", fmt.Sprintf("vai trò %q không hợp lệ", role), fmt.Sprintf("unknown role %q", role))
+	}
+	u := new(User)
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var kind, path string
+		var row struct {
+			Kind string `bun:"kind"`
+			Path string `bun:"path"`
+		}
+		err := tx.NewSelect().Table("org_units").Column("kind", "path").Where("code = ?", unitCode).Scan(ctx, &row)
+		if store.IsNoRows(err) {
+			return errMsg(store.NotFound, "orgUnit", fmt.Sprintf("không tìm thấy đơn vị %q", unitCode), fmt.Sprintf("no org unit %q", unitCode))
+		} else if err != nil {
+			return err
+		}
+		kind, path = row.Kind, row.Path
+		if actor != nil {
+			if err := s.can(actor, path, rbac.AdminPolicy); err != nil {
+				return err
+			}
+		}
+		if err := roleFitsUnit(role, kind); err != nil {
+			return err
+		}
+		if err := userQuery(tx, u).Where("us.id = ?", userID).Scan(ctx); err != nil {
+			if store.IsNoRows(err) {
+				return errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
+			}
+			return err
+		}
+		if actor != nil && !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) && !s.authz.Can(actor.Subject(), u.UnitPath, rbac.AdminUsers) {
+			return errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
+		}
+		change, action := rbac.GrantRole, "role.grant"
+		if !grant {
+			change, action = rbac.RevokeRole, "role.revoke"
+		}
+		changed, err := change(ctx, tx, rbac.Subject(u.ID), role, path)
+		if err != nil {
+			return err
+		}
+		if !changed {
+			if grant {
+				return nil // already held: nothing to do, nothing to audit
+			}
+			return errMsg(store.NotFound, "role", "người dùng không có vai trò này tại đơn vị này", "the user does not hold this role on this unit")
+		}
+		return s.audit(ctx, tx, actor, action, "User", u.ID, path,
+			map[string]any{"username": u.Username, "role": role, "orgUnit": unitCode})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, s.authz.Reload(ctx)
+}
+
+// roleFitsUnit keeps roles on the kind of unit they are for.
+func roleFitsUnit(role rbac.Role, kind string) error {
+	var ok bool
+	switch role {
+	case rbac.NationalViewer:
+		ok = kind == "NATIONAL"
+	case rbac.MinistryEditor:
+		ok = kind == "MINISTRY"
+	case rbac.ProvinceEditor, rbac.ProvinceApprover:
+		ok = kind == "PROVINCE" || kind == "DISTRICT" || kind == "COMMUNE"
+	default:
+		ok = true
+	}
+	if !ok {
+		return errMsg(store.Invalid, "orgUnit", fmt.Sprintf("vai trò %s không cấp được cho đơn vị loại %s", role, kind),
+			fmt.Sprintf("role %s cannot be granted on a %s unit", role, kind))
+	}
+	return nil
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	Action   string // exact, or a prefix ending in "." ("login.")
+	ActorID  int64
+	From, To time.Time
+}
+
+// auditDomains are the units whose audit entries the actor may read.
+func (s *Service) auditDomains(actor *Identity) rbac.Scope {
+	if actor == nil {
+		return rbac.Scope{}
+	}
+	return rbac.Scope{Read: s.authz.Permissions(actor.Subject())[rbac.ReadAudit]}
+}
+
+// AuditEntryByID returns one audit entry the actor may read.
+func (s *Service) AuditEntryByID(ctx context.Context, actor *Identity, id int64) (*store.AuditEntry, error) {
+	e := new(store.AuditEntry)
+	cond, args := s.auditDomains(actor).ReadFilter("al.org_path")
+	if err := s.db.NewSelect().Model(e).Where("al.id = ?", id).Where(cond, args...).Scan(ctx); err != nil {
+		if store.IsNoRows(err) {
+			return nil, errMsg(store.NotFound, "", "không tìm thấy mục nhật ký", "audit entry not found")
+		}
+		return nil, err
+	}
+	return e, nil
+}
+
+// AuditLog returns a page of the audit log, newest first, for entries about
+// units in the caller's audit domain, and the total count.
+func (s *Service) AuditLog(ctx context.Context, actor *Identity, f AuditFilter, p store.Page) ([]*store.AuditEntry, int, error) {
+	cond, args := s.auditDomains(actor).ReadFilter("al.org_path")
+	var es []*store.AuditEntry
+	q := s.db.NewSelect().Model(&es).Where(cond, args...)
+	if strings.HasSuffix(f.Action, ".") {
+		q = q.Where("al.action LIKE ?", f.Action+"%")
+	} else if f.Action != "" {
+		q = q.Where("al.action = ?", f.Action)
+	}
+	if f.ActorID != 0 {
+		q = q.Where("al.actor_id = ?", f.ActorID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("al.at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("al.at < ?", f.To.UTC())
+	}
+	n, err := p.Clamp(50).Apply(q.OrderExpr("al.id DESC")).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("auth: reading audit log: %w", err)
+	}
+	return es, int(n), nil
+}
