@@ -31,9 +31,8 @@ func hashPassword(password string) (string, error) {
 		return "", err
 	}
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		b64(salt), b64(key)), nil
 }
 
 // checkPassword reports whether password matches the PHC string encoded, and
@@ -53,9 +52,8 @@ func checkPassword(encoded, password string) (ok, stale bool) {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
 		return false, false
 	}
-	b64 := base64.RawStdEncoding
-	salt, err1 := b64.DecodeString(parts[4])
-	want, err2 := b64.DecodeString(parts[5])
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false, false
 	}
@@ -68,3 +66,5 @@ func checkPassword(encoded, password string) (ok, stale bool) {
 // dummyHash is checked against when a username does not exist, so that a
 // failed sign-in takes as long either way.
 var dummyHash, _ = hashPassword("not a real password, only for timing")
+
+func b64(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }

@@ -225,7 +225,8 @@ func (s *Service) SetDisabled(ctx context.Context, actor *Identity, userID int64
 	return u, err
 }
 
-// lockUser reads a user the actor may administer.
+// lockUser reads a user the actor may administer (any user for the system,
+// actor nil).
 func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, userID int64) (*User, error) {
 	u := new(User)
 	if err := userQuery(tx, u).Where("us.id = ?", userID).Scan(ctx); err != nil {
@@ -234,9 +235,12 @@ func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, use
 		}
 		return nil, err
 	}
+	if actor == nil {
+		return u, nil
+	}
 	if err := s.can(actor, u.UnitPath, rbac.AdminUsers); err != nil {
 		// Someone who may not administer the user may not learn it exists.
-		if actor != nil && !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) {
+		if !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) {
 			return nil, errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
 		}
 		return nil, err

@@ -1,0 +1,378 @@
+package auth_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"p06/auth"
+	"p06/rbac"
+	"p06/seeds"
+	"p06/store"
+	"p06/store/storetest"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	t     *testing.T
+	db    *store.DB
+	svc   *auth.Service
+	clock *clock
+	user  *auth.User
+	srv   *httptest.Server
+}
+
+const password = "a-good-long-password"
+
+// newFixture gives a database with the reference data, one user (hue-editor,
+// PROVINCE_EDITOR on 46), and an HTTP server that answers with the caller
+// the middleware found.
+func newFixture(t *testing.T, d store.Dialect) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Fresh(t, d)
+	if _, err := seeds.Load(ctx, db, seeds.Reference, seeds.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	authz, err := rbac.NewAuthorizer(ctx, db, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)}
+	svc := auth.NewService(db, authz, c.now, auth.DefaultConfig)
+	u, err := svc.CreateUser(ctx, nil, auth.NewUser{Username: "Hue-Editor", DisplayName: "Cán bộ Huế", OrgUnit: "46", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.GrantRole(ctx, nil, u.ID, rbac.ProvinceEditor, "46"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := auth.IdentityFrom(r.Context())
+		switch {
+		case id != nil:
+			csrf := "csrf-bad"
+			if id.CSRFOK {
+				csrf = "csrf-ok"
+			}
+			w.Write([]byte(id.User.Username + " " + string(id.Method) + " " + csrf))
+		case auth.FailureFrom(r.Context()) != nil:
+			w.Write([]byte("refused: " + auth.FailureFrom(r.Context()).Error()))
+		default:
+			w.Write([]byte("anonymous"))
+		}
+	})))
+	t.Cleanup(srv.Close)
+	return &fixture{t: t, db: db, svc: svc, clock: c, user: u, srv: srv}
+}
+
+// whoAmI calls the echo server with the given headers.
+func (f *fixture) whoAmI(headers ...string) string {
+	f.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 512)
+	for {
+		n, err := res.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+func (f *fixture) auditCount(action string) int {
+	f.t.Helper()
+	n, err := f.db.NewSelect().Table("audit_log").Where("action = ?", action).Count(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return int(n)
+}
+
+func (f *fixture) login(pw string) (*auth.LoginResult, error) {
+	return f.svc.Login(context.Background(), "hue-editor", pw, auth.Client{IP: "203.0.113.7"})
+}
+
+// eachDialect runs fn as a parallel subtest per database.
+func eachDialect(t *testing.T, fn func(t *testing.T, d store.Dialect)) {
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, d)
+		})
+	}
+}
+
+func cookie(token string) string { return auth.SessionCookie + "=" + token }
+
+func TestLoginFailsTheSameWayAndLocksOut(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		_, errUnknown := f.svc.Login(ctx, "nobody", password, auth.Client{IP: "198.51.100.1"})
+		_, errWrong := f.svc.Login(ctx, "hue-editor", "wrong-password", auth.Client{IP: "198.51.100.1"})
+		if errUnknown == nil || errWrong == nil || errUnknown.Error() != errWrong.Error() {
+			t.Fatalf("unknown user: %v; wrong password: %v; want the same message", errUnknown, errWrong)
+		}
+		if store.ErrorCode(errWrong) != store.Unauthenticated {
+			t.Fatalf("code = %s", store.ErrorCode(errWrong))
+		}
+		// Four more failures for this username (five in all) lock it.
+		for i := 0; i < 4; i++ {
+			if _, err := f.login("wrong-password"); err == nil {
+				t.Fatal("wrong password accepted")
+			}
+		}
+		if f.auditCount("login.lockout") != 1 {
+			t.Fatalf("lockout audited %d times, want 1", f.auditCount("login.lockout"))
+		}
+		_, err := f.login(password)
+		if err == nil || !strings.Contains(err.Error(), "khóa") {
+			t.Fatalf("right password while locked: %v, want the lockout message", err)
+		}
+		// A locked name that does not exist answers the same: no way to
+		// tell which usernames exist.
+		for i := 0; i < 5; i++ {
+			_, _ = f.svc.Login(ctx, "ghost", "x", auth.Client{IP: "192.0.2.9"})
+		}
+		_, ghost := f.svc.Login(ctx, "ghost", "x", auth.Client{IP: "192.0.2.9"})
+		if ghost == nil || !strings.Contains(ghost.Error(), "khóa") {
+			t.Fatalf("locked unknown name: %v", ghost)
+		}
+		f.clock.add(16 * time.Minute)
+		res, err := f.login(password)
+		if err != nil {
+			t.Fatalf("after the lock expired: %v", err)
+		}
+		if res.User.Username != "hue-editor" || f.auditCount("login") != 1 || f.auditCount("login.failed") < 6 || f.auditCount("login.refused_locked") < 2 {
+			t.Fatalf("audit: login %d, failed %d, refused %d", f.auditCount("login"), f.auditCount("login.failed"), f.auditCount("login.refused_locked"))
+		}
+	})
+}
+
+func TestLoginLocksOutAnAddress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	// Twenty failures from one address over many names lock the address.
+	for i := 0; i < 20; i++ {
+		_, _ = f.svc.Login(ctx, "guess"+string(rune('a'+i)), "x", auth.Client{IP: "203.0.113.99"})
+	}
+	if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "203.0.113.99"}); err == nil || !strings.Contains(err.Error(), "khóa") {
+		t.Fatalf("from the locked address: %v", err)
+	}
+	if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "203.0.113.100"}); err != nil {
+		t.Fatalf("from another address: %v", err)
+	}
+}
+
+func TestSessionExpiryRotationAndRevocation(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		first, err := f.login(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Cookie", cookie(first.Token)); got != "hue-editor SESSION csrf-bad" {
+			t.Fatalf("with the cookie: %q", got)
+		}
+		if got := f.whoAmI("Cookie", cookie(first.Token), auth.CSRFHeader, first.CSRFToken); got != "hue-editor SESSION csrf-ok" {
+			t.Fatalf("with the CSRF header: %q", got)
+		}
+		// Signing in again from the same browser replaces the session.
+		second, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "203.0.113.7", PreviousSession: first.Token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Cookie", cookie(first.Token)); !strings.HasPrefix(got, "refused:") {
+			t.Fatalf("the replaced session still works: %q", got)
+		}
+		// Expiry: the session lives SessionTTL.
+		f.clock.add(auth.DefaultConfig.SessionTTL - time.Minute)
+		if got := f.whoAmI("Cookie", cookie(second.Token)); got != "hue-editor SESSION csrf-bad" {
+			t.Fatalf("just before expiry: %q", got)
+		}
+		f.clock.add(2 * time.Minute)
+		if got := f.whoAmI("Cookie", cookie(second.Token)); !strings.Contains(got, "hết hạn") {
+			t.Fatalf("after expiry: %q", got)
+		}
+		// Logout ends the session.
+		third, _ := f.login(password)
+		id := &auth.Identity{User: third.User, Method: auth.MethodSession, SessionID: third.Session.ID}
+		if err := f.svc.Logout(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Cookie", cookie(third.Token)); !strings.HasPrefix(got, "refused:") {
+			t.Fatalf("after logout: %q", got)
+		}
+		// Changing the password ends every session of the user.
+		a, _ := f.login(password)
+		b, _ := f.login(password)
+		if err := f.svc.ChangePassword(ctx, &auth.Identity{User: a.User, Method: auth.MethodSession, SessionID: a.Session.ID}, password, "another-long-password"); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*auth.LoginResult{a, b} {
+			if got := f.whoAmI("Cookie", cookie(s.Token)); !strings.HasPrefix(got, "refused:") {
+				t.Fatalf("a session survived the password change: %q", got)
+			}
+		}
+		if _, err := f.login(password); err == nil {
+			t.Fatal("the old password still works")
+		}
+		if _, err := f.login("another-long-password"); err != nil {
+			t.Fatalf("the new password: %v", err)
+		}
+		if f.auditCount("logout") != 1 || f.auditCount("user.password_change") != 1 {
+			t.Fatal("logout or password change not audited")
+		}
+	})
+}
+
+func TestAPITokens(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		res, err := f.login(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		me := &auth.Identity{User: res.User, Method: auth.MethodSession}
+		tok, raw, err := f.svc.CreateToken(ctx, me, 0, "Đồng bộ số liệu", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(raw, auth.TokenPrefix) || !strings.HasPrefix(raw, tok.Prefix) || tok.Name != "Đồng bộ số liệu" {
+			t.Fatalf("token %q, prefix %q", raw, tok.Prefix)
+		}
+		var stored string
+		if err := f.db.NewSelect().Table("api_tokens").Column("token_hash").Where("id = ?", tok.ID).Scan(ctx, &stored); err != nil || strings.Contains(stored, raw) || stored == "" {
+			t.Fatalf("stored %q (%v): the token must be kept only as a hash", stored, err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer "+raw); got != "hue-editor API_TOKEN csrf-bad" {
+			t.Fatalf("with the token: %q", got)
+		}
+		var used time.Time
+		if err := f.db.NewSelect().Table("api_tokens").Column("last_used_at").Where("id = ?", tok.ID).Scan(ctx, &used); err != nil || used.IsZero() {
+			t.Fatalf("last_used_at = %v, %v", used, err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer p06_not-a-token"); !strings.Contains(got, "API token") {
+			t.Fatalf("a made-up token: %q", got)
+		}
+		if got := f.whoAmI("Authorization", "Basic abc"); !strings.HasPrefix(got, "refused:") {
+			t.Fatalf("another scheme: %q", got)
+		}
+		if _, err := f.svc.RevokeToken(ctx, me, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer "+raw); !strings.Contains(got, "thu hồi") {
+			t.Fatalf("a revoked token: %q", got)
+		}
+		// Expiry.
+		short, raw2, err := f.svc.CreateToken(ctx, me, 0, "ngắn hạn", f.clock.now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.add(2 * time.Hour)
+		if got := f.whoAmI("Authorization", "Bearer "+raw2); !strings.HasPrefix(got, "refused:") {
+			t.Fatalf("an expired token (%d): %q", short.ID, got)
+		}
+		// Input mistakes name their field.
+		if _, _, err := f.svc.CreateToken(ctx, me, 0, "", time.Time{}); !isField(err, "name") {
+			t.Fatalf("empty name: %v", err)
+		}
+		if _, _, err := f.svc.CreateToken(ctx, me, 0, "x", f.clock.now().Add(400*24*time.Hour)); !isField(err, "expiresAt") {
+			t.Fatalf("too long: %v", err)
+		}
+		// A disabled user's tokens stop at once.
+		_, raw3, _ := f.svc.CreateToken(ctx, me, 0, "lần cuối", time.Time{})
+		if _, err := f.svc.SetDisabled(ctx, nil, res.User.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer "+raw3); !strings.HasPrefix(got, "refused:") {
+			t.Fatalf("a disabled user's token: %q", got)
+		}
+		if f.auditCount("token.create") != 3 || f.auditCount("token.revoke") != 1 || f.auditCount("user.disable") != 1 {
+			t.Fatal("token changes not audited")
+		}
+	})
+}
+
+func isField(err error, field string) bool {
+	e, ok := err.(*store.Error)
+	return ok && e.Code == store.Invalid && e.Field == field
+}
+
+func TestCreateUserValidatesInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	for field, n := range map[string]auth.NewUser{
+		"username":    {Username: "a b", DisplayName: "x", OrgUnit: "46", Password: password},
+		"displayName": {Username: "ok-name", DisplayName: " ", OrgUnit: "46", Password: password},
+		"email":       {Username: "ok-name", DisplayName: "x", Email: "not an email", OrgUnit: "46", Password: password},
+		"password":    {Username: "ok-name", DisplayName: "x", OrgUnit: "46", Password: "short"},
+		"orgUnit":     {Username: "ok-name", DisplayName: "x", OrgUnit: "99", Password: password},
+	} {
+		_, err := f.svc.CreateUser(ctx, nil, n)
+		if e, ok := err.(*store.Error); !ok || e.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	if _, err := f.svc.CreateUser(ctx, nil, auth.NewUser{Username: "HUE-EDITOR", DisplayName: "x", OrgUnit: "46", Password: password}); store.ErrorCode(err) != store.Conflict {
+		t.Errorf("taken username (any case): %v", err)
+	}
+	if n, _ := f.db.NewSelect().Table("users").Count(ctx); n != 1 {
+		t.Errorf("%d users stored after refused creations", n)
+	}
+}
+
+func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
+	t.Parallel()
+	h := auth.CORS([]string{"https://app.de-an-06.gov.vn"}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	pre := httptest.NewRequest(http.MethodOptions, "/query", nil)
+	pre.Header.Set("Origin", "https://app.de-an-06.gov.vn")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, pre)
+	if rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.de-an-06.gov.vn" ||
+		rec.Header().Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(rec.Header().Get("Access-Control-Allow-Headers"), auth.CSRFHeader) {
+		t.Fatalf("preflight from the app: %d %v", rec.Code, rec.Header())
+	}
+	evil := httptest.NewRequest(http.MethodPost, "/query", nil)
+	evil.Header.Set("Origin", "https://evil.example")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, evil)
+	if rec.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("another origin got CORS headers: %v", rec.Header())
+	}
+}
