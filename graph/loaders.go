@@ -86,9 +86,13 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 	l.assignmentsOf = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
 		as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
 		if err == nil && len(as) > 0 {
-			unitIDs := make([]int64, 0, len(as))
+			seen := map[int64]bool{}
+			var unitIDs []int64
 			for _, a := range as {
-				unitIDs = append(unitIDs, a.OrgUnitID)
+				if !seen[a.OrgUnitID] {
+					seen[a.OrgUnitID] = true
+					unitIDs = append(unitIDs, a.OrgUnitID)
+				}
 			}
 			_, err = primeUnits(ctx, unitIDs)
 		}

@@ -70,12 +70,17 @@ func assignmentStatusSQL(asOf store.Date) bun.Safe {
 // they say about the task's status as of a date. A task's status comes from
 // its lead (chủ trì) assignments: done when all are done (late if any was
 // finished after its due date), overdue if any unfinished one is past due.
-func leadTally(db bun.IDB, sc rbac.Scope, asOf store.Date) *bun.SelectQuery {
+// With taskIDs, only those tasks are tallied.
+func leadTally(db bun.IDB, sc rbac.Scope, asOf store.Date, taskIDs ...int64) *bun.SelectQuery {
 	d := asOf.String()
 	cond, args := sc.ReadFilter("au.path")
 	lead := "a.role = 'LEAD' AND a.state <> 'CANCELLED'"
 	open := lead + " AND NOT " + doneBy
-	return db.NewSelect().TableExpr("assignments AS a").
+	q := db.NewSelect().TableExpr("assignments AS a")
+	if len(taskIDs) > 0 {
+		q = q.Where("a.task_id IN (?)", bun.In(taskIDs))
+	}
+	return q.
 		Join("JOIN org_units AS au ON au.id = a.org_unit_id").
 		ColumnExpr("a.task_id").
 		ColumnExpr("SUM(CASE WHEN a.role = 'LEAD' THEN 1 ELSE 0 END) AS leads").

@@ -191,7 +191,7 @@ func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date
 		Status Status `bun:"status"`
 	}
 	q := visibleTasks(s.db.NewSelect().TableExpr("tasks AS t"), sc).
-		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, asOf)).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, asOf, ids...)).
 		ColumnExpr("t.id").ColumnExpr("? AS status", taskStatusSQL(asOf)).
 		Where("t.id IN (?)", bun.In(ids))
 	if err := q.Scan(ctx, &rows); err != nil {
