@@ -183,35 +183,34 @@ func (s *Service) lockedUntil(ctx context.Context, keys []string, now time.Time)
 }
 
 // recordFailure counts a failure against each key and returns the keys it
-// locked.
+// locked. The count is one atomic UPDATE per key, so failures arriving at
+// once on several server processes all count.
 func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Time) ([]string, error) {
 	var locked []string
+	windowStart := now.Add(-s.cfg.FailureWindow)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for i, key := range keys {
 			limit := s.cfg.UserFailures
 			if i > 0 {
 				limit = s.cfg.IPFailures
 			}
-			f := &failure{Key: key}
-			err := tx.NewSelect().Model(f).WherePK().Scan(ctx)
-			switch {
-			case store.IsNoRows(err):
-				f = &failure{Key: key, Failures: 1, WindowStart: now}
-				if _, err := tx.NewInsert().Model(f).Exec(ctx); err != nil {
-					return err
-				}
-			case err != nil:
+			if _, err := tx.NewRaw("INSERT INTO login_failures (key, failures, window_start) VALUES (?, 0, ?) ON CONFLICT (key) DO NOTHING",
+				key, now).Exec(ctx); err != nil {
 				return err
-			default:
-				if now.Sub(f.WindowStart) > s.cfg.FailureWindow {
-					f.Failures, f.WindowStart, f.LockedUntil = 0, now, time.Time{}
-				}
-				f.Failures++
-				if _, err := tx.NewUpdate().Model(f).Column("failures", "window_start", "locked_until").WherePK().Exec(ctx); err != nil {
-					return err
-				}
 			}
-			if f.Failures >= limit && f.LockedUntil.IsZero() {
+			// A window that has run out starts again at this failure.
+			if _, err := tx.NewRaw(`UPDATE login_failures SET
+				failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END,
+				locked_until = CASE WHEN window_start < ? THEN NULL ELSE locked_until END,
+				window_start = CASE WHEN window_start < ? THEN ? ELSE window_start END
+				WHERE key = ?`, windowStart, windowStart, windowStart, now, key).Exec(ctx); err != nil {
+				return err
+			}
+			f := &failure{Key: key}
+			if err := tx.NewSelect().Model(f).WherePK().Scan(ctx); err != nil {
+				return err
+			}
+			if f.Failures >= limit && (f.LockedUntil.IsZero() || !f.LockedUntil.After(now)) {
 				f.LockedUntil = now.Add(s.cfg.LockFor)
 				if _, err := tx.NewUpdate().Model(f).Column("locked_until").WherePK().Exec(ctx); err != nil {
 					return err
