@@ -99,7 +99,7 @@ func (s *Service) Tokens(ctx context.Context, actor *Identity, owner int64) ([]*
 func (s *Service) RevokeToken(ctx context.Context, actor *Identity, tokenID int64) (*APIToken, error) {
 	t := new(APIToken)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		notFound := errMsg(store.NotFound, "token", "không tìm thấy token", "token not found")
+		notFound := errMsg(store.NotFound, "apiToken", "không tìm thấy token", "token not found")
 		if err := tx.NewSelect().Model(t).Where("tk.id = ?", tokenID).Scan(ctx); err != nil {
 			if store.IsNoRows(err) {
 				return notFound
@@ -118,7 +118,8 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Identity, tokenID int6
 			path = u.UnitPath
 		}
 		if !t.RevokedAt.IsZero() {
-			return nil
+			// Already revoked: nothing changes, but the attempt is recorded.
+			return s.audit(ctx, tx, actor, "token.revoke", "APIToken", t.ID, path, map[string]any{"name": t.Name, "unchanged": true})
 		}
 		t.RevokedAt = s.now()
 		if _, err := tx.NewUpdate().Model(t).Column("revoked_at").WherePK().Exec(ctx); err != nil {

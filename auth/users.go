@@ -352,7 +352,9 @@ func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64
 		}
 		if !changed {
 			if grant {
-				return nil // already held: nothing to do, nothing to audit
+				// Already held: nothing changes, but the attempt is recorded.
+				return s.audit(ctx, tx, actor, action, "User", u.ID, path,
+					map[string]any{"username": u.Username, "role": role, "orgUnit": unitCode, "unchanged": true})
 			}
 			return errMsg(store.NotFound, "role", "người dùng không có vai trò này tại đơn vị này", "the user does not hold this role on this unit")
 		}

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-
 	"p06/auth"
 	"p06/graph/model"
 	"p06/org"
@@ -45,11 +44,13 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (*model.LogoutPayload, error) {
-	if err := r.Auth.Logout(ctx, auth.IdentityFrom(ctx)); err != nil {
-		return nil, err
+	err := r.Auth.Logout(ctx, auth.IdentityFrom(ctx))
+	ues, err := userErrors(ctx, err)
+	if err != nil || len(ues) > 0 {
+		return &model.LogoutPayload{UserErrors: ues}, err
 	}
 	auth.ClearSessionCookies(ctx)
-	return &model.LogoutPayload{Ok: true}, nil
+	return &model.LogoutPayload{Ok: true, UserErrors: ues}, nil
 }
 
 // ChangePassword is the resolver for the changePassword field.
@@ -104,17 +105,14 @@ func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUse
 	return &model.CreateUserPayload{User: u, UserErrors: []*model.UserError{}}, nil
 }
 
-// SetUserDisabled is the resolver for the setUserDisabled field.
-func (r *mutationResolver) SetUserDisabled(ctx context.Context, input model.SetUserDisabledInput) (*model.SetUserDisabledPayload, error) {
-	id, err := idOf(input.User, typeUser, "user")
-	if err == nil {
-		var u *auth.User
-		if u, err = r.Auth.SetDisabled(ctx, auth.IdentityFrom(ctx), id, input.Disabled); err == nil {
-			return &model.SetUserDisabledPayload{User: u, UserErrors: []*model.UserError{}}, nil
-		}
-	}
-	ues, err := userErrors(ctx, err)
-	return &model.SetUserDisabledPayload{UserErrors: ues}, err
+// DisableUser is the resolver for the disableUser field.
+func (r *mutationResolver) DisableUser(ctx context.Context, input model.DisableUserInput) (*model.UserPayload, error) {
+	return r.setDisabled(ctx, input.User, true)
+}
+
+// EnableUser is the resolver for the enableUser field.
+func (r *mutationResolver) EnableUser(ctx context.Context, input model.EnableUserInput) (*model.UserPayload, error) {
+	return r.setDisabled(ctx, input.User, false)
 }
 
 // ResetPassword is the resolver for the resetPassword field.

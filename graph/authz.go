@@ -181,6 +181,18 @@ func (r *Resolver) changeGrant(ctx context.Context, in model.RoleGrantInput,
 	return &model.RoleGrantPayload{UserErrors: ues}, err
 }
 
+func (r *Resolver) setDisabled(ctx context.Context, user string, disabled bool) (*model.UserPayload, error) {
+	id, err := idOf(user, typeUser, "user")
+	if err == nil {
+		var u *auth.User
+		if u, err = r.Auth.SetDisabled(ctx, auth.IdentityFrom(ctx), id, disabled); err == nil {
+			return &model.UserPayload{User: u, UserErrors: []*model.UserError{}}, nil
+		}
+	}
+	ues, err := userErrors(ctx, err)
+	return &model.UserPayload{UserErrors: ues}, err
+}
+
 // userErrors turns the mistakes a user can correct (bad input, a conflict,
 // a missing referenced object, wrong credentials) into the payload's
 // userErrors; anything else (forbidden, internal) stays an error.

@@ -162,7 +162,8 @@ type ComplexityRoot struct {
 	}
 
 	LogoutPayload struct {
-		Ok func(childComplexity int) int
+		Ok         func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Me struct {
@@ -174,16 +175,17 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ChangePassword  func(childComplexity int, input model.ChangePasswordInput) int
-		CreateAPIToken  func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateUser      func(childComplexity int, input model.CreateUserInput) int
-		GrantRole       func(childComplexity int, input model.RoleGrantInput) int
-		Login           func(childComplexity int, input model.LoginInput) int
-		Logout          func(childComplexity int) int
-		ResetPassword   func(childComplexity int, input model.ResetPasswordInput) int
-		RevokeAPIToken  func(childComplexity int, input model.RevokeAPITokenInput) int
-		RevokeRole      func(childComplexity int, input model.RoleGrantInput) int
-		SetUserDisabled func(childComplexity int, input model.SetUserDisabledInput) int
+		ChangePassword func(childComplexity int, input model.ChangePasswordInput) int
+		CreateAPIToken func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateUser     func(childComplexity int, input model.CreateUserInput) int
+		DisableUser    func(childComplexity int, input model.DisableUserInput) int
+		EnableUser     func(childComplexity int, input model.EnableUserInput) int
+		GrantRole      func(childComplexity int, input model.RoleGrantInput) int
+		Login          func(childComplexity int, input model.LoginInput) int
+		Logout         func(childComplexity int) int
+		ResetPassword  func(childComplexity int, input model.ResetPasswordInput) int
+		RevokeAPIToken func(childComplexity int, input model.RevokeAPITokenInput) int
+		RevokeRole     func(childComplexity int, input model.RoleGrantInput) int
 	}
 
 	OrgUnit struct {
@@ -275,11 +277,6 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
-	SetUserDisabledPayload struct {
-		User       func(childComplexity int) int
-		UserErrors func(childComplexity int) int
-	}
-
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
@@ -339,6 +336,11 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	UserPayload struct {
+		User       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	WorkingGroup struct {
@@ -830,6 +832,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LogoutPayload.Ok(childComplexity), true
+	case "LogoutPayload.userErrors":
+		if e.ComplexityRoot.LogoutPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogoutPayload.UserErrors(childComplexity), true
 
 	case "Me.authMethod":
 		if e.ComplexityRoot.Me.AuthMethod == nil {
@@ -895,6 +903,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.disableUser":
+		if e.ComplexityRoot.Mutation.DisableUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableUser(childComplexity, args["input"].(model.DisableUserInput)), true
+	case "Mutation.enableUser":
+		if e.ComplexityRoot.Mutation.EnableUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableUser(childComplexity, args["input"].(model.EnableUserInput)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -956,17 +986,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RoleGrantInput)), true
-	case "Mutation.setUserDisabled":
-		if e.ComplexityRoot.Mutation.SetUserDisabled == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_setUserDisabled_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.SetUserDisabled(childComplexity, args["input"].(model.SetUserDisabledInput)), true
 
 	case "OrgUnit.children":
 		if e.ComplexityRoot.OrgUnit.Children == nil {
@@ -1386,19 +1405,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrantPayload.UserErrors(childComplexity), true
 
-	case "SetUserDisabledPayload.user":
-		if e.ComplexityRoot.SetUserDisabledPayload.User == nil {
-			break
-		}
-
-		return e.ComplexityRoot.SetUserDisabledPayload.User(childComplexity), true
-	case "SetUserDisabledPayload.userErrors":
-		if e.ComplexityRoot.SetUserDisabledPayload.UserErrors == nil {
-			break
-		}
-
-		return e.ComplexityRoot.SetUserDisabledPayload.UserErrors(childComplexity), true
-
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
 			break
@@ -1634,6 +1640,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
 
+	case "UserPayload.user":
+		if e.ComplexityRoot.UserPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserPayload.User(childComplexity), true
+	case "UserPayload.userErrors":
+		if e.ComplexityRoot.UserPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserPayload.UserErrors(childComplexity), true
+
 	case "WorkingGroup.code":
 		if e.ComplexityRoot.WorkingGroup.Code == nil {
 			break
@@ -1748,13 +1767,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
 			graphql.NewInputUnmarshaler("DocumentFilter", ec.unmarshalInputDocumentFilter),
+			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrgUnitFilter", ec.unmarshalInputOrgUnitFilter),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
-			graphql.NewInputUnmarshaler("SetUserDisabledInput", ec.unmarshalInputSetUserDisabledInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("WorkingGroupFilter", ec.unmarshalInputWorkingGroupFilter),
@@ -2094,6 +2114,8 @@ func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field
 	switch field.Name {
 	case "ok":
 		return ec.fieldContext_LogoutPayload_ok(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_LogoutPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
 }
@@ -2256,16 +2278,6 @@ func (ec *executionContext) childFields_RoleGrantPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrantPayload", field.Name)
 }
 
-func (ec *executionContext) childFields_SetUserDisabledPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-	switch field.Name {
-	case "user":
-		return ec.fieldContext_SetUserDisabledPayload_user(ctx, field)
-	case "userErrors":
-		return ec.fieldContext_SetUserDisabledPayload_userErrors(ctx, field)
-	}
-	return nil, fmt.Errorf("no field named %q was found under type SetUserDisabledPayload", field.Name)
-}
-
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -2386,6 +2398,16 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
+}
+
+func (ec *executionContext) childFields_UserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_UserPayload_user(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UserPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_WorkingGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

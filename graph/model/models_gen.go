@@ -94,6 +94,10 @@ type CreateUserPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type DisableUserInput struct {
+	User string `json:"user"`
+}
+
 type DocumentConnection struct {
 	Edges      []*DocumentEdge   `json:"edges"`
 	Nodes      []*tasks.Document `json:"nodes"`
@@ -118,6 +122,10 @@ type DocumentKindCount struct {
 	Count int           `json:"count"`
 }
 
+type EnableUserInput struct {
+	User string `json:"user"`
+}
+
 type LoginInput struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
@@ -129,7 +137,8 @@ type LoginPayload struct {
 }
 
 type LogoutPayload struct {
-	Ok bool `json:"ok"`
+	Ok         bool         `json:"ok"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // The signed-in caller, for a front end to show or hide actions.
@@ -233,16 +242,6 @@ type RoleGrantPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
-type SetUserDisabledInput struct {
-	User     string `json:"user"`
-	Disabled bool   `json:"disabled"`
-}
-
-type SetUserDisabledPayload struct {
-	User       *auth.User   `json:"user,omitempty"`
-	UserErrors []*UserError `json:"userErrors"`
-}
-
 type StatusCount struct {
 	Status tasks.Status `json:"status"`
 	Count  int          `json:"count"`
@@ -304,6 +303,11 @@ type UserFilter struct {
 	// Username or name.
 	Search   *string `json:"search,omitempty"`
 	Disabled *bool   `json:"disabled,omitempty"`
+}
+
+type UserPayload struct {
+	User       *auth.User   `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type WorkingGroupConnection struct {
