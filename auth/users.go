@@ -140,18 +140,6 @@ func userQuery(db bun.IDB, users any) *bun.SelectQuery {
 		Join("JOIN org_units AS u ON u.id = us.org_unit_id")
 }
 
-// UserByID returns a user the scope may read.
-func (s *Service) UserByID(ctx context.Context, sc rbac.Scope, id int64) (*User, error) {
-	us, err := s.UsersByIDs(ctx, sc, []int64{id})
-	if err != nil {
-		return nil, err
-	}
-	if len(us) == 0 {
-		return nil, store.Errorf(store.NotFound, "không tìm thấy người dùng", "user not found")
-	}
-	return us[0], nil
-}
-
 // UsersByIDs returns the users among ids whose home unit is in scope.
 func (s *Service) UsersByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*User, error) {
 	var us []*User

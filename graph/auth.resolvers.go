@@ -20,7 +20,7 @@ func (r *apiTokenResolver) ID(ctx context.Context, obj *auth.APIToken) (string, 
 
 // User is the resolver for the user field.
 func (r *apiTokenResolver) User(ctx context.Context, obj *auth.APIToken) (*auth.User, error) {
-	return r.Auth.UserByID(ctx, scopeOf(ctx), obj.UserID)
+	return loadersOf(ctx).user.Load(ctx, obj.UserID)
 }
 
 // ID is the resolver for the id field.

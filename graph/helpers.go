@@ -38,11 +38,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	case typeTask:
 		n, err = l.task.Load(ctx, id)
 	case typeUser:
-		var us []*auth.User
-		us, err = r.Auth.UsersByIDs(ctx, scopeOf(ctx), []int64{id})
-		if err == nil && len(us) == 1 {
-			n = us[0]
-		}
+		n, err = l.user.Load(ctx, id)
 	case typeAPIToken:
 		if actor := auth.IdentityFrom(ctx); actor != nil {
 			n, err = r.Auth.TokenByID(ctx, actor, id)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"p06/auth"
 	"p06/org"
 	"p06/rbac"
 	"p06/store"
@@ -26,6 +27,7 @@ type loaders struct {
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
 	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
+	user          *dataloadgen.Loader[int64, *auth.User]
 }
 
 type statusKey struct {
@@ -123,6 +125,10 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			out[i] = s
 		}
 		return out, errs
+	}, wait)
+	l.user = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*auth.User, error) {
+		us, err := r.Auth.UsersByIDs(ctx, sc, ids)
+		return byID(us, func(u *auth.User) int64 { return u.ID }), err
 	}, wait)
 	return l
 }

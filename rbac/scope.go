@@ -47,9 +47,6 @@ func covers(prefixes []string, path string) bool {
 // is always false.
 func (s Scope) ReadFilter(col string) (string, []any) { return filter(s.Read, col) }
 
-// WriteFilter is ReadFilter for writable units.
-func (s Scope) WriteFilter(col string) (string, []any) { return filter(s.Write, col) }
-
 func filter(prefixes []string, col string) (string, []any) {
 	if len(prefixes) == 0 {
 		return "1 = 0", nil

@@ -127,11 +127,12 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 		cond, args := sc.ReadFilter("fu.path")
 		role := ""
 		if f.AssigneeRole != "" {
-			role = " AND fa.role = '" + string(f.AssigneeRole) + "'"
+			role = " AND fa.role = ?"
+			args = append([]any{f.AssigneeRole}, args...)
 		}
 		args = append([]any{f.Assignee}, args...)
 		q = q.Where("EXISTS (SELECT 1 FROM assignments AS fa JOIN org_units AS fu ON fu.id = fa.org_unit_id"+
-			" WHERE fa.task_id = t.id"+role+" AND fu.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%' AND "+cond+")", args...)
+			" WHERE fu.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%'"+role+" AND fa.task_id = t.id AND "+cond+")", args...)
 	}
 	if !f.DueFrom.IsZero() {
 		q = q.Where("t.due_date >= ?", f.DueFrom.String())
