@@ -2,12 +2,15 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 
 	"p06/auth"
 	"p06/rbac"
@@ -374,5 +377,39 @@ func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
 	h.ServeHTTP(rec, evil)
 	if rec.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("another origin got CORS headers: %v", rec.Header())
+	}
+}
+
+// A password stored with older argon2 parameters is re-hashed with today's
+// at the next sign-in, without ending the user's other sessions.
+func TestLoginRehashesStaleHash(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	first, err := f.login(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt := []byte("0123456789abcdef")
+	key := argon2.IDKey([]byte(password), salt, 1, 8*1024, 1, 32)
+	old := "$argon2id$v=19$m=8192,t=1,p=1$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(key)
+	if _, err := f.db.NewUpdate().Table("users").Set("password_hash = ?", old).Where("id = ?", f.user.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.login(password); err != nil {
+		t.Fatalf("sign-in with an old-parameter hash: %v", err)
+	}
+	var stored string
+	if err := f.db.NewSelect().Table("users").Column("password_hash").Where("id = ?", f.user.ID).Scan(ctx, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stored, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("stored hash %q was not re-hashed", stored)
+	}
+	if got := f.whoAmI("Cookie", cookie(first.Token)); got != "hue-editor SESSION csrf-bad" {
+		t.Fatalf("re-hashing ended another session: %q", got)
+	}
+	if _, err := f.login(password); err != nil {
+		t.Fatalf("sign-in after re-hash: %v", err)
 	}
 }

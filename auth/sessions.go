@@ -114,8 +114,15 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 			return err
 		}
 		if stale {
-			if err := s.setPassword(ctx, tx, u, password); err != nil {
+			// Same password, today's parameters: not a password change, so
+			// the user's other sessions stay.
+			hash, err := hashPassword(password)
+			if err != nil {
 				return err
+			}
+			u.PasswordHash = hash
+			if _, err := tx.NewUpdate().Model(u).Column("password_hash").WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("auth: re-hashing password: %w", err)
 			}
 		}
 		if c.PreviousSession != "" {
