@@ -3,11 +3,14 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -417,5 +420,59 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 				t.Fatalf("5 tasks cost %d queries, 50 tasks cost %d; want the same small number", small, big)
 			}
 		})
+	}
+}
+
+// Automatic persisted queries: a hash alone is refused until the query has
+// been sent once with it, then the hash alone is enough.
+func TestAutomaticPersistedQueries(t *testing.T) {
+	t.Parallel()
+	url := serveAs(t, seedtest.Shared(t, store.SQLite), "vpcp")
+	const q = `{ orgUnit(code: "46") { name } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	post := func(body map[string]any) string {
+		b, _ := json.Marshal(body)
+		res, err := http.Post(url, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		out, _ := io.ReadAll(res.Body)
+		return string(out)
+	}
+	if got := post(map[string]any{"extensions": ext}); !strings.Contains(got, "PersistedQueryNotFound") {
+		t.Fatalf("unknown hash: %s", got)
+	}
+	if got := post(map[string]any{"query": q, "extensions": ext}); !strings.Contains(got, "Thừa Thiên Huế") {
+		t.Fatalf("query with its hash: %s", got)
+	}
+	if got := post(map[string]any{"extensions": ext}); !strings.Contains(got, "Thừa Thiên Huế") {
+		t.Fatalf("hash alone after registering: %s", got)
+	}
+}
+
+// GET serves queries only, so a link cannot make a signed-in browser change
+// anything.
+func TestGETRefusesMutations(t *testing.T) {
+	t.Parallel()
+	url := serveAs(t, seedtest.Shared(t, store.SQLite), "vpcp")
+	res, err := http.Get(url + "?query=" + neturl.QueryEscape(`mutation { logout { ok } }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(body), "only allow query") {
+		t.Fatalf("GET mutation: %d %s", res.StatusCode, body)
+	}
+	res, err = http.Get(url + "?query=" + neturl.QueryEscape(`{ orgUnit(code: "01") { name } }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ = io.ReadAll(res.Body)
+	if !strings.Contains(string(body), "Hà Nội") {
+		t.Fatalf("GET query: %s", body)
 	}
 }
