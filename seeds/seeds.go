@@ -68,6 +68,14 @@ func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, e
 		return rep, nil
 	}
 	err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if db.Engine == store.Postgres {
+			// Server processes starting together seed one after the other;
+			// the later ones find everything there. (SQLite transactions
+			// here already take the write lock up front.)
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(6062022)"); err != nil {
+				return err
+			}
+		}
 		if err := loadReference(ctx, tx, &rep); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package seeds
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"p06/auth"
 	"p06/rbac"
@@ -41,22 +42,44 @@ func loadDemoUsers(ctx context.Context, db *store.DB, password string, rep *Repo
 		return err
 	}
 	svc := auth.NewService(db, authz, store.SystemClock, auth.DefaultConfig)
+	unitPaths := map[string]string{}
+	var units []struct {
+		Code string `bun:"code"`
+		Path string `bun:"path"`
+	}
+	if err := db.NewSelect().Table("org_units").Column("code", "path").Scan(ctx, &units); err != nil {
+		return err
+	}
+	for _, u := range units {
+		unitPaths[u.Code] = u.Path
+	}
 	for _, d := range DemoUsers {
-		var id int64
-		err := db.NewSelect().Table("users").Column("id").Where("username = ?", d.Username).Scan(ctx, &id)
+		id, err := userID(ctx, db, d.Username)
 		if store.IsNoRows(err) {
-			u, err := svc.CreateUser(ctx, nil, auth.NewUser{Username: d.Username, DisplayName: d.DisplayName, OrgUnit: d.Home, Password: password})
-			if err != nil {
+			var u *auth.User
+			u, err = svc.CreateUser(ctx, nil, auth.NewUser{Username: d.Username, DisplayName: d.DisplayName, OrgUnit: d.Home, Password: password})
+			switch {
+			case err == nil:
+				id = u.ID
+				rep.Users++
+			case store.ErrorCode(err) == store.Conflict: // another process created it a moment ago
+				id, err = userID(ctx, db, d.Username)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("demo user %s: %w", d.Username, err)
+		}
+		if !slices.Contains(authz.Grants(rbac.Subject(id)), rbac.Grant{Role: d.Role, Domain: unitPaths[d.On]}) {
+			if _, err := svc.GrantRole(ctx, nil, id, d.Role, d.On); err != nil {
 				return fmt.Errorf("demo user %s: %w", d.Username, err)
 			}
-			id = u.ID
-			rep.Users++
-		} else if err != nil {
-			return err
-		}
-		if _, err := svc.GrantRole(ctx, nil, id, d.Role, d.On); err != nil {
-			return fmt.Errorf("demo user %s: %w", d.Username, err)
 		}
 	}
 	return nil
+}
+
+func userID(ctx context.Context, db *store.DB, username string) (int64, error) {
+	var id int64
+	err := db.NewSelect().Table("users").Column("id").Where("username = ?", username).Scan(ctx, &id)
+	return id, err
 }
