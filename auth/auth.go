@@ -24,6 +24,7 @@ type User struct {
 	ID                int64     `bun:"id,pk,autoincrement"`
 	Username          string    `bun:"username"`
 	DisplayName       string    `bun:"display_name"`
+	SearchName        string    `bun:"search_name"` // Fold(display name + username)
 	Email             string    `bun:"email"`
 	OrgUnitID         int64     `bun:"org_unit_id"`
 	PasswordHash      string    `bun:"password_hash"`

@@ -413,3 +413,100 @@ func TestLoginRehashesStaleHash(t *testing.T) {
 		t.Fatalf("sign-in after re-hash: %v", err)
 	}
 }
+
+// An administrator of one province cannot take over a user whose roles reach
+// beyond it, even if the user's home unit is in the province.
+func TestUnitAdminCannotTakeOverWiderUsers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	mk := func(name string, grants ...[2]string) *auth.User {
+		u, err := f.svc.CreateUser(ctx, nil, auth.NewUser{Username: name, DisplayName: name, OrgUnit: "46", Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range grants {
+			if _, err := f.svc.GrantRole(ctx, nil, u.ID, rbac.Role(g[0]), g[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return u
+	}
+	admin46 := &auth.Identity{User: mk("admin-46", [2]string{"ADMIN", "46"}), Method: auth.MethodSession}
+	wide := mk("wide", [2]string{"VIEWER", "46"}, [2]string{"COORDINATOR", "VN"})
+	narrow := mk("narrow", [2]string{"VIEWER", "46"})
+
+	if err := f.svc.ResetPassword(ctx, admin46, wide.ID, "taken-over-password"); store.ErrorCode(err) != store.Forbidden {
+		t.Errorf("reset a wider user's password: %v, want FORBIDDEN", err)
+	}
+	if _, _, err := f.svc.CreateToken(ctx, admin46, wide.ID, "x", time.Time{}); store.ErrorCode(err) != store.Forbidden {
+		t.Errorf("make a token for a wider user: %v, want FORBIDDEN", err)
+	}
+	if _, err := f.svc.SetDisabled(ctx, admin46, wide.ID, true); store.ErrorCode(err) != store.Forbidden {
+		t.Errorf("disable a wider user: %v, want FORBIDDEN", err)
+	}
+	if _, err := f.svc.RevokeRole(ctx, admin46, wide.ID, rbac.Viewer, "46"); store.ErrorCode(err) != store.Forbidden {
+		t.Errorf("change a wider user's roles: %v, want FORBIDDEN", err)
+	}
+	if err := f.svc.ResetPassword(ctx, admin46, narrow.ID, "a-new-long-password"); err != nil {
+		t.Errorf("reset a Huế-only user's password: %v", err)
+	}
+	if _, err := f.svc.GrantRole(ctx, admin46, narrow.ID, rbac.ProvinceEditor, "46"); err != nil {
+		t.Errorf("grant a Huế role to a Huế-only user: %v", err)
+	}
+}
+
+func TestUserSearchIgnoresDiacritics(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	if _, err := f.svc.CreateUser(ctx, nil, auth.NewUser{Username: "duc-nguyen", DisplayName: "Nguyễn Đức Thắng", OrgUnit: "46", Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"duc thang", "ĐỨC", "Nguyen Duc", "duc-nguyen", "thắng"} {
+		us, n, err := f.svc.ListUsers(ctx, rbac.National(), auth.UserFilter{Search: q}, store.Page{Limit: 10})
+		if err != nil || n != 1 || us[0].Username != "duc-nguyen" {
+			t.Errorf("search %q: %d users, %v", q, n, err)
+		}
+	}
+	if _, n, _ := f.svc.ListUsers(ctx, rbac.National(), auth.UserFilter{Search: "%"}, store.Page{Limit: 10}); n != 0 {
+		t.Errorf("%% is a wildcard in user search: %d users", n)
+	}
+}
+
+// Many attempts at once cannot all slip under the limit: each is counted
+// before its password is checked.
+func TestConcurrentAttemptsAreCountedFirst(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		successes := 0
+		for i := 0; i < 30; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				pw := "wrong-password"
+				if i == 29 {
+					pw = password
+				}
+				if _, err := f.svc.Login(ctx, "hue-editor", pw, auth.Client{IP: "203.0.113.7"}); err == nil {
+					mu.Lock()
+					successes++
+					mu.Unlock()
+				}
+			}(i)
+		}
+		wg.Wait()
+		checked := f.auditCount("login.failed") + successes
+		if checked > auth.DefaultConfig.UserFailures {
+			t.Fatalf("%d passwords were checked (%d failed, %d succeeded); the limit is %d",
+				checked, f.auditCount("login.failed"), successes, auth.DefaultConfig.UserFailures)
+		}
+		if f.auditCount("login.refused_locked") < 30-auth.DefaultConfig.UserFailures {
+			t.Fatalf("only %d attempts refused as locked", f.auditCount("login.refused_locked"))
+		}
+	})
+}

@@ -62,11 +62,16 @@ func (s *Service) secure(r *http.Request) bool {
 }
 
 // clientIP is the caller's address: the connection's peer, or with
-// TrustProxy the first address in X-Forwarded-For.
+// TrustProxy the last address in X-Forwarded-For, the one our proxy added
+// (earlier entries come from the client and can be forged).
 func (s *Service) clientIP(r *http.Request) string {
 	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			return strings.TrimSpace(strings.Split(xff, ",")[0])
+		xff := r.Header.Values("X-Forwarded-For")
+		if len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := strings.TrimSpace(parts[len(parts)-1]); ip != "" {
+				return ip
+			}
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"p06/rbac"
 	"p06/store"
 )
 
@@ -65,25 +66,30 @@ type LoginResult struct {
 	CSRFToken string
 }
 
+// MaxPasswordLength bounds what is hashed: argon2 over megabytes is a cheap
+// way to make a server work hard.
+const MaxPasswordLength = 256
+
 // Login checks a username and password and opens a session. It fails the same
 // way for an unknown username, a wrong password and a disabled account, and
-// refuses for a while after too many failures for the username or from the
+// refuses for a while after too many attempts for the username or from the
 // client address. Every outcome is audited.
 func (s *Service) Login(ctx context.Context, username, password string, c Client) (*LoginResult, error) {
 	username = normUsername(username)
 	now := s.now()
 	keys := []string{"user:" + username, "ip:" + c.IP}
-	if until, err := s.lockedUntil(ctx, keys, now); err != nil {
+	// The attempt is counted before the password is checked, so that many
+	// attempts at once cannot all slip under the limit.
+	until, locked, err := s.countAttempt(ctx, keys, now)
+	if err != nil {
 		return nil, err
-	} else if !until.IsZero() {
+	}
+	if !until.IsZero() {
 		_ = s.auditLogin(ctx, "login.refused_locked", nil, username, c, map[string]any{"until": until})
-		mins := int(until.Sub(now).Minutes()) + 1
-		return nil, errMsg(store.Unauthenticated, "",
-			fmt.Sprintf("đăng nhập tạm bị khóa do nhập sai nhiều lần; thử lại sau %d phút", mins),
-			fmt.Sprintf("sign-in is locked after too many failures; try again in %d minutes", mins))
+		return nil, lockedError(until, now)
 	}
 	u := new(User)
-	err := userQuery(s.db, u).Where("us.username = ?", username).Scan(ctx)
+	err = userQuery(s.db, u).Where("us.username = ?", username).Scan(ctx)
 	found := err == nil
 	if err != nil && !store.IsNoRows(err) {
 		return nil, err
@@ -92,12 +98,11 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	if found {
 		hash = u.PasswordHash
 	}
-	ok, stale := checkPassword(hash, password)
+	ok, stale := false, false
+	if len(password) <= MaxPasswordLength {
+		ok, stale = checkPassword(hash, password)
+	}
 	if !found || !ok || u.Disabled {
-		locked, err := s.recordFailure(ctx, keys, now)
-		if err != nil {
-			return nil, err
-		}
 		var actor *User
 		if found {
 			actor = u
@@ -110,7 +115,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	}
 	res := &LoginResult{User: u, Token: randomToken(32), CSRFToken: randomToken(24)}
 	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Table("login_failures").Where("key = ?", keys[0]).Exec(ctx); err != nil {
+		if err := s.forgetAttempt(ctx, tx, keys[0], keys[1]); err != nil {
 			return err
 		}
 		if stale {
@@ -157,7 +162,9 @@ func (s *Service) auditLogin(ctx context.Context, action string, u *User, userna
 		detail = map[string]any{}
 	}
 	detail["username"] = username
-	e := &store.AuditEntry{At: s.now(), Action: action, ObjectType: "Session", ClientIP: c.IP, Actor: "anonymous"}
+	// Attempts on no known user concern the whole system: national
+	// administrators see them.
+	e := &store.AuditEntry{At: s.now(), Action: action, ObjectType: "Session", ClientIP: c.IP, Actor: "anonymous", OrgPath: rbac.RootPath}
 	if u != nil {
 		e.ActorID, e.Actor, e.OrgPath = u.ID, u.Username, u.UnitPath
 	}
@@ -174,38 +181,31 @@ type failure struct {
 	LockedUntil time.Time `bun:"locked_until,nullzero"`
 }
 
-// lockedUntil returns the latest lock among keys still in force, or zero.
-func (s *Service) lockedUntil(ctx context.Context, keys []string, now time.Time) (time.Time, error) {
-	var rows []failure
-	if err := s.db.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).Scan(ctx); err != nil {
-		return time.Time{}, fmt.Errorf("auth: reading sign-in failures: %w", err)
-	}
-	var until time.Time
-	for _, r := range rows {
-		if r.LockedUntil.After(now) && r.LockedUntil.After(until) {
-			until = r.LockedUntil
-		}
-	}
-	return until, nil
+func lockedError(until, now time.Time) error {
+	mins := int(until.Sub(now).Minutes()) + 1
+	return errMsg(store.Unauthenticated, "",
+		fmt.Sprintf("đăng nhập tạm bị khóa do nhập sai nhiều lần; thử lại sau %d phút", mins),
+		fmt.Sprintf("sign-in is locked after too many failures; try again in %d minutes", mins))
 }
 
-// recordFailure counts a failure against each key and returns the keys it
-// locked. The count is one atomic UPDATE per key, so failures arriving at
-// once on several server processes all count.
-func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Time) ([]string, error) {
+// countAttempt counts one attempt against each key ("user:name" then
+// "ip:addr"), each with one atomic update, so attempts arriving at once on
+// several processes all count. It returns the lock in force if the attempt
+// must be refused (zero otherwise), and the keys this attempt locked: the
+// attempt that reaches a key's limit is still checked, later ones are
+// refused until the lock ends. A success is taken back by forgetAttempt.
+func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time) (time.Time, []string, error) {
+	var until time.Time
 	var locked []string
 	windowStart := now.Add(-s.cfg.FailureWindow)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for i, key := range keys {
-			limit := s.cfg.UserFailures
-			if i > 0 {
-				limit = s.cfg.IPFailures
-			}
+			limit := s.limit(i)
 			if _, err := tx.NewRaw("INSERT INTO login_failures (key, failures, window_start) VALUES (?, 0, ?) ON CONFLICT (key) DO NOTHING",
 				key, now).Exec(ctx); err != nil {
 				return err
 			}
-			// A window that has run out starts again at this failure.
+			// A window that has run out (and its lock with it) starts again.
 			if _, err := tx.NewRaw(`UPDATE login_failures SET
 				failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END,
 				locked_until = CASE WHEN window_start < ? THEN NULL ELSE locked_until END,
@@ -217,7 +217,16 @@ func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Tim
 			if err := tx.NewSelect().Model(f).WherePK().Scan(ctx); err != nil {
 				return err
 			}
-			if f.Failures >= limit && (f.LockedUntil.IsZero() || !f.LockedUntil.After(now)) {
+			switch {
+			case f.LockedUntil.After(now) || f.Failures > limit:
+				lock := f.LockedUntil
+				if !lock.After(now) {
+					lock = now.Add(s.cfg.LockFor)
+				}
+				if lock.After(until) {
+					until = lock
+				}
+			case f.Failures == limit:
 				f.LockedUntil = now.Add(s.cfg.LockFor)
 				if _, err := tx.NewUpdate().Model(f).Column("locked_until").WherePK().Exec(ctx); err != nil {
 					return err
@@ -228,9 +237,33 @@ func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Tim
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("auth: counting sign-in failures: %w", err)
+		return time.Time{}, nil, fmt.Errorf("auth: counting sign-in attempts: %w", err)
 	}
-	return locked, nil
+	return until, locked, nil
+}
+
+// limit is the number of attempts allowed for the i-th key of countAttempt.
+func (s *Service) limit(i int) int {
+	if i == 0 {
+		return s.cfg.UserFailures
+	}
+	return s.cfg.IPFailures
+}
+
+// forgetAttempt takes back a successful attempt: the username starts afresh,
+// and the address's count drops by one (lifting a lock this attempt set).
+func (s *Service) forgetAttempt(ctx context.Context, tx bun.IDB, userKey, ipKey string) error {
+	if _, err := tx.NewDelete().Table("login_failures").Where("key = ?", userKey).Exec(ctx); err != nil {
+		return err
+	}
+	if ipKey == "" {
+		return nil
+	}
+	_, err := tx.NewRaw(`UPDATE login_failures SET
+		locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END,
+		failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END
+		WHERE key = ?`, s.cfg.IPFailures, ipKey).Exec(ctx)
+	return err
 }
 
 // Logout ends the caller's session. A caller using an API token has no

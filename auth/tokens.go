@@ -35,9 +35,15 @@ type APIToken struct {
 const MaxTokenLifetime = 366 * 24 * time.Hour
 
 // CreateToken makes an API token for owner (the caller's own when 0). The
-// caller may make tokens for themselves, or for users they administer. The
-// token is returned once; only its hash is kept.
+// caller, signed in with a session, may make tokens for themselves, or for
+// users they administer. The token is returned once; only its hash is kept.
 func (s *Service) CreateToken(ctx context.Context, actor *Identity, owner int64, name string, expires time.Time) (*APIToken, string, error) {
+	if actor.Method == MethodToken {
+		// Otherwise a token could keep itself alive past its expiry or
+		// revocation by minting successors.
+		return nil, "", errMsg(store.Forbidden, "", "chỉ tạo được API token khi đăng nhập bằng phiên, không bằng một token khác",
+			"API tokens can be made only from a signed-in session, not with another token")
+	}
 	name = store.NFC(name)
 	if name == "" || len([]rune(name)) > 100 {
 		return nil, "", errMsg(store.Invalid, "name", "tên token phải có từ 1 đến 100 ký tự", "the token name must have 1 to 100 characters")

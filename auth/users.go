@@ -51,9 +51,13 @@ func validEmail(s string) bool {
 }
 
 func validatePassword(p, field string) error {
-	if len([]rune(p)) < MinPasswordLength {
+	switch {
+	case len([]rune(p)) < MinPasswordLength:
 		return errMsg(store.Invalid, field, fmt.Sprintf("mật khẩu phải có ít nhất %d ký tự", MinPasswordLength),
 			fmt.Sprintf("the password must have at least %d characters", MinPasswordLength))
+	case len(p) > MaxPasswordLength:
+		return errMsg(store.Invalid, field, fmt.Sprintf("mật khẩu dài quá %d byte", MaxPasswordLength),
+			fmt.Sprintf("the password is longer than %d bytes", MaxPasswordLength))
 	}
 	return nil
 }
@@ -105,7 +109,8 @@ func (s *Service) CreateUser(ctx context.Context, actor *Identity, n NewUser) (*
 	if err != nil {
 		return nil, err
 	}
-	u := &User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, PasswordHash: hash}
+	u := &User{Username: n.Username, DisplayName: n.DisplayName, SearchName: store.Fold(n.DisplayName + " " + n.Username),
+		Email: n.Email, PasswordHash: hash}
 	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		id, path, err := unitPath(ctx, tx, n.OrgUnit, "orgUnit")
 		if err != nil {
@@ -169,9 +174,7 @@ func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p 
 		q = q.Where("u.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%'", f.OrgUnit)
 	}
 	if f.Search != "" {
-		// Names are folded in Go: few users, and no search column to keep.
-		q = q.Where("(us.username LIKE ? ESCAPE '\\' OR lower(us.display_name) LIKE ? ESCAPE '\\')",
-			store.LikePattern(f.Search), "%"+strings.ToLower(store.NFC(f.Search))+"%")
+		q = q.Where(`us.search_name LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
 	}
 	if f.Disabled != nil {
 		q = q.Where("us.disabled = ?", *f.Disabled)
@@ -226,7 +229,7 @@ func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, use
 	if actor == nil {
 		return u, nil
 	}
-	if err := s.can(actor, u.UnitPath, rbac.AdminUsers); err != nil {
+	if err := s.administers(actor, u); err != nil {
 		// Someone who may not administer the user may not learn it exists.
 		if !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) {
 			return nil, errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
@@ -236,8 +239,24 @@ func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, use
 	return u, nil
 }
 
+// administers checks that actor may administer u: ADMIN_USERS on u's home
+// unit and on every unit where u holds a role. An administrator of a
+// ministry cannot reset the password of, or make tokens for, someone whose
+// roles reach beyond that ministry.
+func (s *Service) administers(actor *Identity, u *User) error {
+	if err := s.can(actor, u.UnitPath, rbac.AdminUsers); err != nil {
+		return err
+	}
+	for _, g := range s.authz.Grants(rbac.Subject(u.ID)) {
+		if err := s.can(actor, g.Domain, rbac.AdminUsers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ResetPassword sets another user's password (an administrator's act) and
-// ends that user's sessions.
+// ends that user's sessions and API tokens.
 func (s *Service) ResetPassword(ctx context.Context, actor *Identity, userID int64, password string) error {
 	if err := validatePassword(password, "password"); err != nil {
 		return err
@@ -250,20 +269,41 @@ func (s *Service) ResetPassword(ctx context.Context, actor *Identity, userID int
 		if err := s.setPassword(ctx, tx, u, password); err != nil {
 			return err
 		}
+		// A reset is what an administrator does after a compromise: the
+		// user's API tokens stop too.
+		if _, err := tx.NewUpdate().Table("api_tokens").Set("revoked_at = ?", s.now()).
+			Where("user_id = ? AND revoked_at IS NULL", u.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("auth: revoking tokens: %w", err)
+		}
 		return s.audit(ctx, tx, actor, "user.password_reset", "User", u.ID, u.UnitPath, map[string]any{"username": u.Username})
 	})
 }
 
 // ChangePassword changes the caller's own password, given the current one,
 // and ends every session of theirs but none other.
+// Wrong current passwords count against the username like failed sign-ins,
+// so a stolen session cannot be used to guess the password.
 func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, next string) error {
-	if ok, _ := checkPassword(id.User.PasswordHash, current); !ok {
+	now := s.now()
+	key := "user:" + id.User.Username
+	until, _, err := s.countAttempt(ctx, []string{key}, now)
+	if err != nil {
+		return err
+	}
+	if !until.IsZero() {
+		return lockedError(until, now)
+	}
+	if ok, _ := checkPassword(id.User.PasswordHash, current); !ok || len(current) > MaxPasswordLength {
+		_ = s.audit(ctx, s.db, id, "user.password_change_failed", "User", id.User.ID, id.User.UnitPath, nil)
 		return errMsg(store.Invalid, "currentPassword", "mật khẩu hiện tại không đúng", "the current password is wrong")
 	}
 	if err := validatePassword(next, "newPassword"); err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.forgetAttempt(ctx, tx, key, ""); err != nil {
+			return err
+		}
 		if err := s.setPassword(ctx, tx, id.User, next); err != nil {
 			return err
 		}
@@ -321,15 +361,11 @@ func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64
 		if err := roleFitsUnit(role, kind); err != nil {
 			return err
 		}
-		if err := userQuery(tx, u).Where("us.id = ?", userID).Scan(ctx); err != nil {
-			if store.IsNoRows(err) {
-				return errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
-			}
+		target, err := s.lockUser(ctx, tx, actor, userID)
+		if err != nil {
 			return err
 		}
-		if actor != nil && !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) && !s.authz.Can(actor.Subject(), u.UnitPath, rbac.AdminUsers) {
-			return errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
-		}
+		*u = *target
 		change, action := rbac.GrantRole, "role.grant"
 		if !grant {
 			change, action = rbac.RevokeRole, "role.revoke"
@@ -352,7 +388,10 @@ func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64
 	if err != nil {
 		return nil, err
 	}
-	return u, s.authz.Reload(ctx)
+	// The change is committed. If this process cannot reload now, its next
+	// Refresh sees the bumped policy version and reloads then.
+	_ = s.authz.Reload(ctx)
+	return u, nil
 }
 
 // roleFitsUnit keeps roles on the kind of unit they are for.

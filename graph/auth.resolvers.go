@@ -139,7 +139,9 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, input model.RoleGrant
 func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 	id := auth.IdentityFrom(ctx)
 	if id == nil {
-		return nil, nil
+		// Credentials that were sent but refused (an expired session, a
+		// revoked token) are worth saying; no credentials at all is null.
+		return nil, auth.FailureFrom(ctx)
 	}
 	return r.me(ctx, id)
 }

@@ -188,11 +188,28 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 		t.Fatalf("mutation with the CSRF token: %+v %+v", tok, r.Errors)
 	}
 
-	// The API token works without cookies or CSRF, even for mutations.
+	// The API token works without cookies or CSRF, even for mutations, but
+	// cannot mint more tokens (it would outlive its own expiry or revocation).
 	api := newBrowser(t, url)
 	api.headers["Authorization"] = "Bearer " + tok.CreateApiToken.Token
-	if r := api.do(`mutation { createApiToken(input: {name: "thứ hai"}) { token } }`, nil, nil); len(r.Errors) > 0 {
-		t.Fatalf("mutation with a Bearer token: %+v", r.Errors)
+	if r := api.do(`mutation { createApiToken(input: {name: "thứ hai"}) { token } }`, nil, nil); code(r) != "FORBIDDEN" {
+		t.Fatalf("a token minting a token: %+v", r.Errors)
+	}
+	var mine struct {
+		ApiTokens []struct{ ID string }
+	}
+	if r := api.do(`{ apiTokens { id } }`, nil, &mine); len(r.Errors) > 0 || len(mine.ApiTokens) != 1 {
+		t.Fatalf("apiTokens with the token: %+v %+v", mine, r.Errors)
+	}
+	var rv struct {
+		RevokeApiToken struct{ UserErrors []struct{ Message string } }
+	}
+	if r := api.do(`mutation($id: ID!) { revokeApiToken(input: {apiToken: $id}) { userErrors { message } } }`,
+		map[string]any{"id": mine.ApiTokens[0].ID}, &rv); len(r.Errors) > 0 || len(rv.RevokeApiToken.UserErrors) > 0 {
+		t.Fatalf("a token revoking itself: %+v %+v", rv, r.Errors)
+	}
+	if r := api.do(`{ me { user { username } } }`, nil, nil); code(r) != "UNAUTHENTICATED" {
+		t.Fatalf("the revoked token still works: %+v", r)
 	}
 
 	// Logout ends the session: the old cookie no longer works.

@@ -16,6 +16,9 @@ func cursor(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
 }
 
+// maxOffset bounds the offset a cursor may carry.
+const maxOffset = 1 << 30
+
 // pageOf reads first/after into a page: first must be 1–100.
 func pageOf(first *int, after *string) (store.Page, error) {
 	p := store.Page{Limit: 50}
@@ -30,7 +33,7 @@ func pageOf(first *int, after *string) (store.Page, error) {
 	if after != nil && *after != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*after)
 		n, err2 := strconv.Atoi(string(b[min(2, len(b)):]))
-		if err != nil || err2 != nil || len(b) < 2 || string(b[:2]) != "o:" || n < 0 {
+		if err != nil || err2 != nil || len(b) < 2 || string(b[:2]) != "o:" || n < 0 || n > maxOffset {
 			return p, &store.Error{Code: store.Invalid, Field: "after",
 				Message: "con trỏ after không hợp lệ: " + *after, English: "invalid after cursor: " + *after}
 		}

@@ -63,7 +63,9 @@ func serveAs(tb testing.TB, db *store.DB, username string) string {
 		}
 		for _, u := range us {
 			if u.Username == username {
-				id = &auth.Identity{User: u, Method: auth.MethodToken}
+				// As the single-page app signs in: a session whose CSRF
+				// token the request echoes.
+				id = &auth.Identity{User: u, Method: auth.MethodSession, CSRFOK: true}
 			}
 		}
 		if id == nil {
@@ -474,5 +476,23 @@ func TestGETRefusesMutations(t *testing.T) {
 	body, _ = io.ReadAll(res.Body)
 	if !strings.Contains(string(body), "Hà Nội") {
 		t.Fatalf("GET query: %s", body)
+	}
+}
+
+func TestOversizedRequestIsRefused(t *testing.T) {
+	t.Parallel()
+	url := serveAs(t, seedtest.Shared(t, store.SQLite), "")
+	big := `{"query": "mutation { login(input: {username: \"hue\", password: \"` + strings.Repeat("x", graph.MaxRequestBytes) + `\"}) { me { csrfToken } } }"}`
+	res, err := http.Post(url, "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode == http.StatusOK && !strings.Contains(string(body), "error") {
+		t.Fatalf("a %d-byte request was served: %d %s", len(big), res.StatusCode, body)
+	}
+	if strings.Contains(string(body), "csrfToken\":\"") {
+		t.Fatalf("an oversized login succeeded: %s", body)
 	}
 }

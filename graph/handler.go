@@ -32,6 +32,10 @@ type Limits struct {
 	Introspection bool
 }
 
+// MaxRequestBytes bounds a request body: queries are small, and nobody may
+// make the server read megabytes before being told no.
+const MaxRequestBytes = 1 << 20
+
 // DefaultLimits fit the dashboards and reports of a single-page app.
 var DefaultLimits = Limits{Complexity: 20000, Depth: 12, Introspection: true}
 
@@ -57,6 +61,7 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 		return errors.New("internal error")
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		req.Body = http.MaxBytesReader(w, req.Body, MaxRequestBytes)
 		ctx := withLanguage(req.Context(), req.Header.Get("Accept-Language"))
 		if err := r.Auth.Authorizer().Refresh(ctx); err != nil {
 			log.ErrorContext(ctx, "refreshing policies", "err", err)

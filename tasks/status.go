@@ -66,40 +66,48 @@ func assignmentStatusSQL(asOf store.Date) bun.Safe {
 		" ELSE 'IN_PROGRESS' END")
 }
 
-// leadTally is, per task, the count of its lead assignments in scope by what
-// they say about the task's status as of a date. A task's status comes from
-// its lead (chủ trì) assignments: done when all are done (late if any was
+// leadTally is, per task, the count of its assignments in scope by what they
+// say about the task's status as of a date, twice: over the lead (chủ trì)
+// assignments (columns *_l) and over all of them (*_a). A task's status
+// comes from its lead assignments: done when all are done (late if any was
 // finished after its due date), overdue if any unfinished one is past due.
-// With taskIDs, only those tasks are tallied.
+// A caller who sees only coordinating (phối hợp) assignments of a task gets
+// the task's status from those. With taskIDs, only those tasks are tallied.
 func leadTally(db bun.IDB, sc rbac.Scope, asOf store.Date, taskIDs ...int64) *bun.SelectQuery {
 	d := asOf.String()
 	cond, args := sc.ReadFilter("au.path")
-	lead := "a.role = 'LEAD' AND a.state <> 'CANCELLED'"
-	open := lead + " AND NOT " + doneBy
 	q := db.NewSelect().TableExpr("assignments AS a")
 	if len(taskIDs) > 0 {
 		q = q.Where("a.task_id IN (?)", bun.In(taskIDs))
 	}
-	return q.
-		Join("JOIN org_units AS au ON au.id = a.org_unit_id").
-		ColumnExpr("a.task_id").
-		ColumnExpr("SUM(CASE WHEN a.role = 'LEAD' THEN 1 ELSE 0 END) AS leads").
-		ColumnExpr("SUM(CASE WHEN "+lead+" THEN 1 ELSE 0 END) AS active").
-		ColumnExpr("SUM(CASE WHEN "+open+" THEN 1 ELSE 0 END) AS open", d).
-		ColumnExpr("SUM(CASE WHEN "+open+" AND a.due_date < ? THEN 1 ELSE 0 END) AS overdue", d, d).
-		ColumnExpr("SUM(CASE WHEN "+lead+" AND "+doneBy+" AND a.due_date IS NOT NULL AND a.completed_on > a.due_date THEN 1 ELSE 0 END) AS late", d).
-		Where(cond, args...).
-		GroupExpr("a.task_id")
+	q = q.Join("JOIN org_units AS au ON au.id = a.org_unit_id").ColumnExpr("a.task_id")
+	for _, set := range []struct{ suffix, cond string }{{"l", "a.role = 'LEAD'"}, {"a", "1 = 1"}} {
+		in := set.cond
+		active := in + " AND a.state <> 'CANCELLED'"
+		open := active + " AND NOT " + doneBy
+		q = q.ColumnExpr("SUM(CASE WHEN "+in+" THEN 1 ELSE 0 END) AS n_"+set.suffix).
+			ColumnExpr("SUM(CASE WHEN "+active+" THEN 1 ELSE 0 END) AS active_"+set.suffix).
+			ColumnExpr("SUM(CASE WHEN "+open+" THEN 1 ELSE 0 END) AS open_"+set.suffix, d).
+			ColumnExpr("SUM(CASE WHEN "+open+" AND a.due_date < ? THEN 1 ELSE 0 END) AS overdue_"+set.suffix, d, d).
+			ColumnExpr("SUM(CASE WHEN "+active+" AND "+doneBy+" AND a.due_date IS NOT NULL AND a.completed_on > a.due_date THEN 1 ELSE 0 END) AS late_"+set.suffix, d)
+	}
+	return q.Where(cond, args...).GroupExpr("a.task_id")
 }
 
-// taskStatusSQL is the status of task t from its tally s (see leadTally).
-// A task with no lead assignment yet is judged by its own due date.
+// taskStatusSQL is the status of task t from its tally s (see leadTally):
+// judged on the leads in scope, or on all assignments in scope when none of
+// them leads. A task with no assignment at all (seen only by a caller who
+// reads the whole country) is judged by its own due date.
 func taskStatusSQL(asOf store.Date) bun.Safe {
 	d := asOf.String()
+	rule := func(x string) string {
+		return "CASE WHEN s.active_" + x + " = 0 THEN 'CANCELLED'" +
+			" WHEN s.open_" + x + " = 0 THEN CASE WHEN s.late_" + x + " > 0 THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END" +
+			" WHEN s.overdue_" + x + " > 0 THEN 'OVERDUE'" +
+			" ELSE 'IN_PROGRESS' END"
+	}
 	return bun.Safe("CASE WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'" +
-		" WHEN COALESCE(s.leads, 0) > 0 AND s.active = 0 THEN 'CANCELLED'" +
-		" WHEN COALESCE(s.active, 0) > 0 AND s.open = 0 THEN CASE WHEN s.late > 0 THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END" +
-		" WHEN COALESCE(s.overdue, 0) > 0 THEN 'OVERDUE'" +
-		" WHEN COALESCE(s.leads, 0) = 0 AND t.due_date IS NOT NULL AND t.due_date < '" + d + "' THEN 'OVERDUE'" +
-		" ELSE 'IN_PROGRESS' END")
+		" WHEN s.task_id IS NULL THEN CASE WHEN t.due_date IS NOT NULL AND t.due_date < '" + d + "' THEN 'OVERDUE' ELSE 'IN_PROGRESS' END" +
+		" WHEN s.n_l > 0 THEN " + rule("l") +
+		" ELSE " + rule("a") + " END")
 }

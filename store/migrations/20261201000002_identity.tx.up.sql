@@ -5,6 +5,7 @@ CREATE TABLE users (
     id {{.PK}},
     username TEXT NOT NULL UNIQUE,
     display_name TEXT NOT NULL,
+    search_name TEXT NOT NULL,
     email TEXT NOT NULL DEFAULT '',
     org_unit_id {{.BigInt}} NOT NULL REFERENCES org_units (id),
     password_hash TEXT NOT NULL,
