@@ -41,7 +41,7 @@ func newStack(t *testing.T, lim graph.Limits) (*store.DB, string) {
 		t.Fatal(err)
 	}
 	svc := auth.NewService(db, authz, store.FixedClock(today), auth.DefaultConfig)
-	r := &graph.Resolver{DB: db, OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: store.FixedClock(today)}
+	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: store.FixedClock(today)}
 	srv := httptest.NewServer(svc.Middleware(graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	t.Cleanup(srv.Close)
 	return db, srv.URL

@@ -12,7 +12,6 @@ import (
 
 // Resolver is the dependency root of the API.
 type Resolver struct {
-	DB        *store.DB
 	OrgStore  *org.Store
 	TaskStore *tasks.Store
 	Auth      *auth.Service
