@@ -9,6 +9,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -51,11 +52,27 @@ type Identity struct {
 	Method    Method
 	SessionID int64
 	TokenID   int64
+	// TokenCreatedBy is who made the API token (an administrator may make
+	// one for another user); the audit log records it.
+	TokenCreatedBy int64
 	// CSRFToken is the session's token; CSRFOK says the request echoed it in
 	// X-CSRF-Token. Only cookie-authenticated mutations need it.
 	CSRFToken string
 	CSRFOK    bool
 	ClientIP  string
+}
+
+// Via describes how the caller signed in, for the audit log.
+func (id *Identity) Via() string {
+	switch {
+	case id.Method == MethodToken && id.TokenCreatedBy != 0 && id.TokenCreatedBy != id.User.ID:
+		return fmt.Sprintf("api_token:%d created_by:%d", id.TokenID, id.TokenCreatedBy)
+	case id.Method == MethodToken:
+		return fmt.Sprintf("api_token:%d", id.TokenID)
+	case id.SessionID != 0:
+		return fmt.Sprintf("session:%d", id.SessionID)
+	}
+	return ""
 }
 
 // Subject is the caller's rbac subject.

@@ -167,7 +167,7 @@ func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity,
 			return nil, err
 		}
 	}
-	return &Identity{User: u, Method: MethodToken, TokenID: t.ID, ClientIP: ip}, nil
+	return &Identity{User: u, Method: MethodToken, TokenID: t.ID, TokenCreatedBy: t.CreatedBy, ClientIP: ip}, nil
 }
 
 // ScopeOf is the caller's scope (nil caller: the empty scope).

@@ -81,7 +81,7 @@ func (s *Service) audit(ctx context.Context, db bun.IDB, actor *Identity, action
 		e.ObjectID = strconv.FormatInt(objID, 10)
 	}
 	if actor != nil {
-		e.ActorID, e.Actor, e.ClientIP = actor.User.ID, actor.User.Username, actor.ClientIP
+		e.ActorID, e.Actor, e.Via, e.ClientIP = actor.User.ID, actor.User.Username, actor.Via(), actor.ClientIP
 	} else {
 		e.Actor = "system" // the command line or the seed loader
 	}

@@ -228,6 +228,12 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 			t.Errorf("no %s in the audit log", action)
 		}
 	}
+	// The log says how each actor signed in.
+	for action, via := range map[string]string{"token.create": "session:%", "token.revoke": "api_token:%"} {
+		if n, _ := db.NewSelect().Table("audit_log").Where("action = ? AND via LIKE ?", action, via).Count(ctx); n != 1 {
+			t.Errorf("%s rows with via %s: %d, want 1", action, via, n)
+		}
+	}
 }
 
 func TestIntrospectionNeedsSignIn(t *testing.T) {

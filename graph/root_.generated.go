@@ -90,6 +90,7 @@ type ComplexityRoot struct {
 		ObjectID   func(childComplexity int) int
 		ObjectType func(childComplexity int) int
 		OrgPath    func(childComplexity int) int
+		Via        func(childComplexity int) int
 	}
 
 	AuditEntryConnection struct {
@@ -593,6 +594,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntry.OrgPath(childComplexity), true
+	case "AuditEntry.via":
+		if e.ComplexityRoot.AuditEntry.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Via(childComplexity), true
 
 	case "AuditEntryConnection.edges":
 		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
@@ -1956,6 +1963,8 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 		return ec.fieldContext_AuditEntry_at(ctx, field)
 	case "actor":
 		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "via":
+		return ec.fieldContext_AuditEntry_via(ctx, field)
 	case "action":
 		return ec.fieldContext_AuditEntry_action(ctx, field)
 	case "objectType":

@@ -16,7 +16,8 @@ type AuditEntry struct {
 	ID         int64     `bun:"id,pk,autoincrement"`
 	At         time.Time `bun:"at"`
 	ActorID    int64     `bun:"actor_id,nullzero"`
-	Actor      string    `bun:"actor"` // username, or "anonymous"
+	Actor      string    `bun:"actor"` // username, "anonymous" or "system"
+	Via        string    `bun:"via"`   // "session:12", "api_token:5", "api_token:5 created_by:3"
 	Action     string    `bun:"action"`
 	ObjectType string    `bun:"object_type"`
 	ObjectID   string    `bun:"object_id"`

@@ -84,12 +84,14 @@ CREATE TABLE policy_version (
 INSERT INTO policy_version (id, version) VALUES (1, 0);
 --bun:split
 -- Append-only: rows are inserted, never updated or deleted. org_path is the
--- unit the action concerns, for scoped reading.
+-- unit the action concerns, for scoped reading; via is how the actor signed
+-- in ("session:12", "api_token:5 created_by:3").
 CREATE TABLE audit_log (
     id {{.PK}},
     at {{.Timestamp}} NOT NULL,
     actor_id {{.BigInt}},
     actor TEXT NOT NULL,
+    via TEXT NOT NULL DEFAULT '',
     action TEXT NOT NULL,
     object_type TEXT NOT NULL DEFAULT '',
     object_id TEXT NOT NULL DEFAULT '',
