@@ -255,3 +255,30 @@ func TestPrecisionValid(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseDeadline: any text either resolves to a consistent deadline or
+// fails with an error quoting it; it never panics. Run longer with
+// go test -fuzz FuzzParseDeadline ./tasks/
+func FuzzParseDeadline(f *testing.F) {
+	for _, s := range []string{"quý I/2024", "tháng 1/2024", "trước tháng 6/2024", "trong năm 2024", "6 tháng đầu năm 2024",
+		"đầu năm 2024", "ngày 15/01/2024", "trước ngày 31/3/2024", "thường xuyên", "khẩn trương",
+		"trước Tết Nguyên đán Giáp Thìn 2024", "quý V/2024", "31/02/2024", "", "tháng 13/2024", "Quy\u0301 1 năm 2024"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		d, err := ParseDeadline(text)
+		if err != nil {
+			if !strings.Contains(err.Error(), "không hiểu thời hạn") {
+				t.Fatalf("%q: error %q does not say what it could not read", text, err)
+			}
+			return
+		}
+		if !d.Precision.Valid() {
+			t.Fatalf("%q: invalid precision %q", text, d.Precision)
+		}
+		dated := d.Precision != PrecisionContinuous && d.Precision != PrecisionNone
+		if dated == d.Due.IsZero() {
+			t.Fatalf("%q: precision %s with due date %q", text, d.Precision, d.Due)
+		}
+	})
+}
