@@ -10,6 +10,7 @@ import (
 	"p06/auth"
 	"p06/graph/model"
 	"p06/org"
+	"p06/rbac"
 	"p06/store"
 )
 
@@ -26,6 +27,19 @@ func (r *apiTokenResolver) User(ctx context.Context, obj *auth.APIToken) (*auth.
 // ID is the resolver for the id field.
 func (r *auditEntryResolver) ID(ctx context.Context, obj *store.AuditEntry) (string, error) {
 	return globalID(typeAuditEntry, obj.ID), nil
+}
+
+// OrgUnit is the resolver for the orgUnit field.
+func (r *meResolver) OrgUnit(ctx context.Context, obj *model.Me) (*org.Unit, error) {
+	// The caller's own home unit is theirs to see, in scope or not.
+	us, err := r.OrgStore.UnitsByIDs(ctx, rbac.National(), []int64{obj.User.OrgUnitID})
+	if err != nil {
+		return nil, err
+	}
+	if len(us) == 0 {
+		return nil, store.Errorf(store.NotFound, "không tìm thấy đơn vị", "org unit not found")
+	}
+	return us[0], nil
 }
 
 // Login is the resolver for the login field.
@@ -222,6 +236,9 @@ func (r *Resolver) ApiToken() ApiTokenResolver { return &apiTokenResolver{r} }
 // AuditEntry returns AuditEntryResolver implementation.
 func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
 
+// Me returns MeResolver implementation.
+func (r *Resolver) Me() MeResolver { return &meResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -231,6 +248,7 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 type (
 	apiTokenResolver   struct{ *Resolver }
 	auditEntryResolver struct{ *Resolver }
+	meResolver         struct{ *Resolver }
 	mutationResolver   struct{ *Resolver }
 	userResolver       struct{ *Resolver }
 )

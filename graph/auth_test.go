@@ -149,6 +149,7 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 	var out struct {
 		Me struct {
 			User        struct{ Username string }
+			OrgUnit     struct{ Name string }
 			AuthMethod  string
 			Permissions []struct {
 				Permission string
@@ -157,10 +158,10 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 		}
 		Tasks struct{ TotalCount int }
 	}
-	if r := b.do(`{ me { user { username } authMethod permissions { permission orgUnits { code } } } tasks { totalCount } }`, nil, &out); len(r.Errors) > 0 {
+	if r := b.do(`{ me { user { username } orgUnit { name } authMethod permissions { permission orgUnits { code } } } tasks { totalCount } }`, nil, &out); len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
-	if out.Me.User.Username != "hue" || out.Me.AuthMethod != "SESSION" || out.Tasks.TotalCount == 0 {
+	if out.Me.User.Username != "hue" || out.Me.OrgUnit.Name != "Thừa Thiên Huế" || out.Me.AuthMethod != "SESSION" || out.Tasks.TotalCount == 0 {
 		t.Fatalf("me = %+v", out)
 	}
 	perms := map[string]string{}

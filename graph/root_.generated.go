@@ -30,6 +30,7 @@ type ResolverRoot interface {
 	Assignment() AssignmentResolver
 	AuditEntry() AuditEntryResolver
 	Document() DocumentResolver
+	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
 	Query() QueryResolver
@@ -171,6 +172,7 @@ type ComplexityRoot struct {
 		AuthMethod  func(childComplexity int) int
 		CsrfToken   func(childComplexity int) int
 		Grants      func(childComplexity int) int
+		OrgUnit     func(childComplexity int) int
 		Permissions func(childComplexity int) int
 		User        func(childComplexity int) int
 	}
@@ -864,6 +866,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Grants(childComplexity), true
+	case "Me.orgUnit":
+		if e.ComplexityRoot.Me.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.OrgUnit(childComplexity), true
 	case "Me.permissions":
 		if e.ComplexityRoot.Me.Permissions == nil {
 			break
@@ -2133,6 +2141,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 	switch field.Name {
 	case "user":
 		return ec.fieldContext_Me_user(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_Me_orgUnit(ctx, field)
 	case "authMethod":
 		return ec.fieldContext_Me_authMethod(ctx, field)
 	case "grants":

@@ -143,7 +143,9 @@ type LogoutPayload struct {
 
 // The signed-in caller, for a front end to show or hide actions.
 type Me struct {
-	User        *auth.User         `json:"user"`
+	User *auth.User `json:"user"`
+	// The caller's home unit.
+	OrgUnit     *org.Unit          `json:"orgUnit"`
 	AuthMethod  auth.Method        `json:"authMethod"`
 	Grants      []*RoleGrant       `json:"grants"`
 	Permissions []*PermissionGrant `json:"permissions"`
