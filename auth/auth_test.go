@@ -501,3 +501,88 @@ func TestConcurrentAttemptsAreCountedFirst(t *testing.T) {
 		}
 	})
 }
+
+// A lock lasts its full LockFor even when the counting window it was set in
+// runs out sooner.
+func TestLockOutlastsItsWindow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	_, _ = f.login("wrong-password") // opens the window at t=0
+	f.clock.add(14 * time.Minute)
+	for i := 0; i < 4; i++ { // the fifth attempt at t=14m locks until t=29m
+		_, _ = f.login("wrong-password")
+	}
+	f.clock.add(90 * time.Second) // the window has run out, the lock has not
+	if _, err := f.login(password); err == nil || !strings.Contains(err.Error(), "khóa") {
+		t.Fatalf("right password 90 s into the lock: %v, want the lockout", err)
+	}
+	f.clock.add(15 * time.Minute)
+	if _, err := f.login(password); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+}
+
+// A right current password with a new one that is refused does not count as
+// a failed attempt; a wrong current password does. Your own password cannot
+// be reset like someone else's.
+func TestChangePasswordAttempts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	res, err := f.login(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := &auth.Identity{User: res.User, Method: auth.MethodSession, SessionID: res.Session.ID}
+	for i := 0; i < 6; i++ {
+		if err := f.svc.ChangePassword(ctx, id, password, "short"); !isField(err, "newPassword") {
+			t.Fatalf("short new password: %v", err)
+		}
+	}
+	if _, err := f.login(password); err != nil {
+		t.Fatalf("refused new passwords locked the user out: %v", err)
+	}
+	for i := 0; i < 5; i++ {
+		_ = f.svc.ChangePassword(ctx, id, "not-the-password", "a-new-long-password")
+	}
+	if _, err := f.login(password); err == nil || !strings.Contains(err.Error(), "khóa") {
+		t.Fatalf("after 5 wrong current passwords: %v, want the lockout", err)
+	}
+	if n := f.auditCount("user.password_change_failed"); n != 5 {
+		t.Fatalf("%d failed changes audited, want 5", n)
+	}
+	admin, err := f.svc.CreateUser(ctx, nil, auth.NewUser{Username: "admin-46", DisplayName: "x", OrgUnit: "46", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.GrantRole(ctx, nil, admin.ID, rbac.Admin, "46"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ResetPassword(ctx, &auth.Identity{User: admin, Method: auth.MethodToken}, admin.ID, "chosen-by-a-thief"); !isField(err, "user") {
+		t.Fatalf("resetting your own password: %v, want a user error", err)
+	}
+}
+
+// A name no user can have is not stored: only the address is counted.
+func TestImpossibleUsernamesAreNotStored(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	huge := strings.Repeat("x", 100_000)
+	for i := 0; i < 3; i++ {
+		if _, err := f.svc.Login(ctx, huge, "pw", auth.Client{IP: "198.51.100.5"}); err == nil {
+			t.Fatal("accepted")
+		}
+	}
+	var keys []string
+	if err := f.db.NewSelect().Table("login_failures").Column("key").Scan(ctx, &keys); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != "ip:198.51.100.5" {
+		t.Fatalf("stored keys %d: %.60v", len(keys), keys)
+	}
+	var longest int
+	if err := f.db.NewSelect().Table("audit_log").ColumnExpr("MAX(LENGTH(detail))").Scan(ctx, &longest); err != nil || longest > 500 {
+		t.Fatalf("audit detail of %d bytes (%v)", longest, err)
+	}
+}

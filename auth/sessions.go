@@ -78,6 +78,12 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	username = normUsername(username)
 	now := s.now()
 	keys := []string{"user:" + username, "ip:" + c.IP}
+	if !usernameRE.MatchString(username) {
+		// No user can have this name: count the address only, and keep
+		// what is stored and logged small.
+		keys[0] = ""
+		username = truncate(username, 40)
+	}
 	// The attempt is counted before the password is checked, so that many
 	// attempts at once cannot all slip under the limit.
 	until, locked, err := s.countAttempt(ctx, keys, now)
@@ -89,10 +95,13 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		return nil, lockedError(until, now)
 	}
 	u := new(User)
-	err = userQuery(s.db, u).Where("us.username = ?", username).Scan(ctx)
-	found := err == nil
-	if err != nil && !store.IsNoRows(err) {
-		return nil, err
+	found := false
+	if keys[0] != "" {
+		err = userQuery(s.db, u).Where("us.username = ?", username).Scan(ctx)
+		found = err == nil
+		if err != nil && !store.IsNoRows(err) {
+			return nil, err
+		}
 	}
 	hash := dummyHash
 	if found {
@@ -199,18 +208,28 @@ func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time
 	var locked []string
 	windowStart := now.Add(-s.cfg.FailureWindow)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// Counters whose window and lock have both run out say nothing more.
+		if _, err := tx.NewRaw("DELETE FROM login_failures WHERE window_start < ? AND (locked_until IS NULL OR locked_until <= ?)",
+			windowStart, now).Exec(ctx); err != nil {
+			return err
+		}
 		for i, key := range keys {
+			if key == "" {
+				continue
+			}
 			limit := s.limit(i)
 			if _, err := tx.NewRaw("INSERT INTO login_failures (key, failures, window_start) VALUES (?, 0, ?) ON CONFLICT (key) DO NOTHING",
 				key, now).Exec(ctx); err != nil {
 				return err
 			}
-			// A window that has run out (and its lock with it) starts again.
+			// A window that has run out starts again, unless a lock is still
+			// in force: a lock always lasts its LockFor.
+			const expired = "window_start < ? AND (locked_until IS NULL OR locked_until <= ?)"
 			if _, err := tx.NewRaw(`UPDATE login_failures SET
-				failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END,
-				locked_until = CASE WHEN window_start < ? THEN NULL ELSE locked_until END,
-				window_start = CASE WHEN window_start < ? THEN ? ELSE window_start END
-				WHERE key = ?`, windowStart, windowStart, windowStart, now, key).Exec(ctx); err != nil {
+				failures = CASE WHEN `+expired+` THEN 1 ELSE failures + 1 END,
+				locked_until = CASE WHEN `+expired+` THEN NULL ELSE locked_until END,
+				window_start = CASE WHEN `+expired+` THEN ? ELSE window_start END
+				WHERE key = ?`, windowStart, now, windowStart, now, windowStart, now, now, key).Exec(ctx); err != nil {
 				return err
 			}
 			f := &failure{Key: key}
@@ -218,15 +237,14 @@ func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time
 				return err
 			}
 			switch {
-			case f.LockedUntil.After(now) || f.Failures > limit:
-				lock := f.LockedUntil
-				if !lock.After(now) {
-					lock = now.Add(s.cfg.LockFor)
+			case f.LockedUntil.After(now):
+				if f.LockedUntil.After(until) {
+					until = f.LockedUntil
 				}
-				if lock.After(until) {
-					until = lock
-				}
-			case f.Failures == limit:
+			case f.Failures >= limit:
+				// This attempt reaches the limit (or is the first after a lock
+				// ended within the same window): it is checked, and locks
+				// the key for the attempts after it.
 				f.LockedUntil = now.Add(s.cfg.LockFor)
 				if _, err := tx.NewUpdate().Model(f).Column("locked_until").WherePK().Exec(ctx); err != nil {
 					return err

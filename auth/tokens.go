@@ -116,10 +116,9 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Identity, tokenID int6
 		if t.UserID != actor.User.ID {
 			u, err := s.lockUser(ctx, tx, actor, t.UserID)
 			if err != nil {
-				if store.ErrorCode(err) == store.NotFound {
-					return notFound
-				}
-				return err
+				// A token of someone you do not administer is not yours to
+				// know about.
+				return notFound
 			}
 			path = u.UnitPath
 		}

@@ -229,7 +229,7 @@ func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, use
 	if actor == nil {
 		return u, nil
 	}
-	if err := s.administers(actor, u); err != nil {
+	if err := s.administers(ctx, tx, actor, u); err != nil {
 		// Someone who may not administer the user may not learn it exists.
 		if !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) {
 			return nil, errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
@@ -243,11 +243,17 @@ func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, use
 // unit and on every unit where u holds a role. An administrator of a
 // ministry cannot reset the password of, or make tokens for, someone whose
 // roles reach beyond that ministry.
-func (s *Service) administers(actor *Identity, u *User) error {
+// The user's grants are read from the database in the caller's transaction,
+// not from this process's cache, so a grant just made elsewhere counts.
+func (s *Service) administers(ctx context.Context, tx bun.IDB, actor *Identity, u *User) error {
 	if err := s.can(actor, u.UnitPath, rbac.AdminUsers); err != nil {
 		return err
 	}
-	for _, g := range s.authz.Grants(rbac.Subject(u.ID)) {
+	grants, err := rbac.StoredGrants(ctx, tx, rbac.Subject(u.ID))
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
 		if err := s.can(actor, g.Domain, rbac.AdminUsers); err != nil {
 			return err
 		}
@@ -260,6 +266,12 @@ func (s *Service) administers(actor *Identity, u *User) error {
 func (s *Service) ResetPassword(ctx context.Context, actor *Identity, userID int64, password string) error {
 	if err := validatePassword(password, "password"); err != nil {
 		return err
+	}
+	if actor != nil && actor.User.ID == userID {
+		// Your own password takes the current one (changePassword): a
+		// stolen session or token must not set it.
+		return errMsg(store.Invalid, "user", "hãy đổi mật khẩu của chính mình bằng changePassword (cần mật khẩu hiện tại)",
+			"change your own password with changePassword (it needs the current one)")
 	}
 	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		u, err := s.lockUser(ctx, tx, actor, userID)
@@ -284,6 +296,9 @@ func (s *Service) ResetPassword(ctx context.Context, actor *Identity, userID int
 // Wrong current passwords count against the username like failed sign-ins,
 // so a stolen session cannot be used to guess the password.
 func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, next string) error {
+	if err := validatePassword(next, "newPassword"); err != nil {
+		return err
+	}
 	now := s.now()
 	key := "user:" + id.User.Username
 	until, _, err := s.countAttempt(ctx, []string{key}, now)
@@ -296,9 +311,6 @@ func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, nex
 	if ok, _ := checkPassword(id.User.PasswordHash, current); !ok || len(current) > MaxPasswordLength {
 		_ = s.audit(ctx, s.db, id, "user.password_change_failed", "User", id.User.ID, id.User.UnitPath, nil)
 		return errMsg(store.Invalid, "currentPassword", "mật khẩu hiện tại không đúng", "the current password is wrong")
-	}
-	if err := validatePassword(next, "newPassword"); err != nil {
-		return err
 	}
 	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.forgetAttempt(ctx, tx, key, ""); err != nil {

@@ -208,6 +208,20 @@ func (a *Authorizer) Grants(sub string) []Grant {
 	return out
 }
 
+// StoredGrants reads the roles sub holds from the database (db may be a
+// transaction), for checks that must not trust a cache a moment old.
+func StoredGrants(ctx context.Context, db bun.IDB, sub string) ([]Grant, error) {
+	var rows []*rule
+	if err := db.NewSelect().Model(&rows).Where("ptype = 'g' AND v0 = ?", sub).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("rbac: reading grants: %w", err)
+	}
+	out := make([]Grant, len(rows))
+	for i, r := range rows {
+		out[i] = Grant{Role: Role(r.V1), Domain: r.V2}
+	}
+	return out, nil
+}
+
 // Permissions returns, per permission, the domains where sub holds it.
 func (a *Authorizer) Permissions(sub string) map[Permission][]string {
 	grants := a.Grants(sub)
