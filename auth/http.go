@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"p06/store"
 )
 
 // Cookie and header names.
@@ -41,7 +43,9 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			}
 		} else if c, cerr := r.Cookie(SessionCookie); cerr == nil && c.Value != "" {
 			id, err = s.sessionIdentity(ctx, c.Value, r.Header.Get(CSRFHeader), ip)
-			if err != nil {
+			if store.ErrorCode(err) == store.Unauthenticated {
+				// The session is over: the browser may forget it. (Not on a
+				// database hiccup, which must not sign anybody out.)
 				clearCookies(w, s.secure(r))
 			}
 		}
