@@ -586,3 +586,30 @@ func TestImpossibleUsernamesAreNotStored(t *testing.T) {
 		t.Fatalf("audit detail of %d bytes (%v)", longest, err)
 	}
 }
+
+// User and role administration needs a session: an administrator's API
+// token cannot create accounts or grant roles.
+func TestAdministrationNeedsASession(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, store.SQLite)
+	ctx := context.Background()
+	admin, err := f.svc.CreateUser(ctx, nil, auth.NewUser{Username: "quantri", DisplayName: "Quản trị", OrgUnit: "VN", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.GrantRole(ctx, nil, admin.ID, rbac.Admin, "VN"); err != nil {
+		t.Fatal(err)
+	}
+	byToken := &auth.Identity{User: admin, Method: auth.MethodToken, TokenID: 1}
+	bySession := &auth.Identity{User: admin, Method: auth.MethodSession}
+	nu := auth.NewUser{Username: "new-one", DisplayName: "Mới", OrgUnit: "46", Password: password}
+	if _, err := f.svc.CreateUser(ctx, byToken, nu); store.ErrorCode(err) != store.Forbidden || !strings.Contains(err.Error(), "API token") {
+		t.Fatalf("createUser with a token: %v", err)
+	}
+	if _, err := f.svc.GrantRole(ctx, byToken, f.user.ID, rbac.Admin, "46"); store.ErrorCode(err) != store.Forbidden {
+		t.Fatalf("grantRole with a token: %v", err)
+	}
+	if _, err := f.svc.CreateUser(ctx, bySession, nu); err != nil {
+		t.Fatalf("createUser with a session: %v", err)
+	}
+}

@@ -89,15 +89,23 @@ func (s *Service) audit(ctx context.Context, db bun.IDB, actor *Identity, action
 }
 
 // can checks that actor holds perm on the unit at path.
+// Administering users and roles needs a person at a session: a stolen or
+// leaked API token must not be able to create accounts or grant roles.
 func (s *Service) can(actor *Identity, path string, perm rbac.Permission) error {
 	if actor == nil {
 		return errMsg(store.Unauthenticated, "", "cần đăng nhập", "sign-in required")
+	}
+	if actor.Method == MethodToken && (perm == rbac.AdminUsers || perm == rbac.AdminPolicy) {
+		return errAdminNeedsSession
 	}
 	if !s.authz.Can(actor.Subject(), path, perm) {
 		return errForbidden
 	}
 	return nil
 }
+
+var errAdminNeedsSession = errMsg(store.Forbidden, "", "quản trị người dùng và phân quyền cần đăng nhập bằng phiên, không dùng API token",
+	"user and role administration needs a signed-in session, not an API token")
 
 // CreateUser creates a user whose home unit is in the actor's user-admin
 // domain. actor nil means the command line (the first administrator).
