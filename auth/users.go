@@ -62,18 +62,24 @@ func validatePassword(p, field string) error {
 	return nil
 }
 
-// unitPath returns the id and path of the unit with code.
-func unitPath(ctx context.Context, db bun.IDB, code, field string) (int64, string, error) {
-	var row struct {
-		ID   int64  `bun:"id"`
-		Path string `bun:"path"`
-	}
-	err := db.NewSelect().Table("org_units").Column("id", "path").Where("code = ?", code).Scan(ctx, &row)
-	if store.IsNoRows(err) {
-		return 0, "", errMsg(store.NotFound, field, fmt.Sprintf("không tìm thấy đơn vị %q", code), fmt.Sprintf("no org unit %q", code))
-	}
-	return row.ID, row.Path, err
+// unitRow is what auth needs of an org unit.
+type unitRow struct {
+	ID   int64  `bun:"id"`
+	Kind string `bun:"kind"`
+	Path string `bun:"path"`
 }
+
+// unitByCode reads the unit with code; field names the input for the error.
+func unitByCode(ctx context.Context, db bun.IDB, code, field string) (unitRow, error) {
+	var row unitRow
+	err := db.NewSelect().Table("org_units").Column("id", "kind", "path").Where("code = ?", code).Scan(ctx, &row)
+	if store.IsNoRows(err) {
+		return row, errMsg(store.NotFound, field, fmt.Sprintf("không tìm thấy đơn vị %q", code), fmt.Sprintf("no org unit %q", code))
+	}
+	return row, err
+}
+
+var errUserNotFound = errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
 
 func (s *Service) audit(ctx context.Context, db bun.IDB, actor *Identity, action, objType string, objID int64, orgPath string, detail any) error {
 	e := &store.AuditEntry{At: s.now(), Action: action, ObjectType: objType, OrgPath: orgPath}
@@ -120,10 +126,11 @@ func (s *Service) CreateUser(ctx context.Context, actor *Identity, n NewUser) (*
 	u := &User{Username: n.Username, DisplayName: n.DisplayName, SearchName: store.Fold(n.DisplayName + " " + n.Username),
 		Email: n.Email, PasswordHash: hash}
 	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		id, path, err := unitPath(ctx, tx, n.OrgUnit, "orgUnit")
+		unit, err := unitByCode(ctx, tx, n.OrgUnit, "orgUnit")
 		if err != nil {
 			return err
 		}
+		id, path := unit.ID, unit.Path
 		if actor != nil {
 			if err := s.can(actor, path, rbac.AdminUsers); err != nil {
 				return err
@@ -230,7 +237,7 @@ func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, use
 	u := new(User)
 	if err := userQuery(tx, u).Where("us.id = ?", userID).Scan(ctx); err != nil {
 		if store.IsNoRows(err) {
-			return nil, errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
+			return nil, errUserNotFound
 		}
 		return nil, err
 	}
@@ -240,7 +247,7 @@ func (s *Service) lockUser(ctx context.Context, tx bun.IDB, actor *Identity, use
 	if err := s.administers(ctx, tx, actor, u); err != nil {
 		// Someone who may not administer the user may not learn it exists.
 		if !s.authz.ScopeOf(actor.Subject()).CanRead(u.UnitPath) {
-			return nil, errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
+			return nil, errUserNotFound
 		}
 		return nil, err
 	}
@@ -361,18 +368,11 @@ func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64
 	}
 	u := new(User)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var kind, path string
-		var row struct {
-			Kind string `bun:"kind"`
-			Path string `bun:"path"`
-		}
-		err := tx.NewSelect().Table("org_units").Column("kind", "path").Where("code = ?", unitCode).Scan(ctx, &row)
-		if store.IsNoRows(err) {
-			return errMsg(store.NotFound, "orgUnit", fmt.Sprintf("không tìm thấy đơn vị %q", unitCode), fmt.Sprintf("no org unit %q", unitCode))
-		} else if err != nil {
+		unit, err := unitByCode(ctx, tx, unitCode, "orgUnit")
+		if err != nil {
 			return err
 		}
-		kind, path = row.Kind, row.Path
+		kind, path := unit.Kind, unit.Path
 		if actor != nil {
 			if err := s.can(actor, path, rbac.AdminPolicy); err != nil {
 				return err

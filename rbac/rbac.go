@@ -93,16 +93,20 @@ func (a *Authorizer) seedPermissions(ctx context.Context) error {
 		}
 		rows = append(rows, &rule{PType: f[0], V0: f[1], V1: f[2], V2: f[3]})
 	}
+	var stored []*rule
+	if err := a.db.NewSelect().Model(&stored).Where("ptype = 'p'").Scan(ctx); err != nil {
+		return fmt.Errorf("rbac: reading policies: %w", err)
+	}
+	have := map[[3]string]bool{}
+	for _, r := range stored {
+		have[[3]string{r.V0, r.V1, r.V2}] = true
+	}
 	for _, r := range rows {
-		n, err := a.db.NewSelect().Model((*rule)(nil)).
-			Where("ptype = ? AND v0 = ? AND v1 = ? AND v2 = ?", r.PType, r.V0, r.V1, r.V2).Count(ctx)
-		if err != nil {
-			return fmt.Errorf("rbac: reading policies: %w", err)
+		if have[[3]string{r.V0, r.V1, r.V2}] {
+			continue
 		}
-		if n == 0 {
-			if _, err := a.db.NewInsert().Model(r).Exec(ctx); err != nil {
-				return fmt.Errorf("rbac: storing role permissions: %w", err)
-			}
+		if _, err := a.db.NewInsert().Model(r).Exec(ctx); err != nil {
+			return fmt.Errorf("rbac: storing role permissions: %w", err)
 		}
 	}
 	return nil
@@ -126,9 +130,9 @@ func newEnforcer() (*casbin.Enforcer, error) {
 
 // Reload reads every policy from the database now.
 func (a *Authorizer) Reload(ctx context.Context) error {
-	var version int64
-	if err := a.db.NewSelect().Table("policy_version").Column("version").Where("id = 1").Scan(ctx, &version); err != nil {
-		return fmt.Errorf("rbac: policy version: %w", err)
+	version, err := storedVersion(ctx, a.db)
+	if err != nil {
+		return err
 	}
 	var rows []*rule
 	if err := a.db.NewSelect().Model(&rows).OrderExpr("id").Scan(ctx); err != nil {
@@ -156,6 +160,15 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 	return nil
 }
 
+// storedVersion reads the policy version the database holds.
+func storedVersion(ctx context.Context, db bun.IDB) (int64, error) {
+	var version int64
+	if err := db.NewSelect().Table("policy_version").Column("version").Where("id = 1").Scan(ctx, &version); err != nil {
+		return 0, fmt.Errorf("rbac: policy version: %w", err)
+	}
+	return version, nil
+}
+
 func toAny(s []string) []any {
 	out := make([]any, len(s))
 	for i, v := range s {
@@ -174,9 +187,9 @@ func (a *Authorizer) Refresh(ctx context.Context) error {
 	if fresh {
 		return nil
 	}
-	var version int64
-	if err := a.db.NewSelect().Table("policy_version").Column("version").Where("id = 1").Scan(ctx, &version); err != nil {
-		return fmt.Errorf("rbac: policy version: %w", err)
+	version, err := storedVersion(ctx, a.db)
+	if err != nil {
+		return err
 	}
 	if version == have {
 		a.mu.Lock()

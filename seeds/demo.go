@@ -43,13 +43,9 @@ func loadDemo(ctx context.Context, tx bun.Tx, rep *Report) error {
 			provinceIDs = append(provinceIDs, u.ID)
 		}
 	}
-	var have []string
-	if err := tx.NewSelect().Table("documents").Column("number").Scan(ctx, &have); err != nil {
+	stored, err := storedKeys(ctx, tx, "documents", "number")
+	if err != nil {
 		return err
-	}
-	stored := map[string]bool{}
-	for _, n := range have {
-		stored[n] = true
 	}
 	ts := tasks.NewStore(tx)
 	added := map[string]*tasks.Document{}

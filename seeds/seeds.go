@@ -155,15 +155,25 @@ func (t *table) get(r []string, col string) string {
 	return r[i]
 }
 
+// storedKeys returns the values of a unique column already stored, so a
+// load adds only what is missing.
+func storedKeys(ctx context.Context, tx bun.Tx, table, column string) (map[string]bool, error) {
+	var keys []string
+	if err := tx.NewSelect().Table(table).Column(column).Scan(ctx, &keys); err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	return set, nil
+}
+
 func loadReference(ctx context.Context, tx bun.Tx, rep *Report) error {
 	os := org.NewStore(tx)
-	existing := map[string]bool{}
-	var codes []string
-	if err := tx.NewSelect().Table("org_units").Column("code").Scan(ctx, &codes); err != nil {
+	existing, err := storedKeys(ctx, tx, "org_units", "code")
+	if err != nil {
 		return err
-	}
-	for _, c := range codes {
-		existing[c] = true
 	}
 	add := func(u *org.Unit, parent string) error {
 		if existing[u.Code] {
@@ -226,13 +236,9 @@ func centralSubtype(i int) string {
 // standing deputy) and are demo data.
 func loadWorkingGroups(ctx context.Context, tx bun.Tx, provinces *table, rep *Report) error {
 	os := org.NewStore(tx)
-	var codes []string
-	if err := tx.NewSelect().Table("working_groups").Column("code").Scan(ctx, &codes); err != nil {
+	existing, err := storedKeys(ctx, tx, "working_groups", "code")
+	if err != nil {
 		return err
-	}
-	existing := map[string]bool{}
-	for _, c := range codes {
-		existing[c] = true
 	}
 	add := func(g *org.WorkingGroup, unit string, members []*org.Member) error {
 		if existing[g.Code] {

@@ -99,11 +99,13 @@ type TaskFilter struct {
 	Search         string
 }
 
+var errStatusesNeedAsOf = &store.Error{Code: store.Invalid, Field: "filter.statusAsOf",
+	Message: "lọc theo trạng thái cần ngày tính trạng thái (statusAsOf)", English: "filtering by status needs statusAsOf"}
+
 // Validate checks the filter's own consistency.
 func (f TaskFilter) Validate() error {
 	if len(f.Statuses) > 0 && f.StatusAsOf.IsZero() {
-		return &store.Error{Code: store.Invalid, Field: "filter.statusAsOf",
-			Message: "lọc theo trạng thái cần ngày tính trạng thái (statusAsOf)", English: "filtering by status needs statusAsOf"}
+		return errStatusesNeedAsOf
 	}
 	if !f.DueFrom.IsZero() && !f.DueTo.IsZero() && f.DueTo.Before(f.DueFrom) {
 		return &store.Error{Code: store.Invalid, Field: "filter.dueTo",
@@ -224,8 +226,7 @@ func assignmentQuery(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
 // in task order then unit order, and the total count.
 func (s *Store) ListAssignments(ctx context.Context, sc rbac.Scope, f AssignmentFilter, p store.Page) ([]*Assignment, int, error) {
 	if len(f.Statuses) > 0 && f.StatusAsOf.IsZero() {
-		return nil, 0, &store.Error{Code: store.Invalid, Field: "filter.statusAsOf",
-			Message: "lọc theo trạng thái cần ngày tính trạng thái (statusAsOf)", English: "filtering by status needs statusAsOf"}
+		return nil, 0, errStatusesNeedAsOf
 	}
 	var as []*Assignment
 	q := assignmentQuery(s.db.NewSelect().Model(&as), sc).Join("JOIN tasks AS t ON t.id = a.task_id")
