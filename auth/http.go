@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"p06/store"
 )
@@ -107,10 +106,14 @@ func SetSessionCookies(ctx context.Context, res *LoginResult) {
 	if jar == nil {
 		return
 	}
-	exp := res.Session.ExpiresAt
-	http.SetCookie(jar.w, &http.Cookie{Name: SessionCookie, Value: res.Token, Path: "/", Expires: exp,
+	// Max-Age, not Expires: the browser counts the lifetime from when it
+	// receives the cookie, on its own clock, so a server or client whose
+	// clock is off (or a test's fixed clock) cannot make a fresh session's
+	// cookie arrive already expired.
+	maxAge := max(1, int(res.Session.ExpiresAt.Sub(res.Session.CreatedAt).Seconds()))
+	http.SetCookie(jar.w, &http.Cookie{Name: SessionCookie, Value: res.Token, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: jar.secure, SameSite: http.SameSiteLaxMode})
-	http.SetCookie(jar.w, &http.Cookie{Name: CSRFCookie, Value: res.CSRFToken, Path: "/", Expires: exp,
+	http.SetCookie(jar.w, &http.Cookie{Name: CSRFCookie, Value: res.CSRFToken, Path: "/", MaxAge: maxAge,
 		Secure: jar.secure, SameSite: http.SameSiteLaxMode})
 }
 
@@ -124,7 +127,7 @@ func ClearSessionCookies(ctx context.Context) {
 
 func clearCookies(w http.ResponseWriter, secure bool) {
 	for _, name := range []string{SessionCookie, CSRFCookie} {
-		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
 			HttpOnly: name == SessionCookie, Secure: secure, SameSite: http.SameSiteLaxMode})
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	neturl "net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"p06/auth"
 	"p06/graph"
@@ -32,7 +34,15 @@ type browser struct {
 	headers map[string]string
 }
 
+// newStack serves the whole HTTP stack on a fresh demo database. Its clock
+// is the real one: these tests use a real cookie jar, which reads the real
+// clock (a fixed server clock would hand it cookies from another day).
 func newStack(t *testing.T, lim graph.Limits) (*store.DB, string) {
+	return newStackAt(t, lim, store.ShiftedClock(0))
+}
+
+// newStackAt is newStack with the server's clock set to clock.
+func newStackAt(t *testing.T, lim graph.Limits, clock store.Clock) (*store.DB, string) {
 	t.Helper()
 	db := seedtest.Fresh(t, store.SQLite)
 	ctx := context.Background()
@@ -40,8 +50,8 @@ func newStack(t *testing.T, lim graph.Limits) (*store.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := auth.NewService(db, authz, store.FixedClock(today), auth.DefaultConfig)
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: store.FixedClock(today)}
+	svc := auth.NewService(db, authz, clock, auth.DefaultConfig)
+	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: clock}
 	srv := httptest.NewServer(svc.Middleware(graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	t.Cleanup(srv.Close)
 	return db, srv.URL
@@ -296,4 +306,43 @@ func mustURL(s string) *neturl.URL {
 		panic(err)
 	}
 	return u
+}
+
+// TestSignInOnAnyDate runs the browser's flow (sign in, read, a mutation with
+// the CSRF token, sign out) with the server's clock a year behind and a year
+// ahead of the client's: the cookies' lifetime is counted by the client, so
+// the suite passes whatever day it runs on.
+func TestSignInOnAnyDate(t *testing.T) {
+	t.Parallel()
+	for name, shift := range map[string]time.Duration{"a year behind": -365 * 24 * time.Hour, "a year ahead": 365 * 24 * time.Hour} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, url := newStackAt(t, graph.DefaultLimits, store.ShiftedClock(shift))
+			b := newBrowser(t, url)
+			b.login("hue")
+			var names []string
+			for _, c := range b.c.Jar.Cookies(mustURL(url)) {
+				names = append(names, c.Name)
+			}
+			if slices.Sort(names); strings.Join(names, ",") != auth.CSRFCookie+","+auth.SessionCookie {
+				t.Fatalf("cookies after login: %v", names)
+			}
+			var me struct {
+				Me *struct{ User struct{ Username string } }
+			}
+			if r := b.do(`{ me { user { username } } }`, nil, &me); len(r.Errors) > 0 || me.Me == nil || me.Me.User.Username != "hue" {
+				t.Fatalf("me: %+v %+v", me.Me, r.Errors)
+			}
+			var tok struct{ CreateApiToken struct{ Token string } }
+			if r := b.do(`mutation { createApiToken(input: {name: "ngày bất kỳ"}) { token } }`, nil, &tok); len(r.Errors) > 0 || tok.CreateApiToken.Token == "" {
+				t.Fatalf("mutation with the session: %+v", r.Errors)
+			}
+			if r := b.do(`mutation { logout { ok } }`, nil, nil); len(r.Errors) > 0 {
+				t.Fatalf("logout: %+v", r.Errors)
+			}
+			if cs := b.c.Jar.Cookies(mustURL(url)); len(cs) != 0 {
+				t.Fatalf("cookies after logout: %v", cs)
+			}
+		})
+	}
 }

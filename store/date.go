@@ -18,8 +18,15 @@ type Clock func() time.Time
 // SystemClock reads the machine's clock.
 func SystemClock() time.Time { return time.Now() }
 
-// FixedClock returns a clock that always answers t.
+// FixedClock returns a clock that always answers t. Tests that go through
+// anything reading the real clock (a cookie jar, TLS, file times) must not
+// use it; they use ShiftedClock.
 func FixedClock(t time.Time) Clock { return func() time.Time { return t } }
+
+// ShiftedClock returns the machine's clock moved by d: a test that talks
+// HTTP with a real cookie jar can run the server a year ahead or behind and
+// still agree with the jar about how long a cookie lives.
+func ShiftedClock(d time.Duration) Clock { return func() time.Time { return time.Now().Add(d) } }
 
 // Date is a calendar date without a time of day, as written in documents
 // ("31/3/2024"). It is stored as TEXT "YYYY-MM-DD" on every database, so dates
