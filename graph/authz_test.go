@@ -752,8 +752,11 @@ func azReadCases(t *testing.T, e *azEnv, r azRole) []azCase {
 		check: func(t *testing.T, c *client, res response) {
 			azNotFoundLike(t, res, c.do(docQ, map[string]any{"n": "999/XX-TTg"}, nil), "document", pr.docNumber, "999/XX-TTg")
 		}})
-	add(azCase{field: "tasks", scope: "out-of-scope", query: `query($c: String) { tasks(filter: {assignee: $c}) { totalCount nodes { id } } }`,
-		vars: map[string]any{"c": away.code}, check: zero("tasks")})
+	const assigneeQ = `query($c: String) { tasks(filter: {assignee: $c}) { totalCount nodes { id } } }`
+	add(azCase{field: "tasks", scope: "out-of-scope", query: assigneeQ, vars: map[string]any{"c": away.code},
+		check: func(t *testing.T, c *client, res response) {
+			azNotFoundLike(t, res, c.do(assigneeQ, map[string]any{"c": "XX"}, nil), "tasks", away.code, "XX")
+		}})
 	add(azCase{field: "tasks", scope: "out-of-scope-document", query: `query($d: ID) { tasks(filter: {document: $d}) { totalCount nodes { id } } }`,
 		vars: map[string]any{"d": azGID("Document", pr.document)}, check: zero("tasks")})
 	add(azCase{field: "assignments", scope: "out-of-scope", query: `query($c: String) { assignments(filter: {orgUnit: $c}) { totalCount nodes { id } } }`,

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -495,4 +496,87 @@ func TestOversizedRequestIsRefused(t *testing.T) {
 	if strings.Contains(string(body), "csrfToken\":\"") {
 		t.Fatalf("an oversized login succeeded: %s", body)
 	}
+}
+
+// The README's "what Thừa Thiên Huế leads, and its status today" answers the
+// same for every role that can read Huế: statuses in a list filtered by
+// assignee (the statuses filter and the status field) are judged on Huế's own
+// assignments, while status(orgUnit: "") keeps the task-wide view.
+func TestAssigneeStatusIsTheUnitsForEveryRole(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		const q = `query($st: [ReportingStatus!]) {
+			all: tasks(first: 100, filter: {assignee: "46", assigneeRole: LEAD}) { totalCount nodes { id status explicit: status(orgUnit: "46") } }
+			some: tasks(first: 100, filter: {assignee: "46", assigneeRole: LEAD, statusAsOf: "2026-12-01", statuses: $st}) { totalCount }
+			edges: tasks(first: 100, filter: {assignee: "46", assigneeRole: LEAD}) { edges { node { id status } } }
+		}`
+		type answer struct {
+			All struct {
+				TotalCount int
+				Nodes      []struct{ ID, Status, Explicit string }
+			}
+			Some  struct{ TotalCount int }
+			Edges struct {
+				Edges []struct{ Node struct{ ID, Status string } }
+			}
+		}
+		got := map[string]map[string]string{}
+		for _, user := range []string{"vpcp", "c06", "hue", "viewer-46"} {
+			c := &client{t: t, url: serveAs(t, db, user)}
+			var a answer
+			c.must(q, map[string]any{"st": []string{"OVERDUE"}}, &a)
+			if a.All.TotalCount == 0 || a.All.TotalCount > 100 {
+				t.Fatalf("%s: %d tasks led by Huế", user, a.All.TotalCount)
+			}
+			byTask := map[string]string{}
+			overdue := 0
+			for i, n := range a.All.Nodes {
+				if n.Status != n.Explicit || a.Edges.Edges[i].Node.Status != n.Status {
+					t.Errorf("%s: task %s: status %s, status(orgUnit: 46) %s, on the edge %s", user, n.ID, n.Status, n.Explicit, a.Edges.Edges[i].Node.Status)
+				}
+				byTask[n.ID] = n.Status
+				if n.Status == "OVERDUE" {
+					overdue++
+				}
+			}
+			if a.Some.TotalCount != overdue {
+				t.Errorf("%s: filter says %d overdue, the status field %d", user, a.Some.TotalCount, overdue)
+			}
+			got[user] = byTask
+		}
+		for _, user := range []string{"c06", "hue", "viewer-46"} {
+			if fmt.Sprint(got[user]) != fmt.Sprint(got["vpcp"]) {
+				t.Errorf("%s sees Huế's statuses differently from vpcp:\n%v\n%v", user, got[user], got["vpcp"])
+			}
+		}
+
+		// The task-wide status is still there for the national viewer, and
+		// differs somewhere (a task Huế finished that other provinces have not).
+		c := newClient(t, db)
+		var wide struct {
+			Tasks struct {
+				Nodes []struct{ ID, Status, Wide string }
+			}
+		}
+		c.must(`{ tasks(first: 100, filter: {assignee: "46", assigneeRole: LEAD}) { nodes { id status wide: status(orgUnit: "") } } }`, nil, &wide)
+		differ := 0
+		for _, n := range wide.Tasks.Nodes {
+			if n.Status != n.Wide {
+				differ++
+			}
+		}
+		if differ == 0 {
+			t.Error("no task's national status differs from Huế's: the test data no longer shows the difference")
+		}
+
+		// A unit that does not exist, or that the caller may not read, is
+		// NOT_FOUND, in the filter and in the status field alike.
+		hue := &client{t: t, url: serveAs(t, db, "hue")}
+		for _, q := range []string{`{ tasks(filter: {assignee: "99"}) { totalCount } }`, `{ tasks(filter: {assignee: "01"}) { totalCount } }`,
+			`{ tasks(first: 1) { nodes { status(orgUnit: "01") } } }`, `{ tasks(first: 1) { nodes { status(orgUnit: "ZZ") } } }`} {
+			if r := hue.do(q, nil, nil); code(r) != "NOT_FOUND" {
+				t.Errorf("%s: %+v", q, r.Errors)
+			}
+		}
+	})
 }

@@ -70,7 +70,7 @@ func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, docu
 	f := tasks.TaskFilter{DocumentID: documentID}
 	if filter != nil {
 		f.DocumentKinds, f.Statuses, f.Precisions = filter.DocumentKinds, filter.Statuses, filter.Precisions
-		f.DocumentNumber, f.Assignee, f.Search = deref(filter.DocumentNumber), deref(filter.Assignee), deref(filter.Search)
+		f.DocumentNumber, f.Search = deref(filter.DocumentNumber), deref(filter.Search)
 		f.StatusAsOf, f.DueFrom, f.DueTo = derefDate(filter.StatusAsOf), derefDate(filter.DueFrom), derefDate(filter.DueTo)
 		if filter.AssigneeRole != nil {
 			f.AssigneeRole = *filter.AssigneeRole
@@ -86,11 +86,18 @@ func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, docu
 			f.DocumentID = id
 		}
 	}
+	var assignee *org.Unit
+	if filter != nil && deref(filter.Assignee) != "" {
+		if assignee, err = loadersOf(ctx).unitByCode.Load(ctx, *filter.Assignee); err != nil {
+			return nil, err
+		}
+		f.AssigneePath = assignee.Path
+	}
 	ts, total, err := r.TaskStore.ListTasks(ctx, scopeOf(ctx), f, p)
 	if err != nil {
 		return nil, err
 	}
-	r.prefetchTasks(ctx, ts)
+	r.prefetchTasks(ctx, ts, assignee)
 	edges, info := connection(ts, total, p, func(c string, n *tasks.Task) *model.TaskEdge { return &model.TaskEdge{Cursor: c, Node: n} })
 	return &model.TaskConnection{Edges: edges, Nodes: ts, PageInfo: info, TotalCount: total}, nil
 }
@@ -136,4 +143,35 @@ func orNil[T any](v *T, err error) (*T, error) {
 		return nil, nil
 	}
 	return v, err
+}
+
+// listAssignee is the assignee filter of the tasks list (Query.tasks or
+// Document.tasks) whose node is the task being resolved, or "" when the task
+// is not a node of such a list.
+func listAssignee(ctx context.Context) string {
+	fc := graphql.GetFieldContext(ctx)
+	up := func(f *graphql.FieldContext) *graphql.FieldContext {
+		for f = f.Parent; f != nil && f.Index != nil; f = f.Parent {
+		}
+		return f
+	}
+	if fc == nil {
+		return ""
+	}
+	p := up(fc)
+	switch {
+	case p != nil && p.Field.Name == "nodes":
+		p = up(p)
+	case p != nil && p.Field.Name == "node" && up(p) != nil && up(p).Field.Name == "edges":
+		p = up(up(p))
+	default:
+		return ""
+	}
+	if p == nil || p.Field.Name != "tasks" {
+		return ""
+	}
+	if filter, ok := p.Args["filter"].(*model.TaskFilter); ok && filter != nil {
+		return deref(filter.Assignee)
+	}
+	return ""
 }

@@ -19,6 +19,7 @@ import (
 // scope, and wait 1 ms to gather a batch.
 type loaders struct {
 	unit          *dataloadgen.Loader[int64, *org.Unit]
+	unitByCode    *dataloadgen.Loader[string, *org.Unit]
 	children      *dataloadgen.Loader[int64, []*org.Unit]
 	groupsOfUnit  *dataloadgen.Loader[int64, []*org.WorkingGroup]
 	members       *dataloadgen.Loader[int64, []*org.Member]
@@ -30,9 +31,12 @@ type loaders struct {
 	user          *dataloadgen.Loader[int64, *auth.User]
 }
 
+// statusKey asks for a task's status as of a date, judged on the caller's
+// scope or, with unitPath, on that unit's subtree.
 type statusKey struct {
-	asOf store.Date
-	task int64
+	asOf     store.Date
+	unitPath string
+	task     int64
 }
 
 const loaderWait = time.Millisecond
@@ -54,6 +58,25 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		return byID(us, func(u *org.Unit) int64 { return u.ID }), nil
 	}
 	l.unit = dataloadgen.NewMappedLoader(primeUnits, wait)
+	l.unitByCode = dataloadgen.NewLoader(func(ctx context.Context, codes []string) ([]*org.Unit, []error) {
+		us, err := r.OrgStore.UnitsByCodes(ctx, sc, codes)
+		if err != nil {
+			return nil, fill(len(codes), err)
+		}
+		m := make(map[string]*org.Unit, len(us))
+		for _, u := range us {
+			m[u.Code] = u
+			l.unit.Prime(u.ID, u)
+		}
+		out := make([]*org.Unit, len(codes))
+		errs := make([]error, len(codes))
+		for i, c := range codes {
+			if out[i] = m[c]; out[i] == nil {
+				errs[i] = org.ErrNoUnit(c)
+			}
+		}
+		return out, errs
+	}, wait)
 	l.children = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*org.Unit, []error) {
 		us, err := r.OrgStore.ChildrenOf(ctx, sc, ids)
 		for _, u := range us {
@@ -101,18 +124,23 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
 	}, wait)
 	l.taskStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
-		byDate := map[store.Date][]int64{}
+		type judge struct {
+			asOf     store.Date
+			unitPath string
+		}
+		batches := map[judge][]int64{}
 		for _, k := range keys {
-			byDate[k.asOf] = append(byDate[k.asOf], k.task)
+			j := judge{k.asOf, k.unitPath}
+			batches[j] = append(batches[j], k.task)
 		}
 		got := map[statusKey]tasks.Status{}
-		for d, ids := range byDate {
-			m, err := r.TaskStore.TaskStatuses(ctx, sc, d, ids)
+		for j, ids := range batches {
+			m, err := r.TaskStore.TaskStatuses(ctx, sc, j.asOf, j.unitPath, ids)
 			if err != nil {
 				return nil, fill(len(keys), err)
 			}
 			for id, s := range m {
-				got[statusKey{d, id}] = s
+				got[statusKey{j.asOf, j.unitPath, id}] = s
 			}
 		}
 		out := make([]tasks.Status, len(keys))

@@ -39,8 +39,9 @@ func nodeSelections(ctx context.Context) []graphql.CollectedField {
 }
 
 // prefetchTasks enqueues the documents, assignments and statuses of a page
-// of tasks.
-func (r *Resolver) prefetchTasks(ctx context.Context, ts []*tasks.Task) {
+// of tasks; assignee is the list's assignee filter (nil when none), on whose
+// assignments statuses are judged by default.
+func (r *Resolver) prefetchTasks(ctx context.Context, ts []*tasks.Task, assignee *org.Unit) {
 	if len(ts) == 0 {
 		return
 	}
@@ -57,15 +58,25 @@ func (r *Resolver) prefetchTasks(ctx context.Context, ts []*tasks.Task) {
 				l.assignmentsOf.LoadThunk(ctx, t.ID)
 			}
 		case "status":
+			args := f.ArgumentMap(oc.Variables)
 			var asOf *store.Date
-			if s, ok := f.ArgumentMap(oc.Variables)["asOf"].(string); ok {
+			if s, ok := args["asOf"].(string); ok {
 				if d, err := store.ParseDate(s); err == nil {
 					asOf = &d
 				}
 			}
-			day := r.asOf(asOf)
+			key := statusKey{asOf: r.asOf(asOf)}
+			code, named := args["orgUnit"].(string)
+			switch {
+			case named && code == "":
+			case named && (assignee == nil || code != assignee.Code):
+				continue // resolved by the field itself
+			case assignee != nil:
+				key.unitPath = assignee.Path
+			}
 			for _, t := range ts {
-				l.taskStatus.LoadThunk(ctx, statusKey{day, t.ID})
+				key.task = t.ID
+				l.taskStatus.LoadThunk(ctx, key)
 			}
 		}
 	}

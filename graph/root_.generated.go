@@ -296,7 +296,7 @@ type ComplexityRoot struct {
 		Note         func(childComplexity int) int
 		Precision    func(childComplexity int) int
 		Source       func(childComplexity int) int
-		Status       func(childComplexity int, asOf *store.Date) int
+		Status       func(childComplexity int, asOf *store.Date, orgUnit *string) int
 		Title        func(childComplexity int) int
 	}
 
@@ -1503,7 +1503,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Task.Status(childComplexity, args["asOf"].(*store.Date)), true
+		return e.ComplexityRoot.Task.Status(childComplexity, args["asOf"].(*store.Date), args["orgUnit"].(*string)), true
 	case "Task.title":
 		if e.ComplexityRoot.Task.Title == nil {
 			break

@@ -36,7 +36,7 @@ type TaskResolver interface {
 	ID(ctx context.Context, obj *tasks.Task) (string, error)
 	Document(ctx context.Context, obj *tasks.Task) (*tasks.Document, error)
 
-	Status(ctx context.Context, obj *tasks.Task, asOf *store.Date) (tasks.Status, error)
+	Status(ctx context.Context, obj *tasks.Task, asOf *store.Date, orgUnit *string) (tasks.Status, error)
 	Assignments(ctx context.Context, obj *tasks.Task) ([]*tasks.Assignment, error)
 }
 
@@ -99,6 +99,14 @@ func (ec *executionContext) field_Task_status_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["asOf"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orgUnit",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgUnit"] = arg1
 	return args, nil
 }
 
@@ -1549,7 +1557,7 @@ func (ec *executionContext) _Task_status(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Task().Status(ctx, obj, fc.Args["asOf"].(*store.Date))
+			return ec.Resolvers.Task().Status(ctx, obj, fc.Args["asOf"].(*store.Date), fc.Args["orgUnit"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v tasks.Status) graphql.Marshaler {

@@ -63,8 +63,21 @@ func (r *taskResolver) Document(ctx context.Context, obj *tasks.Task) (*tasks.Do
 }
 
 // Status is the resolver for the status field.
-func (r *taskResolver) Status(ctx context.Context, obj *tasks.Task, asOf *store.Date) (tasks.Status, error) {
-	return loadersOf(ctx).taskStatus.Load(ctx, statusKey{r.asOf(asOf), obj.ID})
+func (r *taskResolver) Status(ctx context.Context, obj *tasks.Task, asOf *store.Date, orgUnit *string) (tasks.Status, error) {
+	code := deref(orgUnit)
+	if orgUnit == nil {
+		code = listAssignee(ctx)
+	}
+	l := loadersOf(ctx)
+	key := statusKey{asOf: r.asOf(asOf), task: obj.ID}
+	if code != "" {
+		u, err := l.unitByCode.Load(ctx, code)
+		if err != nil {
+			return "", err
+		}
+		key.unitPath = u.Path
+	}
+	return l.taskStatus.Load(ctx, key)
 }
 
 // Assignments is the resolver for the assignments field.

@@ -133,11 +133,17 @@ func (s *Store) UnitByCode(ctx context.Context, sc rbac.Scope, code string) (*Un
 	err := scoped(s.db.NewSelect().Model(u), sc).Where("u.code = ?", code).Scan(ctx)
 	if err != nil {
 		if store.IsNoRows(err) {
-			return nil, store.Errorf(store.NotFound, "không tìm thấy đơn vị có mã %q", "no org unit with code %q", code)
+			return nil, ErrNoUnit(code)
 		}
 		return nil, fmt.Errorf("org: unit %q: %w", code, err)
 	}
 	return u, nil
+}
+
+// ErrNoUnit is the NOT_FOUND error for a unit code that does not exist or
+// is out of the caller's scope (the two are indistinguishable).
+func ErrNoUnit(code string) error {
+	return store.Errorf(store.NotFound, "không tìm thấy đơn vị có mã %q", "no org unit with code %q", code)
 }
 
 // UnitsByIDs returns the units in scope among ids, in no particular order.

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"p06/rbac"
 	"p06/store"
@@ -55,15 +56,15 @@ func AssignmentStatus(a *Assignment, p Precision, asOf store.Date) Status {
 const doneBy = "(a.state = 'DONE' AND COALESCE(a.completed_on, '9999-12-31') <= ?)"
 
 // assignmentStatusSQL returns AssignmentStatus as an SQL expression over
-// assignments a joined with tasks t, for the cut-off asOf.
-func assignmentStatusSQL(asOf store.Date) bun.Safe {
+// assignments a joined with tasks t, for the cut-off asOf (a parameter).
+func assignmentStatusSQL(asOf store.Date) schema.QueryWithArgs {
 	d := asOf.String()
-	return bun.Safe("CASE WHEN a.state = 'CANCELLED' THEN 'CANCELLED'" +
-		" WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'" +
-		" WHEN a.state = 'DONE' AND COALESCE(a.completed_on, '9999-12-31') <= '" + d + "' THEN" +
-		" CASE WHEN a.due_date IS NOT NULL AND a.completed_on > a.due_date THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END" +
-		" WHEN a.due_date IS NOT NULL AND a.due_date < '" + d + "' THEN 'OVERDUE'" +
-		" ELSE 'IN_PROGRESS' END")
+	return bun.SafeQuery("CASE WHEN a.state = 'CANCELLED' THEN 'CANCELLED'"+
+		" WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'"+
+		" WHEN a.state = 'DONE' AND COALESCE(a.completed_on, '9999-12-31') <= ? THEN"+
+		" CASE WHEN a.due_date IS NOT NULL AND a.completed_on > a.due_date THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END"+
+		" WHEN a.due_date IS NOT NULL AND a.due_date < ? THEN 'OVERDUE'"+
+		" ELSE 'IN_PROGRESS' END", d, d)
 }
 
 // leadTally is, per task, the count of its assignments in scope by what they
@@ -98,16 +99,15 @@ func leadTally(db bun.IDB, sc rbac.Scope, asOf store.Date, taskIDs ...int64) *bu
 // judged on the leads in scope, or on all assignments in scope when none of
 // them leads. A task with no assignment at all (seen only by a caller who
 // reads the whole country) is judged by its own due date.
-func taskStatusSQL(asOf store.Date) bun.Safe {
-	d := asOf.String()
+func taskStatusSQL(asOf store.Date) schema.QueryWithArgs {
 	rule := func(x string) string {
 		return "CASE WHEN s.active_" + x + " = 0 THEN 'CANCELLED'" +
 			" WHEN s.open_" + x + " = 0 THEN CASE WHEN s.late_" + x + " > 0 THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END" +
 			" WHEN s.overdue_" + x + " > 0 THEN 'OVERDUE'" +
 			" ELSE 'IN_PROGRESS' END"
 	}
-	return bun.Safe("CASE WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'" +
-		" WHEN s.task_id IS NULL THEN CASE WHEN t.due_date IS NOT NULL AND t.due_date < '" + d + "' THEN 'OVERDUE' ELSE 'IN_PROGRESS' END" +
-		" WHEN s.n_l > 0 THEN " + rule("l") +
-		" ELSE " + rule("a") + " END")
+	return bun.SafeQuery("CASE WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'"+
+		" WHEN s.task_id IS NULL THEN CASE WHEN t.due_date IS NOT NULL AND t.due_date < ? THEN 'OVERDUE' ELSE 'IN_PROGRESS' END"+
+		" WHEN s.n_l > 0 THEN "+rule("l")+
+		" ELSE "+rule("a")+" END", asOf.String())
 }

@@ -42,14 +42,21 @@ func TestAssignmentStatus(t *testing.T) {
 
 // The SQL that filters and counts by status agrees with the rules, for every
 // seeded task and assignment, on several cut-off dates, for a caller who
-// reads the whole country and for one who reads Thừa Thiên Huế only (and so
-// judges national tasks on Huế's own assignments).
+// reads the whole country, for one who reads Thừa Thiên Huế only (and so
+// judges national tasks on Huế's own assignments), and for the national
+// caller asking about Huế (the same judgement, whoever asks).
 func TestStatusSQLAgreesWithRules(t *testing.T) {
 	t.Parallel()
 	seedtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		ts := tasks.NewStore(db)
-		for name, sc := range map[string]rbac.Scope{"national": rbac.National(), "hue": {Read: []string{"/VN/46/"}}} {
+		hue := rbac.Scope{Read: []string{"/VN/46/"}}
+		for _, c := range []struct {
+			name     string
+			sc       rbac.Scope
+			unitPath string
+		}{{"national", rbac.National(), ""}, {"hue", hue, ""}, {"national judged on hue", rbac.National(), "/VN/46/"}, {"hue judged on hue", hue, "/VN/46/"}} {
+			name, sc := c.name, c.sc
 			var ids []int64
 			byID := map[int64]*tasks.Task{}
 			for off := 0; ; off += 100 {
@@ -68,7 +75,11 @@ func TestStatusSQLAgreesWithRules(t *testing.T) {
 			if len(ids) == 0 || (name == "national" && len(ids) < 413) {
 				t.Fatalf("%s: only %d tasks", name, len(ids))
 			}
-			as, err := ts.AssignmentsOfTasks(ctx, sc, ids)
+			judgedScope := sc
+			if c.unitPath != "" {
+				judgedScope = sc.Within(c.unitPath)
+			}
+			as, err := ts.AssignmentsOfTasks(ctx, judgedScope, ids)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,17 +95,35 @@ func TestStatusSQLAgreesWithRules(t *testing.T) {
 						leads[a.TaskID] = append(leads[a.TaskID], st)
 					}
 				}
-				got, err := ts.TaskStatuses(ctx, sc, asOf, ids)
+				got, err := ts.TaskStatuses(ctx, sc, asOf, c.unitPath, ids)
 				if err != nil {
 					t.Fatal(err)
 				}
+				want := map[tasks.Status]int{}
 				for id, task := range byID {
 					judged := leads[id]
 					if len(judged) == 0 {
 						judged = all[id]
 					}
-					if w := taskRule(task, judged); got[id] != w {
+					w := taskRule(task, judged, asOf)
+					if got[id] != w {
 						t.Errorf("%s %s: task %d (%q, %s): SQL says %s, rule says %s", name, day, id, task.Title, task.DeadlineText, got[id], w)
+					}
+					if len(all[id]) > 0 {
+						want[w]++
+					}
+				}
+				// The list filtered by assignee and status judges on the
+				// assignee's subtree too.
+				if c.unitPath != "" {
+					for _, st := range tasks.Statuses {
+						_, n, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: asOf, Statuses: []tasks.Status{st}}, store.Page{Limit: 1})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if n != want[st] {
+							t.Errorf("%s %s: %d tasks of the unit %s by SQL, %d by rule", name, day, n, st, want[st])
+						}
 					}
 				}
 				// Assignment statuses: the SQL filter selects exactly the
@@ -106,7 +135,7 @@ func TestStatusSQLAgreesWithRules(t *testing.T) {
 							wantN++
 						}
 					}
-					_, n, err := ts.ListAssignments(ctx, sc, tasks.AssignmentFilter{StatusAsOf: asOf, Statuses: []tasks.Status{st}}, store.Page{Limit: 1})
+					_, n, err := ts.ListAssignments(ctx, judgedScope, tasks.AssignmentFilter{StatusAsOf: asOf, Statuses: []tasks.Status{st}}, store.Page{Limit: 1})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -120,10 +149,15 @@ func TestStatusSQLAgreesWithRules(t *testing.T) {
 }
 
 // taskRule derives a task's status from the statuses of the assignments it
-// is judged on.
-func taskRule(t *tasks.Task, judged []tasks.Status) tasks.Status {
-	if t.Precision == tasks.PrecisionContinuous {
+// is judged on, or from its own due date when there are none.
+func taskRule(t *tasks.Task, judged []tasks.Status, asOf store.Date) tasks.Status {
+	switch {
+	case t.Precision == tasks.PrecisionContinuous:
 		return tasks.Continuous
+	case len(judged) == 0 && !t.DueDate.IsZero() && t.DueDate.Before(asOf):
+		return tasks.Overdue
+	case len(judged) == 0:
+		return tasks.InProgressOK
 	}
 	active, open, overdue, late := 0, 0, 0, 0
 	for _, s := range judged {

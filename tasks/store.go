@@ -87,8 +87,10 @@ type TaskFilter struct {
 	DocumentKinds  []DocKind
 	DocumentNumber string
 	DocumentID     int64
-	// Assignee keeps tasks assigned to this unit or a unit below it.
-	Assignee     string
+	// AssigneePath keeps tasks assigned to the unit at this path or a unit
+	// below it; their statuses are then judged on that subtree's
+	// assignments (see TaskStatuses).
+	AssigneePath string
 	AssigneeRole Role
 	// Statuses keeps tasks whose status as of StatusAsOf is one of these.
 	StatusAsOf store.Date
@@ -125,16 +127,16 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 	if f.DocumentID != 0 {
 		q = q.Where("t.document_id = ?", f.DocumentID)
 	}
-	if f.Assignee != "" {
+	if f.AssigneePath != "" {
 		cond, args := sc.ReadFilter("fu.path")
 		role := ""
 		if f.AssigneeRole != "" {
 			role = " AND fa.role = ?"
 			args = append([]any{f.AssigneeRole}, args...)
 		}
-		args = append([]any{f.Assignee}, args...)
+		args = append([]any{f.AssigneePath + "%"}, args...)
 		q = q.Where("EXISTS (SELECT 1 FROM assignments AS fa JOIN org_units AS fu ON fu.id = fa.org_unit_id"+
-			" WHERE fu.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%'"+role+" AND fa.task_id = t.id AND "+cond+")", args...)
+			" WHERE fu.path LIKE ?"+role+" AND fa.task_id = t.id AND "+cond+")", args...)
 	}
 	if !f.DueFrom.IsZero() {
 		q = q.Where("t.due_date >= ?", f.DueFrom.String())
@@ -149,10 +151,19 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 		q = q.Where(`t.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, f.StatusAsOf)).
+		q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, judgedOn(sc, f.AssigneePath), f.StatusAsOf)).
 			Where("? IN (?)", taskStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
 	}
 	return q
+}
+
+// judgedOn is the scope a task's status is judged on: the caller's, or
+// within it the subtree of the unit at path when one is named.
+func judgedOn(sc rbac.Scope, path string) rbac.Scope {
+	if path == "" {
+		return sc
+	}
+	return sc.Within(path)
 }
 
 // ListTasks returns a page of the tasks in scope that match f, in document
@@ -183,8 +194,11 @@ func (s *Store) TasksByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*
 }
 
 // TaskStatuses returns the status as of asOf of each task among ids that is
-// in scope, judged on the lead assignments in scope.
-func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, ids []int64) (map[int64]Status, error) {
+// in scope, judged on the lead assignments in scope or, when unitPath names
+// a unit, on that unit's subtree's (its leads, or its coordinating
+// assignments when it only coordinates; a task it has no part in is judged
+// by the task's own due date).
+func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, unitPath string, ids []int64) (map[int64]Status, error) {
 	out := make(map[int64]Status, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -194,7 +208,7 @@ func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date
 		Status Status `bun:"status"`
 	}
 	q := visibleTasks(s.db.NewSelect().TableExpr("tasks AS t"), sc).
-		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, asOf, ids...)).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, judgedOn(sc, unitPath), asOf, ids...)).
 		ColumnExpr("t.id").ColumnExpr("? AS status", taskStatusSQL(asOf)).
 		Where("t.id IN (?)", bun.In(ids))
 	if err := q.Scan(ctx, &rows); err != nil {

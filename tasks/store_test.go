@@ -89,11 +89,11 @@ func TestTaskFilters(t *testing.T) {
 		if err != nil || n == 0 {
 			t.Fatalf("tasks of 21/CT-TTg: %d, %v", n, err)
 		}
-		_, inHue, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{Assignee: "46", AssigneeRole: tasks.Lead}, store.Page{Limit: 1})
+		_, inHue, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{AssigneePath: "/VN/46/", AssigneeRole: tasks.Lead}, store.Page{Limit: 1})
 		if err != nil || inHue == 0 {
 			t.Fatalf("tasks led by 46: %d, %v", inHue, err)
 		}
-		_, err = ts.TaskStatuses(ctx, sc, store.MustDate("2024-01-01"), nil)
+		_, err = ts.TaskStatuses(ctx, sc, store.MustDate("2024-01-01"), "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

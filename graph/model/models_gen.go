@@ -266,7 +266,8 @@ type TaskFilter struct {
 	DocumentNumber *string         `json:"documentNumber,omitempty"`
 	// Global ID of a document.
 	Document *string `json:"document,omitempty"`
-	// Tasks assigned to this org unit (code) or a unit below it.
+	// Tasks assigned to this org unit (code) or a unit below it. Their status, for the
+	// statuses filter and the status field, is then judged on that unit's assignments.
 	Assignee     *string     `json:"assignee,omitempty"`
 	AssigneeRole *tasks.Role `json:"assigneeRole,omitempty"`
 	// The date statuses are judged on; required with statuses.
