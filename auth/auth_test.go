@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -118,6 +120,31 @@ func (f *fixture) auditCount(action string) int {
 	return int(n)
 }
 
+// lockedRows returns, per key, the refused count of each login.locked audit
+// row (failing the test if a key has two).
+func (f *fixture) lockedRows() map[string]int {
+	f.t.Helper()
+	var details []string
+	if err := f.db.NewSelect().Table("audit_log").Column("detail").Where("action = 'login.locked'").Scan(context.Background(), &details); err != nil {
+		f.t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, d := range details {
+		var v struct {
+			Key     string `json:"key"`
+			Refused int    `json:"refused"`
+		}
+		if err := json.Unmarshal([]byte(d), &v); err != nil {
+			f.t.Fatal(err)
+		}
+		if _, dup := out[v.Key]; dup {
+			f.t.Fatalf("two login.locked rows for %s", v.Key)
+		}
+		out[v.Key] = v.Refused
+	}
+	return out
+}
+
 func (f *fixture) login(pw string) (*auth.LoginResult, error) {
 	return f.svc.Login(context.Background(), "hue-editor", pw, auth.Client{IP: "203.0.113.7"})
 }
@@ -174,8 +201,13 @@ func TestLoginFailsTheSameWayAndLocksOut(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after the lock expired: %v", err)
 		}
-		if res.User.Username != "hue-editor" || f.auditCount("login") != 1 || f.auditCount("login.failed") < 6 || f.auditCount("login.refused_locked") < 2 {
-			t.Fatalf("audit: login %d, failed %d, refused %d", f.auditCount("login"), f.auditCount("login.failed"), f.auditCount("login.refused_locked"))
+		// The refused attempts are not a row each: when the locks ended, one
+		// login.locked row per key says how many attempts each refused.
+		if res.User.Username != "hue-editor" || f.auditCount("login") != 1 || f.auditCount("login.failed") < 6 || f.auditCount("login.locked") != 2 {
+			t.Fatalf("audit: login %d, failed %d, locked %d", f.auditCount("login"), f.auditCount("login.failed"), f.auditCount("login.locked"))
+		}
+		if got := f.lockedRows(); got["user:hue-editor"] != 1 || got["user:ghost"] != 1 {
+			t.Fatalf("login.locked rows: %v, want one refused attempt for each name", got)
 		}
 	})
 }
@@ -194,6 +226,67 @@ func TestLoginLocksOutAnAddress(t *testing.T) {
 	if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "203.0.113.100"}); err != nil {
 		t.Fatalf("from another address: %v", err)
 	}
+}
+
+// Once an address is locked, its attempts are refused before any username is
+// counted: one source cannot lock out the accounts it names. The refused
+// flood leaves no audit row per attempt, but one row with its size when the
+// lock ends.
+func TestLockedAddressCannotLockAccounts(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		attacker := auth.Client{IP: "203.0.113.66"}
+		for i := 0; i < auth.DefaultConfig.IPFailures; i++ {
+			_, _ = f.svc.Login(ctx, fmt.Sprintf("guess-%d", i), "wrong-password", attacker)
+		}
+		rows := func(table string) int {
+			n, err := f.db.NewSelect().Table(table).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(n)
+		}
+		auditBefore, countersBefore := rows("audit_log"), rows("login_failures")
+		const flood = 200
+		for i := 0; i < flood; i++ {
+			name := "hue-editor"
+			if i%2 == 1 {
+				name = fmt.Sprintf("victim-%d", i)
+			}
+			if _, err := f.svc.Login(ctx, name, "wrong-password", attacker); err == nil || !strings.Contains(err.Error(), "khóa") {
+				t.Fatalf("attempt %d from the locked address: %v, want the lockout", i, err)
+			}
+		}
+		if n := rows("audit_log"); n != auditBefore {
+			t.Fatalf("the refused flood wrote %d audit rows", n-auditBefore)
+		}
+		if n := rows("login_failures"); n != countersBefore {
+			t.Fatalf("the refused flood added %d counters", n-countersBefore)
+		}
+		// The names it tried are not locked: their owner signs in from
+		// elsewhere at once.
+		if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "198.51.100.20"}); err != nil {
+			t.Fatalf("hue-editor from another address during the flood: %v", err)
+		}
+		// When the lock is over, one row tells an administrator how big the
+		// flood was.
+		f.clock.add(auth.DefaultConfig.LockFor + time.Minute)
+		if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "198.51.100.20"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.lockedRows(); len(got) != 1 || got["ip:203.0.113.66"] != flood {
+			t.Fatalf("login.locked rows %v, want ip:203.0.113.66 refused %d", got, flood)
+		}
+		var ip, org string
+		if err := f.db.NewSelect().Table("audit_log").Column("client_ip", "org_path").Where("action = 'login.locked'").Scan(ctx, &ip, &org); err != nil {
+			t.Fatal(err)
+		}
+		if ip != "203.0.113.66" || org != rbac.RootPath {
+			t.Fatalf("login.locked row: client_ip %q, org_path %q; want the address, for national administrators", ip, org)
+		}
+	})
 }
 
 func TestSessionExpiryRotationAndRevocation(t *testing.T) {
@@ -493,11 +586,21 @@ func TestConcurrentAttemptsAreCountedFirst(t *testing.T) {
 		if n := f.auditCount("login.failed"); n > auth.DefaultConfig.UserFailures {
 			t.Fatalf("%d passwords were checked; the limit is %d", n, auth.DefaultConfig.UserFailures)
 		}
-		if n := f.auditCount("login.refused_locked"); n < 30-auth.DefaultConfig.UserFailures {
-			t.Fatalf("only %d attempts refused as locked", n)
-		}
+		checked := f.auditCount("login.failed")
 		if _, err := f.login(password); err == nil || !strings.Contains(err.Error(), "khóa") {
 			t.Fatalf("the right password after the burst: %v, want the lockout", err)
+		}
+		// Every attempt was either checked or refused, and the refused ones
+		// are reported, all together, when the lock ends.
+		f.clock.add(auth.DefaultConfig.LockFor + time.Minute)
+		if _, err := f.login(password); err != nil {
+			t.Fatalf("after the lock: %v", err)
+		}
+		// (Thirty-one attempts from one address: after the twentieth, the
+		// address's lock refuses them before the username's does.)
+		got := f.lockedRows()
+		if got["user:hue-editor"] == 0 || got["user:hue-editor"]+got["ip:203.0.113.7"] != 31-checked {
+			t.Fatalf("login.locked rows %v after %d checked attempts; want %d refused in all", got, checked, 31-checked)
 		}
 	})
 }
