@@ -417,7 +417,15 @@ func TestAPITokens(t *testing.T) {
 		if got := f.whoAmI("Authorization", "Bearer "+raw3); !strings.HasPrefix(got, "refused:") {
 			t.Fatalf("a disabled user's token: %q", got)
 		}
-		if f.auditCount("token.create") != 3 || f.auditCount("token.revoke") != 1 || f.auditCount("user.disable") != 1 {
+		// Disabling revoked the token (audited): enabling the user again does
+		// not bring it back.
+		if _, err := f.svc.SetDisabled(ctx, nil, res.User.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer "+raw3); !strings.Contains(got, "thu hồi") {
+			t.Fatalf("a token from before the disabling, after enabling: %q", got)
+		}
+		if f.auditCount("token.create") != 3 || f.auditCount("token.revoke") != 2 || f.auditCount("user.disable") != 1 {
 			t.Fatal("token changes not audited")
 		}
 	})
@@ -715,4 +723,133 @@ func TestAdministrationNeedsASession(t *testing.T) {
 	if _, err := f.svc.CreateUser(ctx, bySession, nu); err != nil {
 		t.Fatalf("createUser with a session: %v", err)
 	}
+}
+
+// A token an administrator made for someone else works only while its maker
+// may administer its owner: it dies when the maker is disabled or loses the
+// role, or the owner gains a role out of the maker's reach. Tokens people
+// made for themselves are not touched.
+func TestTokensMadeForSomeoneElse(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		mk := func(name string, role rbac.Role, unit string) *auth.Identity {
+			u, err := f.svc.CreateUser(ctx, nil, auth.NewUser{Username: name, DisplayName: name, OrgUnit: unit, Password: password})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.GrantRole(ctx, nil, u.ID, role, unit); err != nil {
+				t.Fatal(err)
+			}
+			return &auth.Identity{User: u, Method: auth.MethodSession}
+		}
+		admin := mk("admin-46", rbac.Admin, "46")
+		national := mk("quantri", rbac.Admin, "VN")
+		hue := &auth.Identity{User: f.user, Method: auth.MethodSession} // PROVINCE_EDITOR on 46
+		token := func(maker *auth.Identity, owner *auth.User, name string) string {
+			t.Helper()
+			_, raw, err := f.svc.CreateToken(ctx, maker, owner.ID, name, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return raw
+		}
+		works := func(raw, owner string) bool {
+			t.Helper()
+			got := f.whoAmI("Authorization", "Bearer "+raw)
+			if strings.HasPrefix(got, "refused:") {
+				return false
+			}
+			if got != owner+" API_TOKEN csrf-bad" {
+				t.Fatalf("token answered %q", got)
+			}
+			return true
+		}
+		revoked := func(raw string) bool {
+			var at time.Time
+			if err := f.db.NewSelect().Table("api_tokens").Column("revoked_at").Where("prefix = ?", raw[:len(auth.TokenPrefix)+6]).Scan(ctx, &at); err != nil && !store.IsNoRows(err) {
+				t.Fatal(err)
+			}
+			return !at.IsZero()
+		}
+
+		// The maker loses the ADMIN role: the token dies, and getting the role
+		// back does not revive it. The owner's own token keeps working.
+		delegated := token(admin, f.user, "đồng bộ")
+		own := token(hue, f.user, "của tôi")
+		if !works(delegated, "hue-editor") || !works(own, "hue-editor") {
+			t.Fatal("new tokens refused")
+		}
+		if _, err := f.svc.RevokeRole(ctx, national, admin.User.ID, rbac.Admin, "46"); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") {
+			t.Fatal("the token works after its maker lost ADMIN")
+		}
+		if _, err := f.svc.GrantRole(ctx, national, admin.User.ID, rbac.Admin, "46"); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") || !revoked(delegated) {
+			t.Fatal("the token came back with the maker's role")
+		}
+		if !works(own, "hue-editor") {
+			t.Fatal("the owner's own token died with someone else's role")
+		}
+
+		// The maker is disabled: the token dies, and enabling the maker does
+		// not revive it.
+		delegated = token(admin, f.user, "đồng bộ 2")
+		if _, err := f.svc.SetDisabled(ctx, national, admin.User.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") {
+			t.Fatal("a disabled maker's token still works")
+		}
+		if _, err := f.svc.SetDisabled(ctx, national, admin.User.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") || !revoked(delegated) {
+			t.Fatal("the token came back with its maker")
+		}
+
+		// The owner gains a role out of the maker's reach: the token would
+		// act in Hà Nội on the word of Huế's administrator. It dies.
+		delegated = token(admin, f.user, "đồng bộ 3")
+		if _, err := f.svc.GrantRole(ctx, national, f.user.ID, rbac.Viewer, "01"); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") || !revoked(delegated) {
+			t.Fatal("the token kept working with the owner's new role")
+		}
+		if !works(own, "hue-editor") {
+			t.Fatal("the owner's own token died with their new role")
+		}
+		if _, err := f.svc.RevokeRole(ctx, national, f.user.ID, rbac.Viewer, "01"); err != nil {
+			t.Fatal(err)
+		}
+
+		// The rule holds at use time, whatever changed the grants: a grant
+		// written straight into the policy tables (another process, another
+		// tool) stops the token at its next request.
+		delegated = token(admin, f.user, "đồng bộ 4")
+		if !works(delegated, "hue-editor") {
+			t.Fatal("a new delegated token refused")
+		}
+		if _, err := rbac.GrantRole(ctx, f.db, rbac.Subject(f.user.ID), rbac.Viewer, "/VN/01/"); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer "+delegated); !strings.Contains(got, "không còn quyền quản trị") {
+			t.Fatalf("after a grant made elsewhere: %q", got)
+		}
+
+		// Each revocation is in the audit log, with its reason.
+		var reasons []string
+		if err := f.db.NewSelect().Table("audit_log").ColumnExpr("detail").Where("action = 'token.revoke'").OrderExpr("id").Scan(ctx, &reasons); err != nil {
+			t.Fatal(err)
+		}
+		if len(reasons) != 3 || !strings.Contains(reasons[0], "maker_out_of_reach") || !strings.Contains(reasons[1], "user.disable") || !strings.Contains(reasons[2], "maker_out_of_reach") {
+			t.Fatalf("token.revoke rows: %v", reasons)
+		}
+	})
 }
