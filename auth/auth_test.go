@@ -50,6 +50,12 @@ const password = "a-good-long-password"
 // the middleware found.
 func newFixture(t *testing.T, d store.Dialect) *fixture {
 	t.Helper()
+	return newFixtureWith(t, d, auth.DefaultConfig)
+}
+
+// newFixtureWith is newFixture with other sign-in settings.
+func newFixtureWith(t *testing.T, d store.Dialect, cfg auth.Config) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.Fresh(t, d)
 	if _, err := seeds.Load(ctx, db, seeds.Reference, seeds.Options{}); err != nil {
@@ -60,7 +66,7 @@ func newFixture(t *testing.T, d store.Dialect) *fixture {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)}
-	svc := auth.NewService(db, authz, c.now, auth.DefaultConfig)
+	svc := auth.NewService(db, authz, c.now, cfg)
 	u, err := svc.CreateUser(ctx, nil, auth.NewUser{Username: "Hue-Editor", DisplayName: "Cán bộ Huế", OrgUnit: "46", Password: password})
 	if err != nil {
 		t.Fatal(err)
@@ -852,4 +858,28 @@ func TestTokensMadeForSomeoneElse(t *testing.T) {
 			t.Fatalf("token.revoke rows: %v", reasons)
 		}
 	})
+}
+
+// A lock shorter than the counting window can end while the window runs: the
+// next attempt locks the key again, and the attempts the first lock refused
+// are reported then, not lost.
+func TestRelockReportsTheEndedLock(t *testing.T) {
+	t.Parallel()
+	cfg := auth.DefaultConfig
+	cfg.LockFor = 5 * time.Minute
+	f := newFixtureWith(t, store.SQLite, cfg)
+	for i := 0; i < cfg.UserFailures+3; i++ { // five failures, three refused
+		_, _ = f.login("wrong-password")
+	}
+	if got := f.lockedRows(); len(got) != 0 {
+		t.Fatalf("login.locked rows during the lock: %v", got)
+	}
+	f.clock.add(6 * time.Minute)
+	_, _ = f.login("wrong-password") // checked, and locks again
+	if got := f.lockedRows(); len(got) != 1 || got["user:hue-editor"] != 3 {
+		t.Fatalf("login.locked rows after the re-lock: %v, want user:hue-editor refused 3", got)
+	}
+	if _, err := f.login(password); err == nil || !strings.Contains(err.Error(), "khóa") {
+		t.Fatalf("right password in the second lock: %v", err)
+	}
 }
