@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,6 +50,12 @@ const password = "a-good-long-password"
 // the middleware found.
 func newFixture(t *testing.T, d store.Dialect) *fixture {
 	t.Helper()
+	return newFixtureWith(t, d, auth.DefaultConfig)
+}
+
+// newFixtureWith is newFixture with other sign-in settings.
+func newFixtureWith(t *testing.T, d store.Dialect, cfg auth.Config) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.Fresh(t, d)
 	if _, err := seeds.Load(ctx, db, seeds.Reference, seeds.Options{}); err != nil {
@@ -58,7 +66,7 @@ func newFixture(t *testing.T, d store.Dialect) *fixture {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)}
-	svc := auth.NewService(db, authz, c.now, auth.DefaultConfig)
+	svc := auth.NewService(db, authz, c.now, cfg)
 	u, err := svc.CreateUser(ctx, nil, auth.NewUser{Username: "Hue-Editor", DisplayName: "Cán bộ Huế", OrgUnit: "46", Password: password})
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +126,31 @@ func (f *fixture) auditCount(action string) int {
 	return int(n)
 }
 
+// lockedRows returns, per key, the refused count of each login.locked audit
+// row (failing the test if a key has two).
+func (f *fixture) lockedRows() map[string]int {
+	f.t.Helper()
+	var details []string
+	if err := f.db.NewSelect().Table("audit_log").Column("detail").Where("action = 'login.locked'").Scan(context.Background(), &details); err != nil {
+		f.t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, d := range details {
+		var v struct {
+			Key     string `json:"key"`
+			Refused int    `json:"refused"`
+		}
+		if err := json.Unmarshal([]byte(d), &v); err != nil {
+			f.t.Fatal(err)
+		}
+		if _, dup := out[v.Key]; dup {
+			f.t.Fatalf("two login.locked rows for %s", v.Key)
+		}
+		out[v.Key] = v.Refused
+	}
+	return out
+}
+
 func (f *fixture) login(pw string) (*auth.LoginResult, error) {
 	return f.svc.Login(context.Background(), "hue-editor", pw, auth.Client{IP: "203.0.113.7"})
 }
@@ -174,8 +207,13 @@ func TestLoginFailsTheSameWayAndLocksOut(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after the lock expired: %v", err)
 		}
-		if res.User.Username != "hue-editor" || f.auditCount("login") != 1 || f.auditCount("login.failed") < 6 || f.auditCount("login.refused_locked") < 2 {
-			t.Fatalf("audit: login %d, failed %d, refused %d", f.auditCount("login"), f.auditCount("login.failed"), f.auditCount("login.refused_locked"))
+		// The refused attempts are not a row each: when the locks ended, one
+		// login.locked row per key says how many attempts each refused.
+		if res.User.Username != "hue-editor" || f.auditCount("login") != 1 || f.auditCount("login.failed") < 6 || f.auditCount("login.locked") != 2 {
+			t.Fatalf("audit: login %d, failed %d, locked %d", f.auditCount("login"), f.auditCount("login.failed"), f.auditCount("login.locked"))
+		}
+		if got := f.lockedRows(); got["user:hue-editor"] != 1 || got["user:ghost"] != 1 {
+			t.Fatalf("login.locked rows: %v, want one refused attempt for each name", got)
 		}
 	})
 }
@@ -194,6 +232,67 @@ func TestLoginLocksOutAnAddress(t *testing.T) {
 	if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "203.0.113.100"}); err != nil {
 		t.Fatalf("from another address: %v", err)
 	}
+}
+
+// Once an address is locked, its attempts are refused before any username is
+// counted: one source cannot lock out the accounts it names. The refused
+// flood leaves no audit row per attempt, but one row with its size when the
+// lock ends.
+func TestLockedAddressCannotLockAccounts(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		attacker := auth.Client{IP: "203.0.113.66"}
+		for i := 0; i < auth.DefaultConfig.IPFailures; i++ {
+			_, _ = f.svc.Login(ctx, fmt.Sprintf("guess-%d", i), "wrong-password", attacker)
+		}
+		rows := func(table string) int {
+			n, err := f.db.NewSelect().Table(table).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(n)
+		}
+		auditBefore, countersBefore := rows("audit_log"), rows("login_failures")
+		const flood = 200
+		for i := 0; i < flood; i++ {
+			name := "hue-editor"
+			if i%2 == 1 {
+				name = fmt.Sprintf("victim-%d", i)
+			}
+			if _, err := f.svc.Login(ctx, name, "wrong-password", attacker); err == nil || !strings.Contains(err.Error(), "khóa") {
+				t.Fatalf("attempt %d from the locked address: %v, want the lockout", i, err)
+			}
+		}
+		if n := rows("audit_log"); n != auditBefore {
+			t.Fatalf("the refused flood wrote %d audit rows", n-auditBefore)
+		}
+		if n := rows("login_failures"); n != countersBefore {
+			t.Fatalf("the refused flood added %d counters", n-countersBefore)
+		}
+		// The names it tried are not locked: their owner signs in from
+		// elsewhere at once.
+		if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "198.51.100.20"}); err != nil {
+			t.Fatalf("hue-editor from another address during the flood: %v", err)
+		}
+		// When the lock is over, one row tells an administrator how big the
+		// flood was.
+		f.clock.add(auth.DefaultConfig.LockFor + time.Minute)
+		if _, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "198.51.100.20"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.lockedRows(); len(got) != 1 || got["ip:203.0.113.66"] != flood {
+			t.Fatalf("login.locked rows %v, want ip:203.0.113.66 refused %d", got, flood)
+		}
+		var ip, org string
+		if err := f.db.NewSelect().Table("audit_log").Column("client_ip", "org_path").Where("action = 'login.locked'").Scan(ctx, &ip, &org); err != nil {
+			t.Fatal(err)
+		}
+		if ip != "203.0.113.66" || org != rbac.RootPath {
+			t.Fatalf("login.locked row: client_ip %q, org_path %q; want the address, for national administrators", ip, org)
+		}
+	})
 }
 
 func TestSessionExpiryRotationAndRevocation(t *testing.T) {
@@ -324,7 +423,15 @@ func TestAPITokens(t *testing.T) {
 		if got := f.whoAmI("Authorization", "Bearer "+raw3); !strings.HasPrefix(got, "refused:") {
 			t.Fatalf("a disabled user's token: %q", got)
 		}
-		if f.auditCount("token.create") != 3 || f.auditCount("token.revoke") != 1 || f.auditCount("user.disable") != 1 {
+		// Disabling revoked the token (audited): enabling the user again does
+		// not bring it back.
+		if _, err := f.svc.SetDisabled(ctx, nil, res.User.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer "+raw3); !strings.Contains(got, "thu hồi") {
+			t.Fatalf("a token from before the disabling, after enabling: %q", got)
+		}
+		if f.auditCount("token.create") != 3 || f.auditCount("token.revoke") != 2 || f.auditCount("user.disable") != 1 {
 			t.Fatal("token changes not audited")
 		}
 	})
@@ -493,11 +600,21 @@ func TestConcurrentAttemptsAreCountedFirst(t *testing.T) {
 		if n := f.auditCount("login.failed"); n > auth.DefaultConfig.UserFailures {
 			t.Fatalf("%d passwords were checked; the limit is %d", n, auth.DefaultConfig.UserFailures)
 		}
-		if n := f.auditCount("login.refused_locked"); n < 30-auth.DefaultConfig.UserFailures {
-			t.Fatalf("only %d attempts refused as locked", n)
-		}
+		checked := f.auditCount("login.failed")
 		if _, err := f.login(password); err == nil || !strings.Contains(err.Error(), "khóa") {
 			t.Fatalf("the right password after the burst: %v, want the lockout", err)
+		}
+		// Every attempt was either checked or refused, and the refused ones
+		// are reported, all together, when the lock ends.
+		f.clock.add(auth.DefaultConfig.LockFor + time.Minute)
+		if _, err := f.login(password); err != nil {
+			t.Fatalf("after the lock: %v", err)
+		}
+		// (Thirty-one attempts from one address: after the twentieth, the
+		// address's lock refuses them before the username's does.)
+		got := f.lockedRows()
+		if got["user:hue-editor"] == 0 || got["user:hue-editor"]+got["ip:203.0.113.7"] != 31-checked {
+			t.Fatalf("login.locked rows %v after %d checked attempts; want %d refused in all", got, checked, 31-checked)
 		}
 	})
 }
@@ -611,5 +728,158 @@ func TestAdministrationNeedsASession(t *testing.T) {
 	}
 	if _, err := f.svc.CreateUser(ctx, bySession, nu); err != nil {
 		t.Fatalf("createUser with a session: %v", err)
+	}
+}
+
+// A token an administrator made for someone else works only while its maker
+// may administer its owner: it dies when the maker is disabled or loses the
+// role, or the owner gains a role out of the maker's reach. Tokens people
+// made for themselves are not touched.
+func TestTokensMadeForSomeoneElse(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		mk := func(name string, role rbac.Role, unit string) *auth.Identity {
+			u, err := f.svc.CreateUser(ctx, nil, auth.NewUser{Username: name, DisplayName: name, OrgUnit: unit, Password: password})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.GrantRole(ctx, nil, u.ID, role, unit); err != nil {
+				t.Fatal(err)
+			}
+			return &auth.Identity{User: u, Method: auth.MethodSession}
+		}
+		admin := mk("admin-46", rbac.Admin, "46")
+		national := mk("quantri", rbac.Admin, "VN")
+		hue := &auth.Identity{User: f.user, Method: auth.MethodSession} // PROVINCE_EDITOR on 46
+		token := func(maker *auth.Identity, owner *auth.User, name string) string {
+			t.Helper()
+			_, raw, err := f.svc.CreateToken(ctx, maker, owner.ID, name, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return raw
+		}
+		works := func(raw, owner string) bool {
+			t.Helper()
+			got := f.whoAmI("Authorization", "Bearer "+raw)
+			if strings.HasPrefix(got, "refused:") {
+				return false
+			}
+			if got != owner+" API_TOKEN csrf-bad" {
+				t.Fatalf("token answered %q", got)
+			}
+			return true
+		}
+		revoked := func(raw string) bool {
+			var at time.Time
+			if err := f.db.NewSelect().Table("api_tokens").Column("revoked_at").Where("prefix = ?", raw[:len(auth.TokenPrefix)+6]).Scan(ctx, &at); err != nil && !store.IsNoRows(err) {
+				t.Fatal(err)
+			}
+			return !at.IsZero()
+		}
+
+		// The maker loses the ADMIN role: the token dies, and getting the role
+		// back does not revive it. The owner's own token keeps working.
+		delegated := token(admin, f.user, "đồng bộ")
+		own := token(hue, f.user, "của tôi")
+		if !works(delegated, "hue-editor") || !works(own, "hue-editor") {
+			t.Fatal("new tokens refused")
+		}
+		if _, err := f.svc.RevokeRole(ctx, national, admin.User.ID, rbac.Admin, "46"); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") {
+			t.Fatal("the token works after its maker lost ADMIN")
+		}
+		if _, err := f.svc.GrantRole(ctx, national, admin.User.ID, rbac.Admin, "46"); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") || !revoked(delegated) {
+			t.Fatal("the token came back with the maker's role")
+		}
+		if !works(own, "hue-editor") {
+			t.Fatal("the owner's own token died with someone else's role")
+		}
+
+		// The maker is disabled: the token dies, and enabling the maker does
+		// not revive it.
+		delegated = token(admin, f.user, "đồng bộ 2")
+		if _, err := f.svc.SetDisabled(ctx, national, admin.User.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") {
+			t.Fatal("a disabled maker's token still works")
+		}
+		if _, err := f.svc.SetDisabled(ctx, national, admin.User.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") || !revoked(delegated) {
+			t.Fatal("the token came back with its maker")
+		}
+
+		// The owner gains a role out of the maker's reach: the token would
+		// act in Hà Nội on the word of Huế's administrator. It dies.
+		delegated = token(admin, f.user, "đồng bộ 3")
+		if _, err := f.svc.GrantRole(ctx, national, f.user.ID, rbac.Viewer, "01"); err != nil {
+			t.Fatal(err)
+		}
+		if works(delegated, "hue-editor") || !revoked(delegated) {
+			t.Fatal("the token kept working with the owner's new role")
+		}
+		if !works(own, "hue-editor") {
+			t.Fatal("the owner's own token died with their new role")
+		}
+		if _, err := f.svc.RevokeRole(ctx, national, f.user.ID, rbac.Viewer, "01"); err != nil {
+			t.Fatal(err)
+		}
+
+		// The rule holds at use time, whatever changed the grants: a grant
+		// written straight into the policy tables (another process, another
+		// tool) stops the token at its next request.
+		delegated = token(admin, f.user, "đồng bộ 4")
+		if !works(delegated, "hue-editor") {
+			t.Fatal("a new delegated token refused")
+		}
+		if _, err := rbac.GrantRole(ctx, f.db, rbac.Subject(f.user.ID), rbac.Viewer, "/VN/01/"); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.whoAmI("Authorization", "Bearer "+delegated); !strings.Contains(got, "không còn quyền quản trị") {
+			t.Fatalf("after a grant made elsewhere: %q", got)
+		}
+
+		// Each revocation is in the audit log, with its reason.
+		var reasons []string
+		if err := f.db.NewSelect().Table("audit_log").ColumnExpr("detail").Where("action = 'token.revoke'").OrderExpr("id").Scan(ctx, &reasons); err != nil {
+			t.Fatal(err)
+		}
+		if len(reasons) != 3 || !strings.Contains(reasons[0], "maker_out_of_reach") || !strings.Contains(reasons[1], "user.disable") || !strings.Contains(reasons[2], "maker_out_of_reach") {
+			t.Fatalf("token.revoke rows: %v", reasons)
+		}
+	})
+}
+
+// A lock shorter than the counting window can end while the window runs: the
+// next attempt locks the key again, and the attempts the first lock refused
+// are reported then, not lost.
+func TestRelockReportsTheEndedLock(t *testing.T) {
+	t.Parallel()
+	cfg := auth.DefaultConfig
+	cfg.LockFor = 5 * time.Minute
+	f := newFixtureWith(t, store.SQLite, cfg)
+	for i := 0; i < cfg.UserFailures+3; i++ { // five failures, three refused
+		_, _ = f.login("wrong-password")
+	}
+	if got := f.lockedRows(); len(got) != 0 {
+		t.Fatalf("login.locked rows during the lock: %v", got)
+	}
+	f.clock.add(6 * time.Minute)
+	_, _ = f.login("wrong-password") // checked, and locks again
+	if got := f.lockedRows(); len(got) != 1 || got["user:hue-editor"] != 3 {
+		t.Fatalf("login.locked rows after the re-lock: %v, want user:hue-editor refused 3", got)
+	}
+	if _, err := f.login(password); err == nil || !strings.Contains(err.Error(), "khóa") {
+		t.Fatalf("right password in the second lock: %v", err)
 	}
 }

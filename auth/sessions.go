@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -77,26 +78,33 @@ const MaxPasswordLength = 256
 func (s *Service) Login(ctx context.Context, username, password string, c Client) (*LoginResult, error) {
 	username = normUsername(username)
 	now := s.now()
-	keys := []string{"user:" + username, "ip:" + c.IP}
+	// The address comes first: once it is locked, its attempts are refused
+	// without counting against the usernames they try, so one source cannot
+	// lock out every account it names.
+	keys := []string{"ip:" + c.IP, "user:" + username}
 	if !usernameRE.MatchString(username) {
 		// No user can have this name: count the address only, and keep
 		// what is stored and logged small.
-		keys[0] = ""
+		keys = keys[:1]
 		username = truncate(username, 40)
 	}
 	// The attempt is counted before the password is checked, so that many
-	// attempts at once cannot all slip under the limit.
+	// attempts at once cannot all slip under the limit. A refused attempt
+	// writes no audit row of its own: the lock's row counts it (login.locked).
 	until, locked, err := s.countAttempt(ctx, keys, now)
 	if err != nil {
 		return nil, err
 	}
 	if !until.IsZero() {
-		_ = s.auditLogin(ctx, "login.refused_locked", nil, username, c, map[string]any{"until": until})
 		return nil, lockedError(until, now)
+	}
+	userKey := ""
+	if len(keys) > 1 {
+		userKey = keys[1]
 	}
 	u := new(User)
 	found := false
-	if keys[0] != "" {
+	if userKey != "" {
 		err = userQuery(s.db, u).Where("us.username = ?", username).Scan(ctx)
 		found = err == nil
 		if err != nil && !store.IsNoRows(err) {
@@ -124,7 +132,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	}
 	res := &LoginResult{User: u, Token: randomToken(32), CSRFToken: randomToken(24)}
 	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.forgetAttempt(ctx, tx, keys[0], keys[1]); err != nil {
+		if err := s.forgetAttempt(ctx, tx, userKey, keys[0]); err != nil {
 			return err
 		}
 		if stale {
@@ -188,6 +196,9 @@ type failure struct {
 	Failures    int       `bun:"failures"`
 	WindowStart time.Time `bun:"window_start"`
 	LockedUntil time.Time `bun:"locked_until,nullzero"`
+	// Refused counts the attempts refused while the key was locked; the
+	// login.locked audit row reports it when the lock is over.
+	Refused int `bun:"refused"`
 }
 
 func lockedError(until, now time.Time) error {
@@ -197,51 +208,70 @@ func lockedError(until, now time.Time) error {
 		fmt.Sprintf("sign-in is locked after too many failures; try again in %d minutes", mins))
 }
 
-// countAttempt counts one attempt against each key ("user:name" then
-// "ip:addr"), each with one atomic update, so attempts arriving at once on
-// several processes all count. It returns the lock in force if the attempt
-// must be refused (zero otherwise), and the keys this attempt locked: the
-// attempt that reaches a key's limit is still checked, later ones are
-// refused until the lock ends. A success is taken back by forgetAttempt.
+// countAttempt counts one attempt against each key in order ("ip:addr" then
+// "user:name"), each with one atomic update, so attempts arriving at once on
+// several processes all count. It stops at the first key that is locked:
+// the attempt is refused, counted in that key's refused column, and the keys
+// after it are not touched (a locked address cannot lock usernames). It
+// returns the lock in force if the attempt must be refused (zero otherwise),
+// and the keys this attempt locked: the attempt that reaches a key's limit is
+// still checked, later ones are refused until the lock ends. A success is
+// taken back by forgetAttempt.
 func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time) (time.Time, []string, error) {
 	var until time.Time
 	var locked []string
 	windowStart := now.Add(-s.cfg.FailureWindow)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		// Counters whose window and lock have both run out say nothing more.
-		if _, err := tx.NewRaw("DELETE FROM login_failures WHERE window_start < ? AND (locked_until IS NULL OR locked_until <= ?)",
-			windowStart, now).Exec(ctx); err != nil {
+		// Counters whose window and lock have both run out say nothing more;
+		// the attempts they refused go to the audit log as they go.
+		var ended []*failure
+		if err := tx.NewRaw("DELETE FROM login_failures WHERE window_start < ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING key, failures, window_start, locked_until, refused",
+			windowStart, now).Scan(ctx, &ended); err != nil && !store.IsNoRows(err) {
 			return err
 		}
-		for i, key := range keys {
-			if key == "" {
-				continue
+		for _, f := range ended {
+			if err := s.auditRefused(ctx, tx, f); err != nil {
+				return err
 			}
-			limit := s.limit(i)
+		}
+		for _, key := range keys {
+			limit := s.limit(key)
 			if _, err := tx.NewRaw("INSERT INTO login_failures (key, failures, window_start) VALUES (?, 0, ?) ON CONFLICT (key) DO NOTHING",
 				key, now).Exec(ctx); err != nil {
 				return err
 			}
 			// A window that has run out starts again, unless a lock is still
-			// in force: a lock always lasts its LockFor.
+			// in force: a lock always lasts its LockFor. An attempt during
+			// the lock is counted as refused.
 			const expired = "window_start < ? AND (locked_until IS NULL OR locked_until <= ?)"
 			if _, err := tx.NewRaw(`UPDATE login_failures SET
 				failures = CASE WHEN `+expired+` THEN 1 ELSE failures + 1 END,
+				refused = CASE WHEN locked_until > ? THEN refused + 1 ELSE refused END,
 				locked_until = CASE WHEN `+expired+` THEN NULL ELSE locked_until END,
 				window_start = CASE WHEN `+expired+` THEN ? ELSE window_start END
-				WHERE key = ?`, windowStart, now, windowStart, now, windowStart, now, now, key).Exec(ctx); err != nil {
+				WHERE key = ?`, windowStart, now, now, windowStart, now, windowStart, now, now, key).Exec(ctx); err != nil {
 				return err
 			}
 			f := &failure{Key: key}
 			if err := tx.NewSelect().Model(f).WherePK().Scan(ctx); err != nil {
 				return err
 			}
-			switch {
-			case f.LockedUntil.After(now):
-				if f.LockedUntil.After(until) {
-					until = f.LockedUntil
+			if f.LockedUntil.After(now) {
+				until = f.LockedUntil
+				return nil
+			}
+			if f.Refused > 0 {
+				// An earlier lock of this key is over (its window is not):
+				// report what it refused before a new lock starts.
+				if err := s.auditRefused(ctx, tx, f); err != nil {
+					return err
 				}
-			case f.Failures >= limit:
+				f.Refused = 0
+				if _, err := tx.NewUpdate().Model(f).Column("refused").WherePK().Exec(ctx); err != nil {
+					return err
+				}
+			}
+			if f.Failures >= limit {
 				// This attempt reaches the limit (or is the first after a lock
 				// ended within the same window): it is checked, and locks
 				// the key for the attempts after it.
@@ -260,28 +290,70 @@ func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time
 	return until, locked, nil
 }
 
-// limit is the number of attempts allowed for the i-th key of countAttempt.
-func (s *Service) limit(i int) int {
-	if i == 0 {
-		return s.cfg.UserFailures
+// limit is the number of attempts allowed for a key of countAttempt.
+func (s *Service) limit(key string) int {
+	if strings.HasPrefix(key, "ip:") {
+		return s.cfg.IPFailures
 	}
-	return s.cfg.IPFailures
+	return s.cfg.UserFailures
 }
 
-// forgetAttempt takes back a successful attempt: the username starts afresh,
-// and the address's count drops by one (lifting a lock this attempt set).
-func (s *Service) forgetAttempt(ctx context.Context, tx bun.IDB, userKey, ipKey string) error {
-	if _, err := tx.NewDelete().Table("login_failures").Where("key = ?", userKey).Exec(ctx); err != nil {
-		return err
-	}
-	if ipKey == "" {
+// auditRefused writes the one login.locked row of a lock that refused
+// attempts: the key, how many attempts it refused, and until when. However
+// long a flood, a key leaves one such row per lock.
+func (s *Service) auditRefused(ctx context.Context, tx bun.IDB, f *failure) error {
+	if f.Refused == 0 {
 		return nil
 	}
-	_, err := tx.NewRaw(`UPDATE login_failures SET
-		locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END,
-		failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END
-		WHERE key = ?`, s.cfg.IPFailures, ipKey).Exec(ctx)
-	return err
+	e := &store.AuditEntry{At: s.now(), Action: "login.locked", ObjectType: "Session", Actor: "anonymous", OrgPath: rbac.RootPath}
+	if ip, ok := strings.CutPrefix(f.Key, "ip:"); ok {
+		e.ClientIP = ip
+	} else if name, ok := strings.CutPrefix(f.Key, "user:"); ok {
+		// Attempts on a known user are the business of that user's
+		// administrators too, as for login.failed.
+		u := new(User)
+		err := userQuery(tx, u).Where("us.username = ?", name).Scan(ctx)
+		switch {
+		case err == nil:
+			e.ActorID, e.Actor, e.OrgPath = u.ID, u.Username, u.UnitPath
+		case !store.IsNoRows(err):
+			return err
+		}
+	}
+	detail := map[string]any{"key": f.Key, "refused": f.Refused}
+	if !f.LockedUntil.IsZero() {
+		detail["lockedUntil"] = f.LockedUntil.In(store.VN)
+	}
+	return store.Audit(ctx, tx, e, detail)
+}
+
+// forgetAttempt takes back a successful attempt: the address's count drops by
+// one (lifting a lock this attempt set), and the username starts afresh. The
+// rows are touched in countAttempt's order (address, then user), so that
+// concurrent transactions on PostgreSQL cannot wait on each other in a cycle.
+func (s *Service) forgetAttempt(ctx context.Context, tx bun.IDB, userKey, ipKey string) error {
+	if ipKey != "" {
+		if _, err := tx.NewRaw(`UPDATE login_failures SET
+			locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END,
+			failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END
+			WHERE key = ?`, s.cfg.IPFailures, ipKey).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if userKey == "" {
+		return nil
+	}
+	var gone []*failure
+	if err := tx.NewRaw("DELETE FROM login_failures WHERE key = ? RETURNING key, failures, window_start, locked_until, refused", userKey).
+		Scan(ctx, &gone); err != nil && !store.IsNoRows(err) {
+		return err
+	}
+	for _, f := range gone {
+		if err := s.auditRefused(ctx, tx, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Logout ends the caller's session. A caller using an API token has no

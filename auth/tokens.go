@@ -138,7 +138,14 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Identity, tokenID int6
 	return t, nil
 }
 
-// tokenIdentity returns the caller of a Bearer token.
+// tokenIdentity returns the caller of a Bearer token. A token made by someone
+// else for its owner (an administrator's act) works only while its maker is
+// enabled and may still administer the owner: ADMIN_USERS on the owner's home
+// unit and on every unit where the owner holds a role, as they stand now. So
+// it never acts beyond what its maker could grant, and dies when the maker is
+// disabled or loses the role, or the owner moves or gains a role out of the
+// maker's reach. The maker is read with the owner, in one query, and the
+// grants from the authorizer (refreshed first, as every request does).
 func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity, error) {
 	if !strings.HasPrefix(raw, TokenPrefix) {
 		return nil, errBadToken
@@ -154,12 +161,32 @@ func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity,
 	if !t.RevokedAt.IsZero() || (!t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)) {
 		return nil, errBadToken
 	}
-	u := new(User)
-	if err := userQuery(s.db, u).Where("us.id = ?", t.UserID).Scan(ctx); err != nil {
+	var us []*User
+	if err := userQuery(s.db, &us).Where("us.id IN (?)", bun.In([]int64{t.UserID, t.CreatedBy})).Scan(ctx); err != nil {
 		return nil, err
 	}
-	if u.Disabled {
+	var u, maker *User
+	for _, x := range us {
+		if x.ID == t.UserID {
+			u = x
+		}
+		if x.ID == t.CreatedBy {
+			maker = x
+		}
+	}
+	if u == nil || u.Disabled {
 		return nil, errBadToken
+	}
+	if t.CreatedBy != t.UserID {
+		if maker == nil || maker.Disabled {
+			return nil, errTokenMakerGone
+		}
+		if err := s.authz.Refresh(ctx); err != nil {
+			return nil, err
+		}
+		if !s.reaches(rbac.Subject(maker.ID), u.UnitPath, s.authz.Grants(rbac.Subject(u.ID))) {
+			return nil, errTokenMakerGone
+		}
 	}
 	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) > time.Minute {
 		if _, err := s.db.NewUpdate().Table("api_tokens").Set("last_used_at = ?", now).Where("id = ?", t.ID).Exec(ctx); err != nil {
@@ -167,6 +194,75 @@ func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity,
 		}
 	}
 	return &Identity{User: u, Method: MethodToken, TokenID: t.ID, TokenCreatedBy: t.CreatedBy, ClientIP: ip}, nil
+}
+
+var errTokenMakerGone = errMsg(store.Unauthenticated, "",
+	"API token này do một quản trị viên tạo cho bạn, và người đó không còn quyền quản trị tài khoản của bạn; hãy xin token mới",
+	"this API token was made for you by an administrator who can no longer administer your account; ask for a new one")
+
+// liveToken is a token not yet revoked or expired, with what revoking it
+// needs to know.
+type liveToken struct {
+	ID        int64  `bun:"id"`
+	Name      string `bun:"name"`
+	UserID    int64  `bun:"user_id"`
+	CreatedBy int64  `bun:"created_by"`
+	OwnerPath string `bun:"owner_path"`
+}
+
+// liveTokens returns the live tokens matching where (on api_tokens AS tk).
+func (s *Service) liveTokens(ctx context.Context, tx bun.IDB, where string, args ...any) ([]liveToken, error) {
+	var ts []liveToken
+	err := tx.NewSelect().TableExpr("api_tokens AS tk").
+		ColumnExpr("tk.id, tk.name, tk.user_id, tk.created_by, u.path AS owner_path").
+		Join("JOIN users AS us ON us.id = tk.user_id").
+		Join("JOIN org_units AS u ON u.id = us.org_unit_id").
+		Where("tk.revoked_at IS NULL").
+		Where("tk.expires_at IS NULL OR tk.expires_at > ?", s.now()).
+		Where(where, args...).
+		OrderExpr("tk.id").Scan(ctx, &ts)
+	if err != nil {
+		return nil, fmt.Errorf("auth: reading tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// revokeAll revokes ts, with a token.revoke audit row each saying why.
+func (s *Service) revokeAll(ctx context.Context, tx bun.IDB, actor *Identity, ts []liveToken, reason string) error {
+	for _, t := range ts {
+		if _, err := tx.NewUpdate().Table("api_tokens").Set("revoked_at = ?", s.now()).
+			Where("id = ? AND revoked_at IS NULL", t.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("auth: revoking token: %w", err)
+		}
+		detail := map[string]any{"name": t.Name, "owner": t.UserID, "reason": reason}
+		if t.CreatedBy != t.UserID {
+			detail["createdBy"] = t.CreatedBy
+		}
+		if err := s.audit(ctx, tx, actor, "token.revoke", "APIToken", t.ID, t.OwnerPath, detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// revokeUnreachableTokens revokes the live tokens made by someone else that
+// user owns or made, whose maker can no longer administer their owner, with
+// the grants this process has just loaded. It runs after a role change has
+// committed; the check at use time does not depend on it.
+func (s *Service) revokeUnreachableTokens(ctx context.Context, actor *Identity, userID int64) error {
+	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		ts, err := s.liveTokens(ctx, tx, "tk.created_by <> tk.user_id AND (tk.user_id = ? OR tk.created_by = ?)", userID, userID)
+		if err != nil {
+			return err
+		}
+		var gone []liveToken
+		for _, t := range ts {
+			if !s.reaches(rbac.Subject(t.CreatedBy), t.OwnerPath, s.authz.Grants(rbac.Subject(t.UserID))) {
+				gone = append(gone, t)
+			}
+		}
+		return s.revokeAll(ctx, tx, actor, gone, "maker_out_of_reach")
+	})
 }
 
 // ScopeOf is the caller's scope (nil caller: the empty scope).

@@ -202,7 +202,8 @@ func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p 
 }
 
 // SetDisabled disables or re-enables a user; disabling ends their sessions
-// and stops their tokens at once.
+// and revokes their API tokens and the tokens they made for others, so that
+// enabling the user again brings none of them back.
 func (s *Service) SetDisabled(ctx context.Context, actor *Identity, userID int64, disabled bool) (*User, error) {
 	var u *User
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -219,6 +220,13 @@ func (s *Service) SetDisabled(ctx context.Context, actor *Identity, userID int64
 		}
 		if disabled {
 			if err := s.revokeSessions(ctx, tx, u.ID); err != nil {
+				return err
+			}
+			ts, err := s.liveTokens(ctx, tx, "tk.user_id = ? OR tk.created_by = ?", u.ID, u.ID)
+			if err != nil {
+				return err
+			}
+			if err := s.revokeAll(ctx, tx, actor, ts, "user.disable"); err != nil {
 				return err
 			}
 		}
@@ -268,12 +276,26 @@ func (s *Service) administers(ctx context.Context, tx bun.IDB, actor *Identity, 
 	if err != nil {
 		return err
 	}
-	for _, g := range grants {
-		if err := s.can(actor, g.Domain, rbac.AdminUsers); err != nil {
-			return err
-		}
+	if !s.reaches(actor.Subject(), u.UnitPath, grants) {
+		return errForbidden
 	}
 	return nil
+}
+
+// reaches reports whether sub holds ADMIN_USERS on the unit at path (a
+// user's home unit) and on every domain of grants (that user's roles): the
+// rule of administers, on grants the caller supplies (stored ones in a
+// transaction, or the authorizer's in memory when a token is used).
+func (s *Service) reaches(sub, path string, grants []rbac.Grant) bool {
+	if !s.authz.Can(sub, path, rbac.AdminUsers) {
+		return false
+	}
+	for _, g := range grants {
+		if !s.authz.Can(sub, g.Domain, rbac.AdminUsers) {
+			return false
+		}
+	}
+	return true
 }
 
 // ResetPassword sets another user's password (an administrator's act) and
@@ -410,7 +432,11 @@ func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64
 	}
 	// The change is committed. If this process cannot reload now, its next
 	// Refresh sees the bumped policy version and reloads then.
-	_ = s.authz.Reload(ctx)
+	if err := s.authz.Reload(ctx); err == nil {
+		// Tokens made by someone else that this change put out of their
+		// maker's reach die for good (they are refused at use time anyway).
+		_ = s.revokeUnreachableTokens(ctx, actor, u.ID)
+	}
 	return u, nil
 }
 

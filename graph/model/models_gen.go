@@ -69,7 +69,7 @@ type CreateAPITokenInput struct {
 	Name string `json:"name"`
 	// Default 90 days from now; at most 366 days.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-	// Global ID of the owner; yourself by default.
+	// Global ID of the owner; yourself by default. A token made for someone else works only while its maker is enabled and may administer the owner (ADMIN over the owner's home unit and every unit of the owner's roles); it is revoked when that ends.
 	User *string `json:"user,omitempty"`
 }
 
