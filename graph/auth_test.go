@@ -51,7 +51,7 @@ func newStackAt(t *testing.T, lim graph.Limits, clock store.Clock) (*store.DB, s
 		t.Fatal(err)
 	}
 	svc := auth.NewService(db, authz, clock, auth.DefaultConfig)
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: clock}
+	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock), Auth: svc, Clock: clock}
 	srv := httptest.NewServer(svc.Middleware(graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	t.Cleanup(srv.Close)
 	return db, srv.URL

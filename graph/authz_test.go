@@ -218,7 +218,7 @@ func azSetup(t *testing.T, db *store.DB) *azEnv {
 	}
 	// Every demo document has a task for each province: add one whose only
 	// task is Bộ Tư pháp's, so that provinces have a document out of scope.
-	ts := tasks.NewStore(db)
+	ts := tasks.NewStore(db, store.FixedClock(today))
 	doc := &tasks.Document{Kind: tasks.QuyetDinh, Number: "999/QĐ-MATRIX", IssueDate: store.MustDate("2026-01-05"),
 		Issuer: "Thủ tướng Chính phủ", Title: "Văn bản thử của ma trận phân quyền", Source: store.SourceDemo}
 	if err := ts.CreateDocument(ctx, doc); err != nil {

@@ -86,7 +86,7 @@ func serveAs(tb testing.TB, db *store.DB, username string) string {
 }
 
 func newHandler(db *store.DB, svc *auth.Service) http.Handler {
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: store.FixedClock(today)}
+	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
 	return graph.NewHandler(r, graph.DefaultLimits, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 

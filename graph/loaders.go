@@ -28,7 +28,9 @@ type loaders struct {
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
 	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
-	user          *dataloadgen.Loader[int64, *auth.User]
+	// assignmentStatus gives "" for an assignment made after the date.
+	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
+	user             *dataloadgen.Loader[int64, *auth.User]
 }
 
 // statusKey asks for a task's status as of a date, judged on the caller's
@@ -37,6 +39,11 @@ type statusKey struct {
 	asOf     store.Date
 	unitPath string
 	task     int64
+}
+
+type assignmentStatusKey struct {
+	asOf       store.Date
+	assignment int64
 }
 
 const loaderWait = time.Millisecond
@@ -153,6 +160,27 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			out[i] = s
 		}
 		return out, errs
+	}, wait)
+	l.assignmentStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []assignmentStatusKey) ([]tasks.Status, []error) {
+		byDate := map[store.Date][]int64{}
+		for _, k := range keys {
+			byDate[k.asOf] = append(byDate[k.asOf], k.assignment)
+		}
+		got := map[assignmentStatusKey]tasks.Status{}
+		for d, ids := range byDate {
+			m, err := r.TaskStore.AssignmentStatuses(ctx, sc, d, ids)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for id, s := range m {
+				got[assignmentStatusKey{d, id}] = s
+			}
+		}
+		out := make([]tasks.Status, len(keys))
+		for i, k := range keys {
+			out[i] = got[k]
+		}
+		return out, nil
 	}, wait)
 	l.user = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*auth.User, error) {
 		us, err := r.Auth.UsersByIDs(ctx, sc, ids)

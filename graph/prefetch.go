@@ -87,9 +87,20 @@ func (r *Resolver) prefetchAssignments(ctx context.Context, as []*tasks.Assignme
 	l := loadersOf(ctx)
 	for _, f := range nodeSelections(ctx) {
 		switch f.Name {
-		case "task", "status":
+		case "task":
 			for _, a := range as {
 				l.task.LoadThunk(ctx, a.TaskID)
+			}
+		case "status":
+			var asOf *store.Date
+			if s, ok := f.ArgumentMap(graphql.GetOperationContext(ctx).Variables)["asOf"].(string); ok {
+				if d, err := store.ParseDate(s); err == nil {
+					asOf = &d
+				}
+			}
+			day := r.asOf(asOf)
+			for _, a := range as {
+				l.assignmentStatus.LoadThunk(ctx, assignmentStatusKey{day, a.ID})
 			}
 		case "orgUnit":
 			for _, a := range as {

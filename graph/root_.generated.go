@@ -67,6 +67,7 @@ type ComplexityRoot struct {
 		State       func(childComplexity int) int
 		Status      func(childComplexity int, asOf *store.Date) int
 		Task        func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	AssignmentConnection struct {
@@ -503,6 +504,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.Task(childComplexity), true
+	case "Assignment.version":
+		if e.ComplexityRoot.Assignment.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Version(childComplexity), true
 
 	case "AssignmentConnection.edges":
 		if e.ComplexityRoot.AssignmentConnection.Edges == nil {
@@ -1933,6 +1940,8 @@ func (ec *executionContext) childFields_Assignment(ctx context.Context, field gr
 		return ec.fieldContext_Assignment_completedOn(ctx, field)
 	case "status":
 		return ec.fieldContext_Assignment_status(ctx, field)
+	case "version":
+		return ec.fieldContext_Assignment_version(ctx, field)
 	case "source":
 		return ec.fieldContext_Assignment_source(ctx, field)
 	}

@@ -24,7 +24,7 @@ type AssignmentResolver interface {
 	Task(ctx context.Context, obj *tasks.Assignment) (*tasks.Task, error)
 	OrgUnit(ctx context.Context, obj *tasks.Assignment) (*org.Unit, error)
 
-	Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (tasks.Status, error)
+	Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error)
 }
 type DocumentResolver interface {
 	ID(ctx context.Context, obj *tasks.Document) (string, error)
@@ -329,11 +329,11 @@ func (ec *executionContext) _Assignment_status(ctx context.Context, field graphq
 			return ec.Resolvers.Assignment().Status(ctx, obj, fc.Args["asOf"].(*store.Date))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v tasks.Status) graphql.Marshaler {
-			return ec.marshalNReportingStatus2p06ᚋtasksᚐStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tasks.Status) graphql.Marshaler {
+			return ec.marshalOReportingStatus2ᚖp06ᚋtasksᚐStatus(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Assignment_status(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -358,6 +358,29 @@ func (ec *executionContext) fieldContext_Assignment_status(ctx context.Context, 
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Assignment_version(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Assignment_source(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
@@ -2156,10 +2179,15 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 			}
 		case "status":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_status(ctx, field, obj)
 				})
+		case "version":
+			out.Values[i] = ec._Assignment_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "source":
 			out.Values[i] = ec._Assignment_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3331,6 +3359,25 @@ func (ec *executionContext) marshalOReportingStatus2ᚕp06ᚋtasksᚐStatusᚄ(c
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOReportingStatus2ᚖp06ᚋtasksᚐStatus(ctx context.Context, v any) (*tasks.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := tasks.Status(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportingStatus2ᚖp06ᚋtasksᚐStatus(ctx context.Context, sel ast.SelectionSet, v *tasks.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOTaskFilter2ᚖp06ᚋgraphᚋmodelᚐTaskFilter(ctx context.Context, v any) (*model.TaskFilter, error) {

@@ -29,12 +29,12 @@ func (r *assignmentResolver) OrgUnit(ctx context.Context, obj *tasks.Assignment)
 }
 
 // Status is the resolver for the status field.
-func (r *assignmentResolver) Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (tasks.Status, error) {
-	t, err := loadersOf(ctx).task.Load(ctx, obj.TaskID)
-	if err != nil {
-		return "", err
+func (r *assignmentResolver) Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error) {
+	st, err := loadersOf(ctx).assignmentStatus.Load(ctx, assignmentStatusKey{r.asOf(asOf), obj.ID})
+	if err != nil || st == "" {
+		return nil, err
 	}
-	return tasks.AssignmentStatus(obj, t.Precision, r.asOf(asOf)), nil
+	return &st, nil
 }
 
 // ID is the resolver for the id field.

@@ -47,7 +47,7 @@ func loadDemo(ctx context.Context, tx bun.Tx, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	ts := tasks.NewStore(tx)
+	ts := tasks.NewStore(tx, store.SystemClock)
 	added := map[string]*tasks.Document{}
 	for i, r := range docs.rows {
 		number := docs.get(r, "number")

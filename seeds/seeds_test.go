@@ -22,7 +22,7 @@ func TestDemoReproducesReviewFigures(t *testing.T) {
 	t.Parallel()
 	seedtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ts := tasks.NewStore(db)
+		ts := tasks.NewStore(db, store.SystemClock)
 		directing := []tasks.DocKind{tasks.ChiThi, tasks.NghiQuyet, tasks.CongDien}
 		sum, err := ts.Summary(ctx, rbac.National(), seeds.ReviewDate, directing)
 		if err != nil {
@@ -58,7 +58,7 @@ func TestDemoHasTheReviewNamedTasks(t *testing.T) {
 	t.Parallel()
 	seedtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ts := tasks.NewStore(db)
+		ts := tasks.NewStore(db, store.SystemClock)
 		for _, c := range []struct{ search, deadline, due string }{
 			{"ly lich tu phap", "quý I/2024", "2024-03-31"},
 			{"so suc khoe dien tu", "tháng 1/2024", "2024-01-31"},

@@ -38,6 +38,10 @@ type Date struct {
 	Day   int
 }
 
+// Beginning is the first day of the calendar, "0001-01-01": facts that hold
+// "since always" (seeded rows that reconstruct the past) start on it.
+var Beginning = Date{1, time.January, 1}
+
 // NewDate returns the date y-m-d, normalised the way time.Date normalises
 // (NewDate(2024, 3, 0) is 29 February 2024).
 func NewDate(y int, m time.Month, d int) Date {

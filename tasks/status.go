@@ -25,80 +25,68 @@ const (
 // Statuses lists the statuses in report order.
 var Statuses = []Status{DoneOnTime, DoneLate, InProgressOK, Overdue, Continuous, StatusCancelled}
 
-// AssignmentStatus derives the status of a, for a task of precision p, as of
-// the end of day asOf:
-//   - a continuous task (thường xuyên) is CONTINUOUS;
-//   - done on or before asOf: DONE_ON_TIME, or DONE_LATE when it was finished
-//     after its current due date;
-//   - otherwise OVERDUE once the due date has passed (the due date itself is
+// The status rule exists once, here, in SQL: every list, filter, count and
+// field that shows a status reads it from assignmentsAsOf (an assignment's)
+// and taskTally/taskStatusSQL (a task's, from its assignments').
+
+// assignmentsAsOf selects the assignments sc may read with their facts as
+// they stood at the end of the day asOf (from assignment_facts, so a past
+// date's answer never changes afterwards) and their reporting status then:
+//   - CANCELLED when cancelled; CONTINUOUS for a continuous task (thường xuyên);
+//   - done by asOf: DONE_ON_TIME, or DONE_LATE when finished after the due
+//     date in force;
+//   - otherwise OVERDUE once that due date has passed (the due date itself is
 //     still within the deadline), else IN_PROGRESS; with no due date at all
-//     ("khẩn trương") it is never overdue.
+//     ("khẩn trương") never overdue.
 //
-// assignmentStatusSQL is the same rule in SQL; a test keeps them equal.
-func AssignmentStatus(a *Assignment, p Precision, asOf store.Date) Status {
-	switch {
-	case a.State == Cancelled:
-		return StatusCancelled
-	case p == PrecisionContinuous:
-		return Continuous
-	case a.State == Done && !a.CompletedOn.IsZero() && !a.CompletedOn.After(asOf):
-		if !a.DueDate.IsZero() && a.CompletedOn.After(a.DueDate) {
-			return DoneLate
-		}
-		return DoneOnTime
-	case !a.DueDate.IsZero() && a.DueDate.Before(asOf):
-		return Overdue
-	}
-	return InProgressOK
+// An assignment made after asOf is not in it. Columns: id, task_id,
+// org_unit_id, role, state, progress, due_date, completed_on, status.
+func assignmentsAsOf(db bun.IDB, sc rbac.Scope, asOf store.Date) *bun.SelectQuery {
+	d := asOf.String()
+	cond, args := sc.ReadFilter("xu.path")
+	return db.NewSelect().TableExpr("assignments AS xa").
+		Join("JOIN assignment_facts AS xf ON xf.assignment_id = xa.id AND xf.valid_from <= ? AND (xf.valid_to IS NULL OR xf.valid_to > ?)", d, d).
+		Join("JOIN tasks AS xt ON xt.id = xa.task_id").
+		Join("JOIN org_units AS xu ON xu.id = xa.org_unit_id").
+		ColumnExpr("xa.id, xa.task_id, xa.org_unit_id, xa.role, xf.state, xf.progress, xf.due_date, xf.completed_on").
+		ColumnExpr("CASE WHEN xf.state = 'CANCELLED' THEN 'CANCELLED'"+
+			" WHEN xt.precision = 'CONTINUOUS' THEN 'CONTINUOUS'"+
+			" WHEN xf.state = 'DONE' AND COALESCE(xf.completed_on, '9999-12-31') <= ? THEN"+
+			" CASE WHEN xf.due_date IS NOT NULL AND xf.completed_on > xf.due_date THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END"+
+			" WHEN xf.due_date IS NOT NULL AND xf.due_date < ? THEN 'OVERDUE'"+
+			" ELSE 'IN_PROGRESS' END AS status", d, d).
+		Where(cond, args...)
 }
 
-// doneBy is the SQL condition "assignment a was done by the date ?".
-const doneBy = "(a.state = 'DONE' AND COALESCE(a.completed_on, '9999-12-31') <= ?)"
-
-// assignmentStatusSQL returns AssignmentStatus as an SQL expression over
-// assignments a joined with tasks t, for the cut-off asOf (a parameter).
-func assignmentStatusSQL(asOf store.Date) schema.QueryWithArgs {
-	d := asOf.String()
-	return bun.SafeQuery("CASE WHEN a.state = 'CANCELLED' THEN 'CANCELLED'"+
-		" WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'"+
-		" WHEN a.state = 'DONE' AND COALESCE(a.completed_on, '9999-12-31') <= ? THEN"+
-		" CASE WHEN a.due_date IS NOT NULL AND a.completed_on > a.due_date THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END"+
-		" WHEN a.due_date IS NOT NULL AND a.due_date < ? THEN 'OVERDUE'"+
-		" ELSE 'IN_PROGRESS' END", d, d)
-}
-
-// leadTally is, per task, the count of its assignments in scope by what they
-// say about the task's status as of a date, twice: over the lead (chủ trì)
-// assignments (columns *_l) and over all of them (*_a). A task's status
-// comes from its lead assignments: done when all are done (late if any was
-// finished after its due date), overdue if any unfinished one is past due.
-// A caller who sees only coordinating (phối hợp) assignments of a task gets
-// the task's status from those. With taskIDs, only those tasks are tallied.
-func leadTally(db bun.IDB, sc rbac.Scope, asOf store.Date, taskIDs ...int64) *bun.SelectQuery {
-	d := asOf.String()
-	cond, args := sc.ReadFilter("au.path")
-	q := db.NewSelect().TableExpr("assignments AS a")
+// taskTally counts, per task, its assignments in sc as of asOf by status,
+// twice: over the lead (chủ trì) assignments (columns *_l) and over all of
+// them (*_a). With taskIDs, only those tasks are tallied.
+func taskTally(db bun.IDB, sc rbac.Scope, asOf store.Date, taskIDs ...int64) *bun.SelectQuery {
+	x := assignmentsAsOf(db, sc, asOf)
 	if len(taskIDs) > 0 {
-		q = q.Where("a.task_id IN (?)", bun.In(taskIDs))
+		x = x.Where("xa.task_id IN (?)", bun.In(taskIDs))
 	}
-	q = q.Join("JOIN org_units AS au ON au.id = a.org_unit_id").ColumnExpr("a.task_id")
-	for _, set := range []struct{ suffix, cond string }{{"l", "a.role = 'LEAD'"}, {"a", "1 = 1"}} {
-		in := set.cond
-		active := in + " AND a.state <> 'CANCELLED'"
-		open := active + " AND NOT " + doneBy
-		q = q.ColumnExpr("SUM(CASE WHEN "+in+" THEN 1 ELSE 0 END) AS n_"+set.suffix).
-			ColumnExpr("SUM(CASE WHEN "+active+" THEN 1 ELSE 0 END) AS active_"+set.suffix).
-			ColumnExpr("SUM(CASE WHEN "+open+" THEN 1 ELSE 0 END) AS open_"+set.suffix, d).
-			ColumnExpr("SUM(CASE WHEN "+open+" AND a.due_date < ? THEN 1 ELSE 0 END) AS overdue_"+set.suffix, d, d).
-			ColumnExpr("SUM(CASE WHEN "+active+" AND "+doneBy+" AND a.due_date IS NOT NULL AND a.completed_on > a.due_date THEN 1 ELSE 0 END) AS late_"+set.suffix, d)
+	q := db.NewSelect().TableExpr("(?) AS x", x).ColumnExpr("x.task_id")
+	for _, set := range []struct{ suffix, cond string }{{"l", "x.role = 'LEAD'"}, {"a", "1 = 1"}} {
+		count := func(col, status string) {
+			q = q.ColumnExpr("SUM(CASE WHEN " + set.cond + status + " THEN 1 ELSE 0 END) AS " + col + "_" + set.suffix)
+		}
+		count("n", "")
+		count("active", " AND x.status <> 'CANCELLED'")
+		count("open", " AND x.status IN ('IN_PROGRESS', 'OVERDUE')")
+		count("overdue", " AND x.status = 'OVERDUE'")
+		count("late", " AND x.status = 'DONE_LATE'")
 	}
-	return q.Where(cond, args...).GroupExpr("a.task_id")
+	return q.GroupExpr("x.task_id")
 }
 
-// taskStatusSQL is the status of task t from its tally s (see leadTally):
-// judged on the leads in scope, or on all assignments in scope when none of
-// them leads. A task with no assignment at all (seen only by a caller who
-// reads the whole country) is judged by its own due date.
+// taskStatusSQL is the status of task t from its tally s (taskTally, joined
+// as s): a continuous task is CONTINUOUS; otherwise judged on the lead
+// assignments, or on all of them when none leads (a unit that only
+// coordinates): CANCELLED when all are cancelled, done when all the others
+// are done (DONE_LATE if any was late), OVERDUE if any open one is past due,
+// else IN_PROGRESS. A task with no assignment at all in the tally is judged
+// by its own due date.
 func taskStatusSQL(asOf store.Date) schema.QueryWithArgs {
 	rule := func(x string) string {
 		return "CASE WHEN s.active_" + x + " = 0 THEN 'CANCELLED'" +

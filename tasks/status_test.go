@@ -2,145 +2,314 @@ package tasks_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"p06/rbac"
+	"p06/seeds"
 	"p06/seeds/seedtest"
 	"p06/store"
+	"p06/store/storetest"
 	"p06/tasks"
 )
 
 func TestMain(m *testing.M) { seedtest.Main(m) }
 
-func TestAssignmentStatus(t *testing.T) {
-	t.Parallel()
-	d := store.MustDate
-	due := d("2024-03-31")
-	for _, c := range []struct {
-		name string
-		a    tasks.Assignment
-		p    tasks.Precision
-		asOf string
-		want tasks.Status
-	}{
-		{"done before due", tasks.Assignment{State: tasks.Done, DueDate: due, CompletedOn: d("2024-03-01")}, tasks.PrecisionQuarter, "2024-06-01", tasks.DoneOnTime},
-		{"done on the due date", tasks.Assignment{State: tasks.Done, DueDate: due, CompletedOn: due}, tasks.PrecisionQuarter, "2024-06-01", tasks.DoneOnTime},
-		{"done after due", tasks.Assignment{State: tasks.Done, DueDate: due, CompletedOn: d("2024-04-01")}, tasks.PrecisionQuarter, "2024-06-01", tasks.DoneLate},
-		{"done later than the cut-off is not done yet", tasks.Assignment{State: tasks.Done, DueDate: due, CompletedOn: d("2024-05-01")}, tasks.PrecisionQuarter, "2024-04-15", tasks.Overdue},
-		{"not done, due today", tasks.Assignment{State: tasks.InProgress, DueDate: due}, tasks.PrecisionQuarter, "2024-03-31", tasks.InProgressOK},
-		{"not done, past due", tasks.Assignment{State: tasks.InProgress, DueDate: due}, tasks.PrecisionQuarter, "2024-04-01", tasks.Overdue},
-		{"not started, within deadline", tasks.Assignment{State: tasks.NotStarted, DueDate: due}, tasks.PrecisionQuarter, "2024-01-01", tasks.InProgressOK},
-		{"continuous", tasks.Assignment{State: tasks.InProgress}, tasks.PrecisionContinuous, "2030-01-01", tasks.Continuous},
-		{"no date (khẩn trương) is never overdue", tasks.Assignment{State: tasks.NotStarted}, tasks.PrecisionNone, "2030-01-01", tasks.InProgressOK},
-		{"cancelled", tasks.Assignment{State: tasks.Cancelled, DueDate: due}, tasks.PrecisionQuarter, "2030-01-01", tasks.StatusCancelled},
-	} {
-		if got := tasks.AssignmentStatus(&c.a, c.p, d(c.asOf)); got != c.want {
-			t.Errorf("%s: got %s, want %s", c.name, got, c.want)
+// fixture builds the rows a status test needs on a database with the
+// reference units: a document, tasks with assignments, and later changes to
+// an assignment's facts.
+type fixture struct {
+	t   *testing.T
+	ctx context.Context
+	db  *store.DB
+	ts  *tasks.Store
+	doc int64
+	n   int
+}
+
+// as describes one assignment of a fixture task: unit code, role, and
+// optionally its state and completion date at creation.
+type as struct {
+	unit      string
+	role      tasks.Role
+	state     tasks.State
+	completed string
+}
+
+func newFixture(t *testing.T, d store.Dialect) *fixture {
+	t.Helper()
+	db := storetest.Fresh(t, d)
+	ctx := context.Background()
+	if _, err := seeds.Load(ctx, db, seeds.Reference, seeds.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, ctx: ctx, db: db, ts: tasks.NewStore(db, store.FixedClock(time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)))}
+	doc := &tasks.Document{Kind: tasks.ChiThi, Number: "1/CT-TEST", IssueDate: store.MustDate("2024-01-02"),
+		Issuer: "Thủ tướng Chính phủ", Title: "Văn bản thử", Source: store.SourceDemo}
+	if err := f.ts.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	f.doc = doc.ID
+	return f
+}
+
+// task makes a task with the deadline as written and the assignments.
+func (f *fixture) task(deadline string, list ...as) (*tasks.Task, []*tasks.Assignment) {
+	f.t.Helper()
+	f.n++
+	task := &tasks.Task{DocumentID: f.doc, SortOrder: f.n, Title: fmt.Sprintf("Nhiệm vụ thử %d", f.n), DeadlineText: deadline, Source: store.SourceDemo}
+	var ns []tasks.NewAssignment
+	for _, a := range list {
+		var id int64
+		if err := f.db.NewRaw("SELECT id FROM org_units WHERE code = ?", a.unit).Scan(f.ctx, &id); err != nil {
+			f.t.Fatalf("unit %s: %v", a.unit, err)
 		}
+		n := tasks.NewAssignment{OrgUnitID: id, Role: a.role, State: a.state}
+		if a.completed != "" {
+			n.CompletedOn, n.Progress = store.MustDate(a.completed), 100
+		}
+		ns = append(ns, n)
+	}
+	if err := f.ts.CreateTask(f.ctx, task, ns); err != nil {
+		f.t.Fatal(err)
+	}
+	got, err := f.ts.AssignmentsOfTasks(f.ctx, rbac.National(), []int64{task.ID})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return task, got
+}
+
+// change records new facts of a, valid from day.
+func (f *fixture) change(a *tasks.Assignment, day string, edit func(a *tasks.Assignment)) {
+	f.t.Helper()
+	edit(a)
+	if err := f.ts.SaveFacts(f.ctx, a, a.Version, store.MustDate(day), "", 0); err != nil {
+		f.t.Fatal(err)
 	}
 }
 
-// The SQL that filters and counts by status agrees with the rules, for every
-// seeded task and assignment, on several cut-off dates, for a caller who
-// reads the whole country, for one who reads Thừa Thiên Huế only (and so
-// judges national tasks on Huế's own assignments), and for the national
-// caller asking about Huế (the same judgement, whoever asks).
-func TestStatusSQLAgreesWithRules(t *testing.T) {
+func (f *fixture) taskStatus(sc rbac.Scope, unitPath string, task *tasks.Task, day string) tasks.Status {
+	f.t.Helper()
+	m, err := f.ts.TaskStatuses(f.ctx, sc, store.MustDate(day), unitPath, []int64{task.ID})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m[task.ID]
+}
+
+func (f *fixture) assignmentStatus(a *tasks.Assignment, day string) tasks.Status {
+	f.t.Helper()
+	m, err := f.ts.AssignmentStatuses(f.ctx, rbac.National(), store.MustDate(day), []int64{a.ID})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m[a.ID]
+}
+
+// The status rule, case by case, each with the rows it needs: an
+// assignment's status from its facts as of a date, and a task's from its
+// assignments' (leads, or all when none leads), including cancelled,
+// extended, unassigned and coordinate-only tasks, and facts changed later.
+func TestStatusRule(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, d)
+			hue, national := rbac.Scope{Read: []string{"/VN/46/"}}, rbac.National()
+			type check struct {
+				day  string
+				want tasks.Status
+			}
+			expect := func(name string, got func(day string) tasks.Status, checks ...check) {
+				t.Helper()
+				for _, c := range checks {
+					if g := got(c.day); g != c.want {
+						t.Errorf("%s as of %s: %s, want %s", name, c.day, g, c.want)
+					}
+				}
+			}
+
+			// One lead, done before, on and after the due date (quý I/2024
+			// ends 2024-03-31); the due date itself is within the deadline.
+			for _, c := range []struct {
+				completed string
+				checks    []check
+			}{
+				{"2024-03-01", []check{{"2024-02-29", tasks.InProgressOK}, {"2024-03-01", tasks.DoneOnTime}, {"2024-06-01", tasks.DoneOnTime}}},
+				{"2024-03-31", []check{{"2024-03-31", tasks.DoneOnTime}}},
+				{"2024-04-01", []check{{"2024-03-31", tasks.InProgressOK}, {"2024-04-01", tasks.DoneLate}}},
+				{"2024-05-01", []check{{"2024-04-15", tasks.Overdue}, {"2024-05-01", tasks.DoneLate}}},
+			} {
+				task, a := f.task("quý I/2024", as{unit: "46", role: tasks.Lead, state: tasks.Done, completed: c.completed})
+				expect("task done "+c.completed, func(day string) tasks.Status { return f.taskStatus(national, "", task, day) }, c.checks...)
+				expect("assignment done "+c.completed, func(day string) tasks.Status { return f.assignmentStatus(a[0], day) }, c.checks...)
+			}
+
+			// Not started: in progress up to the due date, overdue after.
+			task, a := f.task("quý I/2024", as{unit: "46", role: tasks.Lead})
+			expect("open", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) },
+				check{"2024-03-31", tasks.InProgressOK}, check{"2024-04-01", tasks.Overdue})
+			// Extended on 2024-03-20 to 30 June: judged against the due date
+			// in force on each day; before the extension, the old one.
+			f.change(a[0], "2024-03-20", func(a *tasks.Assignment) { a.DueDate = store.MustDate("2024-06-30") })
+			expect("extended", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) },
+				check{"2024-03-19", tasks.InProgressOK}, check{"2024-04-01", tasks.InProgressOK}, check{"2024-07-01", tasks.Overdue})
+			// Finished on 2024-06-15, recorded that day: done on time (the
+			// extended deadline); as of the days before, still open.
+			f.change(a[0], "2024-06-15", func(a *tasks.Assignment) {
+				a.State, a.Progress, a.CompletedOn = tasks.Done, 100, store.MustDate("2024-06-15")
+			})
+			expect("extended then done", func(day string) tasks.Status { return f.assignmentStatus(a[0], day) },
+				check{"2024-06-14", tasks.InProgressOK}, check{"2024-06-15", tasks.DoneOnTime}, check{"2030-01-01", tasks.DoneOnTime})
+			// Recorded late: done on 2024-02-01 but entered only on
+			// 2024-08-01. A report as of April said overdue and keeps saying it.
+			task, a = f.task("quý I/2024", as{unit: "46", role: tasks.Lead})
+			f.change(a[0], "2024-08-01", func(a *tasks.Assignment) {
+				a.State, a.Progress, a.CompletedOn = tasks.Done, 100, store.MustDate("2024-02-01")
+			})
+			expect("recorded late", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) },
+				check{"2024-04-30", tasks.Overdue}, check{"2024-08-01", tasks.DoneOnTime})
+			// Two changes on one day: the later holds for that day.
+			f.change(a[0], "2024-09-01", func(a *tasks.Assignment) { a.State, a.Progress, a.CompletedOn = tasks.InProgress, 50, store.Date{} })
+			f.change(a[0], "2024-09-01", func(a *tasks.Assignment) {
+				a.State, a.Progress, a.CompletedOn = tasks.Done, 100, store.MustDate("2024-02-02")
+			})
+			expect("two changes in a day", func(day string) tasks.Status { return f.assignmentStatus(a[0], day) },
+				check{"2024-08-31", tasks.DoneOnTime}, check{"2024-09-01", tasks.DoneOnTime})
+
+			// Several leads: done when all are (late if any was), overdue if
+			// any open one is past due; a cancelled lead does not count;
+			// coordinators do not count while there is a lead.
+			task, _ = f.task("tháng 1/2024", as{unit: "01", role: tasks.Lead, state: tasks.Done, completed: "2024-01-10"},
+				as{unit: "46", role: tasks.Lead, state: tasks.Done, completed: "2024-02-10"},
+				as{unit: "BTP", role: tasks.Coordinate})
+			expect("two leads", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) },
+				check{"2024-01-31", tasks.InProgressOK}, check{"2024-02-01", tasks.Overdue}, check{"2024-02-10", tasks.DoneLate})
+			expect("two leads, Hà Nội's", func(day string) tasks.Status { return f.taskStatus(national, "/VN/01/", task, day) },
+				check{"2024-02-01", tasks.DoneOnTime})
+			task, _ = f.task("tháng 1/2024", as{unit: "01", role: tasks.Lead, state: tasks.Cancelled},
+				as{unit: "46", role: tasks.Lead, state: tasks.Done, completed: "2024-01-10"})
+			expect("a cancelled lead", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) },
+				check{"2024-02-01", tasks.DoneOnTime})
+			task, _ = f.task("tháng 1/2024", as{unit: "01", role: tasks.Lead, state: tasks.Cancelled}, as{unit: "46", role: tasks.Coordinate})
+			expect("every lead cancelled", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) },
+				check{"2024-02-01", tasks.StatusCancelled})
+			// Huế only coordinates: to Huë's reader, and to anyone judging
+			// on Huế, the task's status is its coordinating assignment's.
+			expect("coordinate only, for Huế", func(day string) tasks.Status { return f.taskStatus(hue, "", task, day) },
+				check{"2024-02-01", tasks.Overdue})
+			expect("coordinate only, judged on Huế", func(day string) tasks.Status { return f.taskStatus(national, "/VN/46/", task, day) },
+				check{"2024-02-01", tasks.Overdue})
+
+			// Unassigned: judged by the task's own due date.
+			task, _ = f.task("quý I/2024")
+			expect("unassigned", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) },
+				check{"2024-03-31", tasks.InProgressOK}, check{"2024-04-01", tasks.Overdue})
+			// Continuous and undated tasks are never overdue.
+			task, _ = f.task("thường xuyên", as{unit: "46", role: tasks.Lead})
+			expect("continuous", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) }, check{"2030-01-01", tasks.Continuous})
+			task, _ = f.task("khẩn trương", as{unit: "46", role: tasks.Lead})
+			expect("undated", func(day string) tasks.Status { return f.taskStatus(national, "", task, day) }, check{"2030-01-01", tasks.InProgressOK})
+
+			// A task entered today exists in no earlier report.
+			task, a = f.task("quý I/2024", as{unit: "46", role: tasks.Lead})
+			if _, err := f.db.NewUpdate().Table("assignment_facts").Set("valid_from = '2026-12-01'").Where("assignment_id = ?", a[0].ID).Exec(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if st := f.assignmentStatus(a[0], "2026-11-30"); st != "" {
+				t.Errorf("an assignment made on 2026-12-01 has a status on 2026-11-30: %s", st)
+			}
+
+			// A stale version changes nothing.
+			stale := *a[0]
+			f.change(a[0], "2026-12-01", func(a *tasks.Assignment) { a.Progress = 30 })
+			stale.Progress = 60
+			if err := f.ts.SaveFacts(f.ctx, &stale, stale.Version, store.MustDate("2026-12-01"), "", 0); store.ErrorCode(err) != store.Conflict {
+				t.Fatalf("saving a stale version: %v", err)
+			}
+			cur, err := f.ts.AssignmentsByIDs(f.ctx, national, []int64{a[0].ID})
+			if err != nil || cur[0].Progress != 30 || cur[0].Version != 2 {
+				t.Fatalf("after a conflict: %+v %v", cur, err)
+			}
+		})
+	}
+}
+
+// Every way of asking for a status gives the same answer, for every seeded
+// task and assignment, on several dates, for a caller who reads the whole
+// country, one who reads Huế only, and both judging on Huế: the status field
+// (TaskStatuses, AssignmentStatuses), the statuses filters of the lists, and
+// the summary's counts.
+func TestStatusesAgreeEverywhere(t *testing.T) {
 	t.Parallel()
 	seedtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ts := tasks.NewStore(db)
+		ts := tasks.NewStore(db, store.SystemClock)
 		hue := rbac.Scope{Read: []string{"/VN/46/"}}
 		for _, c := range []struct {
 			name     string
 			sc       rbac.Scope
 			unitPath string
 		}{{"national", rbac.National(), ""}, {"hue", hue, ""}, {"national judged on hue", rbac.National(), "/VN/46/"}, {"hue judged on hue", hue, "/VN/46/"}} {
-			name, sc := c.name, c.sc
-			var ids []int64
-			byID := map[int64]*tasks.Task{}
-			for off := 0; ; off += 100 {
-				page, total, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{}, store.Page{Limit: 100, Offset: off})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, task := range page {
-					ids = append(ids, task.ID)
-					byID[task.ID] = task
-				}
-				if off+100 >= total {
-					break
-				}
+			f := tasks.TaskFilter{AssigneePath: c.unitPath}
+			ids := pageAll(t, func(p store.Page) ([]*tasks.Task, int, error) { return ts.ListTasks(ctx, c.sc, f, p) }, func(x *tasks.Task) int64 { return x.ID })
+			if len(ids) == 0 || (c.name == "national" && len(ids) < 413) {
+				t.Fatalf("%s: only %d tasks", c.name, len(ids))
 			}
-			if len(ids) == 0 || (name == "national" && len(ids) < 413) {
-				t.Fatalf("%s: only %d tasks", name, len(ids))
-			}
-			judgedScope := sc
+			judged := c.sc
 			if c.unitPath != "" {
-				judgedScope = sc.Within(c.unitPath)
+				judged = c.sc.Within(c.unitPath)
 			}
-			as, err := ts.AssignmentsOfTasks(ctx, judgedScope, ids)
-			if err != nil {
-				t.Fatal(err)
-			}
+			as := pageAll(t, func(p store.Page) ([]*tasks.Assignment, int, error) {
+				return ts.ListAssignments(ctx, judged, tasks.AssignmentFilter{}, p)
+			}, func(x *tasks.Assignment) int64 { return x.ID })
 			for _, day := range []string{"2022-06-30", "2023-12-21", "2024-06-30", "2026-12-01"} {
 				asOf := store.MustDate(day)
-				// The task rule, restated: from the lead assignments in scope,
-				// or from all in scope when none of them leads.
-				leads, all := map[int64][]tasks.Status{}, map[int64][]tasks.Status{}
-				for _, a := range as {
-					st := tasks.AssignmentStatus(a, byID[a.TaskID].Precision, asOf)
-					all[a.TaskID] = append(all[a.TaskID], st)
-					if a.Role == tasks.Lead {
-						leads[a.TaskID] = append(leads[a.TaskID], st)
-					}
-				}
-				got, err := ts.TaskStatuses(ctx, sc, asOf, c.unitPath, ids)
+				got, err := ts.TaskStatuses(ctx, c.sc, asOf, c.unitPath, ids)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := map[tasks.Status]int{}
-				for id, task := range byID {
-					judged := leads[id]
-					if len(judged) == 0 {
-						judged = all[id]
-					}
-					w := taskRule(task, judged, asOf)
-					if got[id] != w {
-						t.Errorf("%s %s: task %d (%q, %s): SQL says %s, rule says %s", name, day, id, task.Title, task.DeadlineText, got[id], w)
-					}
-					if len(all[id]) > 0 {
-						want[w]++
-					}
+				gotA, err := ts.AssignmentStatuses(ctx, judged, asOf, as)
+				if err != nil {
+					t.Fatal(err)
 				}
-				// The list filtered by assignee and status judges on the
-				// assignee's subtree too.
-				if c.unitPath != "" {
-					for _, st := range tasks.Statuses {
-						_, n, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: asOf, Statuses: []tasks.Status{st}}, store.Page{Limit: 1})
-						if err != nil {
-							t.Fatal(err)
-						}
-						if n != want[st] {
-							t.Errorf("%s %s: %d tasks of the unit %s by SQL, %d by rule", name, day, n, st, want[st])
-						}
+				byStatus, byStatusA := map[tasks.Status]map[int64]bool{}, map[tasks.Status]map[int64]bool{}
+				for _, id := range ids {
+					if byStatus[got[id]] == nil {
+						byStatus[got[id]] = map[int64]bool{}
 					}
+					byStatus[got[id]][id] = true
 				}
-				// Assignment statuses: the SQL filter selects exactly the
-				// ones the Go rule gives.
+				for _, id := range as {
+					if byStatusA[gotA[id]] == nil {
+						byStatusA[gotA[id]] = map[int64]bool{}
+					}
+					byStatusA[gotA[id]][id] = true
+				}
 				for _, st := range tasks.Statuses {
-					wantN := 0
-					for _, a := range as {
-						if tasks.AssignmentStatus(a, byID[a.TaskID].Precision, asOf) == st {
-							wantN++
-						}
+					f := tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: asOf, Statuses: []tasks.Status{st}}
+					listed := pageAll(t, func(p store.Page) ([]*tasks.Task, int, error) { return ts.ListTasks(ctx, c.sc, f, p) }, func(x *tasks.Task) int64 { return x.ID })
+					if !sameSet(listed, byStatus[st]) {
+						t.Errorf("%s %s: the filter lists %d tasks %s, the status field says %d", c.name, day, len(listed), st, len(byStatus[st]))
 					}
-					_, n, err := ts.ListAssignments(ctx, judgedScope, tasks.AssignmentFilter{StatusAsOf: asOf, Statuses: []tasks.Status{st}}, store.Page{Limit: 1})
+					af := tasks.AssignmentFilter{StatusAsOf: asOf, Statuses: []tasks.Status{st}}
+					listedA := pageAll(t, func(p store.Page) ([]*tasks.Assignment, int, error) { return ts.ListAssignments(ctx, judged, af, p) }, func(x *tasks.Assignment) int64 { return x.ID })
+					if !sameSet(listedA, byStatusA[st]) {
+						t.Errorf("%s %s: the filter lists %d assignments %s, the status field says %d", c.name, day, len(listedA), st, len(byStatusA[st]))
+					}
+				}
+				if c.unitPath == "" {
+					sum, err := ts.Summary(ctx, c.sc, asOf, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if n != wantN {
-						t.Errorf("%s %s: %d assignments %s by SQL, %d by rule", name, day, n, st, wantN)
+					for _, st := range tasks.Statuses {
+						if sum.ByStatus[st] != len(byStatus[st]) {
+							t.Errorf("%s %s: the summary counts %d tasks %s, the status field %d", c.name, day, sum.ByStatus[st], st, len(byStatus[st]))
+						}
 					}
 				}
 			}
@@ -148,41 +317,32 @@ func TestStatusSQLAgreesWithRules(t *testing.T) {
 	})
 }
 
-// taskRule derives a task's status from the statuses of the assignments it
-// is judged on, or from its own due date when there are none.
-func taskRule(t *tasks.Task, judged []tasks.Status, asOf store.Date) tasks.Status {
-	switch {
-	case t.Precision == tasks.PrecisionContinuous:
-		return tasks.Continuous
-	case len(judged) == 0 && !t.DueDate.IsZero() && t.DueDate.Before(asOf):
-		return tasks.Overdue
-	case len(judged) == 0:
-		return tasks.InProgressOK
-	}
-	active, open, overdue, late := 0, 0, 0, 0
-	for _, s := range judged {
-		switch s {
-		case tasks.StatusCancelled:
-			continue
-		case tasks.Overdue:
-			overdue++
-			open++
-		case tasks.InProgressOK:
-			open++
-		case tasks.DoneLate:
-			late++
+// pageAll pages through a list 100 at a time and returns the ids.
+func pageAll[T any](t *testing.T, list func(store.Page) ([]T, int, error), id func(T) int64) []int64 {
+	t.Helper()
+	var ids []int64
+	for off := 0; ; off += 100 {
+		page, total, err := list(store.Page{Limit: 100, Offset: off})
+		if err != nil {
+			t.Fatal(err)
 		}
-		active++
+		for _, x := range page {
+			ids = append(ids, id(x))
+		}
+		if off+100 >= total {
+			return ids
+		}
 	}
-	switch {
-	case active == 0:
-		return tasks.StatusCancelled
-	case open == 0 && late > 0:
-		return tasks.DoneLate
-	case open == 0:
-		return tasks.DoneOnTime
-	case overdue > 0:
-		return tasks.Overdue
+}
+
+func sameSet(ids []int64, set map[int64]bool) bool {
+	if len(ids) != len(set) {
+		return false
 	}
-	return tasks.InProgressOK
+	for _, id := range ids {
+		if !set[id] {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -15,11 +16,15 @@ import (
 // sees every task; anyone else sees a task only through its assignments to
 // units in their scope, and a document only through such tasks.
 type Store struct {
-	db bun.IDB
+	db    bun.IDB
+	clock store.Clock
 }
 
-// NewStore returns a Store on db (a database or a transaction).
-func NewStore(db bun.IDB) *Store { return &Store{db: db} }
+// NewStore returns a Store on db (a database or a transaction) that tells
+// the time by clock.
+func NewStore(db bun.IDB, clock store.Clock) *Store { return &Store{db: db, clock: clock} }
+
+func (s *Store) now() time.Time { return s.clock() }
 
 // visibleTasks restricts q (tasks t) to the tasks sc may read.
 func visibleTasks(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
@@ -151,7 +156,7 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 		q = q.Where(`t.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, judgedOn(sc, f.AssigneePath), f.StatusAsOf)).
+		q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, judgedOn(sc, f.AssigneePath), f.StatusAsOf)).
 			Where("? IN (?)", taskStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
 	}
 	return q
@@ -208,7 +213,7 @@ func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date
 		Status Status `bun:"status"`
 	}
 	q := visibleTasks(s.db.NewSelect().TableExpr("tasks AS t"), sc).
-		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, judgedOn(sc, unitPath), asOf, ids...)).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, judgedOn(sc, unitPath), asOf, ids...)).
 		ColumnExpr("t.id").ColumnExpr("? AS status", taskStatusSQL(asOf)).
 		Where("t.id IN (?)", bun.In(ids))
 	if err := q.Scan(ctx, &rows); err != nil {
@@ -257,13 +262,35 @@ func (s *Store) ListAssignments(ctx context.Context, sc rbac.Scope, f Assignment
 		q = q.Where("a.state IN (?)", bun.In(f.States))
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Where("? IN (?)", assignmentStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
+		q = q.Where("a.id IN (?)", s.db.NewSelect().TableExpr("(?) AS x", assignmentsAsOf(s.db, sc, f.StatusAsOf)).
+			Column("x.id").Where("x.status IN (?)", bun.In(f.Statuses)))
 	}
 	n, err := p.Clamp(50).Apply(q.OrderExpr("a.task_id, au.depth, au.sort_order, au.code")).ScanAndCount(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("tasks: listing assignments: %w", err)
 	}
 	return as, int(n), nil
+}
+
+// AssignmentStatuses returns the status as of asOf of each assignment among
+// ids that is in scope and existed then.
+func (s *Store) AssignmentStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, ids []int64) (map[int64]Status, error) {
+	out := make(map[int64]Status, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID     int64  `bun:"id"`
+		Status Status `bun:"status"`
+	}
+	x := assignmentsAsOf(s.db, sc, asOf).Where("xa.id IN (?)", bun.In(ids))
+	if err := s.db.NewSelect().TableExpr("(?) AS x", x).Column("x.id", "x.status").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("tasks: assignment statuses: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Status
+	}
+	return out, nil
 }
 
 // AssignmentsByIDs returns the assignments in scope among ids.
@@ -354,6 +381,9 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 	}
 	t.DeadlineText, t.DueDate, t.Precision = dl.Text, dl.Due, dl.Precision
 	t.SearchText = store.Fold(t.Title + " " + t.Description)
+	if t.RecordedOn.IsZero() {
+		t.RecordedOn = store.Beginning
+	}
 	if _, err := s.db.NewInsert().Model(t).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: creating task: %w", err)
 	}
@@ -363,7 +393,7 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 	rows := make([]*Assignment, len(as))
 	for i, n := range as {
 		rows[i] = &Assignment{TaskID: t.ID, OrgUnitID: n.OrgUnitID, Role: n.Role, State: n.State,
-			Progress: n.Progress, DueDate: t.DueDate, CompletedOn: n.CompletedOn, Source: t.Source}
+			Progress: n.Progress, DueDate: t.DueDate, CompletedOn: n.CompletedOn, Source: t.Source, Version: 1}
 		if rows[i].State == "" {
 			rows[i].State = NotStarted
 		}
@@ -377,6 +407,47 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 				Message: "một đơn vị được giao nhiệm vụ hai lần", English: "a unit is assigned the same task twice"}
 		}
 		return fmt.Errorf("tasks: creating assignments: %w", err)
+	}
+	facts := make([]*Facts, len(rows))
+	for i, a := range rows {
+		facts[i] = factsOf(a, t.RecordedOn, "", s.now(), 0)
+	}
+	if _, err := s.db.NewInsert().Model(&facts).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: recording assignment facts: %w", err)
+	}
+	return nil
+}
+
+var errVersionConflict = &store.Error{Code: store.Conflict, Field: "expectedVersion",
+	Message: "người khác đã lưu thay đổi trước bạn", English: "someone else saved first"}
+
+// SaveFacts stores a's facts (state, progress, due date, completion date) as
+// its next version, provided it still is at version expected: otherwise
+// nothing is written and the error is CONFLICT. The new facts hold from day
+// (the previous version's end), with note and the user who changed them.
+// Run it in the transaction of the change's audit entry.
+func (s *Store) SaveFacts(ctx context.Context, a *Assignment, expected int, day store.Date, note string, by int64) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	res, err := s.db.NewUpdate().Model(a).Column("state", "progress", "due_date", "completed_on").
+		Set("version = version + 1").Where("a.id = ? AND a.version = ?", a.ID, expected).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("tasks: saving assignment %d: %w", a.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err != nil {
+			return fmt.Errorf("tasks: saving assignment %d: %w", a.ID, err)
+		}
+		return errVersionConflict
+	}
+	a.Version = expected + 1
+	if _, err := s.db.NewUpdate().Table("assignment_facts").Set("valid_to = ?", day.String()).
+		Where("assignment_id = ? AND valid_to IS NULL", a.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: closing the facts of assignment %d: %w", a.ID, err)
+	}
+	if _, err := s.db.NewInsert().Model(factsOf(a, day, note, s.now(), by)).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: recording the facts of assignment %d: %w", a.ID, err)
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func TestScopeLimitsWhatIsSeen(t *testing.T) {
 	t.Parallel()
 	seedtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ts := tasks.NewStore(db)
+		ts := tasks.NewStore(db, store.SystemClock)
 		hue := rbac.Scope{Read: []string{"/VN/46/"}}
 
 		_, all, err := ts.ListTasks(ctx, rbac.National(), tasks.TaskFilter{}, store.Page{Limit: 1})
@@ -73,7 +73,7 @@ func TestTaskFilters(t *testing.T) {
 	t.Parallel()
 	seedtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ts := tasks.NewStore(db)
+		ts := tasks.NewStore(db, store.SystemClock)
 		sc := rbac.National()
 		from, to := store.MustDate("2024-01-01"), store.MustDate("2024-03-31")
 		list, n, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{DueFrom: from, DueTo: to}, store.Page{Limit: 100})
@@ -117,7 +117,7 @@ func TestCreateTaskRejectsUnreadableDeadline(t *testing.T) {
 		if err := org.NewStore(db).CreateUnit(ctx, &org.Unit{Code: "VN", Name: "Toàn quốc", Kind: org.National, Source: store.SourceUser}, ""); err != nil {
 			t.Fatal(err)
 		}
-		ts := tasks.NewStore(db)
+		ts := tasks.NewStore(db, store.SystemClock)
 		doc := &tasks.Document{Kind: tasks.ChiThi, Number: "99/CT-TTg", IssueDate: store.MustDate("2024-01-02"),
 			Issuer: "Thủ tướng Chính phủ", Title: "Thử", Source: store.SourceUser}
 		if err := ts.CreateDocument(ctx, doc); err != nil {

@@ -45,7 +45,7 @@ func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kin
 	}
 	tq := s.db.NewSelect().TableExpr("tasks AS t")
 	tq = s.taskQuery(tq, sc, TaskFilter{DocumentKinds: kinds}).
-		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", leadTally(s.db, sc, asOf)).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, sc, asOf)).
 		ColumnExpr("? AS status, COUNT(*) AS n", taskStatusSQL(asOf)).GroupExpr("1")
 	if err := tq.Scan(ctx, &byStatus); err != nil {
 		return nil, fmt.Errorf("tasks: summary statuses: %w", err)

@@ -5,6 +5,7 @@ package tasks
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -88,6 +89,9 @@ type Task struct {
 	Precision    Precision    `bun:"precision"`
 	Source       store.Source `bun:"source"`
 	Note         string       `bun:"note"`
+	// RecordedOn is the day the task was entered; seeded rows, which
+	// reconstruct the past, hold since store.Beginning.
+	RecordedOn store.Date `bun:"recorded_on,type:text"`
 }
 
 // Role is how a unit takes part in a task.
@@ -135,6 +139,35 @@ type Assignment struct {
 	DueDate     store.Date   `bun:"due_date,type:text"`
 	CompletedOn store.Date   `bun:"completed_on,type:text"`
 	Source      store.Source `bun:"source"`
+	// Version counts the changes of the facts above; a write names the
+	// version it read, so that two people saving at once never lose one.
+	Version int `bun:"version"`
+}
+
+// Facts is one version of an assignment's facts, as they stood from
+// ValidFrom until the day before ValidTo (zero while current). Statuses as
+// of a date are computed from these rows.
+type Facts struct {
+	bun.BaseModel `bun:"table:assignment_facts,alias:af"`
+
+	ID           int64      `bun:"id,pk,autoincrement"`
+	AssignmentID int64      `bun:"assignment_id"`
+	Version      int        `bun:"version"`
+	ValidFrom    store.Date `bun:"valid_from,type:text"`
+	ValidTo      store.Date `bun:"valid_to,type:text"`
+	State        State      `bun:"state"`
+	Progress     int        `bun:"progress"`
+	DueDate      store.Date `bun:"due_date,type:text"`
+	CompletedOn  store.Date `bun:"completed_on,type:text"`
+	Note         string     `bun:"note"`
+	ChangedAt    time.Time  `bun:"changed_at"`
+	ChangedBy    int64      `bun:"changed_by,nullzero"`
+}
+
+// factsOf returns the facts of a, version a.Version, valid from day.
+func factsOf(a *Assignment, day store.Date, note string, at time.Time, by int64) *Facts {
+	return &Facts{AssignmentID: a.ID, Version: a.Version, ValidFrom: day, State: a.State, Progress: a.Progress,
+		DueDate: a.DueDate, CompletedOn: a.CompletedOn, Note: note, ChangedAt: at.UTC(), ChangedBy: by}
 }
 
 // Validate checks the stored facts of a against each other.
