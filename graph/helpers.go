@@ -72,6 +72,9 @@ func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, docu
 		f.DocumentKinds, f.Statuses, f.Precisions = filter.DocumentKinds, filter.Statuses, filter.Precisions
 		f.DocumentNumber, f.Assignee, f.Search = deref(filter.DocumentNumber), deref(filter.Assignee), deref(filter.Search)
 		f.StatusAsOf, f.DueFrom, f.DueTo = derefDate(filter.StatusAsOf), derefDate(filter.DueFrom), derefDate(filter.DueTo)
+		if err := r.checkUnitFilter(ctx, "filter.assignee", f.Assignee); err != nil {
+			return nil, err
+		}
 		if filter.AssigneeRole != nil {
 			f.AssigneeRole = *filter.AssigneeRole
 		}
