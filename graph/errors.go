@@ -105,6 +105,9 @@ func argumentPath(ctx context.Context, path ast.Path) string {
 	if len(path) <= len(own) || path[:len(own)].String() != own.String() {
 		return ""
 	}
+	if _, ok := path[len(own)].(ast.PathName); !ok {
+		return "" // an element of the field's own list (see addError)
+	}
 	return pathString(path[len(own):])
 }
 
