@@ -28,8 +28,8 @@ type logRecorder struct {
 }
 
 func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l *logRecorder) WithGroup(string) slog.Handler             { return l }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
 func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -124,7 +124,9 @@ var (
 	dateEN = []string{"is not a valid date", "YYYY-MM-DD", "2024-03-31"}
 )
 
-func withAll(first []string, more ...string) []string { return append(append([]string{}, more...), first...) }
+func withAll(first []string, more ...string) []string {
+	return append(append([]string{}, more...), first...)
+}
 
 // TestBadInputIsInvalid sends impossible dates, NUL bytes and overlong text,
 // written in the query and passed in variables, in input objects and lists:
