@@ -337,7 +337,9 @@ func (c *checker) selections(set ast.SelectionSet) {
 					if def == nil || a.Value == nil {
 						continue
 					}
-					c.pos = *a.Position
+					if a.Position != nil {
+						c.pos = *a.Position
+					}
 					c.literal(a.Name, a.Name, def.Type, a.Value)
 					if c.err != nil {
 						return
