@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"golang.org/x/term"
 
 	"p06/auth"
 	"p06/graph"
@@ -126,8 +127,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 // run starts the server and blocks until ctx is cancelled, then shuts down
 // gracefully. It prints "listening on http://HOST:PORT" once it accepts
-// connections.
+// connections, with "localhost" for an unspecified host. Asked for help
+// (help, -h, --help, also after a command), it prints the usage to stdout and
+// returns nil before touching the database.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if wantsHelp(args) {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -178,7 +185,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -227,10 +234,40 @@ func newServer(db *store.DB, authSvc *auth.Service, cfg config, log *slog.Logger
 	return auth.CORS(cfg.corsOrigins, authSvc.Middleware(mux))
 }
 
+// wantsHelp reports whether args ask for the usage: "help" as the command or
+// the admin subcommand, or a -h/--help flag anywhere.
+func wantsHelp(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "-h" || a == "-help" || a == "--help":
+			return true
+		case a == "help" && (i == 0 || i == 1 && args[0] == "admin"):
+			return true
+		}
+	}
+	return false
+}
+
+// displayAddr is the address a listener was given, as a person can use it
+// in a browser: an unspecified host (":8080", "0.0.0.0", "[::]") becomes
+// localhost; a concrete host is kept, IPv6 in brackets.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 const usage = `usage:
   p06 [serve]                 run the server (configuration by environment, see README.md)
   p06 admin create --username NAME --name "DISPLAY NAME" [--unit VN] [--email ADDR]
-                              create an administrator; the password is read from standard input`
+                              create an administrator; the password is read from standard input
+                              (typed without echo on a terminal, else its first line)
+  p06 help, p06 --help        print this usage`
 
 // stdinKey lets tests give the admin command its standard input.
 type stdinKey struct{}
@@ -240,6 +277,25 @@ func stdin(ctx context.Context) io.Reader {
 		return r
 	}
 	return os.Stdin
+}
+
+// readPassword reads the administrator's password from in: without echo
+// when in is a terminal, otherwise its first line (a pipe, a file, a test).
+func readPassword(in io.Reader, stdout io.Writer) (string, error) {
+	fmt.Fprintln(stdout, "Mật khẩu (password), một dòng:")
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", fmt.Errorf("reading the password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // runAdmin runs "p06 admin …": creating the first administrator of an
@@ -260,12 +316,10 @@ func runAdmin(ctx context.Context, db *store.DB, args []string, in io.Reader, st
 	if *username == "" || *name == "" {
 		return fmt.Errorf("admin create needs --username and --name\n%s", usage)
 	}
-	fmt.Fprintln(stdout, "Mật khẩu (password), một dòng:")
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading the password: %w", err)
+	password, err := readPassword(in, stdout)
+	if err != nil {
+		return err
 	}
-	password := strings.TrimRight(line, "\r\n")
 	authz, err := rbac.NewAuthorizer(ctx, db, 0)
 	if err != nil {
 		return err

@@ -55,7 +55,6 @@ func startServer(t *testing.T, env map[string]string) string {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("server did not start\n%s", stderr.String())
 	}
-	base = strings.Replace(base, "[::]", "127.0.0.1", 1)
 	// Poll /healthz until it answers.
 	for i := 0; ; i++ {
 		res, err := http.Get(base + "/healthz")

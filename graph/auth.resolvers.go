@@ -169,6 +169,9 @@ func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, fir
 	var f auth.UserFilter
 	if filter != nil {
 		f = auth.UserFilter{OrgUnit: deref(filter.OrgUnit), Search: deref(filter.Search), Disabled: filter.Disabled}
+		if err := r.checkUnitFilter(ctx, "filter.orgUnit", f.OrgUnit); err != nil {
+			return nil, err
+		}
 	}
 	us, total, err := r.Auth.ListUsers(ctx, scopeOf(ctx), f, p)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -15,10 +14,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-	"github.com/vikstrous/dataloadgen"
 
 	"p06/auth"
-	"p06/store"
 )
 
 // Limits bound what one query may ask for.
@@ -56,6 +53,7 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
 	srv.Use(depthLimit(lim.Depth))
 	srv.SetErrorPresenter(presentError(log))
+	srv.Use(&inputCheck{})
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v)
 		return errors.New("internal error")
@@ -71,74 +69,6 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 		ctx = r.WithScope(ctx, r.Auth.ScopeOf(auth.IdentityFrom(ctx)))
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
-}
-
-// withLanguage records whether the client prefers English; Vietnamese is the
-// default.
-func withLanguage(ctx context.Context, accept string) context.Context {
-	for _, part := range strings.Split(accept, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "vi"):
-			return ctx
-		case strings.HasPrefix(tag, "en"):
-			return context.WithValue(ctx, langKey, "en")
-		}
-	}
-	return ctx
-}
-
-func english(ctx context.Context) bool { return ctx.Value(langKey) == "en" }
-
-// presentError gives every error an extensions.code. A store.Error keeps its
-// message (in the client's language) and field; anything else unexpected is
-// logged and shown as INTERNAL without details.
-func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
-	return func(ctx context.Context, err error) *gqlerror.Error {
-		var gerr *gqlerror.Error
-		if errors.As(err, &gerr) && gerr.Err == nil {
-			if gerr.Extensions == nil {
-				gerr.Extensions = map[string]any{}
-			}
-			if _, ok := gerr.Extensions["code"]; !ok {
-				gerr.Extensions["code"] = string(store.Invalid)
-			}
-			return gerr
-		}
-		out := graphql.DefaultErrorPresenter(ctx, err)
-		var se *store.Error
-		switch {
-		case errors.As(err, &se):
-			out.Message = se.Message
-			if english(ctx) && se.English != "" {
-				out.Message = se.English
-			}
-			out.Extensions = map[string]any{"code": string(se.Code)}
-			if se.Field != "" {
-				out.Extensions["field"] = se.Field
-			}
-		case errors.Is(err, dataloadgen.ErrNotFound):
-			out.Message = "không tìm thấy đối tượng"
-			if english(ctx) {
-				out.Message = "not found"
-			}
-			out.Extensions = map[string]any{"code": string(store.NotFound)}
-		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-			out.Message = "yêu cầu đã bị hủy hoặc quá thời gian"
-			if english(ctx) {
-				out.Message = "the request was cancelled or timed out"
-			}
-			out.Extensions = map[string]any{"code": string(store.Internal)}
-		default:
-			log.ErrorContext(ctx, "graphql error", "path", out.Path.String(), "err", err)
-			out.Message = "lỗi hệ thống, vui lòng thử lại sau"
-			if english(ctx) {
-				out.Message = "internal error, please try again later"
-			}
-			out.Extensions = map[string]any{"code": string(store.Internal)}
-		}
-		return out
-	}
 }
 
 // depthLimit rejects operations whose selections nest deeper than max.

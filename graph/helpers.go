@@ -87,11 +87,13 @@ func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, docu
 		}
 	}
 	var assignee *org.Unit
-	if filter != nil && deref(filter.Assignee) != "" {
-		if assignee, err = loadersOf(ctx).unitByCode.Load(ctx, *filter.Assignee); err != nil {
+	if filter != nil {
+		if assignee, err = r.unitFilter(ctx, "filter.assignee", deref(filter.Assignee)); err != nil {
 			return nil, err
 		}
-		f.AssigneePath = assignee.Path
+		if assignee != nil {
+			f.AssigneePath = assignee.Path
+		}
 	}
 	ts, total, err := r.TaskStore.ListTasks(ctx, scopeOf(ctx), f, p)
 	if err != nil {

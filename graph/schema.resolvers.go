@@ -44,6 +44,9 @@ func (r *queryResolver) OrgUnits(ctx context.Context, filter *model.OrgUnitFilte
 	var f org.UnitFilter
 	if filter != nil {
 		f = org.UnitFilter{Kinds: filter.Kinds, ParentCode: deref(filter.Parent), Region: deref(filter.Region), Search: deref(filter.Search)}
+		if err := r.checkUnitFilter(ctx, "filter.parent", f.ParentCode); err != nil {
+			return nil, err
+		}
 	}
 	units, total, err := r.OrgStore.ListUnits(ctx, scopeOf(ctx), f, p)
 	if err != nil {
@@ -68,6 +71,9 @@ func (r *queryResolver) WorkingGroups(ctx context.Context, filter *model.Working
 	var f org.GroupFilter
 	if filter != nil {
 		f = org.GroupFilter{Levels: filter.Levels, OrgUnit: deref(filter.OrgUnit), Search: deref(filter.Search)}
+		if err := r.checkUnitFilter(ctx, "filter.orgUnit", f.OrgUnit); err != nil {
+			return nil, err
+		}
 	}
 	groups, total, err := r.OrgStore.ListGroups(ctx, scopeOf(ctx), f, p)
 	if err != nil {
@@ -125,6 +131,9 @@ func (r *queryResolver) Assignments(ctx context.Context, filter *model.Assignmen
 	if filter != nil {
 		f = tasks.AssignmentFilter{OrgUnit: deref(filter.OrgUnit), Roles: filter.Roles, States: filter.States,
 			StatusAsOf: derefDate(filter.StatusAsOf), Statuses: filter.Statuses}
+		if err := r.checkUnitFilter(ctx, "filter.orgUnit", f.OrgUnit); err != nil {
+			return nil, err
+		}
 		if filter.Task != nil {
 			if f.TaskID, err = idOf(*filter.Task, typeTask, "filter.task"); err != nil {
 				return nil, err
@@ -177,8 +186,11 @@ func (r *queryResolver) ProgrammeSummary(ctx context.Context, asOf *store.Date, 
 // ParseDeadline is the resolver for the parseDeadline field.
 func (r *queryResolver) ParseDeadline(ctx context.Context, text string) (*tasks.Deadline, error) {
 	d, err := tasks.ParseDeadline(text)
+	if se, ok := err.(*store.Error); ok {
+		return nil, atPath("text", se)
+	}
 	if err != nil {
-		return nil, &store.Error{Code: store.Invalid, Field: "text", Message: err.Error(), English: err.Error()}
+		return nil, err
 	}
 	return &d, nil
 }

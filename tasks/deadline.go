@@ -67,15 +67,46 @@ type Deadline struct {
 // 31/12/2024). Case, extra spaces, a trailing full stop and decomposed (NFD)
 // input are tolerated. Years must have four digits between 1900 and 2100.
 //
-// Anything else is an error that quotes the phrase and says, in Vietnamese,
-// what was not understood; ParseDeadline never guesses.
+// Anything else is an INVALID *store.Error that quotes the phrase, says once
+// what was not understood and lists the accepted forms with an example of
+// each, in Vietnamese (Message) and English; ParseDeadline never guesses.
 func ParseDeadline(text string) (Deadline, error) {
 	phrase := strings.TrimSpace(norm.NFC.String(text))
 	due, prec, err := resolve(canonical(phrase))
 	if err != nil {
-		return Deadline{}, fmt.Errorf("không hiểu thời hạn %q: %w", phrase, err)
+		var why *store.Error
+		if !errors.As(err, &why) {
+			why = reason("%v", "%v", err)
+		}
+		return Deadline{}, &store.Error{
+			Code:    store.Invalid,
+			Message: fmt.Sprintf("không hiểu thời hạn %q: %s. %s", phrase, why.Message, acceptedVI),
+			English: fmt.Sprintf("cannot read the deadline %q: %s. %s", phrase, why.English, acceptedEN),
+		}
 	}
 	return Deadline{Text: phrase, Due: due, Precision: prec}, nil
+}
+
+// acceptedVI and acceptedEN list the forms ParseDeadline reads, with an
+// example of each, for its error messages.
+const (
+	acceptedVI = `Các cách viết được chấp nhận: một ngày ("31/3/2024", "ngày 31 tháng 3 năm 2024"), ` +
+		`một tháng ("tháng 1/2024"), một quý ("quý I/2024"), nửa năm ("6 tháng đầu năm 2024"), ` +
+		`một năm ("năm 2024", "cuối năm 2024", "đầu năm 2024", "năm 2024 và các năm tiếp theo"), ` +
+		`kèm "trong", "trước", "đến hết" ("trong năm 2024", "trước tháng 6/2024", "đến hết quý II/2024"), ` +
+		`Tết ("từ nay đến Tết Nguyên đán Giáp Thìn 2024", "trước Tết 2024"), ` +
+		`không có hạn cụ thể ("thường xuyên", "hằng năm", "khẩn trương")`
+	acceptedEN = `Accepted forms: a day ("31/3/2024", "ngày 31 tháng 3 năm 2024"), ` +
+		`a month ("tháng 1/2024"), a quarter ("quý I/2024"), a half year ("6 tháng đầu năm 2024"), ` +
+		`a year ("năm 2024", "cuối năm 2024", "đầu năm 2024", "năm 2024 và các năm tiếp theo"), ` +
+		`with "trong", "trước" or "đến hết" ("trong năm 2024", "trước tháng 6/2024", "đến hết quý II/2024"), ` +
+		`Tết ("từ nay đến Tết Nguyên đán Giáp Thìn 2024", "trước Tết 2024"), ` +
+		`no fixed date ("thường xuyên", "hằng năm", "khẩn trương")`
+)
+
+// reason is why a phrase was not understood, in both languages.
+func reason(vi, en string, args ...any) *store.Error {
+	return store.Errorf(store.Invalid, vi, en, args...)
 }
 
 // canonical lower-cases an NFC phrase and tidies its spacing and punctuation,
@@ -222,7 +253,7 @@ var missingYear = regexp.MustCompile(`^(?:(?:ngày )?\d{1,2}/\d{1,2}|ngày \d{1,
 // resolve turns a canonical phrase into its due date and precision.
 func resolve(s string) (store.Date, Precision, error) {
 	if s == "" {
-		return store.Date{}, "", errors.New("thời hạn trống")
+		return store.Date{}, "", reason("chưa viết gì", "nothing is written")
 	}
 	s = strings.TrimPrefix(s, "hoàn thành ")
 	if p, ok := undated[s]; ok {
@@ -263,25 +294,26 @@ func resolve(s string) (store.Date, Precision, error) {
 		return sp.last, sp.prec, nil
 	}
 	if missingYear.MatchString(inner) {
-		return store.Date{}, "", errors.New("thiếu năm")
+		return store.Date{}, "", reason("thiếu năm", "the year is missing")
 	}
-	return store.Date{}, "", errors.New("không nhận ra cách viết thời hạn")
+	return store.Date{}, "", reason("không nhận ra cách viết này", "this is not a form we know")
 }
 
 // misuse is the error for a period introduced by words it does not take:
 // qual is what came before the period (possibly nothing), period the rest.
 func misuse(qual, period string) error {
 	if qual == "" {
-		return fmt.Errorf("cần \"trước\" hoặc \"đến\" trước %q", period)
+		return reason("cần \"trước\" hoặc \"đến\" trước %q", "%q needs \"trước\" or \"đến\" before it", period)
 	}
-	return fmt.Errorf("không dùng được %q với %q", qual, period)
+	return reason("không dùng được %q với %q", "%q cannot be used with %q", qual, period)
 }
 
 // parseYear reads a four-digit year between 1900 and 2100.
 func parseYear(s string) (int, error) {
 	y, err := strconv.Atoi(s)
 	if err != nil || len(s) != 4 || y < 1900 || y > 2100 {
-		return 0, fmt.Errorf("năm %s không hợp lệ (cần năm có 4 chữ số, từ 1900 đến 2100)", s)
+		return 0, reason("năm %s không hợp lệ (cần năm có 4 chữ số, từ 1900 đến 2100)",
+			"the year %s is not valid (a four-digit year from 1900 to 2100 is needed)", s)
 	}
 	return y, nil
 }
@@ -290,7 +322,7 @@ func parseYear(s string) (int, error) {
 func parseMonth(s string) (time.Month, error) {
 	m, _ := strconv.Atoi(s) // s is one or two digits
 	if m < 1 || m > 12 {
-		return 0, fmt.Errorf("không có tháng %s", s)
+		return 0, reason("không có tháng %s", "there is no month %s", s)
 	}
 	return time.Month(m), nil
 }
@@ -308,7 +340,7 @@ func daySpan(ds, ms, ys string) (span, error) {
 	d, _ := strconv.Atoi(ds) // one or two digits
 	day := store.NewDate(y, m, d)
 	if day.Month != m { // day 0 or past the end of the month rolls over
-		return span{}, fmt.Errorf("không có ngày %s/%s/%s", ds, ms, ys)
+		return span{}, reason("không có ngày %s/%s/%s", "there is no day %s/%s/%s", ds, ms, ys)
 	}
 	return span{day, day, PrecisionDay}, nil
 }
@@ -336,7 +368,7 @@ func quarterSpan(m []string) (span, error) {
 		q, _ = strconv.Atoi(m[1]) // 0 for a Roman numeral that is no quarter
 	}
 	if q < 1 || q > 4 {
-		return span{}, fmt.Errorf("không có quý %s (chỉ có quý I đến IV)", strings.ToUpper(m[1]))
+		return span{}, reason("không có quý %s (chỉ có quý I đến IV)", "there is no quarter %s (only I to IV)", strings.ToUpper(m[1]))
 	}
 	y, err := parseYear(m[2])
 	if err != nil {
@@ -386,12 +418,14 @@ func tetSpan(m []string) (span, error) {
 	}
 	if m[1] != "" {
 		if want := CanChi(y); canChiSpelling.Replace(m[1]) != strings.ToLower(want) {
-			return span{}, fmt.Errorf("tên năm âm lịch %q không khớp với năm %d (năm %d là %s)", m[1], y, y, want)
+			return span{}, reason("tên năm âm lịch %q không khớp với năm %d (năm %d là %s)",
+				"the lunar year name %q does not match the year %d (%d is %s)", m[1], y, y, want)
 		}
 	}
 	tet, err := TetDate(y)
 	if err != nil {
-		return span{}, err
+		return span{}, reason("chỉ tính được Tết Nguyên đán cho các năm %d–%d", "Tết can only be worked out for the years %d–%d",
+			tetFirstYear, tetLastYear)
 	}
 	eve := tet.AddDays(-1)
 	return span{eve, eve, PrecisionDay}, nil

@@ -1,7 +1,9 @@
 package tasks
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -138,8 +140,8 @@ func TestParseDeadlineErrors(t *testing.T) {
 		text string
 		want string // part of the explanation after the quoted phrase
 	}{
-		{"", "thời hạn trống"},
-		{"   ", "thời hạn trống"},
+		{"", "chưa viết gì"},
+		{"   ", "chưa viết gì"},
 		{"abc", "không nhận ra"},
 		{"hoàn thành", "không nhận ra"},
 		{"đầu tháng 6/2024", "không nhận ra"},
@@ -281,4 +283,41 @@ func FuzzParseDeadline(f *testing.F) {
 			t.Fatalf("%q: precision %s with due date %q", text, d.Precision, d.Due)
 		}
 	})
+}
+
+// TestParseDeadlineErrorLanguages checks the error a caller sees: INVALID,
+// the problem said once, in Vietnamese and in English, with the accepted
+// forms and an example of each.
+func TestParseDeadlineErrorLanguages(t *testing.T) {
+	t.Parallel()
+	_, err := ParseDeadline("quý V/2024")
+	var se *store.Error
+	if !errors.As(err, &se) || se.Code != store.Invalid {
+		t.Fatalf("error = %#v, want an INVALID *store.Error", err)
+	}
+	if want := `không hiểu thời hạn "quý V/2024": không có quý V (chỉ có quý I đến IV). Các cách viết được chấp nhận: `; !strings.HasPrefix(se.Message, want) {
+		t.Errorf("Message = %q, want it to start with %q", se.Message, want)
+	}
+	if want := `cannot read the deadline "quý V/2024": there is no quarter V (only I to IV). Accepted forms: `; !strings.HasPrefix(se.English, want) {
+		t.Errorf("English = %q, want it to start with %q", se.English, want)
+	}
+	for _, msg := range []string{se.Message, se.English} {
+		if n := strings.Count(msg, "quý V/2024"); n != 1 {
+			t.Errorf("%q names the phrase %d times, want once", msg, n)
+		}
+		for _, example := range []string{`"31/3/2024"`, `"tháng 1/2024"`, `"quý I/2024"`, `"trước tháng 6/2024"`,
+			`"trong năm 2024"`, `"từ nay đến Tết Nguyên đán Giáp Thìn 2024"`, `"thường xuyên"`} {
+			if !strings.Contains(msg, example) {
+				t.Errorf("%q does not show the example %s", msg, example)
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(acceptedVI+acceptedEN, -1) {
+		if m[1] == "trong" || m[1] == "trước" || m[1] == "đến hết" {
+			continue
+		}
+		if _, err := ParseDeadline(m[1]); err != nil {
+			t.Errorf("example %q is not accepted: %v", m[1], err)
+		}
+	}
 }

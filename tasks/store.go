@@ -377,7 +377,9 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 	}
 	dl, err := ParseDeadline(t.DeadlineText)
 	if err != nil {
-		return &store.Error{Code: store.Invalid, Field: "deadline", Message: err.Error(), English: err.Error()}
+		e := *err.(*store.Error) // ParseDeadline's errors are always *store.Error
+		e.Field = "deadline"
+		return &e
 	}
 	t.DeadlineText, t.DueDate, t.Precision = dl.Text, dl.Due, dl.Precision
 	t.SearchText = store.Fold(t.Title + " " + t.Description)

@@ -1,11 +1,13 @@
 // Package model holds the GraphQL-only types: generated inputs, payloads and
-// connections, and the Date scalar's marshalling.
+// connections, and the Date and Time scalars' marshalling.
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -20,13 +22,60 @@ func MarshalDate(d store.Date) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(d.String())) })
 }
 
-// UnmarshalDate reads "YYYY-MM-DD".
+// UnmarshalDate reads "YYYY-MM-DD": a real calendar date with a four-digit
+// year. Anything else is an INVALID *store.Error that shows the value and the
+// expected form; the caller (graph/) prefixes the argument it came from.
 func UnmarshalDate(v any) (store.Date, error) {
 	s, ok := v.(string)
-	if !ok {
-		return store.Date{}, fmt.Errorf("ngày phải là chuỗi dạng YYYY-MM-DD, nhận được %v", v)
+	if ok {
+		if d, err := store.ParseDate(s); err == nil {
+			return d, nil
+		}
 	}
-	return store.ParseDate(s)
+	shown := Shown(v)
+	return store.Date{}, store.Errorf(store.Invalid,
+		"%s không phải là ngày hợp lệ: cần một ngày có thật, dạng YYYY-MM-DD, ví dụ 2024-03-31",
+		"%s is not a valid date: expected a real date written YYYY-MM-DD, e.g. 2024-03-31", shown)
+}
+
+// MarshalTime writes an instant in RFC 3339 in Asia/Ho_Chi_Minh (+07:00),
+// whatever zone it was read in; the zero time is null.
+func MarshalTime(t time.Time) graphql.Marshaler {
+	if t.IsZero() {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.In(store.VN).Format(time.RFC3339Nano)))
+	})
+}
+
+// UnmarshalTime reads an RFC 3339 instant with any offset ("Z", "+07:00",
+// fractional seconds allowed). Anything else is an INVALID *store.Error.
+func UnmarshalTime(v any) (time.Time, error) {
+	if s, ok := v.(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, store.Errorf(store.Invalid,
+		"%s không phải là thời điểm hợp lệ: cần dạng RFC 3339 có múi giờ, ví dụ 2024-03-31T17:00:00+07:00",
+		"%s is not a valid time: expected RFC 3339 with a time zone offset, e.g. 2024-03-31T17:00:00+07:00", Shown(v))
+}
+
+// Shown is v as an error message quotes it: strings quoted and cut to 40
+// characters, other values as JSON.
+func Shown(v any) string {
+	if s, ok := v.(string); ok {
+		if r := []rune(s); len(r) > 40 {
+			s = string(r[:40]) + "…"
+		}
+		return strconv.Quote(s)
+	}
+	b, err := json.Marshal(v)
+	if err != nil || len(b) > 40 {
+		return fmt.Sprintf("(%T)", v)
+	}
+	return string(b)
 }
 
 // Node is any object with a global ID. The domain types stay free of GraphQL
