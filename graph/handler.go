@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,13 +20,21 @@ import (
 	"p06/store"
 )
 
-// Limits bound what one query may ask for.
+// Limits bound what one query may ask for. See README.md, "Limits".
 type Limits struct {
 	// Complexity is the largest query complexity accepted (each field costs
 	// 1, a list multiplies by its page size).
 	Complexity int
-	// Depth is the deepest selection accepted.
+	// Depth is the deepest selection accepted, introspection excluded.
 	Depth int
+	// IntrospectionDepth is the deepest introspection subtree (under
+	// __schema or __type) accepted; IntrospectionLists is how many of its
+	// list fields (types, fields, args, …) may nest.
+	IntrospectionDepth, IntrospectionLists int
+	// Selections bounds the fields of a document once its fragments are
+	// expanded, and the fragment spreads it holds; Aliases bounds its
+	// aliased fields, counted the same way.
+	Selections, Aliases int
 	// Introspection allows schema introspection.
 	Introspection bool
 }
@@ -36,8 +43,14 @@ type Limits struct {
 // make the server read megabytes before being told no.
 const MaxRequestBytes = 1 << 20
 
-// DefaultLimits fit the dashboards and reports of a single-page app.
-var DefaultLimits = Limits{Complexity: 20000, Depth: 12, Introspection: true}
+// DefaultLimits fit the dashboards and reports of a single-page app, and the
+// standard introspection query of graphql-js (depth 14, three nested lists).
+var DefaultLimits = Limits{
+	Complexity: 20000, Depth: 12,
+	IntrospectionDepth: 16, IntrospectionLists: 3,
+	Selections: 2000, Aliases: 200,
+	Introspection: true,
+}
 
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
 // cache, automatic persisted queries, depth and complexity limits, and errors
@@ -53,8 +66,8 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	srv.Use(signedInIntrospection{enabled: lim.Introspection})
 	srv.Use(csrfCheck{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(newDocCheck(lim))
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
-	srv.Use(depthLimit(lim.Depth))
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v)
@@ -139,51 +152,4 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return out
 	}
-}
-
-// depthLimit rejects operations whose selections nest deeper than max.
-type depthLimit int
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = depthLimit(0)
-
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); depth > int(d) {
-		msg := fmt.Sprintf("truy vấn lồng %d cấp, vượt giới hạn %d cấp", depth, int(d))
-		if english(ctx) {
-			msg = fmt.Sprintf("query is nested %d levels deep, more than the limit of %d", depth, int(d))
-		}
-		return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "QUERY_TOO_DEEP"}}
-	}
-	return nil
-}
-
-func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int) int {
-	if seen > 64 {
-		return seen // fragment cycles are rejected by validation; stop here regardless
-	}
-	deepest := 0
-	for _, s := range set {
-		var d int
-		switch s := s.(type) {
-		case *ast.Field:
-			d = 1 + selectionDepth(s.SelectionSet, frags, seen+1)
-		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, frags, seen+1)
-		case *ast.FragmentSpread:
-			if f := frags.ForName(s.Name); f != nil {
-				d = selectionDepth(f.SelectionSet, frags, seen+1)
-			}
-		}
-		deepest = max(deepest, d)
-	}
-	return deepest
 }
