@@ -33,8 +33,9 @@ type Limits struct {
 	IntrospectionDepth, IntrospectionLists int
 	// Selections bounds the fields of a document once its fragments are
 	// expanded, and the fragment spreads it holds; Aliases bounds its
-	// aliased fields, counted the same way.
-	Selections, Aliases int
+	// aliased fields, counted the same way; Breadth bounds the fields
+	// selected on one object (validation compares them pairwise).
+	Selections, Aliases, Breadth int
 	// Introspection allows schema introspection.
 	Introspection bool
 }
@@ -44,11 +45,12 @@ type Limits struct {
 const MaxRequestBytes = 1 << 20
 
 // DefaultLimits fit the dashboards and reports of a single-page app, and the
-// standard introspection query of graphql-js (depth 14, three nested lists).
+// standard introspection query of graphql-js (depth 13, 15 in graphql-js 17,
+// three nested lists, 181 fields).
 var DefaultLimits = Limits{
 	Complexity: 20000, Depth: 12,
-	IntrospectionDepth: 16, IntrospectionLists: 3,
-	Selections: 2000, Aliases: 200,
+	IntrospectionDepth: 15, IntrospectionLists: 3,
+	Selections: 1000, Aliases: 200, Breadth: 100,
 	Introspection: true,
 }
 

@@ -34,6 +34,8 @@ type shape struct {
 	depth      int   // deepest ordinary field (introspection subtrees count 1)
 	introDepth int   // deepest introspection subtree, its root field included
 	introLists int   // most introspection list fields nested in one path
+	direct     int64 // fields of the set itself, fragments flattened
+	breadth    int64 // most fields of any one set, fragments flattened
 }
 
 // capped keeps counts from overflowing on exploding documents: anything past
@@ -70,6 +72,8 @@ func merge(a, b shape) shape {
 		depth:      max(a.depth, b.depth),
 		introDepth: max(a.introDepth, b.introDepth),
 		introLists: max(a.introLists, b.introLists),
+		direct:     add(a.direct, b.direct),
+		breadth:    max(a.breadth, b.breadth),
 	}
 }
 
@@ -88,6 +92,7 @@ func (s *shaper) set(set ast.SelectionSet, intro bool) shape {
 			out = merge(out, s.fragment(sel.Name, intro))
 		}
 	}
+	out.breadth = max(out.breadth, out.direct)
 	return out
 }
 
@@ -97,16 +102,16 @@ func (s *shaper) field(f *ast.Field, intro bool) shape {
 		alias = 1
 	}
 	if f.Name == "__typename" {
-		return shape{selections: 1, aliases: alias}
+		return shape{selections: 1, aliases: alias, direct: 1}
 	}
 	if !intro && (f.Name == "__schema" || f.Name == "__type") {
 		c := s.set(f.SelectionSet, true)
 		return shape{selections: add(1, c.selections), aliases: add(alias, c.aliases), depth: 1,
-			introDepth: 1 + c.introDepth, introLists: c.introLists}
+			introDepth: 1 + c.introDepth, introLists: c.introLists, direct: 1, breadth: c.breadth}
 	}
 	c := s.set(f.SelectionSet, intro)
 	out := shape{selections: add(1, c.selections), aliases: add(alias, c.aliases),
-		introDepth: c.introDepth, introLists: c.introLists}
+		introDepth: c.introDepth, introLists: c.introLists, direct: 1, breadth: c.breadth}
 	if intro {
 		out.introDepth = 1 + c.introDepth
 		if introspectionLists[f.Name] {
@@ -200,6 +205,10 @@ func (d *docCheck) verdict(query string) *docVerdict {
 		return &docVerdict{codeTooComplex,
 			fmt.Sprintf("truy vấn có %d lần dùng fragment, vượt giới hạn %d", spreads, l.Selections),
 			fmt.Sprintf("query spreads fragments %d times, more than the limit of %d", spreads, l.Selections)}
+	case sh.breadth > int64(l.Breadth):
+		return &docVerdict{codeTooComplex,
+			fmt.Sprintf("truy vấn chọn %s trường trong cùng một đối tượng sau khi mở các fragment, vượt giới hạn %d", count(sh.breadth), l.Breadth),
+			fmt.Sprintf("query selects %s fields on one object once its fragments are expanded, more than the limit of %d", count(sh.breadth), l.Breadth)}
 	case sh.aliases > int64(l.Aliases):
 		return &docVerdict{codeTooComplex,
 			fmt.Sprintf("truy vấn có %s bí danh (alias), vượt giới hạn %d", count(sh.aliases), l.Aliases),
