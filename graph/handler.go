@@ -36,6 +36,9 @@ type Limits struct {
 	// aliased fields, counted the same way; Breadth bounds the fields
 	// selected on one object (validation compares them pairwise).
 	Selections, Aliases, Breadth int
+	// ResponseFields bounds the fields one answer may resolve, counted as
+	// they are resolved (RESPONSE_TOO_LARGE past it).
+	ResponseFields int
 	// Introspection allows schema introspection.
 	Introspection bool
 }
@@ -51,7 +54,8 @@ var DefaultLimits = Limits{
 	Complexity: 20000, Depth: 12,
 	IntrospectionDepth: 15, IntrospectionLists: 3,
 	Selections: 1000, Aliases: 200, Breadth: 100,
-	Introspection: true,
+	ResponseFields: 50000,
+	Introspection:  true,
 }
 
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
@@ -60,7 +64,8 @@ var DefaultLimits = Limits{
 // scope is its caller's (the empty scope for nobody), with policies refreshed
 // from the database when another process changed them.
 func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: r.directives(), Complexity: complexity()}))
+	bounds := newListBounds(r.OrgStore, r.Clock)
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: r.directives(), Complexity: complexity(bounds)}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -70,6 +75,8 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(newDocCheck(lim))
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
+	srv.AroundFields(countFields)
+	srv.AroundResponses(capResponse(lim))
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v)
@@ -83,6 +90,12 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 			http.Error(w, "policies unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		if err := bounds.refresh(ctx); err != nil {
+			log.ErrorContext(ctx, "measuring list bounds", "err", err)
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		ctx = withBudget(ctx, lim.ResponseFields)
 		ctx = r.WithScope(ctx, r.Auth.ScopeOf(auth.IdentityFrom(ctx)))
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
@@ -110,6 +123,9 @@ func english(ctx context.Context) bool { return ctx.Value(langKey) == "en" }
 // logged and shown as INTERNAL without details.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if silenced(ctx) {
+			return nil
+		}
 		var gerr *gqlerror.Error
 		if errors.As(err, &gerr) && gerr.Err == nil {
 			if gerr.Extensions == nil {

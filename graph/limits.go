@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -240,3 +242,70 @@ const (
 	codeTooDeep    = "QUERY_TOO_DEEP"
 	codeTooComplex = "QUERY_TOO_COMPLEX"
 )
+
+// A response is capped by the fields it resolves: every field of every
+// object passes through the field middleware, which counts it. Past
+// Limits.ResponseFields the request stops resolving and answers only
+// RESPONSE_TOO_LARGE, whatever the data has grown to since the list bounds
+// were measured. The count also stops the work when the client has gone.
+type budget struct {
+	left      atomic.Int64
+	over      atomic.Bool
+	cancelled atomic.Bool
+}
+
+type budgetKey struct{}
+
+func withBudget(ctx context.Context, fields int) context.Context {
+	b := &budget{}
+	b.left.Store(int64(fields))
+	return context.WithValue(ctx, budgetKey{}, b)
+}
+
+func budgetOf(ctx context.Context) *budget {
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	return b
+}
+
+var errOverBudget = errors.New("response too large")
+
+// countFields is the field middleware.
+func countFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	if b := budgetOf(ctx); b != nil {
+		if err := ctx.Err(); err != nil {
+			b.cancelled.Store(true)
+			return nil, err
+		}
+		if b.left.Add(-1) < 0 {
+			b.over.Store(true)
+			return nil, errOverBudget
+		}
+	}
+	return next(ctx)
+}
+
+// silenced says whether errors of this request are dropped: once it is over
+// budget or its client has gone, each remaining field would add its own.
+func silenced(ctx context.Context) bool {
+	b := budgetOf(ctx)
+	return b != nil && (b.over.Load() || b.cancelled.Load())
+}
+
+// capResponse replaces the partial answer of a request over budget by one
+// error.
+func capResponse(lim Limits) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if b := budgetOf(ctx); resp != nil && b != nil && b.over.Load() {
+			msg := fmt.Sprintf("câu trả lời vượt giới hạn %d trường; hãy chọn ít trường hơn hoặc dùng trang nhỏ hơn (first)", lim.ResponseFields)
+			if english(ctx) {
+				msg = fmt.Sprintf("the answer would hold more than %d fields; select fewer fields or use smaller pages (first)", lim.ResponseFields)
+			}
+			resp.Data = []byte("null")
+			resp.Errors = gqlerror.List{{Message: msg, Extensions: map[string]any{"code": codeTooLarge}}}
+		}
+		return resp
+	}
+}
+
+const codeTooLarge = "RESPONSE_TOO_LARGE"

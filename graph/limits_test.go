@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"p06/graph"
 	"p06/seeds/seedtest"
 	"p06/store"
 )
@@ -38,7 +39,8 @@ func measured(fn func()) (time.Duration, uint64) {
 // Documents that would make validation expand exponentially, or that are
 // merely huge, are refused in milliseconds with a code, signed in or not.
 func TestExplodingDocumentsAreRefusedQuickly(t *testing.T) {
-	t.Parallel()
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
 	db := seedtest.Shared(t, store.SQLite)
 	anon := &client{t: t, url: serveAs(t, db, "")}
 	signed := &client{t: t, url: serveAs(t, db, "vpcp")}
@@ -100,7 +102,8 @@ func TestExplodingDocumentsAreRefusedQuickly(t *testing.T) {
 // validation rules (overlapping fields compared pairwise), still validate
 // quickly.
 func TestLargestAcceptedDocumentsValidateQuickly(t *testing.T) {
-	t.Parallel()
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
 	c := &client{t: t, url: serveAs(t, seedtest.Shared(t, store.SQLite), "vpcp")}
 	sameName := "{ " + strings.Repeat("__typename ", 100) + " }"
 	var frags strings.Builder
@@ -124,4 +127,136 @@ func TestLargestAcceptedDocumentsValidateQuickly(t *testing.T) {
 		}
 		t.Logf("%s: %v, %d KB", name, took, alloc>>10)
 	}
+}
+
+// taskIDs returns the global IDs of n tasks given to Huế: such tasks are
+// given to every province, 63 assignments or more.
+func taskIDs(c *client, n int) []string {
+	var out struct {
+		Tasks struct {
+			Nodes []struct {
+				ID          string
+				Assignments []struct{ ID string }
+			}
+		}
+	}
+	c.must(`query($n: Int) { tasks(first: $n, filter: {assignee: "46"}) { nodes { id assignments { id } } } }`, map[string]any{"n": n}, &out)
+	var ids []string
+	for _, t := range out.Tasks.Nodes {
+		if len(t.Assignments) < 63 {
+			c.t.Fatalf("task %s has %d assignments", t.ID, len(t.Assignments))
+		}
+		ids = append(ids, t.ID)
+	}
+	return ids
+}
+
+// Queries that multiply lists or aggregates are priced at what they cost
+// and refused quickly; the largest that pass stay within 100 MB; an answer
+// that outgrows the prices is cut off by the response cap.
+func TestAmplificationIsBounded(t *testing.T) {
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newClient(t, db)
+		ids := taskIDs(c, 5)
+		summaries := func(n int) string {
+			q := "{ "
+			for i := range n {
+				q += fmt.Sprintf("s%d: programmeSummary { taskCount byStatus { status count } } ", i)
+			}
+			return q + "}"
+		}
+		refused := []struct {
+			name, query string
+			vars        map[string]any
+		}{
+			{"assignments of tasks of assignments", `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Task {
+				assignments { task { assignments { orgUnit { code name } state } } } } } }`, map[string]any{"ids": ids}},
+			{"children of children", `{ orgUnit(code: "VN") { children { children { children { code name } } } } }`, nil},
+			{"200 programme summaries", summaries(200), nil},
+			{"40 programme summaries", summaries(40), nil},
+			{"25 totalCounts", func() string {
+				q := "{ "
+				for i := range 25 {
+					q += fmt.Sprintf("t%d: tasks(first: 100) { totalCount } ", i)
+				}
+				return q + "}"
+			}(), nil},
+		}
+		for _, q := range refused {
+			var r response
+			took, alloc := measured(func() { r = c.do(q.query, q.vars, nil) })
+			if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" && code(r) != "QUERY_TOO_COMPLEX" {
+				t.Errorf("%s: %+v", q.name, r.Errors)
+			}
+			if took > time.Second || alloc > 100<<20 {
+				t.Errorf("%s: took %v and allocated %d MB", q.name, took, alloc>>20)
+			}
+		}
+
+		// The most that passes: a page of tasks with all their assignments,
+		// a page of 100 tasks with their statuses, 30 summaries, the
+		// standard introspection query.
+		passing := []struct{ name, query string }{
+			{"tasks with assignments", `{ tasks(first: 25) { totalCount nodes { id title assignments { id state progress role orgUnit { code name } } } } }`},
+			{"100 tasks with statuses", `{ tasks(first: 100) { totalCount nodes { id clause title description deadlineText dueDate precision
+				status document { number title taskCount } } } }`},
+			{"30 programme summaries", summaries(30)},
+			{"introspection", standardIntrospection},
+		}
+		for _, q := range passing {
+			var r response
+			took, alloc := measured(func() { r = c.do(q.query, nil, nil) })
+			if len(r.Errors) > 0 {
+				t.Errorf("%s: %+v", q.name, r.Errors)
+			}
+			if alloc > 100<<20 {
+				t.Errorf("%s: took %v and allocated %d MB", q.name, took, alloc>>20)
+			}
+			t.Logf("%s: %v, %d MB, %d KB answer", q.name, took, alloc>>20, len(r.Data)>>10)
+		}
+	})
+}
+
+// Past Limits.ResponseFields a request stops and answers one error.
+func TestResponseCap(t *testing.T) {
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		lim := graph.DefaultLimits
+		lim.ResponseFields = 300
+		c := &client{t: t, url: serveWith(t, db, "vpcp", lim)}
+		if r := c.do(`{ tasks(first: 99) { nodes { id title } } }`, nil, nil); len(r.Errors) > 0 {
+			t.Fatalf("201 fields: %+v", r.Errors)
+		}
+		for _, lang := range []string{"vi", "en"} {
+			r := c.do(`{ tasks(first: 100) { nodes { id title assignments { id } } } }`, nil, nil, "Accept-Language", lang)
+			if len(r.Errors) != 1 || code(r) != "RESPONSE_TOO_LARGE" || string(r.Data) != "null" {
+				t.Fatalf("%s: %d errors, first %+v, data %.80s", lang, len(r.Errors), r.Errors, r.Data)
+			}
+			if want := map[string]string{"vi": "vượt giới hạn 300", "en": "more than 300"}[lang]; !strings.Contains(r.Errors[0].Message, want) {
+				t.Errorf("%s message: %s", lang, r.Errors[0].Message)
+			}
+		}
+
+		// With prices out of date (here: no complexity limit at all), the
+		// default cap still stops the amplifying query within 100 MB.
+		lim = graph.DefaultLimits
+		lim.Complexity = 1 << 40
+		c = &client{t: t, url: serveWith(t, db, "vpcp", lim)}
+		ids := taskIDs(c, 5)
+		var r response
+		took, alloc := measured(func() {
+			r = c.do(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Task {
+				assignments { task { assignments { orgUnit { code name } state } } } } } }`, map[string]any{"ids": ids}, nil)
+		})
+		if len(r.Errors) != 1 || code(r) != "RESPONSE_TOO_LARGE" {
+			t.Fatalf("amplifying query without complexity limit: %d errors, first %+v", len(r.Errors), r.Errors[:min(1, len(r.Errors))])
+		}
+		if took > 5*time.Second || alloc > 100<<20 {
+			t.Errorf("amplifying query cut off after %v and %d MB", took, alloc>>20)
+		}
+		t.Logf("amplifying query cut off after %v and %d MB", took, alloc>>20)
+	})
 }
