@@ -260,3 +260,17 @@ func TestResponseCap(t *testing.T) {
 		t.Logf("amplifying query cut off after %v and %d MB", took, alloc>>20)
 	})
 }
+
+// nodes(ids:) is bounded by its count of ids, even selecting only __typename.
+func TestNodesIsBoundedByItsIDs(t *testing.T) {
+	t.Parallel()
+	c := &client{t: t, url: serveAs(t, seedtest.Shared(t, store.SQLite), "vpcp")}
+	ids := make([]string, 25000)
+	for i := range ids {
+		ids[i] = "VGFzazox" // Task:1
+	}
+	r := c.do(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }`, map[string]any{"ids": ids}, nil)
+	if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("25 000 ids: %+v", r.Errors[:min(1, len(r.Errors))])
+	}
+}
