@@ -31,9 +31,10 @@ const (
 	priceTally = 5
 	// defaultPage is the page size of a connection without first.
 	defaultPage = 50
-	// smallList prices the short lists of a user's own grants, permissions
-	// and tokens, and of one grant's units.
-	smallList = store.MaxPage
+	// smallList prices the short lists of a user's grants and API tokens.
+	// Nothing in the data bounds them; demo users hold one or two grants.
+	// The response cap holds whatever they grow to.
+	smallList = 20
 )
 
 // listBounds are the largest sizes of the tree's lists, measured from the
