@@ -175,7 +175,7 @@ func TestAmplificationIsBounded(t *testing.T) {
 				assignments { task { assignments { orgUnit { code name } state } } } } } }`, map[string]any{"ids": ids}},
 			{"children of children", `{ orgUnit(code: "VN") { children { children { children { code name } } } } }`, nil},
 			{"200 programme summaries", summaries(200), nil},
-			{"199 programme summaries", summaries(199), nil},
+			{"51 programme summaries", summaries(51), nil},
 			{"110 totalCounts", func() string {
 				q := "{ "
 				for i := range 110 {
