@@ -84,7 +84,9 @@ func TestIntrospectionRefusalIsCoded(t *testing.T) {
 		// Hidden behind fragments, as the standard introspection query does.
 		refused(anon, `query { ...A } fragment A on Query { ... on Query { ...B } } fragment B on Query { __schema { types { name } } }`,
 			"en", "UNAUTHENTICATED", "sign-in required")
-		var typename struct{ Typename string `json:"__typename"` }
+		var typename struct {
+			Typename string `json:"__typename"`
+		}
 		if r := anon.do(`{ __typename }`, nil, &typename); len(r.Errors) > 0 || typename.Typename != "Query" {
 			t.Errorf("__typename signed out: %+v %+v", typename, r.Errors)
 		}
