@@ -25,7 +25,7 @@
   // request, the X-CSRF-Token header the API requires of cookie-signed
   // mutations, taken from the p06_csrf cookie that login sets. Headers typed
   // in GraphiQL's Headers pane (an API token, say) are added on top. After a
-  // login or logout the schema is read again: introspection needs a session.
+  // login the schema is read again: introspection needs a session.
   function fetcher(params, opts) {
     var headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
     var csrf = cookie('p06_csrf');
@@ -53,7 +53,7 @@
       return res.json();
     }).then(function (body) {
       var data = body && body.data;
-      if (data && ((data.login && data.login.me) || data.logout) && introspect) {
+      if (data && data.login && data.login.me && introspect) {
         setTimeout(introspect, 0);
       }
       return body;
@@ -68,11 +68,11 @@
   }
 
   var signIn = [
-    '# Đăng nhập (sign in): thay tên và mật khẩu của bạn, rồi bấm ▶ (Ctrl-Enter).',
-    '# Người dùng demo (demo users, P06_SEED=demo): vpcp, hue, admin… / demo-password',
-    '# Sau đó trang tự gửi cookie phiên và tiêu đề X-CSRF-Token (từ cookie p06_csrf).',
-    '# Afterwards the page sends the session cookie and the X-CSRF-Token header itself.',
-    'mutation {',
+    '# Đăng nhập (sign in): sửa tên, mật khẩu rồi bấm ▶',
+    '# Demo (P06_SEED=demo): vpcp, hue, admin… / demo-password',
+    '# Sau đó trang tự gửi X-CSRF-Token (từ cookie p06_csrf).',
+    '# Then the page sends X-CSRF-Token by itself.',
+    'mutation SignIn {',
     '  login(input: {username: "vpcp", password: "demo-password"}) {',
     '    me { user { username } csrfToken }',
     '    userErrors { message }',
@@ -82,9 +82,9 @@
   ].join('\n');
 
   var firstQuery = [
-    '# Sau khi đăng nhập (after signing in): the tasks you may read.',
-    '# Tài liệu lược đồ (schema docs): the book icon on the left.',
-    '{',
+    '# Sau khi đăng nhập (after signing in): your tasks.',
+    '# Tài liệu lược đồ (schema docs): the book icon, left.',
+    'query Tasks {',
     '  tasks(first: 5) {',
     '    totalCount',
     '    nodes { clause title deadlineText dueDate status }',
