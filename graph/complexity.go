@@ -31,9 +31,10 @@ const (
 	priceTally = 5
 	// defaultPage is the page size of a connection without first.
 	defaultPage = 50
-	// smallList prices the short lists of a user's own grants, permissions
-	// and tokens, and of one grant's units.
-	smallList = store.MaxPage
+	// smallList prices the short lists of a user's grants and API tokens.
+	// Nothing in the data bounds them; demo users hold one or two grants.
+	// The response cap holds whatever they grow to.
+	smallList = 20
 )
 
 // listBounds are the largest sizes of the tree's lists, measured from the
@@ -82,6 +83,10 @@ func (b *listBounds) refresh(ctx context.Context) error {
 
 func (b *listBounds) get() org.Bounds { return *b.cur.Load() }
 
+// each prices a list of n items, each costing at least 1 even when only
+// __typename is selected.
+func each(n, child int) int { return 1 + n*max(child, 1) }
+
 // complexity prices every list by its bound and aggregates by what they
 // read; see README.md, "Limits".
 func complexity(b *listBounds) ComplexityRoot {
@@ -91,9 +96,9 @@ func complexity(b *listBounds) ComplexityRoot {
 		if first != nil && *first > 0 {
 			n = min(*first, store.MaxPage)
 		}
-		return 1 + n*child
+		return each(n, child)
 	}
-	list := func(n int) func(int) int { return func(child int) int { return 1 + n*child } }
+	list := func(n int) func(int) int { return func(child int) int { return each(n, child) } }
 	c.Query.OrgUnits = func(child int, _ *model.OrgUnitFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.WorkingGroups = func(child int, _ *model.WorkingGroupFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Documents = func(child int, _ *model.DocumentFilter, first *int, _ *string) int { return page(child, first) }
@@ -102,8 +107,8 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return page(child, first) }
 	c.Document.Tasks = func(child int, _ *model.TaskFilter, first *int, _ *string) int { return page(child, first) }
-	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
-	c.Query.APITokens = func(child int, _ *string) int { return 1 + smallList*child }
+	c.Query.Nodes = func(child int, ids []string) int { return each(len(ids), child) }
+	c.Query.APITokens = func(child int, _ *string) int { return each(smallList, child) }
 
 	count := func(int) int { return priceCount }
 	c.OrgUnitConnection.TotalCount = count
@@ -119,11 +124,11 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Task.Status = func(int, *store.Date) int { return priceTally }
 
 	// A task is assigned to each unit at most once.
-	c.Task.Assignments = func(child int) int { return 1 + b.get().Units*child }
-	c.OrgUnit.Children = func(child int) int { return 1 + b.get().Children*child }
-	c.OrgUnit.WorkingGroups = func(child int) int { return 1 + b.get().Groups*child }
-	c.WorkingGroup.Members = func(child int) int { return 1 + b.get().Members*child }
-	c.PermissionGrant.OrgUnits = func(child int) int { return 1 + b.get().Units*child }
+	c.Task.Assignments = func(child int) int { return each(b.get().Units, child) }
+	c.OrgUnit.Children = func(child int) int { return each(b.get().Children, child) }
+	c.OrgUnit.WorkingGroups = func(child int) int { return each(b.get().Groups, child) }
+	c.WorkingGroup.Members = func(child int) int { return each(b.get().Members, child) }
+	c.PermissionGrant.OrgUnits = func(child int) int { return each(b.get().Units, child) }
 	c.Me.Grants = list(smallList)
 	c.User.Grants = list(smallList)
 	c.Me.Permissions = list(len(rbacPermissions))

@@ -49,11 +49,12 @@ const MaxRequestBytes = 1 << 20
 
 // DefaultLimits fit the dashboards and reports of a single-page app, and the
 // standard introspection query of graphql-js (depth 13, 15 in graphql-js 17,
-// three nested lists, 181 fields).
+// three nested lists, 181 fields). A page of 100 tasks with all their
+// assignments and units fits the complexity limit.
 var DefaultLimits = Limits{
-	Complexity: 20000, Depth: 12,
+	Complexity: 100000, Depth: 12,
 	IntrospectionDepth: 15, IntrospectionLists: 3,
-	Selections: 1000, Aliases: 200, Breadth: 100,
+	Selections: 1500, Aliases: 200, Breadth: 100,
 	ResponseFields: 50000,
 	Introspection:  true,
 }
@@ -65,6 +66,9 @@ var DefaultLimits = Limits{
 // from the database when another process changed them.
 func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	bounds := newListBounds(r.OrgStore, r.Clock)
+	if err := bounds.refresh(context.Background()); err != nil {
+		log.Error("measuring list bounds; using the floor until the next request", "err", err)
+	}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: r.directives(), Complexity: complexity(bounds)}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

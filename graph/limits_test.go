@@ -89,11 +89,11 @@ func TestExplodingDocumentsAreRefusedQuickly(t *testing.T) {
 	}
 	// Messages follow Accept-Language.
 	r := anon.do(cases[0].query, nil, nil, "Accept-Language", "en")
-	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "more than the limit of 1000") {
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "more than the limit of 1500") {
 		t.Errorf("English message: %+v", r.Errors)
 	}
 	r = anon.do(cases[0].query, nil, nil)
-	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "vượt giới hạn 1000") {
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "vượt giới hạn 1500") {
 		t.Errorf("Vietnamese message: %+v", r.Errors)
 	}
 }
@@ -115,8 +115,8 @@ func TestLargestAcceptedDocumentsValidateQuickly(t *testing.T) {
 	for i := range 30 {
 		fmt.Fprintf(&frags, "fragment P%d on Query { me { user { username } } orgUnit(code: \"VN\") { code name } a: parseDeadline(text: \"quý I/2024\") { text } }\n", i)
 	}
-	sameObject := "{ " + strings.Repeat(`x: orgUnit(code: "VN") { `+strings.Repeat("code ", 99)+"} ", 10) + "}"
-	for name, q := range map[string]string{"same field 100 times": sameName, "same object ten times": sameObject, "30 overlapping fragments": frags.String()} {
+	sameObject := "{ " + strings.Repeat(`x: orgUnit(code: "VN") { `+strings.Repeat("code ", 99)+"} ", 15) + "}"
+	for name, q := range map[string]string{"same field 100 times": sameName, "same object fifteen times": sameObject, "30 overlapping fragments": frags.String()} {
 		var r response
 		took, alloc := measured(func() { r = c.do(q, nil, nil) })
 		if code(r) == "QUERY_TOO_COMPLEX" || code(r) == "QUERY_TOO_DEEP" {
@@ -175,10 +175,10 @@ func TestAmplificationIsBounded(t *testing.T) {
 				assignments { task { assignments { orgUnit { code name } state } } } } } }`, map[string]any{"ids": ids}},
 			{"children of children", `{ orgUnit(code: "VN") { children { children { children { code name } } } } }`, nil},
 			{"200 programme summaries", summaries(200), nil},
-			{"40 programme summaries", summaries(40), nil},
-			{"25 totalCounts", func() string {
+			{"199 programme summaries", summaries(199), nil},
+			{"110 totalCounts", func() string {
 				q := "{ "
-				for i := range 25 {
+				for i := range 110 {
 					q += fmt.Sprintf("t%d: tasks(first: 100) { totalCount } ", i)
 				}
 				return q + "}"
@@ -259,4 +259,18 @@ func TestResponseCap(t *testing.T) {
 		}
 		t.Logf("amplifying query cut off after %v and %d MB", took, alloc>>20)
 	})
+}
+
+// nodes(ids:) is bounded by its count of ids, even selecting only __typename.
+func TestNodesIsBoundedByItsIDs(t *testing.T) {
+	t.Parallel()
+	c := &client{t: t, url: serveAs(t, seedtest.Shared(t, store.SQLite), "vpcp")}
+	ids := make([]string, 40000)
+	for i := range ids {
+		ids[i] = "VGFzazox" // Task:1
+	}
+	r := c.do(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }`, map[string]any{"ids": ids}, nil)
+	if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" && code(r) != "INVALID" {
+		t.Fatalf("40 000 ids: %+v", r.Errors[:min(1, len(r.Errors))])
+	}
 }
