@@ -196,6 +196,19 @@ func TestIDEInABrowser(t *testing.T) {
 	if r := run("Count", `query Count { tasks { totalCount } }`, `"totalCount": `); strings.Contains(r, `"errors"`) || strings.Contains(r, `"totalCount": 0`) {
 		t.Fatalf("tasks query answered:\n%s", r)
 	}
+	// So does the example in the second tab.
+	before := value(".graphiql-response")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#graphiql-session-tab-1"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the Tasks tab", `document.querySelector(".graphiql-tab-active .graphiql-tab-button").textContent.trim() === "Tasks"`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the Tasks tab's answer", fmt.Sprintf(`(r => r !== %q && r.includes('"deadlineText"'))(%s)`, before, response))
+	if r := value(".graphiql-response"); strings.Contains(r, `"errors"`) {
+		t.Fatalf("the Tasks tab answered:\n%s", r)
+	}
 	if f := os.Getenv("P06_IDE_SCREENSHOT"); f != "" { // to look at the page while changing it
 		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 			os.WriteFile(f, png, 0o644)

@@ -18,6 +18,31 @@
     return '';
   }
 
+  // withCurrentOperation drops a stale operation name. GraphiQL takes in an
+  // edit or a tab switch about 100 ms later, so a run in between names an
+  // operation of the previous text ("operation X not found"). A document with
+  // one operation needs no name.
+  function withCurrentOperation(params) {
+    if (!params.operationName) {
+      return params;
+    }
+    var ops;
+    try {
+      ops = GraphiQL.GraphQL.parse(params.query).definitions.filter(function (d) {
+        return d.kind === 'OperationDefinition';
+      });
+    } catch (e) {
+      return params; // the server says what is wrong with it
+    }
+    var named = ops.some(function (op) {
+      return op.name && op.name.value === params.operationName;
+    });
+    if (named || ops.length !== 1) {
+      return params;
+    }
+    return { query: params.query, variables: params.variables, extensions: params.extensions };
+  }
+
   // introspect re-reads the schema; set by SchemaRefresher once GraphiQL runs.
   var introspect = null;
 
@@ -42,7 +67,7 @@
       method: 'POST',
       credentials: 'same-origin',
       headers: headers,
-      body: JSON.stringify(params)
+      body: JSON.stringify(withCurrentOperation(params))
     }).then(function (res) {
       var type = res.headers.get('Content-Type') || '';
       if (type.indexOf('json') < 0) {
