@@ -60,7 +60,7 @@ func TestIntrospectionRefusalIsCoded(t *testing.T) {
 		serve := func(lim graph.Limits) (signedOut, signedIn *client) {
 			r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db), Auth: svc, Clock: store.FixedClock(today)}
 			h := graph.NewHandler(r, lim, log)
-			out := httptest.NewServer(h)
+			out := httptest.NewServer(svc.Middleware(h))
 			in := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 				h.ServeHTTP(w, req.WithContext(auth.WithIdentity(req.Context(), viewer)))
 			}))
@@ -84,6 +84,11 @@ func TestIntrospectionRefusalIsCoded(t *testing.T) {
 		// Hidden behind fragments, as the standard introspection query does.
 		refused(anon, `query { ...A } fragment A on Query { ... on Query { ...B } } fragment B on Query { __schema { types { name } } }`,
 			"en", "UNAUTHENTICATED", "sign-in required")
+		// An ended session says so.
+		r := anon.do(schemaQuery, nil, nil, "Accept-Language", "en", "Cookie", auth.SessionCookie+"=no-such-session")
+		if code(r) != "UNAUTHENTICATED" || !strings.Contains(r.Errors[0].Message, "session has expired or ended") {
+			t.Errorf("introspection with an ended session: %+v", r.Errors)
+		}
 		var typename struct {
 			Typename string `json:"__typename"`
 		}
