@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"golang.org/x/term"
 
 	"p06/auth"
@@ -31,6 +30,7 @@ import (
 	"p06/seeds"
 	"p06/store"
 	"p06/tasks"
+	"p06/web/ide"
 )
 
 func main() {
@@ -214,7 +214,8 @@ func newServer(db *store.DB, authSvc *auth.Service, cfg config, log *slog.Logger
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", graph.NewHandler(r, lim, log))
-	mux.Handle("GET /{$}", playground.Handler("Đề án 06 – GraphQL", "/query"))
+	mux.Handle("GET /{$}", ide.Page("/query"))
+	mux.Handle("GET "+ide.Prefix, ide.Assets())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")

@@ -73,16 +73,60 @@ func (csrfCheck) MutateOperationContext(ctx context.Context, oc *graphql.Operati
 	return nil
 }
 
-// introspection allows schema introspection to signed-in callers, when
-// enabled at all.
+// signedInIntrospection allows schema introspection (__schema, __type) to
+// signed-in callers, when enabled at all. Anyone else asking gets a coded
+// error before anything runs: UNAUTHENTICATED (or why their credentials were
+// refused) when signed out, FORBIDDEN when introspection is turned off.
+// These are the caller's situation, not our failure: nothing is logged.
 type signedInIntrospection struct{ enabled bool }
+
+var errIntrospectionOff = store.Errorf(store.Forbidden,
+	"máy chủ này đã tắt tra cứu lược đồ (introspection)", "schema introspection is turned off on this server")
 
 func (signedInIntrospection) ExtensionName() string                   { return "SignedInIntrospection" }
 func (signedInIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (i signedInIntrospection) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	oc.DisableIntrospection = !i.enabled || auth.IdentityFrom(ctx) == nil
-	return nil
+	id := auth.IdentityFrom(ctx)
+	oc.DisableIntrospection = !i.enabled || id == nil
+	if !oc.DisableIntrospection || oc.Operation == nil || !introspects(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{}) {
+		return nil
+	}
+	var err error = errIntrospectionOff
+	if i.enabled {
+		if err = auth.FailureFrom(ctx); err == nil {
+			err = errSignIn
+		}
+	}
+	// The error presenter gives it its code and the caller's language.
+	return &gqlerror.Error{Err: err, Message: err.Error()}
+}
+
+// introspects reports whether a selection set asks for __schema or __type,
+// directly or through fragments. Each named fragment is looked at once, so the
+// walk is linear in the size of the document.
+func introspects(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen map[string]bool) bool {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Name == "__schema" || sel.Name == "__type" || introspects(sel.SelectionSet, frags, seen) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if introspects(sel.SelectionSet, frags, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seen[sel.Name] {
+				continue
+			}
+			seen[sel.Name] = true
+			if f := frags.ForName(sel.Name); f != nil && introspects(f.SelectionSet, frags, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // me describes the caller.
