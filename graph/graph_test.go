@@ -21,7 +21,6 @@ import (
 
 	"p06/auth"
 	"p06/graph"
-	"p06/org"
 	"p06/rbac"
 	"p06/seeds/seedtest"
 	"p06/store"
@@ -86,7 +85,7 @@ func serveAs(tb testing.TB, db *store.DB, username string) string {
 }
 
 func newHandler(db *store.DB, svc *auth.Service) http.Handler {
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
+	r := graph.NewResolver(db, svc, store.FixedClock(today))
 	return graph.NewHandler(r, graph.DefaultLimits, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 

@@ -27,6 +27,7 @@ type loaders struct {
 	taskCount     *dataloadgen.Loader[int64, int]
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
+	historyOf     *dataloadgen.Loader[int64, []*tasks.Facts]
 	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
 	// assignmentStatus gives "" for an assignment made after the date.
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
@@ -129,6 +130,10 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			_, err = primeUnits(ctx, unitIDs)
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
+	}, wait)
+	l.historyOf = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Facts, []error) {
+		fs, err := r.TaskStore.History(ctx, sc, ids)
+		return groupBy(ids, fs, func(f *tasks.Facts) int64 { return f.AssignmentID }, err)
 	}, wait)
 	l.taskStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
 		type judge struct {
