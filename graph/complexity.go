@@ -1,30 +1,140 @@
 package graph
 
-import "p06/graph/model"
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
 
-// complexity prices lists by their size, so the complexity limit bounds the
-// rows a query can touch: a connection costs its page size times its
-// children; unpaged lists cost a typical size (a task has at most 63+
-// assignees, a unit dozens of children).
-func complexity() ComplexityRoot {
+	"p06/graph/model"
+	"p06/org"
+	"p06/store"
+	"p06/tasks"
+)
+
+// Prices. A field costs 1 and a list multiplies what it selects by the most
+// items it can hold, so the complexity limit bounds the rows and objects a
+// query can touch. Aggregates cost what they read, in rows: measured on the
+// demo data, a count over the tasks or assignments in scope takes about as
+// long as reading a page of 50 rows, and programmeSummary runs four such
+// aggregates.
+const (
+	// priceCount is totalCount on a connection. A connection multiplies its
+	// whole selection by its page size, so totalCount ends up costing
+	// 10 × first (500 for the default page of 50).
+	priceCount = 10
+	// priceSummary is programmeSummary: four aggregate queries over the
+	// caller's scope, about 5 ms on the demo data; at most 50 fit under the
+	// limit (a quarter of a second), enough for any dashboard.
+	priceSummary = 2000
+	// priceTally is a status or count that a loader computes for a page at
+	// once from the item's assignments (Task.status, Document.taskCount).
+	priceTally = 5
+	// defaultPage is the page size of a connection without first.
+	defaultPage = 50
+	// smallList prices the short lists of a user's grants and API tokens.
+	// Nothing in the data bounds them; demo users hold one or two grants.
+	// The response cap holds whatever they grow to.
+	smallList = 20
+)
+
+// listBounds are the largest sizes of the tree's lists, measured from the
+// database (at start and then at most once a minute), so prices follow the
+// data as units are added. The response cap (Limits.ResponseFields) holds
+// even while a bound is stale.
+type listBounds struct {
+	orgs *org.Store
+	now  store.Clock
+
+	mu      sync.Mutex
+	checked time.Time
+	cur     atomic.Pointer[org.Bounds]
+}
+
+// floor keeps prices sane before the first measurement and on an empty
+// database: the 63 provinces, about 30 ministries and the nation.
+var floorBounds = org.Bounds{Units: 100, Children: 100, Groups: 2, Members: 10}
+
+func newListBounds(orgs *org.Store, now store.Clock) *listBounds {
+	b := &listBounds{orgs: orgs, now: now}
+	b.cur.Store(&floorBounds)
+	return b
+}
+
+// refresh re-measures the tree when the last measurement is a minute old.
+func (b *listBounds) refresh(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	if !b.checked.IsZero() && now.Sub(b.checked) < time.Minute && !now.Before(b.checked) {
+		return nil
+	}
+	m, err := b.orgs.Bounds(ctx)
+	if err != nil {
+		return err
+	}
+	m.Units = max(m.Units, floorBounds.Units)
+	m.Children = max(m.Children, floorBounds.Children)
+	m.Groups = max(m.Groups, floorBounds.Groups)
+	m.Members = max(m.Members, floorBounds.Members)
+	b.cur.Store(&m)
+	b.checked = now
+	return nil
+}
+
+func (b *listBounds) get() org.Bounds { return *b.cur.Load() }
+
+// each prices a list of n items, each costing at least 1 even when only
+// __typename is selected.
+func each(n, child int) int { return 1 + n*max(child, 1) }
+
+// complexity prices every list by its bound and aggregates by what they
+// read; see README.md, "Limits".
+func complexity(b *listBounds) ComplexityRoot {
 	var c ComplexityRoot
 	page := func(child int, first *int) int {
-		n := 50
+		n := defaultPage
 		if first != nil && *first > 0 {
-			n = *first
+			n = min(*first, store.MaxPage)
 		}
-		return 1 + n*child
+		return each(n, child)
 	}
+	list := func(n int) func(int) int { return func(child int) int { return each(n, child) } }
 	c.Query.OrgUnits = func(child int, _ *model.OrgUnitFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.WorkingGroups = func(child int, _ *model.WorkingGroupFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Documents = func(child int, _ *model.DocumentFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Tasks = func(child int, _ *model.TaskFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Assignments = func(child int, _ *model.AssignmentFilter, first *int, _ *string) int { return page(child, first) }
-	c.Query.Nodes = func(child int, ids []string) int { return 1 + len(ids)*child }
+	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return page(child, first) }
+	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return page(child, first) }
 	c.Document.Tasks = func(child int, _ *model.TaskFilter, first *int, _ *string) int { return page(child, first) }
-	c.Task.Assignments = func(child int) int { return 1 + 10*child }
-	c.OrgUnit.Children = func(child int) int { return 1 + 20*child }
-	c.OrgUnit.WorkingGroups = func(child int) int { return 1 + 2*child }
-	c.WorkingGroup.Members = func(child int) int { return 1 + 5*child }
+	c.Query.Nodes = func(child int, ids []string) int { return each(len(ids), child) }
+	c.Query.APITokens = func(child int, _ *string) int { return each(smallList, child) }
+
+	count := func(int) int { return priceCount }
+	c.OrgUnitConnection.TotalCount = count
+	c.WorkingGroupConnection.TotalCount = count
+	c.DocumentConnection.TotalCount = count
+	c.TaskConnection.TotalCount = count
+	c.AssignmentConnection.TotalCount = count
+	c.UserConnection.TotalCount = count
+	c.AuditEntryConnection.TotalCount = count
+
+	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int { return priceSummary + child }
+	c.Document.TaskCount = func(int) int { return priceTally }
+	c.Task.Status = func(int, *store.Date, *string) int { return priceTally }
+	c.Assignment.Status = func(int, *store.Date) int { return priceTally }
+
+	// A task is assigned to each unit at most once.
+	c.Task.Assignments = func(child int) int { return each(b.get().Units, child) }
+	c.OrgUnit.Children = func(child int) int { return each(b.get().Children, child) }
+	c.OrgUnit.WorkingGroups = func(child int) int { return each(b.get().Groups, child) }
+	c.WorkingGroup.Members = func(child int) int { return each(b.get().Members, child) }
+	c.PermissionGrant.OrgUnits = func(child int) int { return each(b.get().Units, child) }
+	c.Me.Grants = list(smallList)
+	c.User.Grants = list(smallList)
+	c.Me.Permissions = list(len(rbacPermissions))
+	c.ProgrammeSummary.DocumentsByKind = list(7)
+	c.ProgrammeSummary.ByStatus = list(6)
 	return c
 }

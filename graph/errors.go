@@ -47,6 +47,9 @@ func english(ctx context.Context) bool { return ctx.Value(langKey) == "en" }
 //     without details.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if silenced(ctx) {
+			return nil // the response is over its cap: one RESPONSE_TOO_LARGE replaces it
+		}
 		var gerr *gqlerror.Error
 		if errors.As(err, &gerr) && gerr.Err == nil {
 			return presentGraphQLError(ctx, gerr)

@@ -49,6 +49,12 @@ func newClient(t *testing.T, db *store.DB) *client {
 // themselves are tested in auth_test.go). It returns the URL.
 func serveAs(tb testing.TB, db *store.DB, username string) string {
 	tb.Helper()
+	return serveWith(tb, db, username, graph.DefaultLimits)
+}
+
+// serveWith is serveAs with other limits.
+func serveWith(tb testing.TB, db *store.DB, username string, lim graph.Limits) string {
+	tb.Helper()
 	ctx := context.Background()
 	authz, err := rbac.NewAuthorizer(ctx, db, 0)
 	if err != nil {
@@ -72,7 +78,8 @@ func serveAs(tb testing.TB, db *store.DB, username string) string {
 			tb.Fatalf("no demo user %q", username)
 		}
 	}
-	h := newHandler(db, svc)
+	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
+	h := graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if id != nil {

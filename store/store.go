@@ -99,9 +99,14 @@ func openSQLite(path string) (*DB, error) {
 	// One writer at a time is SQLite's rule; a small pool keeps readers
 	// concurrent under WAL without piling up writers on the busy timeout.
 	sqldb.SetMaxOpenConns(4)
+	sqldb.SetMaxIdleConns(4)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Engine: SQLite, Where: "sqlite:" + path}, nil
 }
+
+// PoolSize is how many PostgreSQL connections one process opens at most,
+// and keeps open while idle.
+const PoolSize = 20
 
 // openPostgres opens PostgreSQL through bun's pgdriver. params are extra
 // connection parameters (the tests use search_path).
@@ -111,7 +116,12 @@ func openPostgres(dsn string, params map[string]any) (*DB, error) {
 		opts = append(opts, pgdriver.WithConnParams(params))
 	}
 	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
-	sqldb.SetMaxOpenConns(20)
+	// Keep as many idle as may be open: each request runs two or three
+	// queries at once through its loaders, and with Go's default of two idle
+	// connections a busy server closed and reopened PostgreSQL connections
+	// on most requests. Idle ones are closed after five quiet minutes.
+	sqldb.SetMaxOpenConns(PoolSize)
+	sqldb.SetMaxIdleConns(PoolSize)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Where: redact(dsn)}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,4 +139,39 @@ func TestFold(t *testing.T) {
 	if got := store.LikePattern("100%_x"); got != `%100\%\_x%` {
 		t.Errorf("LikePattern escapes wildcards: %q", got)
 	}
+}
+
+// A burst of concurrent queries reuses the pool's connections: none is
+// closed for want of idle room, and no more are opened than the pool holds.
+func TestPoolKeepsItsConnectionsUnderLoad(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if db.Engine != store.Postgres {
+			t.Skip("SQLite's pool is a handful of file handles; the churn concerned PostgreSQL")
+		}
+		ctx := context.Background()
+		for round := range 5 {
+			var wg sync.WaitGroup
+			errs := make(chan error, 3*store.PoolSize)
+			for range 3 * store.PoolSize {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := db.ExecContext(ctx, "SELECT pg_sleep(0.01)")
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+		}
+		st := db.Stats()
+		if st.MaxIdleClosed != 0 || st.OpenConnections > store.PoolSize || st.Idle < 2 {
+			t.Fatalf("pool after bursts: %+v", st)
+		}
+	})
 }

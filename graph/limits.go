@@ -1,0 +1,311 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// The shape of a document is checked before gqlgen parses, validates and
+// prices it. Every check that follows fragments (gqlgen's complexity,
+// gqlparser's validation rules, the depth limit) expands each spread where it
+// occurs, so a document whose fragments each spread the next one twice costs
+// 2^N of them. docShape walks each fragment once (memoised) and counts what
+// the expansion would hold; a document that expands past the bounds is
+// refused before anything expands it.
+
+// introspectionLists are the list fields of the introspection types. Their
+// nesting bounds how much one introspection subtree can multiply: the
+// standard query nests types → fields → args, three deep.
+var introspectionLists = map[string]bool{
+	"types": true, "fields": true, "args": true, "inputFields": true, "interfaces": true,
+	"possibleTypes": true, "enumValues": true, "directives": true,
+}
+
+// shape is what a selection set expands to.
+type shape struct {
+	selections int64 // fields, counting each spread at each place it is spread
+	aliases    int64 // aliased fields, counted the same way
+	depth      int   // deepest ordinary field (introspection subtrees count 1)
+	introDepth int   // deepest introspection subtree, its root field included
+	introLists int   // most introspection list fields nested in one path
+	direct     int64 // fields of the set itself, fragments flattened
+	breadth    int64 // most fields of any one set, fragments flattened
+}
+
+// capped keeps counts from overflowing on exploding documents: anything past
+// it is refused anyway.
+const capped = int64(1) << 40
+
+func add(a, b int64) int64 { return min(a+b, capped) }
+
+// shaper computes shapes, each fragment once.
+type shaper struct {
+	frags   map[string]*ast.FragmentDefinition
+	memo    map[string]shape
+	visit   map[string]bool
+	spreads int
+}
+
+func shapeOf(doc *ast.QueryDocument) (shape, int) {
+	s := &shaper{frags: map[string]*ast.FragmentDefinition{}, memo: map[string]shape{}, visit: map[string]bool{}}
+	for _, f := range doc.Fragments {
+		s.frags[f.Name] = f
+	}
+	var out shape
+	for _, op := range doc.Operations {
+		out = merge(out, s.set(op.SelectionSet, false))
+	}
+	return out, s.spreads
+}
+
+// merge combines the shapes of sibling selections (sum counts, max depths).
+func merge(a, b shape) shape {
+	return shape{
+		selections: add(a.selections, b.selections),
+		aliases:    add(a.aliases, b.aliases),
+		depth:      max(a.depth, b.depth),
+		introDepth: max(a.introDepth, b.introDepth),
+		introLists: max(a.introLists, b.introLists),
+		direct:     add(a.direct, b.direct),
+		breadth:    max(a.breadth, b.breadth),
+	}
+}
+
+// set is the shape of a selection set; intro says it is inside an
+// introspection subtree (under __schema or __type).
+func (s *shaper) set(set ast.SelectionSet, intro bool) shape {
+	var out shape
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			out = merge(out, s.field(sel, intro))
+		case *ast.InlineFragment:
+			out = merge(out, s.set(sel.SelectionSet, intro))
+		case *ast.FragmentSpread:
+			s.spreads++
+			out = merge(out, s.fragment(sel.Name, intro))
+		}
+	}
+	out.breadth = max(out.breadth, out.direct)
+	return out
+}
+
+func (s *shaper) field(f *ast.Field, intro bool) shape {
+	var alias int64
+	if f.Alias != "" && f.Alias != f.Name {
+		alias = 1
+	}
+	if f.Name == "__typename" {
+		return shape{selections: 1, aliases: alias, direct: 1}
+	}
+	if !intro && (f.Name == "__schema" || f.Name == "__type") {
+		c := s.set(f.SelectionSet, true)
+		return shape{selections: add(1, c.selections), aliases: add(alias, c.aliases), depth: 1,
+			introDepth: 1 + c.introDepth, introLists: c.introLists, direct: 1, breadth: c.breadth}
+	}
+	c := s.set(f.SelectionSet, intro)
+	out := shape{selections: add(1, c.selections), aliases: add(alias, c.aliases),
+		introDepth: c.introDepth, introLists: c.introLists, direct: 1, breadth: c.breadth}
+	if intro {
+		out.introDepth = 1 + c.introDepth
+		if introspectionLists[f.Name] {
+			out.introLists = 1 + c.introLists
+		}
+	} else {
+		out.depth = 1 + c.depth
+	}
+	return out
+}
+
+// fragment is the shape of a named fragment, computed once. Which subtree a
+// fragment may be spread in follows from its type condition (an
+// introspection type or not); a spread elsewhere is a validation error.
+func (s *shaper) fragment(name string, intro bool) shape {
+	key := name
+	if intro {
+		key = "\x00" + name
+	}
+	if sh, ok := s.memo[key]; ok {
+		return sh
+	}
+	f := s.frags[name]
+	if f == nil || s.visit[key] {
+		return shape{} // unknown fragments and cycles are validation errors
+	}
+	s.visit[key] = true
+	sh := s.set(f.SelectionSet, intro)
+	delete(s.visit, key)
+	s.memo[key] = sh
+	return sh
+}
+
+// docCheck refuses, before gqlgen parses and validates it, a document that
+// expands past the limits, is nested too deep, or whose introspection
+// subtrees nest too deep. Verdicts are cached per document text, so a query
+// the client repeats is parsed here once.
+type docCheck struct {
+	lim   Limits
+	cache *lru.LRU[*docVerdict]
+}
+
+type docVerdict struct{ code, vi, en string }
+
+func newDocCheck(lim Limits) *docCheck {
+	return &docCheck{lim: lim, cache: lru.New[*docVerdict](1000)}
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = (*docCheck)(nil)
+
+func (*docCheck) ExtensionName() string                   { return "DocumentShape" }
+func (*docCheck) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d *docCheck) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if p.Query == "" {
+		return nil // gqlgen answers "no operation provided"
+	}
+	v, ok := d.cache.Get(ctx, p.Query)
+	if !ok {
+		v = d.verdict(p.Query)
+		d.cache.Add(ctx, p.Query, v)
+	}
+	if v.code == "" {
+		return nil
+	}
+	msg := v.vi
+	if english(ctx) {
+		msg = v.en
+	}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": v.code}}
+}
+
+// verdict parses query and checks its shape; parse errors are left to
+// gqlgen, which reports them in its usual form.
+func (d *docCheck) verdict(query string) *docVerdict {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return &docVerdict{}
+	}
+	sh, spreads := shapeOf(doc)
+	l := d.lim
+	switch {
+	case sh.selections > int64(l.Selections):
+		return &docVerdict{codeTooComplex,
+			fmt.Sprintf("truy vấn có %s trường sau khi mở các fragment, vượt giới hạn %d", count(sh.selections), l.Selections),
+			fmt.Sprintf("query has %s fields once its fragments are expanded, more than the limit of %d", count(sh.selections), l.Selections)}
+	case spreads > l.Selections:
+		return &docVerdict{codeTooComplex,
+			fmt.Sprintf("truy vấn có %d lần dùng fragment, vượt giới hạn %d", spreads, l.Selections),
+			fmt.Sprintf("query spreads fragments %d times, more than the limit of %d", spreads, l.Selections)}
+	case sh.breadth > int64(l.Breadth):
+		return &docVerdict{codeTooComplex,
+			fmt.Sprintf("truy vấn chọn %s trường trong cùng một đối tượng sau khi mở các fragment, vượt giới hạn %d", count(sh.breadth), l.Breadth),
+			fmt.Sprintf("query selects %s fields on one object once its fragments are expanded, more than the limit of %d", count(sh.breadth), l.Breadth)}
+	case sh.aliases > int64(l.Aliases):
+		return &docVerdict{codeTooComplex,
+			fmt.Sprintf("truy vấn có %s bí danh (alias), vượt giới hạn %d", count(sh.aliases), l.Aliases),
+			fmt.Sprintf("query has %s aliased fields, more than the limit of %d", count(sh.aliases), l.Aliases)}
+	case sh.depth > l.Depth:
+		return &docVerdict{codeTooDeep,
+			fmt.Sprintf("truy vấn lồng %d cấp, vượt giới hạn %d cấp", sh.depth, l.Depth),
+			fmt.Sprintf("query is nested %d levels deep, more than the limit of %d", sh.depth, l.Depth)}
+	case sh.introDepth > l.IntrospectionDepth:
+		return &docVerdict{codeTooDeep,
+			fmt.Sprintf("truy vấn introspection lồng %d cấp, vượt giới hạn %d cấp", sh.introDepth, l.IntrospectionDepth),
+			fmt.Sprintf("introspection query is nested %d levels deep, more than the limit of %d", sh.introDepth, l.IntrospectionDepth)}
+	case sh.introLists > l.IntrospectionLists:
+		return &docVerdict{codeTooDeep,
+			fmt.Sprintf("truy vấn introspection lồng %d danh sách (types, fields, args…), vượt giới hạn %d", sh.introLists, l.IntrospectionLists),
+			fmt.Sprintf("introspection query nests %d lists (types, fields, args…), more than the limit of %d", sh.introLists, l.IntrospectionLists)}
+	}
+	return &docVerdict{}
+}
+
+func count(n int64) string {
+	if n >= capped {
+		return "> 10^12"
+	}
+	return fmt.Sprint(n)
+}
+
+const (
+	codeTooDeep    = "QUERY_TOO_DEEP"
+	codeTooComplex = "QUERY_TOO_COMPLEX"
+)
+
+// A response is capped by the fields it resolves: every field of every
+// object passes through the field middleware, which counts it. Past
+// Limits.ResponseFields the request stops resolving and answers only
+// RESPONSE_TOO_LARGE, whatever the data has grown to since the list bounds
+// were measured. The count also stops the work when the client has gone.
+type budget struct {
+	left      atomic.Int64
+	over      atomic.Bool
+	cancelled atomic.Bool
+}
+
+type budgetKey struct{}
+
+func withBudget(ctx context.Context, fields int) context.Context {
+	b := &budget{}
+	b.left.Store(int64(fields))
+	return context.WithValue(ctx, budgetKey{}, b)
+}
+
+func budgetOf(ctx context.Context) *budget {
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	return b
+}
+
+var errOverBudget = errors.New("response too large")
+
+// countFields is the field middleware.
+func countFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	if b := budgetOf(ctx); b != nil {
+		if err := ctx.Err(); err != nil {
+			b.cancelled.Store(true)
+			return nil, err
+		}
+		if b.left.Add(-1) < 0 {
+			b.over.Store(true)
+			return nil, errOverBudget
+		}
+	}
+	return next(ctx)
+}
+
+// silenced says whether errors of this request are dropped: once it is over
+// budget or its client has gone, each remaining field would add its own.
+func silenced(ctx context.Context) bool {
+	b := budgetOf(ctx)
+	return b != nil && (b.over.Load() || b.cancelled.Load())
+}
+
+// capResponse replaces the partial answer of a request over budget by one
+// error.
+func capResponse(lim Limits) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if b := budgetOf(ctx); resp != nil && b != nil && b.over.Load() {
+			msg := fmt.Sprintf("câu trả lời vượt giới hạn %d trường; hãy chọn ít trường hơn hoặc dùng trang nhỏ hơn (first)", lim.ResponseFields)
+			if english(ctx) {
+				msg = fmt.Sprintf("the answer would hold more than %d fields; select fewer fields or use smaller pages (first)", lim.ResponseFields)
+			}
+			resp.Data = []byte("null")
+			resp.Errors = gqlerror.List{{Message: msg, Extensions: map[string]any{"code": codeTooLarge}}}
+		}
+		return resp
+	}
+}
+
+const codeTooLarge = "RESPONSE_TOO_LARGE"

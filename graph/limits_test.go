@@ -1,0 +1,276 @@
+package graph_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"p06/graph"
+	"p06/seeds/seedtest"
+	"p06/store"
+)
+
+// doubling is a document of n fragments, each spreading the next one twice:
+// it expands to 2^n selections.
+func doubling(n int, body func(i int) string) string {
+	var b strings.Builder
+	b.WriteString("query { ...F0 }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", i, body(i))
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n)
+	return b.String()
+}
+
+// measured runs fn and returns how long it took and how many bytes the whole
+// process allocated meanwhile (an upper bound on what the request held).
+func measured(fn func()) (time.Duration, uint64) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	fn()
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return took, after.TotalAlloc - before.TotalAlloc
+}
+
+// Documents that would make validation expand exponentially, or that are
+// merely huge, are refused in milliseconds with a code, signed in or not.
+func TestExplodingDocumentsAreRefusedQuickly(t *testing.T) {
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
+	db := seedtest.Shared(t, store.SQLite)
+	anon := &client{t: t, url: serveAs(t, db, "")}
+	signed := &client{t: t, url: serveAs(t, db, "vpcp")}
+
+	aliases := make([]string, 5000)
+	for i := range aliases {
+		aliases[i] = fmt.Sprintf("a%d: __typename", i)
+	}
+	nested := `{ orgUnit(code: "VN") { ...U0 } }` + "\n"
+	for i := range 30 {
+		nested += fmt.Sprintf("fragment U%d on OrgUnit { code parent { ...U%d } }\n", i, i+1)
+	}
+	nested += "fragment U30 on OrgUnit { code }\n"
+	inline := "{ " + strings.Repeat("... on Query { ", 3000) + "__typename" + strings.Repeat(" }", 3000) + " }"
+
+	cases := []struct {
+		name, query, code string
+	}{
+		{"fragments spread twice, 30 levels", doubling(30, func(i int) string {
+			return fmt.Sprintf("...F%d ...F%d", i+1, i+1)
+		}), "QUERY_TOO_COMPLEX"},
+		{"fragments spread twice through inline fragments", doubling(30, func(i int) string {
+			return fmt.Sprintf("... on Query { ...F%d } ... { ...F%d }", i+1, i+1)
+		}), "QUERY_TOO_COMPLEX"},
+		{"fragments spread twice under aliases", doubling(30, func(i int) string {
+			return fmt.Sprintf("a: __typename ...F%d b: __typename ...F%d", i+1, i+1)
+		}), "QUERY_TOO_COMPLEX"},
+		{"five thousand aliases", "{ " + strings.Join(aliases, " ") + " }", "QUERY_TOO_COMPLEX"},
+		{"a hundred and one fields on one object", "{ " + strings.Repeat("__typename ", 101) + " }", "QUERY_TOO_COMPLEX"},
+		{"fifty thousand fields", "{ " + strings.Repeat("__typename ", 50000) + " }", "QUERY_TOO_COMPLEX"},
+		{"deep nesting through fragments", nested, "QUERY_TOO_DEEP"},
+		{"deep inline fragments", inline, ""},
+	}
+	for _, c := range cases {
+		for who, cl := range map[string]*client{"anonymous": anon, "signed-in": signed} {
+			var r response
+			took, alloc := measured(func() { r = cl.do(c.query, nil, nil) })
+			if c.code != "" && code(r) != c.code {
+				t.Errorf("%s, %s: %+v", c.name, who, r.Errors)
+			}
+			if took > time.Second || alloc > 100<<20 {
+				t.Errorf("%s, %s: took %v and allocated %d MB", c.name, who, took, alloc>>20)
+			}
+			t.Logf("%s, %s: %v, %d KB, %d bytes of query", c.name, who, took, alloc>>10, len(c.query))
+		}
+	}
+	// Messages follow Accept-Language.
+	r := anon.do(cases[0].query, nil, nil, "Accept-Language", "en")
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "more than the limit of 1500") {
+		t.Errorf("English message: %+v", r.Errors)
+	}
+	r = anon.do(cases[0].query, nil, nil)
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "vượt giới hạn 1500") {
+		t.Errorf("Vietnamese message: %+v", r.Errors)
+	}
+}
+
+// Documents just inside the bounds, built to be slow for gqlparser's own
+// validation rules (overlapping fields compared pairwise), still validate
+// quickly.
+func TestLargestAcceptedDocumentsValidateQuickly(t *testing.T) {
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
+	c := &client{t: t, url: serveAs(t, seedtest.Shared(t, store.SQLite), "vpcp")}
+	sameName := "{ " + strings.Repeat("__typename ", 100) + " }"
+	var frags strings.Builder
+	frags.WriteString("{ ")
+	for i := range 30 {
+		fmt.Fprintf(&frags, "...P%d ", i)
+	}
+	frags.WriteString("}\n")
+	for i := range 30 {
+		fmt.Fprintf(&frags, "fragment P%d on Query { me { user { username } } orgUnit(code: \"VN\") { code name } a: parseDeadline(text: \"quý I/2024\") { text } }\n", i)
+	}
+	sameObject := "{ " + strings.Repeat(`x: orgUnit(code: "VN") { `+strings.Repeat("code ", 99)+"} ", 15) + "}"
+	for name, q := range map[string]string{"same field 100 times": sameName, "same object fifteen times": sameObject, "30 overlapping fragments": frags.String()} {
+		var r response
+		took, alloc := measured(func() { r = c.do(q, nil, nil) })
+		if code(r) == "QUERY_TOO_COMPLEX" || code(r) == "QUERY_TOO_DEEP" {
+			t.Errorf("%s refused: %+v", name, r.Errors)
+		}
+		if took > time.Second || alloc > 100<<20 {
+			t.Errorf("%s: took %v and allocated %d MB", name, took, alloc>>20)
+		}
+		t.Logf("%s: %v, %d KB", name, took, alloc>>10)
+	}
+}
+
+// taskIDs returns the global IDs of n tasks given to Huế: such tasks are
+// given to every province, 63 assignments or more.
+func taskIDs(c *client, n int) []string {
+	var out struct {
+		Tasks struct {
+			Nodes []struct {
+				ID          string
+				Assignments []struct{ ID string }
+			}
+		}
+	}
+	c.must(`query($n: Int) { tasks(first: $n, filter: {assignee: "46"}) { nodes { id assignments { id } } } }`, map[string]any{"n": n}, &out)
+	var ids []string
+	for _, t := range out.Tasks.Nodes {
+		if len(t.Assignments) < 63 {
+			c.t.Fatalf("task %s has %d assignments", t.ID, len(t.Assignments))
+		}
+		ids = append(ids, t.ID)
+	}
+	return ids
+}
+
+// Queries that multiply lists or aggregates are priced at what they cost
+// and refused quickly; the largest that pass stay within 100 MB; an answer
+// that outgrows the prices is cut off by the response cap.
+func TestAmplificationIsBounded(t *testing.T) {
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		c := newClient(t, db)
+		ids := taskIDs(c, 5)
+		summaries := func(n int) string {
+			q := "{ "
+			for i := range n {
+				q += fmt.Sprintf("s%d: programmeSummary { taskCount byStatus { status count } } ", i)
+			}
+			return q + "}"
+		}
+		refused := []struct {
+			name, query string
+			vars        map[string]any
+		}{
+			{"assignments of tasks of assignments", `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Task {
+				assignments { task { assignments { orgUnit { code name } state } } } } } }`, map[string]any{"ids": ids}},
+			{"children of children", `{ orgUnit(code: "VN") { children { children { children { code name } } } } }`, nil},
+			{"200 programme summaries", summaries(200), nil},
+			{"51 programme summaries", summaries(51), nil},
+			{"110 totalCounts", func() string {
+				q := "{ "
+				for i := range 110 {
+					q += fmt.Sprintf("t%d: tasks(first: 100) { totalCount } ", i)
+				}
+				return q + "}"
+			}(), nil},
+		}
+		for _, q := range refused {
+			var r response
+			took, alloc := measured(func() { r = c.do(q.query, q.vars, nil) })
+			if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" && code(r) != "QUERY_TOO_COMPLEX" {
+				t.Errorf("%s: %+v", q.name, r.Errors)
+			}
+			if took > time.Second || alloc > 100<<20 {
+				t.Errorf("%s: took %v and allocated %d MB", q.name, took, alloc>>20)
+			}
+		}
+
+		// The most that passes: a page of tasks with all their assignments,
+		// a page of 100 tasks with their statuses, 30 summaries, the
+		// standard introspection query.
+		passing := []struct{ name, query string }{
+			{"tasks with assignments", `{ tasks(first: 25) { totalCount nodes { id title assignments { id state progress role orgUnit { code name } } } } }`},
+			{"100 tasks with statuses", `{ tasks(first: 100) { totalCount nodes { id clause title description deadlineText dueDate precision
+				status document { number title taskCount } } } }`},
+			{"30 programme summaries", summaries(30)},
+			{"introspection", standardIntrospection},
+		}
+		for _, q := range passing {
+			var r response
+			took, alloc := measured(func() { r = c.do(q.query, nil, nil) })
+			if len(r.Errors) > 0 {
+				t.Errorf("%s: %+v", q.name, r.Errors)
+			}
+			if alloc > 100<<20 {
+				t.Errorf("%s: took %v and allocated %d MB", q.name, took, alloc>>20)
+			}
+			t.Logf("%s: %v, %d MB, %d KB answer", q.name, took, alloc>>20, len(r.Data)>>10)
+		}
+	})
+}
+
+// Past Limits.ResponseFields a request stops and answers one error.
+func TestResponseCap(t *testing.T) {
+	// Not parallel: allocation is measured for the whole process, and Go
+	// runs parallel top-level tests only after the sequential ones.
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		lim := graph.DefaultLimits
+		lim.ResponseFields = 300
+		c := &client{t: t, url: serveWith(t, db, "vpcp", lim)}
+		if r := c.do(`{ tasks(first: 99) { nodes { id title } } }`, nil, nil); len(r.Errors) > 0 {
+			t.Fatalf("201 fields: %+v", r.Errors)
+		}
+		for _, lang := range []string{"vi", "en"} {
+			r := c.do(`{ tasks(first: 100) { nodes { id title assignments { id } } } }`, nil, nil, "Accept-Language", lang)
+			if len(r.Errors) != 1 || code(r) != "RESPONSE_TOO_LARGE" || string(r.Data) != "null" {
+				t.Fatalf("%s: %d errors, first %+v, data %.80s", lang, len(r.Errors), r.Errors, r.Data)
+			}
+			if want := map[string]string{"vi": "vượt giới hạn 300", "en": "more than 300"}[lang]; !strings.Contains(r.Errors[0].Message, want) {
+				t.Errorf("%s message: %s", lang, r.Errors[0].Message)
+			}
+		}
+
+		// With prices out of date (here: no complexity limit at all), the
+		// default cap still stops the amplifying query within 100 MB.
+		lim = graph.DefaultLimits
+		lim.Complexity = 1 << 40
+		c = &client{t: t, url: serveWith(t, db, "vpcp", lim)}
+		ids := taskIDs(c, 5)
+		var r response
+		took, alloc := measured(func() {
+			r = c.do(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Task {
+				assignments { task { assignments { orgUnit { code name } state } } } } } }`, map[string]any{"ids": ids}, nil)
+		})
+		if len(r.Errors) != 1 || code(r) != "RESPONSE_TOO_LARGE" {
+			t.Fatalf("amplifying query without complexity limit: %d errors, first %+v", len(r.Errors), r.Errors[:min(1, len(r.Errors))])
+		}
+		if took > 5*time.Second || alloc > 100<<20 {
+			t.Errorf("amplifying query cut off after %v and %d MB", took, alloc>>20)
+		}
+		t.Logf("amplifying query cut off after %v and %d MB", took, alloc>>20)
+	})
+}
+
+// nodes(ids:) is bounded by its count of ids, even selecting only __typename.
+func TestNodesIsBoundedByItsIDs(t *testing.T) {
+	t.Parallel()
+	c := &client{t: t, url: serveAs(t, seedtest.Shared(t, store.SQLite), "vpcp")}
+	ids := make([]string, 40000)
+	for i := range ids {
+		ids[i] = "VGFzazox" // Task:1
+	}
+	r := c.do(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }`, map[string]any{"ids": ids}, nil)
+	if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" && code(r) != "INVALID" {
+		t.Fatalf("40 000 ids: %+v", r.Errors[:min(1, len(r.Errors))])
+	}
+}
