@@ -78,7 +78,7 @@ func serveWith(tb testing.TB, db *store.DB, username string, lim graph.Limits) s
 			tb.Fatalf("no demo user %q", username)
 		}
 	}
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
+	r := graph.NewResolver(db, svc, store.FixedClock(today))
 	h := graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()

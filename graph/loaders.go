@@ -27,7 +27,7 @@ type loaders struct {
 	taskCount     *dataloadgen.Loader[int64, int]
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
-	historyOf     *dataloadgen.Loader[int64, []*tasks.Facts]
+	historyOf     *dataloadgen.Loader[historyKey, []*tasks.Facts]
 	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
 	// assignmentStatus gives "" for an assignment made after the date.
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
@@ -40,6 +40,12 @@ type statusKey struct {
 	asOf     store.Date
 	unitPath string
 	task     int64
+}
+
+// historyKey asks for the last versions of an assignment's facts.
+type historyKey struct {
+	assignment int64
+	last       int
 }
 
 type assignmentStatusKey struct {
@@ -131,9 +137,29 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
 	}, wait)
-	l.historyOf = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Facts, []error) {
-		fs, err := r.TaskStore.History(ctx, sc, ids)
-		return groupBy(ids, fs, func(f *tasks.Facts) int64 { return f.AssignmentID }, err)
+	l.historyOf = dataloadgen.NewLoader(func(ctx context.Context, keys []historyKey) ([][]*tasks.Facts, []error) {
+		byLast := map[int][]int64{}
+		for _, k := range keys {
+			byLast[k.last] = append(byLast[k.last], k.assignment)
+		}
+		got := map[historyKey][]*tasks.Facts{}
+		for last, ids := range byLast {
+			fs, err := r.TaskStore.History(ctx, sc, ids, last)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for _, f := range fs {
+				k := historyKey{f.AssignmentID, last}
+				got[k] = append(got[k], f)
+			}
+		}
+		out := make([][]*tasks.Facts, len(keys))
+		for i, k := range keys {
+			if out[i] = got[k]; out[i] == nil {
+				out[i] = []*tasks.Facts{}
+			}
+		}
+		return out, nil
 	}, wait)
 	l.taskStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
 		type judge struct {

@@ -60,7 +60,7 @@ type ComplexityRoot struct {
 	Assignment struct {
 		CompletedOn func(childComplexity int) int
 		DueDate     func(childComplexity int) int
-		History     func(childComplexity int) int
+		History     func(childComplexity int, last *int) int
 		ID          func(childComplexity int) int
 		OrgUnit     func(childComplexity int) int
 		Progress    func(childComplexity int) int
@@ -477,7 +477,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Assignment.History(childComplexity), true
+		args, err := ec.field_Assignment_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assignment.History(childComplexity, args["last"].(*int)), true
 	case "Assignment.id":
 		if e.ComplexityRoot.Assignment.ID == nil {
 			break

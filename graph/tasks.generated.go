@@ -26,7 +26,7 @@ type AssignmentResolver interface {
 
 	Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error)
 
-	History(ctx context.Context, obj *tasks.Assignment) ([]*tasks.Facts, error)
+	History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error)
 }
 type DocumentResolver interface {
 	ID(ctx context.Context, obj *tasks.Document) (string, error)
@@ -45,6 +45,20 @@ type TaskResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Assignment_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Assignment_status_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -417,7 +431,8 @@ func (ec *executionContext) _Assignment_history(ctx context.Context, field graph
 			return ec.fieldContext_Assignment_history(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Assignment().History(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Assignment().History(ctx, obj, fc.Args["last"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*tasks.Facts) graphql.Marshaler {
@@ -427,7 +442,7 @@ func (ec *executionContext) _Assignment_history(ctx context.Context, field graph
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Assignment_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Assignment_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Assignment",
 		Field:      field,
@@ -436,6 +451,17 @@ func (ec *executionContext) fieldContext_Assignment_history(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AssignmentChange(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Assignment_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }

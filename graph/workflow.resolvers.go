@@ -8,14 +8,21 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"p06/auth"
 	"p06/graph/model"
+	"p06/store"
 	"p06/tasks"
 )
 
 // History is the resolver for the history field.
-func (r *assignmentResolver) History(ctx context.Context, obj *tasks.Assignment) ([]*tasks.Facts, error) {
-	return loadersOf(ctx).historyOf.Load(ctx, obj.ID)
+func (r *assignmentResolver) History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error) {
+	n := historyLength(last)
+	if n < 1 || n > tasks.MaxHistory {
+		return nil, &store.Error{Code: store.Invalid, Field: "last", Message: fmt.Sprintf("last phải trong khoảng 1–%d", tasks.MaxHistory),
+			English: fmt.Sprintf("last must be within 1–%d", tasks.MaxHistory)}
+	}
+	return loadersOf(ctx).historyOf.Load(ctx, historyKey{obj.ID, n})
 }
 
 // ChangedBy is the resolver for the changedBy field.

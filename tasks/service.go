@@ -203,16 +203,24 @@ func factsDetail(a *Assignment) map[string]any {
 		"completedOn": a.CompletedOn.String(), "version": a.Version}
 }
 
-// History returns every version of an assignment's facts, oldest first, if
-// the assignment is in scope.
-func (s *Store) History(ctx context.Context, sc rbac.Scope, assignmentIDs []int64) ([]*Facts, error) {
+// MaxHistory bounds how many versions of one assignment's facts History
+// returns.
+const MaxHistory = 100
+
+// History returns the last versions (at most last, itself at most
+// MaxHistory) of the facts of each assignment among ids that is in scope,
+// oldest first.
+func (s *Store) History(ctx context.Context, sc rbac.Scope, assignmentIDs []int64, last int) ([]*Facts, error) {
 	var fs []*Facts
-	if len(assignmentIDs) == 0 {
+	if len(assignmentIDs) == 0 || last <= 0 {
 		return fs, nil
 	}
 	cond, args := sc.ReadFilter("hu.path")
-	err := s.db.NewSelect().Model(&fs).Where("af.assignment_id IN (?)", bun.In(assignmentIDs)).
-		Where("EXISTS (SELECT 1 FROM assignments AS ha JOIN org_units AS hu ON hu.id = ha.org_unit_id WHERE ha.id = af.assignment_id AND "+cond+")", args...).
+	ranked := s.db.NewSelect().TableExpr("assignment_facts AS f").ColumnExpr("f.id").
+		ColumnExpr("ROW_NUMBER() OVER (PARTITION BY f.assignment_id ORDER BY f.version DESC) AS n").
+		Where("f.assignment_id IN (?)", bun.In(assignmentIDs)).
+		Where("EXISTS (SELECT 1 FROM assignments AS ha JOIN org_units AS hu ON hu.id = ha.org_unit_id WHERE ha.id = f.assignment_id AND "+cond+")", args...)
+	err := s.db.NewSelect().Model(&fs).Where("af.id IN (SELECT r.id FROM (?) AS r WHERE r.n <= ?)", ranked, min(last, MaxHistory)).
 		OrderExpr("af.assignment_id, af.version").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: history: %w", err)
