@@ -66,12 +66,12 @@ func (c *Conflict) Error() string { return c.Err.Error() }
 func (c *Conflict) Unwrap() error { return c.Err }
 
 // UpdateAssignment applies u for actor: the assignment's unit must be in
-// the actor's scope and the actor must hold UPDATE_ASSIGNMENT there
-// (cancelling, or reopening a cancelled assignment, needs ASSIGN_TASK: it is
-// the assigning level's decision). Rules: progress 0–100; DONE needs a
-// completion date not after today and sets progress to 100; leaving DONE or
-// CANCELLED needs a note saying why; a CANCELLED assignment cannot be
-// completed (reopen it first); any other state clears the completion date.
+// the actor's scope and the actor must hold UPDATE_ASSIGNMENT there. Rules:
+// progress 0–100; DONE needs a completion date not after today and sets
+// progress to 100; leaving DONE or CANCELLED needs a note saying why; a
+// CANCELLED assignment cannot be completed (reopen it first), and cancelling
+// is not an assignee's update (the assigning level cancels a task); any
+// state but DONE clears the completion date.
 func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u AssignmentUpdate) (*Assignment, error) {
 	if actor == nil {
 		return nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
@@ -92,7 +92,7 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 			return &Conflict{Err: conflictError(a), Current: a}
 		}
 		before := *a
-		if err := s.applyUpdate(actor, path, a, u, note); err != nil {
+		if err := s.applyUpdate(a, u, note); err != nil {
 			return err
 		}
 		if a.State == before.State && a.Progress == before.Progress && a.CompletedOn == before.CompletedOn && note == "" {
@@ -120,7 +120,7 @@ func conflictError(current *Assignment) *store.Error {
 }
 
 // applyUpdate applies the rules of UpdateAssignment to a.
-func (s *Service) applyUpdate(actor *auth.Identity, path string, a *Assignment, u AssignmentUpdate, note string) error {
+func (s *Service) applyUpdate(a *Assignment, u AssignmentUpdate, note string) error {
 	today := store.Today(s.clock)
 	was := a.State
 	next := was
@@ -131,15 +131,15 @@ func (s *Service) applyUpdate(actor *auth.Identity, path string, a *Assignment, 
 		}
 	}
 	switch {
+	case next == Cancelled && was != Cancelled:
+		return errField(store.Invalid, "state", "hủy nhiệm vụ là quyết định của cấp giao (cancelTask), không phải cập nhật của đơn vị được giao",
+			"cancelling is the assigning level's decision (cancelTask), not an assignee's update")
 	case was == Cancelled && next == Done:
 		return errField(store.Invalid, "state", "nhiệm vụ đã hủy không thể chuyển thẳng sang hoàn thành; hãy mở lại trước",
 			"a cancelled assignment cannot be completed; reopen it first")
 	case (was == Done || was == Cancelled) && next != was && note == "":
 		return errField(store.Invalid, "note", "mở lại nhiệm vụ đã hoàn thành hoặc đã hủy cần ghi chú lý do",
 			"reopening a done or cancelled assignment needs a note saying why")
-	case (was == Cancelled) != (next == Cancelled) && !s.authz.Can(actor.Subject(), path, rbac.AssignTask):
-		return store.Errorf(store.Forbidden, "chỉ cấp giao nhiệm vụ mới được hủy hoặc mở lại nhiệm vụ đã hủy",
-			"only the assigning level may cancel an assignment or reopen a cancelled one")
 	}
 	a.State = next
 	if u.Progress != nil {

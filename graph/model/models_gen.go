@@ -286,7 +286,7 @@ type UpdateAssignmentInput struct {
 	// The version you read (Assignment.version). If someone saved since, nothing is written:
 	// the payload has a CONFLICT userError and the assignment as it now stands.
 	ExpectedVersion int `json:"expectedVersion"`
-	// CANCELLED, and reopening a cancelled assignment, are for the assigning level (ASSIGN_TASK).
+	// Not CANCELLED: cancelling is the assigning level's (cancelTask). A cancelled assignment can be reopened with a note.
 	State *tasks.State `json:"state,omitempty"`
 	// 0–100; DONE sets it to 100.
 	Progress *int `json:"progress,omitempty"`
