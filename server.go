@@ -25,11 +25,9 @@ import (
 
 	"p06/auth"
 	"p06/graph"
-	"p06/org"
 	"p06/rbac"
 	"p06/seeds"
 	"p06/store"
-	"p06/tasks"
 	"p06/web/ide"
 )
 
@@ -208,7 +206,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // newServer wires the stores into the HTTP routes, all in one place. Every
 // request passes CORS, then auth.Middleware, which names its caller.
 func newServer(db *store.DB, authSvc *auth.Service, cfg config, log *slog.Logger, clock store.Clock) http.Handler {
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock), Auth: authSvc, Clock: clock}
+	r := graph.NewResolver(db, authSvc, clock)
 	lim := graph.DefaultLimits
 	lim.Introspection = cfg.introspection
 

@@ -82,16 +82,24 @@ func unitByCode(ctx context.Context, db bun.IDB, code, field string) (unitRow, e
 var errUserNotFound = errMsg(store.NotFound, "user", "không tìm thấy người dùng", "user not found")
 
 func (s *Service) audit(ctx context.Context, db bun.IDB, actor *Identity, action, objType string, objID int64, orgPath string, detail any) error {
-	e := &store.AuditEntry{At: s.now(), Action: action, ObjectType: objType, OrgPath: orgPath}
+	return store.Audit(ctx, db, AuditEntry(actor, s.now(), action, objType, objID, orgPath), detail)
+}
+
+// AuditEntry is the audit-log row of a change made by actor (nil: the
+// system, i.e. the command line or the seed loader) at time at, to the
+// object objType objID of the unit at orgPath: who, how they signed in, and
+// from where. Write it with store.Audit in the change's transaction.
+func AuditEntry(actor *Identity, at time.Time, action, objType string, objID int64, orgPath string) *store.AuditEntry {
+	e := &store.AuditEntry{At: at, Action: action, ObjectType: objType, OrgPath: orgPath}
 	if objID != 0 {
 		e.ObjectID = strconv.FormatInt(objID, 10)
 	}
 	if actor != nil {
 		e.ActorID, e.Actor, e.Via, e.ClientIP = actor.User.ID, actor.User.Username, actor.Via(), actor.ClientIP
 	} else {
-		e.Actor = "system" // the command line or the seed loader
+		e.Actor = "system"
 	}
-	return store.Audit(ctx, db, e, detail)
+	return e
 }
 
 // can checks that actor holds perm on the unit at path.

@@ -17,11 +17,9 @@ import (
 
 	"p06/auth"
 	"p06/graph"
-	"p06/org"
 	"p06/rbac"
 	"p06/seeds/seedtest"
 	"p06/store"
-	"p06/tasks"
 )
 
 // browser talks to the whole stack (auth middleware included) with a cookie
@@ -51,7 +49,7 @@ func newStackAt(t *testing.T, lim graph.Limits, clock store.Clock) (*store.DB, s
 		t.Fatal(err)
 	}
 	svc := auth.NewService(db, authz, clock, auth.DefaultConfig)
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock), Auth: svc, Clock: clock}
+	r := graph.NewResolver(db, svc, clock)
 	srv := httptest.NewServer(svc.Middleware(graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	t.Cleanup(srv.Close)
 	return db, srv.URL

@@ -1201,6 +1201,44 @@ func azWriteCases(t *testing.T, e *azEnv, r azRole) []azWrite {
 			want: userErr("NOT_FOUND", "input", "role")})
 	}
 
+	// Reporting on an assignment: the editors of its unit only. Roles run in
+	// parallel; of those naming one unit's assignment, only its editor's
+	// write succeeds, so each sees version 1.
+	updQ := `mutation($in: UpdateAssignmentInput!) { updateAssignment(input: $in) { assignment { progress version } ` + ue + ` } }`
+	assignmentOf := func(code string) int64 {
+		return int64(azCount(t, e.db, `SELECT MIN(a.id) FROM assignments AS a JOIN org_units AS u ON u.id = a.org_unit_id
+			WHERE u.code = ? AND a.state IN ('NOT_STARTED', 'IN_PROGRESS')`, code))
+	}
+	// notSet checks that a refused update did not store the progress p it
+	// sent (p is this role's own: another role's may have succeeded).
+	notSet := func(id int64, p int) func(t *testing.T, succeeded bool) {
+		return func(t *testing.T, succeeded bool) {
+			if got := azCount(t, e.db, "SELECT progress FROM assignments WHERE id = ?", id); got == p && !succeeded {
+				t.Errorf("a refused update stored progress %d", p)
+			}
+		}
+	}
+	upd := func(id int64, p int) map[string]any {
+		return map[string]any{"in": map[string]any{"assignment": azGID("Assignment", id), "expectedVersion": 1, "progress": p}}
+	}
+	// Odd values the demo data does not use (it has multiples of 5).
+	p := []int{1, 3, 7, 11, 13, 17, 19, 23, 29, 31, 37}[slices.IndexFunc(azRoles, func(x azRole) bool { return x.name == r.name })]
+	editor := map[string]string{"hue": "46", "hanoi": "01", "bca": "BCA", "btp": "BTP"}[r.name]
+	mine := assignmentOf(in)
+	add(azWrite{field: "updateAssignment", scope: "bad-progress", query: updQ, vars: upd(mine, 150),
+		want: map[bool]azOutcome{true: userErr("INVALID", "input", "progress"), false: forbidden}[editor == in]})
+	add(azWrite{field: "updateAssignment", scope: "in-scope", query: updQ, vars: upd(mine, p),
+		want: allowIf(editor == in, func(t *testing.T, payload any) {
+			if azInt(payload, "assignment", "progress") != p || azInt(payload, "assignment", "version") != 2 {
+				t.Errorf("after the update: %v", payload)
+			}
+		}, forbidden), verify: notSet(mine, p)})
+	if r.away != "" {
+		theirs := assignmentOf(r.away)
+		add(azWrite{field: "updateAssignment", scope: "out-of-scope", query: updQ, vars: upd(theirs, p),
+			want: refused, verify: notSet(theirs, p)})
+	}
+
 	// Own password, last: the rows above sign in with the demo password.
 	const changeQ = `mutation($in: ChangePasswordInput!) { changePassword(input: $in) { ok ` + ue + ` } }`
 	pw := func(cur, next string) map[string]any {

@@ -127,6 +127,7 @@ func complexity(b *listBounds) ComplexityRoot {
 
 	// A task is assigned to each unit at most once.
 	c.Task.Assignments = func(child int) int { return each(b.get().Units, child) }
+	c.Assignment.History = func(child int, last *int) int { return each(historyLength(last), child) }
 	c.OrgUnit.Children = func(child int) int { return each(b.get().Children, child) }
 	c.OrgUnit.WorkingGroups = func(child int) int { return each(b.get().Groups, child) }
 	c.WorkingGroup.Members = func(child int) int { return each(b.get().Members, child) }
@@ -137,4 +138,12 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.ProgrammeSummary.DocumentsByKind = list(7)
 	c.ProgrammeSummary.ByStatus = list(6)
 	return c
+}
+
+// historyLength is the number of versions Assignment.history(last:) asks for.
+func historyLength(last *int) int {
+	if last == nil {
+		return 20
+	}
+	return *last
 }

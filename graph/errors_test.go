@@ -12,12 +12,10 @@ import (
 
 	"p06/auth"
 	"p06/graph"
-	"p06/org"
 	"p06/rbac"
 	"p06/seeds/seedtest"
 	"p06/store"
 	"p06/store/storetest"
-	"p06/tasks"
 )
 
 // logRecorder keeps every record the handler logs, to check that a caller's
@@ -72,7 +70,7 @@ func serveLogged(t *testing.T, db *store.DB, username string) (*client, *logReco
 		t.Fatalf("no demo user %q", username)
 	}
 	rec := &logRecorder{}
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
+	r := graph.NewResolver(db, svc, store.FixedClock(today))
 	h := graph.NewHandler(r, graph.DefaultLimits, slog.New(rec))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		h.ServeHTTP(w, req.WithContext(auth.WithIdentity(req.Context(), id)))

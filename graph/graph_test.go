@@ -21,7 +21,6 @@ import (
 
 	"p06/auth"
 	"p06/graph"
-	"p06/org"
 	"p06/rbac"
 	"p06/seeds/seedtest"
 	"p06/store"
@@ -79,7 +78,7 @@ func serveWith(tb testing.TB, db *store.DB, username string, lim graph.Limits) s
 			tb.Fatalf("no demo user %q", username)
 		}
 	}
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
+	r := graph.NewResolver(db, svc, store.FixedClock(today))
 	h := graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -93,7 +92,7 @@ func serveWith(tb testing.TB, db *store.DB, username string, lim graph.Limits) s
 }
 
 func newHandler(db *store.DB, svc *auth.Service) http.Handler {
-	r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
+	r := graph.NewResolver(db, svc, store.FixedClock(today))
 	return graph.NewHandler(r, graph.DefaultLimits, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 

@@ -12,11 +12,9 @@ import (
 
 	"p06/auth"
 	"p06/graph"
-	"p06/org"
 	"p06/rbac"
 	"p06/seeds/seedtest"
 	"p06/store"
-	"p06/tasks"
 )
 
 // syncBuffer is a log destination shared by the handler's goroutines.
@@ -58,7 +56,7 @@ func TestIntrospectionRefusalIsCoded(t *testing.T) {
 		var logs syncBuffer
 		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		serve := func(lim graph.Limits) (signedOut, signedIn *client) {
-			r := &graph.Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, store.FixedClock(today)), Auth: svc, Clock: store.FixedClock(today)}
+			r := graph.NewResolver(db, svc, store.FixedClock(today))
 			h := graph.NewHandler(r, lim, log)
 			out := httptest.NewServer(svc.Middleware(h))
 			in := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

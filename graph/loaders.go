@@ -27,6 +27,7 @@ type loaders struct {
 	taskCount     *dataloadgen.Loader[int64, int]
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
+	historyOf     *dataloadgen.Loader[historyKey, []*tasks.Facts]
 	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
 	// assignmentStatus gives "" for an assignment made after the date.
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
@@ -39,6 +40,12 @@ type statusKey struct {
 	asOf     store.Date
 	unitPath string
 	task     int64
+}
+
+// historyKey asks for the last versions of an assignment's facts.
+type historyKey struct {
+	assignment int64
+	last       int
 }
 
 type assignmentStatusKey struct {
@@ -129,6 +136,30 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			_, err = primeUnits(ctx, unitIDs)
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
+	}, wait)
+	l.historyOf = dataloadgen.NewLoader(func(ctx context.Context, keys []historyKey) ([][]*tasks.Facts, []error) {
+		byLast := map[int][]int64{}
+		for _, k := range keys {
+			byLast[k.last] = append(byLast[k.last], k.assignment)
+		}
+		got := map[historyKey][]*tasks.Facts{}
+		for last, ids := range byLast {
+			fs, err := r.TaskStore.History(ctx, sc, ids, last)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for _, f := range fs {
+				k := historyKey{f.AssignmentID, last}
+				got[k] = append(got[k], f)
+			}
+		}
+		out := make([][]*tasks.Facts, len(keys))
+		for i, k := range keys {
+			if out[i] = got[k]; out[i] == nil {
+				out[i] = []*tasks.Facts{}
+			}
+		}
+		return out, nil
 	}, wait)
 	l.taskStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
 		type judge struct {

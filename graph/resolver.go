@@ -10,10 +10,19 @@ import (
 	"p06/tasks"
 )
 
-// Resolver is the dependency root of the API.
+// Resolver is the dependency root of the API: the stores that read, the
+// services that write, and the clock.
 type Resolver struct {
 	OrgStore  *org.Store
 	TaskStore *tasks.Store
+	Tasks     *tasks.Service
 	Auth      *auth.Service
 	Clock     store.Clock
+}
+
+// NewResolver wires the API to db, with authSvc naming callers and deciding
+// permissions, telling the time by clock.
+func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolver {
+	return &Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock),
+		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock}
 }

@@ -28,6 +28,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	ApiToken() ApiTokenResolver
 	Assignment() AssignmentResolver
+	AssignmentChange() AssignmentChangeResolver
 	AuditEntry() AuditEntryResolver
 	Document() DocumentResolver
 	Me() MeResolver
@@ -59,6 +60,7 @@ type ComplexityRoot struct {
 	Assignment struct {
 		CompletedOn func(childComplexity int) int
 		DueDate     func(childComplexity int) int
+		History     func(childComplexity int, last *int) int
 		ID          func(childComplexity int) int
 		OrgUnit     func(childComplexity int) int
 		Progress    func(childComplexity int) int
@@ -67,6 +69,19 @@ type ComplexityRoot struct {
 		State       func(childComplexity int) int
 		Status      func(childComplexity int, asOf *store.Date) int
 		Task        func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	AssignmentChange struct {
+		ChangedAt   func(childComplexity int) int
+		ChangedBy   func(childComplexity int) int
+		CompletedOn func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		Note        func(childComplexity int) int
+		Progress    func(childComplexity int) int
+		State       func(childComplexity int) int
+		ValidFrom   func(childComplexity int) int
+		ValidTo     func(childComplexity int) int
 		Version     func(childComplexity int) int
 	}
 
@@ -179,17 +194,18 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ChangePassword func(childComplexity int, input model.ChangePasswordInput) int
-		CreateAPIToken func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateUser     func(childComplexity int, input model.CreateUserInput) int
-		DisableUser    func(childComplexity int, input model.DisableUserInput) int
-		EnableUser     func(childComplexity int, input model.EnableUserInput) int
-		GrantRole      func(childComplexity int, input model.RoleGrantInput) int
-		Login          func(childComplexity int, input model.LoginInput) int
-		Logout         func(childComplexity int) int
-		ResetPassword  func(childComplexity int, input model.ResetPasswordInput) int
-		RevokeAPIToken func(childComplexity int, input model.RevokeAPITokenInput) int
-		RevokeRole     func(childComplexity int, input model.RoleGrantInput) int
+		ChangePassword   func(childComplexity int, input model.ChangePasswordInput) int
+		CreateAPIToken   func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateUser       func(childComplexity int, input model.CreateUserInput) int
+		DisableUser      func(childComplexity int, input model.DisableUserInput) int
+		EnableUser       func(childComplexity int, input model.EnableUserInput) int
+		GrantRole        func(childComplexity int, input model.RoleGrantInput) int
+		Login            func(childComplexity int, input model.LoginInput) int
+		Logout           func(childComplexity int) int
+		ResetPassword    func(childComplexity int, input model.ResetPasswordInput) int
+		RevokeAPIToken   func(childComplexity int, input model.RevokeAPITokenInput) int
+		RevokeRole       func(childComplexity int, input model.RoleGrantInput) int
+		UpdateAssignment func(childComplexity int, input model.UpdateAssignmentInput) int
 	}
 
 	OrgUnit struct {
@@ -311,6 +327,11 @@ type ComplexityRoot struct {
 	TaskEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	UpdateAssignmentPayload struct {
+		Assignment func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	User struct {
@@ -451,6 +472,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.DueDate(childComplexity), true
+	case "Assignment.history":
+		if e.ComplexityRoot.Assignment.History == nil {
+			break
+		}
+
+		args, err := ec.field_Assignment_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assignment.History(childComplexity, args["last"].(*int)), true
 	case "Assignment.id":
 		if e.ComplexityRoot.Assignment.ID == nil {
 			break
@@ -510,6 +542,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.Version(childComplexity), true
+
+	case "AssignmentChange.changedAt":
+		if e.ComplexityRoot.AssignmentChange.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.ChangedAt(childComplexity), true
+	case "AssignmentChange.changedBy":
+		if e.ComplexityRoot.AssignmentChange.ChangedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.ChangedBy(childComplexity), true
+	case "AssignmentChange.completedOn":
+		if e.ComplexityRoot.AssignmentChange.CompletedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.CompletedOn(childComplexity), true
+	case "AssignmentChange.dueDate":
+		if e.ComplexityRoot.AssignmentChange.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.DueDate(childComplexity), true
+	case "AssignmentChange.note":
+		if e.ComplexityRoot.AssignmentChange.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.Note(childComplexity), true
+	case "AssignmentChange.progress":
+		if e.ComplexityRoot.AssignmentChange.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.Progress(childComplexity), true
+	case "AssignmentChange.state":
+		if e.ComplexityRoot.AssignmentChange.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.State(childComplexity), true
+	case "AssignmentChange.validFrom":
+		if e.ComplexityRoot.AssignmentChange.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.ValidFrom(childComplexity), true
+	case "AssignmentChange.validTo":
+		if e.ComplexityRoot.AssignmentChange.ValidTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.ValidTo(childComplexity), true
+	case "AssignmentChange.version":
+		if e.ComplexityRoot.AssignmentChange.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentChange.Version(childComplexity), true
 
 	case "AssignmentConnection.edges":
 		if e.ComplexityRoot.AssignmentConnection.Edges == nil {
@@ -1008,6 +1101,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RoleGrantInput)), true
+	case "Mutation.updateAssignment":
+		if e.ComplexityRoot.Mutation.UpdateAssignment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAssignment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAssignment(childComplexity, args["input"].(model.UpdateAssignmentInput)), true
 
 	case "OrgUnit.children":
 		if e.ComplexityRoot.OrgUnit.Children == nil {
@@ -1556,6 +1660,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskEdge.Node(childComplexity), true
 
+	case "UpdateAssignmentPayload.assignment":
+		if e.ComplexityRoot.UpdateAssignmentPayload.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateAssignmentPayload.Assignment(childComplexity), true
+	case "UpdateAssignmentPayload.userErrors":
+		if e.ComplexityRoot.UpdateAssignmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateAssignmentPayload.UserErrors(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1798,6 +1915,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
+			graphql.NewInputUnmarshaler("UpdateAssignmentInput", ec.unmarshalInputUpdateAssignmentInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("WorkingGroupFilter", ec.unmarshalInputWorkingGroupFilter),
 		)
@@ -1875,7 +1993,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls"
+//go:embed "schema/auth.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1891,6 +2009,7 @@ var sources = []*ast.Source{
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/tasks.graphqls", Input: sourceData("schema/tasks.graphqls"), BuiltIn: false},
+	{Name: "schema/workflow.graphqls", Input: sourceData("schema/workflow.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1944,8 +2063,36 @@ func (ec *executionContext) childFields_Assignment(ctx context.Context, field gr
 		return ec.fieldContext_Assignment_version(ctx, field)
 	case "source":
 		return ec.fieldContext_Assignment_source(ctx, field)
+	case "history":
+		return ec.fieldContext_Assignment_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Assignment", field.Name)
+}
+
+func (ec *executionContext) childFields_AssignmentChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_AssignmentChange_version(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_AssignmentChange_validFrom(ctx, field)
+	case "validTo":
+		return ec.fieldContext_AssignmentChange_validTo(ctx, field)
+	case "state":
+		return ec.fieldContext_AssignmentChange_state(ctx, field)
+	case "progress":
+		return ec.fieldContext_AssignmentChange_progress(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_AssignmentChange_dueDate(ctx, field)
+	case "completedOn":
+		return ec.fieldContext_AssignmentChange_completedOn(ctx, field)
+	case "note":
+		return ec.fieldContext_AssignmentChange_note(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_AssignmentChange_changedAt(ctx, field)
+	case "changedBy":
+		return ec.fieldContext_AssignmentChange_changedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignmentChange", field.Name)
 }
 
 func (ec *executionContext) childFields_AssignmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2368,6 +2515,16 @@ func (ec *executionContext) childFields_TaskEdge(ctx context.Context, field grap
 		return ec.fieldContext_TaskEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateAssignmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "assignment":
+		return ec.fieldContext_UpdateAssignmentPayload_assignment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateAssignmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateAssignmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

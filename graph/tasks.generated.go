@@ -25,6 +25,8 @@ type AssignmentResolver interface {
 	OrgUnit(ctx context.Context, obj *tasks.Assignment) (*org.Unit, error)
 
 	Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error)
+
+	History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error)
 }
 type DocumentResolver interface {
 	ID(ctx context.Context, obj *tasks.Document) (string, error)
@@ -43,6 +45,20 @@ type TaskResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Assignment_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Assignment_status_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -404,6 +420,50 @@ func (ec *executionContext) _Assignment_source(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Assignment_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Assignment", field, false, false, "DataSource")
+}
+
+func (ec *executionContext) _Assignment_history(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Assignment().History(ctx, obj, fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tasks.Facts) graphql.Marshaler {
+			return ec.marshalNAssignmentChange2ᚕᚖp06ᚋtasksᚐFactsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignmentChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Assignment_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AssignmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentConnection) (ret graphql.Marshaler) {
@@ -2193,6 +2253,12 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assignment_history(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3139,6 +3205,13 @@ func (ec *executionContext) marshalNTaskEdge2ᚖp06ᚋgraphᚋmodelᚐTaskEdge(c
 	return ec._TaskEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAssignment2ᚖp06ᚋtasksᚐAssignment(ctx context.Context, sel ast.SelectionSet, v *tasks.Assignment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Assignment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAssignmentFilter2ᚖp06ᚋgraphᚋmodelᚐAssignmentFilter(ctx context.Context, v any) (*model.AssignmentFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -3236,6 +3309,25 @@ func (ec *executionContext) marshalOAssignmentState2ᚕp06ᚋtasksᚐStateᚄ(ct
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOAssignmentState2ᚖp06ᚋtasksᚐState(ctx context.Context, v any) (*tasks.State, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := tasks.State(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssignmentState2ᚖp06ᚋtasksᚐState(ctx context.Context, sel ast.SelectionSet, v *tasks.State) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalODeadlinePrecision2ᚕp06ᚋtasksᚐPrecisionᚄ(ctx context.Context, v any) ([]tasks.Precision, error) {

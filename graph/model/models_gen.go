@@ -280,6 +280,28 @@ type TaskFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+type UpdateAssignmentInput struct {
+	// Global ID of the assignment.
+	Assignment string `json:"assignment"`
+	// The version you read (Assignment.version). If someone saved since, nothing is written:
+	// the payload has a CONFLICT userError and the assignment as it now stands.
+	ExpectedVersion int `json:"expectedVersion"`
+	// Not CANCELLED: cancelling is the assigning level's (cancelTask). A cancelled assignment can be reopened with a note.
+	State *tasks.State `json:"state,omitempty"`
+	// 0–100; DONE sets it to 100.
+	Progress *int `json:"progress,omitempty"`
+	// Required with DONE (or kept from before), not after today; only DONE has one.
+	CompletedOn *store.Date `json:"completedOn,omitempty"`
+	// Why; required to reopen a DONE or CANCELLED assignment. At most 2,000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+type UpdateAssignmentPayload struct {
+	// After the change; on CONFLICT, as it now stands (with the version to send next time).
+	Assignment *tasks.Assignment `json:"assignment,omitempty"`
+	UserErrors []*UserError      `json:"userErrors"`
+}
+
 type UserConnection struct {
 	Edges      []*UserEdge  `json:"edges"`
 	Nodes      []*auth.User `json:"nodes"`

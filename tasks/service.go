@@ -1,0 +1,229 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"p06/auth"
+	"p06/rbac"
+	"p06/store"
+)
+
+// Service is the write path of documents, tasks and assignments, the one
+// every feature copies: a method per use case opens a transaction, loads the
+// object in the caller's scope (NOT_FOUND when out of it), checks the
+// permission on the object's own unit, applies the domain rule (a caller's
+// mistake is an INVALID or CONFLICT *store.Error naming the input field),
+// writes the row with its version bumped, its history and its audit entry,
+// and commits.
+type Service struct {
+	db    *store.DB
+	authz *rbac.Authorizer
+	clock store.Clock
+}
+
+// NewService returns the write path on db, deciding permissions with authz
+// and telling the time by clock.
+func NewService(db *store.DB, authz *rbac.Authorizer, clock store.Clock) *Service {
+	return &Service{db: db, authz: authz, clock: clock}
+}
+
+// MaxNoteLength bounds the note of a change, in characters.
+const MaxNoteLength = 2000
+
+// AssignmentUpdate is a change to an assignment's facts. Nil fields keep
+// their value.
+type AssignmentUpdate struct {
+	AssignmentID int64
+	// ExpectedVersion is the version the caller read; a newer one in the
+	// database is a CONFLICT and nothing is written.
+	ExpectedVersion int
+	State           *State
+	Progress        *int
+	CompletedOn     *store.Date
+	Note            string
+}
+
+// errField makes a caller's mistake about an input field.
+func errField(code store.Code, field, vi, en string) *store.Error {
+	return &store.Error{Code: code, Field: field, Message: vi, English: en}
+}
+
+var errNoAssignment = store.Errorf(store.NotFound, "không tìm thấy nhiệm vụ được giao", "assignment not found")
+
+// Conflict is the error of a write that named a stale version: Current is
+// the assignment as it now stands, for the caller to show.
+type Conflict struct {
+	Err     *store.Error
+	Current *Assignment
+}
+
+func (c *Conflict) Error() string { return c.Err.Error() }
+func (c *Conflict) Unwrap() error { return c.Err }
+
+// UpdateAssignment applies u for actor: the assignment's unit must be in
+// the actor's scope and the actor must hold UPDATE_ASSIGNMENT there. Rules:
+// progress 0–100; DONE needs a completion date not after today and sets
+// progress to 100; leaving DONE or CANCELLED needs a note saying why; a
+// CANCELLED assignment cannot be completed (reopen it first), and cancelling
+// is not an assignee's update (the assigning level cancels a task); any
+// state but DONE clears the completion date.
+func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u AssignmentUpdate) (*Assignment, error) {
+	if actor == nil {
+		return nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
+	}
+	note := strings.TrimSpace(store.NFC(u.Note))
+	if utf8.RuneCountInString(note) > MaxNoteLength {
+		return nil, errField(store.Invalid, "note", fmt.Sprintf("ghi chú dài quá %d ký tự", MaxNoteLength),
+			fmt.Sprintf("the note is longer than %d characters", MaxNoteLength))
+	}
+	var a *Assignment
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var path string
+		var err error
+		if a, path, err = s.assignmentForWrite(ctx, tx, actor, u.AssignmentID, rbac.UpdateAssignment); err != nil {
+			return err
+		}
+		if a.Version != u.ExpectedVersion {
+			return &Conflict{Err: conflictError(a), Current: a}
+		}
+		before := *a
+		if err := s.applyUpdate(a, u, note); err != nil {
+			return err
+		}
+		if a.State == before.State && a.Progress == before.Progress && a.CompletedOn == before.CompletedOn && note == "" {
+			return nil // nothing changed: no version, no history, no audit
+		}
+		// The row is locked (PostgreSQL) or the database is (SQLite), so the
+		// version read above is still the current one; SaveFacts checks it
+		// again all the same.
+		if err := NewStore(tx, s.clock).SaveFacts(ctx, a, u.ExpectedVersion, store.Today(s.clock), note, actor.User.ID); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "assignment.update", "Assignment", a.ID, path),
+			map[string]any{"before": factsDetail(&before), "after": factsDetail(a), "note": note})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func conflictError(current *Assignment) *store.Error {
+	return errField(store.Conflict, "expectedVersion",
+		fmt.Sprintf("người khác đã lưu trước bạn (phiên bản hiện tại %d): trạng thái %s, tiến độ %d%%", current.Version, current.State, current.Progress),
+		fmt.Sprintf("someone else saved first (current version %d): state %s, progress %d%%", current.Version, current.State, current.Progress))
+}
+
+// applyUpdate applies the rules of UpdateAssignment to a.
+func (s *Service) applyUpdate(a *Assignment, u AssignmentUpdate, note string) error {
+	today := store.Today(s.clock)
+	was := a.State
+	next := was
+	if u.State != nil {
+		next = *u.State
+		if !next.Valid() {
+			return errField(store.Invalid, "state", fmt.Sprintf("trạng thái %q không hợp lệ", next), fmt.Sprintf("state %q is invalid", next))
+		}
+	}
+	switch {
+	case next == Cancelled && was != Cancelled:
+		return errField(store.Invalid, "state", "hủy nhiệm vụ là quyết định của cấp giao (cancelTask), không phải cập nhật của đơn vị được giao",
+			"cancelling is the assigning level's decision (cancelTask), not an assignee's update")
+	case was == Cancelled && next == Done:
+		return errField(store.Invalid, "state", "nhiệm vụ đã hủy không thể chuyển thẳng sang hoàn thành; hãy mở lại trước",
+			"a cancelled assignment cannot be completed; reopen it first")
+	case (was == Done || was == Cancelled) && next != was && note == "":
+		return errField(store.Invalid, "note", "mở lại nhiệm vụ đã hoàn thành hoặc đã hủy cần ghi chú lý do",
+			"reopening a done or cancelled assignment needs a note saying why")
+	}
+	a.State = next
+	if u.Progress != nil {
+		if *u.Progress < 0 || *u.Progress > 100 {
+			return errField(store.Invalid, "progress", fmt.Sprintf("tiến độ %d%% phải trong khoảng 0–100", *u.Progress),
+				fmt.Sprintf("progress %d%% must be within 0–100", *u.Progress))
+		}
+		a.Progress = *u.Progress
+	}
+	switch {
+	case next == Done:
+		if u.CompletedOn != nil && !u.CompletedOn.IsZero() {
+			a.CompletedOn = *u.CompletedOn
+		}
+		if a.CompletedOn.IsZero() {
+			return errField(store.Invalid, "completedOn", "hoàn thành cần ngày hoàn thành", "DONE needs the completion date (completedOn)")
+		}
+		if a.CompletedOn.After(today) {
+			return errField(store.Invalid, "completedOn", fmt.Sprintf("ngày hoàn thành %s sau hôm nay (%s)", a.CompletedOn, today),
+				fmt.Sprintf("the completion date %s is after today (%s)", a.CompletedOn, today))
+		}
+		a.Progress = 100
+	case u.CompletedOn != nil && !u.CompletedOn.IsZero():
+		return errField(store.Invalid, "completedOn", "chỉ nhiệm vụ hoàn thành (DONE) mới có ngày hoàn thành",
+			"only a DONE assignment has a completion date")
+	default:
+		a.CompletedOn = store.Date{}
+	}
+	return nil
+}
+
+// assignmentForWrite loads an assignment in the actor's scope, locked for
+// the transaction on PostgreSQL, with its unit's path, and checks that the
+// actor holds perm on that unit.
+func (s *Service) assignmentForWrite(ctx context.Context, tx bun.Tx, actor *auth.Identity, id int64, perm rbac.Permission) (*Assignment, string, error) {
+	sc := s.authz.ScopeOf(actor.Subject())
+	a := new(Assignment)
+	q := assignmentQuery(tx.NewSelect().Model(a), sc).Where("a.id = ?", id)
+	if s.db.Engine == store.Postgres {
+		q = q.For("UPDATE OF a")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if store.IsNoRows(err) {
+			return nil, "", errNoAssignment
+		}
+		return nil, "", fmt.Errorf("tasks: loading assignment %d: %w", id, err)
+	}
+	var path string
+	if err := tx.NewSelect().Table("org_units").Column("path").Where("id = ?", a.OrgUnitID).Scan(ctx, &path); err != nil {
+		return nil, "", fmt.Errorf("tasks: unit of assignment %d: %w", id, err)
+	}
+	if !s.authz.Can(actor.Subject(), path, perm) {
+		return nil, "", store.Errorf(store.Forbidden, "bạn không có quyền %s trên đơn vị này", "you do not have the %s permission on this unit", perm)
+	}
+	return a, path, nil
+}
+
+// factsDetail is what the audit log records of an assignment's facts.
+func factsDetail(a *Assignment) map[string]any {
+	return map[string]any{"state": a.State, "progress": a.Progress, "dueDate": a.DueDate.String(),
+		"completedOn": a.CompletedOn.String(), "version": a.Version}
+}
+
+// MaxHistory bounds how many versions of one assignment's facts History
+// returns.
+const MaxHistory = 100
+
+// History returns the last versions (at most last, itself at most
+// MaxHistory) of the facts of each assignment among ids that is in scope,
+// oldest first.
+func (s *Store) History(ctx context.Context, sc rbac.Scope, assignmentIDs []int64, last int) ([]*Facts, error) {
+	var fs []*Facts
+	if len(assignmentIDs) == 0 || last <= 0 {
+		return fs, nil
+	}
+	cond, args := sc.ReadFilter("hu.path")
+	ranked := s.db.NewSelect().TableExpr("assignment_facts AS f").ColumnExpr("f.id").
+		ColumnExpr("ROW_NUMBER() OVER (PARTITION BY f.assignment_id ORDER BY f.version DESC) AS n").
+		Where("f.assignment_id IN (?)", bun.In(assignmentIDs)).
+		Where("EXISTS (SELECT 1 FROM assignments AS ha JOIN org_units AS hu ON hu.id = ha.org_unit_id WHERE ha.id = f.assignment_id AND "+cond+")", args...)
+	err := s.db.NewSelect().Model(&fs).Where("af.id IN (SELECT r.id FROM (?) AS r WHERE r.n <= ?)", ranked, min(last, MaxHistory)).
+		OrderExpr("af.assignment_id, af.version").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: history: %w", err)
+	}
+	return fs, nil
+}
