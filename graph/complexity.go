@@ -128,6 +128,10 @@ func complexity(b *listBounds) ComplexityRoot {
 	// A task is assigned to each unit at most once.
 	c.Task.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.Assignment.History = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.ExtensionRequests = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.DueDateHistory = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.StatusAgainstOriginal = func(int, *store.Date) int { return priceTally }
+	c.Task.StatusAgainstOriginal = func(int, *store.Date, *string) int { return priceTally }
 	c.OrgUnit.Children = func(child int) int { return each(b.get().Children, child) }
 	c.OrgUnit.WorkingGroups = func(child int) int { return each(b.get().Groups, child) }
 	c.WorkingGroup.Members = func(child int) int { return each(b.get().Members, child) }

@@ -263,6 +263,7 @@ var textLimits = map[string]int{
 	"password":        1024,
 	"currentPassword": 1024,
 	"newPassword":     1024,
+	"reason":          2000, // requestDeadlineExtension: why more time is needed
 }
 
 // DefaultTextLimit bounds every string argument not in textLimits.

@@ -51,6 +51,8 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 		if err == nil && len(as) == 1 {
 			n = as[0]
 		}
+	case typeExtensionRequest:
+		n, err = l.ext.request.Load(ctx, id)
 	}
 	if err != nil && !errors.Is(err, dataloadgen.ErrNotFound) && store.ErrorCode(err) != store.NotFound {
 		return nil, err

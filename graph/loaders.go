@@ -32,6 +32,7 @@ type loaders struct {
 	// assignmentStatus gives "" for an assignment made after the date.
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
 	user             *dataloadgen.Loader[int64, *auth.User]
+	ext              *extLoaders // deadline extensions (graph/extensions.go)
 }
 
 // statusKey asks for a task's status as of a date, judged on the caller's
@@ -40,6 +41,7 @@ type statusKey struct {
 	asOf     store.Date
 	unitPath string
 	task     int64
+	judged   tasks.Judged // against the due date in force (zero) or the original
 }
 
 // historyKey asks for the last versions of an assignment's facts.
@@ -51,6 +53,7 @@ type historyKey struct {
 type assignmentStatusKey struct {
 	asOf       store.Date
 	assignment int64
+	judged     tasks.Judged
 }
 
 const loaderWait = time.Millisecond
@@ -165,20 +168,21 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		type judge struct {
 			asOf     store.Date
 			unitPath string
+			judged   tasks.Judged
 		}
 		batches := map[judge][]int64{}
 		for _, k := range keys {
-			j := judge{k.asOf, k.unitPath}
+			j := judge{k.asOf, k.unitPath, k.judged}
 			batches[j] = append(batches[j], k.task)
 		}
 		got := map[statusKey]tasks.Status{}
 		for j, ids := range batches {
-			m, err := r.TaskStore.TaskStatuses(ctx, sc, j.asOf, j.unitPath, ids)
+			m, err := r.TaskStore.TaskStatusesJudged(ctx, sc, j.asOf, j.unitPath, j.judged, ids)
 			if err != nil {
 				return nil, fill(len(keys), err)
 			}
 			for id, s := range m {
-				got[statusKey{j.asOf, j.unitPath, id}] = s
+				got[statusKey{j.asOf, j.unitPath, id, j.judged}] = s
 			}
 		}
 		out := make([]tasks.Status, len(keys))
@@ -193,18 +197,23 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		return out, errs
 	}, wait)
 	l.assignmentStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []assignmentStatusKey) ([]tasks.Status, []error) {
-		byDate := map[store.Date][]int64{}
+		type judge struct {
+			asOf   store.Date
+			judged tasks.Judged
+		}
+		batches := map[judge][]int64{}
 		for _, k := range keys {
-			byDate[k.asOf] = append(byDate[k.asOf], k.assignment)
+			j := judge{k.asOf, k.judged}
+			batches[j] = append(batches[j], k.assignment)
 		}
 		got := map[assignmentStatusKey]tasks.Status{}
-		for d, ids := range byDate {
-			m, err := r.TaskStore.AssignmentStatuses(ctx, sc, d, ids)
+		for j, ids := range batches {
+			m, err := r.TaskStore.AssignmentStatusesJudged(ctx, sc, j.asOf, j.judged, ids)
 			if err != nil {
 				return nil, fill(len(keys), err)
 			}
 			for id, s := range m {
-				got[assignmentStatusKey{d, id}] = s
+				got[assignmentStatusKey{j.asOf, id, j.judged}] = s
 			}
 		}
 		out := make([]tasks.Status, len(keys))
@@ -217,6 +226,7 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		us, err := r.Auth.UsersByIDs(ctx, sc, ids)
 		return byID(us, func(u *auth.User) int64 { return u.ID }), err
 	}, wait)
+	l.ext = newExtLoaders(r, sc)
 	return l
 }
 

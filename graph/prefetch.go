@@ -100,7 +100,7 @@ func (r *Resolver) prefetchAssignments(ctx context.Context, as []*tasks.Assignme
 			}
 			day := r.asOf(asOf)
 			for _, a := range as {
-				l.assignmentStatus.LoadThunk(ctx, assignmentStatusKey{day, a.ID})
+				l.assignmentStatus.LoadThunk(ctx, assignmentStatusKey{asOf: day, assignment: a.ID})
 			}
 		case "orgUnit":
 			for _, a := range as {

@@ -31,6 +31,8 @@ type ResolverRoot interface {
 	AssignmentChange() AssignmentChangeResolver
 	AuditEntry() AuditEntryResolver
 	Document() DocumentResolver
+	DueDateChange() DueDateChangeResolver
+	ExtensionRequest() ExtensionRequestResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
@@ -58,18 +60,22 @@ type ComplexityRoot struct {
 	}
 
 	Assignment struct {
-		CompletedOn func(childComplexity int) int
-		DueDate     func(childComplexity int) int
-		History     func(childComplexity int, last *int) int
-		ID          func(childComplexity int) int
-		OrgUnit     func(childComplexity int) int
-		Progress    func(childComplexity int) int
-		Role        func(childComplexity int) int
-		Source      func(childComplexity int) int
-		State       func(childComplexity int) int
-		Status      func(childComplexity int, asOf *store.Date) int
-		Task        func(childComplexity int) int
-		Version     func(childComplexity int) int
+		CompletedOn           func(childComplexity int) int
+		DueDate               func(childComplexity int) int
+		DueDateHistory        func(childComplexity int, last *int) int
+		ExtensionRequests     func(childComplexity int, last *int) int
+		History               func(childComplexity int, last *int) int
+		ID                    func(childComplexity int) int
+		OrgUnit               func(childComplexity int) int
+		OriginalDueDate       func(childComplexity int) int
+		Progress              func(childComplexity int) int
+		Role                  func(childComplexity int) int
+		Source                func(childComplexity int) int
+		State                 func(childComplexity int) int
+		Status                func(childComplexity int, asOf *store.Date) int
+		StatusAgainstOriginal func(childComplexity int, asOf *store.Date) int
+		Task                  func(childComplexity int) int
+		Version               func(childComplexity int) int
 	}
 
 	AssignmentChange struct {
@@ -144,6 +150,12 @@ type ComplexityRoot struct {
 		Text      func(childComplexity int) int
 	}
 
+	DecideDeadlineExtensionPayload struct {
+		Assignment       func(childComplexity int) int
+		ExtensionRequest func(childComplexity int) int
+		UserErrors       func(childComplexity int) int
+	}
+
 	Document struct {
 		ID        func(childComplexity int) int
 		IssueDate func(childComplexity int) int
@@ -174,6 +186,32 @@ type ComplexityRoot struct {
 		Kind  func(childComplexity int) int
 	}
 
+	DueDateChange struct {
+		ChangedAt        func(childComplexity int) int
+		DueDate          func(childComplexity int) int
+		ExtensionRequest func(childComplexity int) int
+		Note             func(childComplexity int) int
+		SetBy            func(childComplexity int) int
+		ValidFrom        func(childComplexity int) int
+		Version          func(childComplexity int) int
+	}
+
+	ExtensionRequest struct {
+		Assignment       func(childComplexity int) int
+		DeadlineText     func(childComplexity int) int
+		DecidedAt        func(childComplexity int) int
+		DecidedBy        func(childComplexity int) int
+		DecisionNote     func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Precision        func(childComplexity int) int
+		PreviousDueDate  func(childComplexity int) int
+		Reason           func(childComplexity int) int
+		RequestedAt      func(childComplexity int) int
+		RequestedBy      func(childComplexity int) int
+		RequestedDueDate func(childComplexity int) int
+		State            func(childComplexity int) int
+	}
+
 	LoginPayload struct {
 		Me         func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -194,18 +232,20 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ChangePassword   func(childComplexity int, input model.ChangePasswordInput) int
-		CreateAPIToken   func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateUser       func(childComplexity int, input model.CreateUserInput) int
-		DisableUser      func(childComplexity int, input model.DisableUserInput) int
-		EnableUser       func(childComplexity int, input model.EnableUserInput) int
-		GrantRole        func(childComplexity int, input model.RoleGrantInput) int
-		Login            func(childComplexity int, input model.LoginInput) int
-		Logout           func(childComplexity int) int
-		ResetPassword    func(childComplexity int, input model.ResetPasswordInput) int
-		RevokeAPIToken   func(childComplexity int, input model.RevokeAPITokenInput) int
-		RevokeRole       func(childComplexity int, input model.RoleGrantInput) int
-		UpdateAssignment func(childComplexity int, input model.UpdateAssignmentInput) int
+		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
+		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateUser               func(childComplexity int, input model.CreateUserInput) int
+		DecideDeadlineExtension  func(childComplexity int, input model.DecideDeadlineExtensionInput) int
+		DisableUser              func(childComplexity int, input model.DisableUserInput) int
+		EnableUser               func(childComplexity int, input model.EnableUserInput) int
+		GrantRole                func(childComplexity int, input model.RoleGrantInput) int
+		Login                    func(childComplexity int, input model.LoginInput) int
+		Logout                   func(childComplexity int) int
+		RequestDeadlineExtension func(childComplexity int, input model.RequestDeadlineExtensionInput) int
+		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
+		RevokeAPIToken           func(childComplexity int, input model.RevokeAPITokenInput) int
+		RevokeRole               func(childComplexity int, input model.RoleGrantInput) int
+		UpdateAssignment         func(childComplexity int, input model.UpdateAssignmentInput) int
 	}
 
 	OrgUnit struct {
@@ -277,6 +317,11 @@ type ComplexityRoot struct {
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
 	}
 
+	RequestDeadlineExtensionPayload struct {
+		ExtensionRequest func(childComplexity int) int
+		UserErrors       func(childComplexity int) int
+	}
+
 	ResetPasswordPayload struct {
 		Ok         func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -303,18 +348,19 @@ type ComplexityRoot struct {
 	}
 
 	Task struct {
-		Assignments  func(childComplexity int) int
-		Clause       func(childComplexity int) int
-		DeadlineText func(childComplexity int) int
-		Description  func(childComplexity int) int
-		Document     func(childComplexity int) int
-		DueDate      func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Note         func(childComplexity int) int
-		Precision    func(childComplexity int) int
-		Source       func(childComplexity int) int
-		Status       func(childComplexity int, asOf *store.Date, orgUnit *string) int
-		Title        func(childComplexity int) int
+		Assignments           func(childComplexity int) int
+		Clause                func(childComplexity int) int
+		DeadlineText          func(childComplexity int) int
+		Description           func(childComplexity int) int
+		Document              func(childComplexity int) int
+		DueDate               func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Note                  func(childComplexity int) int
+		Precision             func(childComplexity int) int
+		Source                func(childComplexity int) int
+		Status                func(childComplexity int, asOf *store.Date, orgUnit *string) int
+		StatusAgainstOriginal func(childComplexity int, asOf *store.Date, orgUnit *string) int
+		Title                 func(childComplexity int) int
 	}
 
 	TaskConnection struct {
@@ -472,6 +518,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.DueDate(childComplexity), true
+	case "Assignment.dueDateHistory":
+		if e.ComplexityRoot.Assignment.DueDateHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Assignment_dueDateHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assignment.DueDateHistory(childComplexity, args["last"].(*int)), true
+	case "Assignment.extensionRequests":
+		if e.ComplexityRoot.Assignment.ExtensionRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Assignment_extensionRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assignment.ExtensionRequests(childComplexity, args["last"].(*int)), true
 	case "Assignment.history":
 		if e.ComplexityRoot.Assignment.History == nil {
 			break
@@ -495,6 +563,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.OrgUnit(childComplexity), true
+	case "Assignment.originalDueDate":
+		if e.ComplexityRoot.Assignment.OriginalDueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.OriginalDueDate(childComplexity), true
 	case "Assignment.progress":
 		if e.ComplexityRoot.Assignment.Progress == nil {
 			break
@@ -530,6 +604,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.Status(childComplexity, args["asOf"].(*store.Date)), true
+	case "Assignment.statusAgainstOriginal":
+		if e.ComplexityRoot.Assignment.StatusAgainstOriginal == nil {
+			break
+		}
+
+		args, err := ec.field_Assignment_statusAgainstOriginal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assignment.StatusAgainstOriginal(childComplexity, args["asOf"].(*store.Date)), true
 	case "Assignment.task":
 		if e.ComplexityRoot.Assignment.Task == nil {
 			break
@@ -805,6 +890,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeadlineResolution.Text(childComplexity), true
 
+	case "DecideDeadlineExtensionPayload.assignment":
+		if e.ComplexityRoot.DecideDeadlineExtensionPayload.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecideDeadlineExtensionPayload.Assignment(childComplexity), true
+	case "DecideDeadlineExtensionPayload.extensionRequest":
+		if e.ComplexityRoot.DecideDeadlineExtensionPayload.ExtensionRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecideDeadlineExtensionPayload.ExtensionRequest(childComplexity), true
+	case "DecideDeadlineExtensionPayload.userErrors":
+		if e.ComplexityRoot.DecideDeadlineExtensionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecideDeadlineExtensionPayload.UserErrors(childComplexity), true
+
 	case "Document.id":
 		if e.ComplexityRoot.Document.ID == nil {
 			break
@@ -922,6 +1026,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DocumentKindCount.Kind(childComplexity), true
 
+	case "DueDateChange.setAt":
+		if e.ComplexityRoot.DueDateChange.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueDateChange.ChangedAt(childComplexity), true
+	case "DueDateChange.dueDate":
+		if e.ComplexityRoot.DueDateChange.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueDateChange.DueDate(childComplexity), true
+	case "DueDateChange.extensionRequest":
+		if e.ComplexityRoot.DueDateChange.ExtensionRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueDateChange.ExtensionRequest(childComplexity), true
+	case "DueDateChange.note":
+		if e.ComplexityRoot.DueDateChange.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueDateChange.Note(childComplexity), true
+	case "DueDateChange.setBy":
+		if e.ComplexityRoot.DueDateChange.SetBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueDateChange.SetBy(childComplexity), true
+	case "DueDateChange.validFrom":
+		if e.ComplexityRoot.DueDateChange.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueDateChange.ValidFrom(childComplexity), true
+	case "DueDateChange.version":
+		if e.ComplexityRoot.DueDateChange.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueDateChange.Version(childComplexity), true
+
+	case "ExtensionRequest.assignment":
+		if e.ComplexityRoot.ExtensionRequest.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.Assignment(childComplexity), true
+	case "ExtensionRequest.deadlineText":
+		if e.ComplexityRoot.ExtensionRequest.DeadlineText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.DeadlineText(childComplexity), true
+	case "ExtensionRequest.decidedAt":
+		if e.ComplexityRoot.ExtensionRequest.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.DecidedAt(childComplexity), true
+	case "ExtensionRequest.decidedBy":
+		if e.ComplexityRoot.ExtensionRequest.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.DecidedBy(childComplexity), true
+	case "ExtensionRequest.decisionNote":
+		if e.ComplexityRoot.ExtensionRequest.DecisionNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.DecisionNote(childComplexity), true
+	case "ExtensionRequest.id":
+		if e.ComplexityRoot.ExtensionRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.ID(childComplexity), true
+	case "ExtensionRequest.precision":
+		if e.ComplexityRoot.ExtensionRequest.Precision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.Precision(childComplexity), true
+	case "ExtensionRequest.previousDueDate":
+		if e.ComplexityRoot.ExtensionRequest.PreviousDueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.PreviousDueDate(childComplexity), true
+	case "ExtensionRequest.reason":
+		if e.ComplexityRoot.ExtensionRequest.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.Reason(childComplexity), true
+	case "ExtensionRequest.requestedAt":
+		if e.ComplexityRoot.ExtensionRequest.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.RequestedAt(childComplexity), true
+	case "ExtensionRequest.requestedBy":
+		if e.ComplexityRoot.ExtensionRequest.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.RequestedBy(childComplexity), true
+	case "ExtensionRequest.requestedDueDate":
+		if e.ComplexityRoot.ExtensionRequest.RequestedDueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.RequestedDueDate(childComplexity), true
+	case "ExtensionRequest.state":
+		if e.ComplexityRoot.ExtensionRequest.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionRequest.State(childComplexity), true
+
 	case "LoginPayload.me":
 		if e.ComplexityRoot.LoginPayload.Me == nil {
 			break
@@ -1018,6 +1244,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.decideDeadlineExtension":
+		if e.ComplexityRoot.Mutation.DecideDeadlineExtension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideDeadlineExtension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideDeadlineExtension(childComplexity, args["input"].(model.DecideDeadlineExtensionInput)), true
 	case "Mutation.disableUser":
 		if e.ComplexityRoot.Mutation.DisableUser == nil {
 			break
@@ -1068,6 +1305,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.requestDeadlineExtension":
+		if e.ComplexityRoot.Mutation.RequestDeadlineExtension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestDeadlineExtension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDeadlineExtension(childComplexity, args["input"].(model.RequestDeadlineExtensionInput)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -1479,6 +1727,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WorkingGroups(childComplexity, args["filter"].(*model.WorkingGroupFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "RequestDeadlineExtensionPayload.extensionRequest":
+		if e.ComplexityRoot.RequestDeadlineExtensionPayload.ExtensionRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestDeadlineExtensionPayload.ExtensionRequest(childComplexity), true
+	case "RequestDeadlineExtensionPayload.userErrors":
+		if e.ComplexityRoot.RequestDeadlineExtensionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestDeadlineExtensionPayload.UserErrors(childComplexity), true
+
 	case "ResetPasswordPayload.ok":
 		if e.ComplexityRoot.ResetPasswordPayload.Ok == nil {
 			break
@@ -1615,6 +1876,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Status(childComplexity, args["asOf"].(*store.Date), args["orgUnit"].(*string)), true
+	case "Task.statusAgainstOriginal":
+		if e.ComplexityRoot.Task.StatusAgainstOriginal == nil {
+			break
+		}
+
+		args, err := ec.field_Task_statusAgainstOriginal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Task.StatusAgainstOriginal(childComplexity, args["asOf"].(*store.Date), args["orgUnit"].(*string)), true
 	case "Task.title":
 		if e.ComplexityRoot.Task.Title == nil {
 			break
@@ -1906,11 +2178,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("DecideDeadlineExtensionInput", ec.unmarshalInputDecideDeadlineExtensionInput),
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
 			graphql.NewInputUnmarshaler("DocumentFilter", ec.unmarshalInputDocumentFilter),
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrgUnitFilter", ec.unmarshalInputOrgUnitFilter),
+			graphql.NewInputUnmarshaler("RequestDeadlineExtensionInput", ec.unmarshalInputRequestDeadlineExtensionInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
@@ -1993,7 +2267,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/extensions.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2006,6 +2280,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "schema/auth.graphqls", Input: sourceData("schema/auth.graphqls"), BuiltIn: false},
+	{Name: "schema/extensions.graphqls", Input: sourceData("schema/extensions.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/tasks.graphqls", Input: sourceData("schema/tasks.graphqls"), BuiltIn: false},
@@ -2063,6 +2338,14 @@ func (ec *executionContext) childFields_Assignment(ctx context.Context, field gr
 		return ec.fieldContext_Assignment_version(ctx, field)
 	case "source":
 		return ec.fieldContext_Assignment_source(ctx, field)
+	case "originalDueDate":
+		return ec.fieldContext_Assignment_originalDueDate(ctx, field)
+	case "statusAgainstOriginal":
+		return ec.fieldContext_Assignment_statusAgainstOriginal(ctx, field)
+	case "extensionRequests":
+		return ec.fieldContext_Assignment_extensionRequests(ctx, field)
+	case "dueDateHistory":
+		return ec.fieldContext_Assignment_dueDateHistory(ctx, field)
 	case "history":
 		return ec.fieldContext_Assignment_history(ctx, field)
 	}
@@ -2213,6 +2496,18 @@ func (ec *executionContext) childFields_DeadlineResolution(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type DeadlineResolution", field.Name)
 }
 
+func (ec *executionContext) childFields_DecideDeadlineExtensionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "extensionRequest":
+		return ec.fieldContext_DecideDeadlineExtensionPayload_extensionRequest(ctx, field)
+	case "assignment":
+		return ec.fieldContext_DecideDeadlineExtensionPayload_assignment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DecideDeadlineExtensionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DecideDeadlineExtensionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Document(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2271,6 +2566,58 @@ func (ec *executionContext) childFields_DocumentKindCount(ctx context.Context, f
 		return ec.fieldContext_DocumentKindCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DocumentKindCount", field.Name)
+}
+
+func (ec *executionContext) childFields_DueDateChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dueDate":
+		return ec.fieldContext_DueDateChange_dueDate(ctx, field)
+	case "version":
+		return ec.fieldContext_DueDateChange_version(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_DueDateChange_validFrom(ctx, field)
+	case "setAt":
+		return ec.fieldContext_DueDateChange_setAt(ctx, field)
+	case "setBy":
+		return ec.fieldContext_DueDateChange_setBy(ctx, field)
+	case "note":
+		return ec.fieldContext_DueDateChange_note(ctx, field)
+	case "extensionRequest":
+		return ec.fieldContext_DueDateChange_extensionRequest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DueDateChange", field.Name)
+}
+
+func (ec *executionContext) childFields_ExtensionRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ExtensionRequest_id(ctx, field)
+	case "assignment":
+		return ec.fieldContext_ExtensionRequest_assignment(ctx, field)
+	case "deadlineText":
+		return ec.fieldContext_ExtensionRequest_deadlineText(ctx, field)
+	case "requestedDueDate":
+		return ec.fieldContext_ExtensionRequest_requestedDueDate(ctx, field)
+	case "precision":
+		return ec.fieldContext_ExtensionRequest_precision(ctx, field)
+	case "previousDueDate":
+		return ec.fieldContext_ExtensionRequest_previousDueDate(ctx, field)
+	case "reason":
+		return ec.fieldContext_ExtensionRequest_reason(ctx, field)
+	case "state":
+		return ec.fieldContext_ExtensionRequest_state(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_ExtensionRequest_requestedBy(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_ExtensionRequest_requestedAt(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_ExtensionRequest_decidedBy(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ExtensionRequest_decidedAt(ctx, field)
+	case "decisionNote":
+		return ec.fieldContext_ExtensionRequest_decisionNote(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExtensionRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2413,6 +2760,16 @@ func (ec *executionContext) childFields_ProgrammeSummary(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ProgrammeSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_RequestDeadlineExtensionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "extensionRequest":
+		return ec.fieldContext_RequestDeadlineExtensionPayload_extensionRequest(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RequestDeadlineExtensionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestDeadlineExtensionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ResetPasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ok":
@@ -2489,6 +2846,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_source(ctx, field)
 	case "note":
 		return ec.fieldContext_Task_note(ctx, field)
+	case "statusAgainstOriginal":
+		return ec.fieldContext_Task_statusAgainstOriginal(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
 }

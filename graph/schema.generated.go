@@ -1429,6 +1429,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._OrgUnit(ctx, sel, obj)
+	case tasks.ExtensionRequest:
+		return ec._ExtensionRequest(ctx, sel, &obj)
+	case *tasks.ExtensionRequest:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ExtensionRequest(ctx, sel, obj)
 	case tasks.Document:
 		return ec._Document(ctx, sel, &obj)
 	case *tasks.Document:

@@ -30,7 +30,7 @@ func (r *assignmentResolver) OrgUnit(ctx context.Context, obj *tasks.Assignment)
 
 // Status is the resolver for the status field.
 func (r *assignmentResolver) Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error) {
-	st, err := loadersOf(ctx).assignmentStatus.Load(ctx, assignmentStatusKey{r.asOf(asOf), obj.ID})
+	st, err := loadersOf(ctx).assignmentStatus.Load(ctx, assignmentStatusKey{asOf: r.asOf(asOf), assignment: obj.ID})
 	if err != nil || st == "" {
 		return nil, err
 	}
@@ -64,20 +64,7 @@ func (r *taskResolver) Document(ctx context.Context, obj *tasks.Task) (*tasks.Do
 
 // Status is the resolver for the status field.
 func (r *taskResolver) Status(ctx context.Context, obj *tasks.Task, asOf *store.Date, orgUnit *string) (tasks.Status, error) {
-	code := deref(orgUnit)
-	if orgUnit == nil {
-		code = listAssignee(ctx)
-	}
-	l := loadersOf(ctx)
-	key := statusKey{asOf: r.asOf(asOf), task: obj.ID}
-	if code != "" {
-		u, err := l.unitByCode.Load(ctx, code)
-		if err != nil {
-			return "", err
-		}
-		key.unitPath = u.Path
-	}
-	return l.taskStatus.Load(ctx, key)
+	return r.taskStatus(ctx, obj, asOf, orgUnit, tasks.DueInForce)
 }
 
 // Assignments is the resolver for the assignments field.

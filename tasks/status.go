@@ -42,7 +42,34 @@ var Statuses = []Status{DoneOnTime, DoneLate, InProgressOK, Overdue, Continuous,
 // An assignment made after asOf is not in it. Columns: id, task_id,
 // org_unit_id, role, state, progress, due_date, completed_on, status.
 func assignmentsAsOf(db bun.IDB, sc rbac.Scope, asOf store.Date) *bun.SelectQuery {
+	return assignmentsJudged(db, sc, asOf, DueInForce)
+}
+
+// Judged names the due date a status is judged against.
+type Judged int
+
+const (
+	// DueInForce judges against the due date in force on the day (the
+	// original one, or as an approved extension moved it).
+	DueInForce Judged = iota
+	// DueOriginal judges against the original deadline, the task's own
+	// due date, whatever extensions were granted.
+	DueOriginal
+)
+
+// column is the SQL column of the due date judged, in assignmentsJudged.
+func (j Judged) column() string {
+	if j == DueOriginal {
+		return "xt.due_date"
+	}
+	return "xf.due_date"
+}
+
+// assignmentsJudged is assignmentsAsOf with the status judged against the
+// due date j (the due_date column is always the one in force).
+func assignmentsJudged(db bun.IDB, sc rbac.Scope, asOf store.Date, j Judged) *bun.SelectQuery {
 	d := asOf.String()
+	due := j.column()
 	cond, args := sc.ReadFilter("xu.path")
 	return db.NewSelect().TableExpr("assignments AS xa").
 		Join("JOIN assignment_facts AS xf ON xf.assignment_id = xa.id AND xf.valid_from <= ? AND (xf.valid_to IS NULL OR xf.valid_to > ?)", d, d).
@@ -52,8 +79,8 @@ func assignmentsAsOf(db bun.IDB, sc rbac.Scope, asOf store.Date) *bun.SelectQuer
 		ColumnExpr("CASE WHEN xf.state = 'CANCELLED' THEN 'CANCELLED'"+
 			" WHEN xt.precision = 'CONTINUOUS' THEN 'CONTINUOUS'"+
 			" WHEN xf.state = 'DONE' AND COALESCE(xf.completed_on, '9999-12-31') <= ? THEN"+
-			" CASE WHEN xf.due_date IS NOT NULL AND xf.completed_on > xf.due_date THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END"+
-			" WHEN xf.due_date IS NOT NULL AND xf.due_date < ? THEN 'OVERDUE'"+
+			" CASE WHEN "+due+" IS NOT NULL AND xf.completed_on > "+due+" THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END"+
+			" WHEN "+due+" IS NOT NULL AND "+due+" < ? THEN 'OVERDUE'"+
 			" ELSE 'IN_PROGRESS' END AS status", d, d).
 		Where(cond, args...)
 }
@@ -62,7 +89,13 @@ func assignmentsAsOf(db bun.IDB, sc rbac.Scope, asOf store.Date) *bun.SelectQuer
 // twice: over the lead (chủ trì) assignments (columns *_l) and over all of
 // them (*_a). With taskIDs, only those tasks are tallied.
 func taskTally(db bun.IDB, sc rbac.Scope, asOf store.Date, taskIDs ...int64) *bun.SelectQuery {
-	x := assignmentsAsOf(db, sc, asOf)
+	return taskTallyJudged(db, sc, asOf, DueInForce, taskIDs...)
+}
+
+// taskTallyJudged is taskTally with the assignments judged against the due
+// date j.
+func taskTallyJudged(db bun.IDB, sc rbac.Scope, asOf store.Date, j Judged, taskIDs ...int64) *bun.SelectQuery {
+	x := assignmentsJudged(db, sc, asOf, j)
 	if len(taskIDs) > 0 {
 		x = x.Where("xa.task_id IN (?)", bun.In(taskIDs))
 	}

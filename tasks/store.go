@@ -204,6 +204,12 @@ func (s *Store) TasksByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*
 // assignments when it only coordinates; a task it has no part in is judged
 // by the task's own due date).
 func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, unitPath string, ids []int64) (map[int64]Status, error) {
+	return s.TaskStatusesJudged(ctx, sc, asOf, unitPath, DueInForce, ids)
+}
+
+// TaskStatusesJudged is TaskStatuses with the assignments judged against
+// the due date j (DueOriginal: the original deadline, ignoring extensions).
+func (s *Store) TaskStatusesJudged(ctx context.Context, sc rbac.Scope, asOf store.Date, unitPath string, j Judged, ids []int64) (map[int64]Status, error) {
 	out := make(map[int64]Status, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -213,7 +219,7 @@ func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date
 		Status Status `bun:"status"`
 	}
 	q := visibleTasks(s.db.NewSelect().TableExpr("tasks AS t"), sc).
-		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, judgedOn(sc, unitPath), asOf, ids...)).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTallyJudged(s.db, judgedOn(sc, unitPath), asOf, j, ids...)).
 		ColumnExpr("t.id").ColumnExpr("? AS status", taskStatusSQL(asOf)).
 		Where("t.id IN (?)", bun.In(ids))
 	if err := q.Scan(ctx, &rows); err != nil {
@@ -275,6 +281,12 @@ func (s *Store) ListAssignments(ctx context.Context, sc rbac.Scope, f Assignment
 // AssignmentStatuses returns the status as of asOf of each assignment among
 // ids that is in scope and existed then.
 func (s *Store) AssignmentStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, ids []int64) (map[int64]Status, error) {
+	return s.AssignmentStatusesJudged(ctx, sc, asOf, DueInForce, ids)
+}
+
+// AssignmentStatusesJudged is AssignmentStatuses judged against the due
+// date j (DueOriginal: the original deadline, ignoring extensions).
+func (s *Store) AssignmentStatusesJudged(ctx context.Context, sc rbac.Scope, asOf store.Date, j Judged, ids []int64) (map[int64]Status, error) {
 	out := make(map[int64]Status, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -283,7 +295,7 @@ func (s *Store) AssignmentStatuses(ctx context.Context, sc rbac.Scope, asOf stor
 		ID     int64  `bun:"id"`
 		Status Status `bun:"status"`
 	}
-	x := assignmentsAsOf(s.db, sc, asOf).Where("xa.id IN (?)", bun.In(ids))
+	x := assignmentsJudged(s.db, sc, asOf, j).Where("xa.id IN (?)", bun.In(ids))
 	if err := s.db.NewSelect().TableExpr("(?) AS x", x).Column("x.id", "x.status").Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("tasks: assignment statuses: %w", err)
 	}

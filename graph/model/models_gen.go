@@ -94,6 +94,22 @@ type CreateUserPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type DecideDeadlineExtensionInput struct {
+	// Global ID of the extension request.
+	Request string `json:"request"`
+	// true grants the new due date; false refuses it.
+	Approve bool `json:"approve"`
+	// The decision's note; kept in the assignment's history when approving.
+	Note *string `json:"note,omitempty"`
+}
+
+type DecideDeadlineExtensionPayload struct {
+	ExtensionRequest *tasks.ExtensionRequest `json:"extensionRequest,omitempty"`
+	// The assignment as it now stands (with its new due date when approved).
+	Assignment *tasks.Assignment `json:"assignment,omitempty"`
+	UserErrors []*UserError      `json:"userErrors"`
+}
+
 type DisableUserInput struct {
 	User string `json:"user"`
 }
@@ -205,6 +221,21 @@ type ProgrammeSummary struct {
 }
 
 type Query struct {
+}
+
+type RequestDeadlineExtensionInput struct {
+	// Global ID of the assignment.
+	Assignment string `json:"assignment"`
+	// The new deadline as written ("quý II/2024", "ngày 30/6/2024"); it must name a date later
+	// than the current due date, not before today.
+	DeadlineText string `json:"deadlineText"`
+	// Why more time is needed. Required; at most 2,000 characters.
+	Reason string `json:"reason"`
+}
+
+type RequestDeadlineExtensionPayload struct {
+	ExtensionRequest *tasks.ExtensionRequest `json:"extensionRequest,omitempty"`
+	UserErrors       []*UserError            `json:"userErrors"`
 }
 
 type ResetPasswordInput struct {

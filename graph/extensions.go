@@ -1,0 +1,104 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"p06/rbac"
+	"p06/store"
+	"p06/tasks"
+)
+
+// typeExtensionRequest is the type name of an extension request's global ID.
+const typeExtensionRequest = "ExtensionRequest"
+
+// extLoaders batch the lookups of deadline extensions in one request: a
+// page of assignments with their requests and due-date history costs one
+// query for each, whatever its size.
+type extLoaders struct {
+	assignment *dataloadgen.Loader[int64, *tasks.Assignment]
+	request    *dataloadgen.Loader[int64, *tasks.ExtensionRequest]
+	requestsOf *dataloadgen.Loader[historyKey, []*tasks.ExtensionRequest]
+	dueDatesOf *dataloadgen.Loader[historyKey, []*tasks.DueDateChange]
+}
+
+func newExtLoaders(r *Resolver, sc rbac.Scope) *extLoaders {
+	wait := dataloadgen.WithWait(loaderWait)
+	return &extLoaders{
+		assignment: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Assignment, error) {
+			as, err := r.TaskStore.AssignmentsByIDs(ctx, sc, ids)
+			return byID(as, func(a *tasks.Assignment) int64 { return a.ID }), err
+		}, wait),
+		request: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.ExtensionRequest, error) {
+			rs, err := r.TaskStore.ExtensionRequestsByIDs(ctx, sc, ids)
+			return byID(rs, func(x *tasks.ExtensionRequest) int64 { return x.ID }), err
+		}, wait),
+		requestsOf: lastOfLoader(func(ctx context.Context, ids []int64, last int) ([]*tasks.ExtensionRequest, error) {
+			return r.TaskStore.ExtensionRequestsOf(ctx, sc, ids, last)
+		}, func(x *tasks.ExtensionRequest) int64 { return x.AssignmentID }),
+		dueDatesOf: lastOfLoader(func(ctx context.Context, ids []int64, last int) ([]*tasks.DueDateChange, error) {
+			return r.TaskStore.DueDateHistory(ctx, sc, ids, last)
+		}, func(x *tasks.DueDateChange) int64 { return x.AssignmentID }),
+	}
+}
+
+// lastOfLoader batches "the last n items of each assignment" lookups: one
+// query per distinct n.
+func lastOfLoader[T any](fetch func(ctx context.Context, ids []int64, last int) ([]T, error), owner func(T) int64) *dataloadgen.Loader[historyKey, []T] {
+	return dataloadgen.NewLoader(func(ctx context.Context, keys []historyKey) ([][]T, []error) {
+		byLast := map[int][]int64{}
+		for _, k := range keys {
+			byLast[k.last] = append(byLast[k.last], k.assignment)
+		}
+		got := map[historyKey][]T{}
+		for last, ids := range byLast {
+			items, err := fetch(ctx, ids, last)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for _, it := range items {
+				k := historyKey{owner(it), last}
+				got[k] = append(got[k], it)
+			}
+		}
+		out := make([][]T, len(keys))
+		for i, k := range keys {
+			if out[i] = got[k]; out[i] == nil {
+				out[i] = []T{}
+			}
+		}
+		return out, nil
+	}, dataloadgen.WithWait(loaderWait))
+}
+
+// lastArg checks a last: argument against its bound.
+func lastArg(last *int, bound int) (int, error) {
+	n := historyLength(last)
+	if n < 1 || n > bound {
+		return 0, &store.Error{Code: store.Invalid, Field: "last", Message: fmt.Sprintf("last phải trong khoảng 1–%d", bound),
+			English: fmt.Sprintf("last must be within 1–%d", bound)}
+	}
+	return n, nil
+}
+
+// taskStatus serves Task.status and Task.statusAgainstOriginal: judged on
+// the unit named, or by default on the enclosing list's assignee, or on the
+// caller's scope.
+func (r *Resolver) taskStatus(ctx context.Context, obj *tasks.Task, asOf *store.Date, orgUnit *string, judged tasks.Judged) (tasks.Status, error) {
+	code := deref(orgUnit)
+	if orgUnit == nil {
+		code = listAssignee(ctx)
+	}
+	l := loadersOf(ctx)
+	key := statusKey{asOf: r.asOf(asOf), task: obj.ID, judged: judged}
+	if code != "" {
+		u, err := l.unitByCode.Load(ctx, code)
+		if err != nil {
+			return "", err
+		}
+		key.unitPath = u.Path
+	}
+	return l.taskStatus.Load(ctx, key)
+}
