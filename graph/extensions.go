@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"p06/rbac"
@@ -24,9 +25,20 @@ type extLoaders struct {
 	dueDatesOf *dataloadgen.Loader[historyKey, []*tasks.DueDateChange]
 }
 
-func newExtLoaders(r *Resolver, sc rbac.Scope) *extLoaders {
+func newExtLoaders(r *Resolver, sc rbac.Scope, l *loaders) *extLoaders {
 	wait := dataloadgen.WithWait(loaderWait)
-	return &extLoaders{
+	// users enqueues the users a batch names, so that the page's setBy,
+	// requestedBy and decidedBy are one lookup, however their resolvers
+	// are scheduled.
+	users := func(ctx context.Context, ids ...int64) {
+		for _, id := range ids {
+			if id != 0 {
+				l.user.LoadThunk(ctx, id)
+			}
+		}
+	}
+	x := &extLoaders{}
+	*x = extLoaders{
 		assignment: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*tasks.Assignment, error) {
 			as, err := r.TaskStore.AssignmentsByIDs(ctx, sc, ids)
 			return byID(as, func(a *tasks.Assignment) int64 { return a.ID }), err
@@ -36,12 +48,24 @@ func newExtLoaders(r *Resolver, sc rbac.Scope) *extLoaders {
 			return byID(rs, func(x *tasks.ExtensionRequest) int64 { return x.ID }), err
 		}, wait),
 		requestsOf: lastOfLoader(func(ctx context.Context, ids []int64, last int) ([]*tasks.ExtensionRequest, error) {
-			return r.TaskStore.ExtensionRequestsOf(ctx, sc, ids, last)
-		}, func(x *tasks.ExtensionRequest) int64 { return x.AssignmentID }),
+			rs, err := r.TaskStore.ExtensionRequestsOf(ctx, sc, ids, last)
+			for _, q := range rs {
+				users(ctx, q.RequestedBy, q.DecidedBy)
+			}
+			return rs, err
+		}, func(q *tasks.ExtensionRequest) int64 { return q.AssignmentID }),
 		dueDatesOf: lastOfLoader(func(ctx context.Context, ids []int64, last int) ([]*tasks.DueDateChange, error) {
-			return r.TaskStore.DueDateHistory(ctx, sc, ids, last)
-		}, func(x *tasks.DueDateChange) int64 { return x.AssignmentID }),
+			cs, err := r.TaskStore.DueDateHistory(ctx, sc, ids, last)
+			for _, c := range cs {
+				users(ctx, c.ChangedBy)
+				if c.ExtensionRequestID != 0 {
+					x.request.LoadThunk(ctx, c.ExtensionRequestID)
+				}
+			}
+			return cs, err
+		}, func(c *tasks.DueDateChange) int64 { return c.AssignmentID }),
 	}
+	return x
 }
 
 // lastOfLoader batches "the last n items of each assignment" lookups: one
@@ -101,4 +125,47 @@ func (r *Resolver) taskStatus(ctx context.Context, obj *tasks.Task, asOf *store.
 		key.unitPath = u.Path
 	}
 	return l.taskStatus.Load(ctx, key)
+}
+
+// prefetchExtensions enqueues what the extension fields f of a page of
+// assignments will load (see prefetchAssignments).
+func (r *Resolver) prefetchExtensions(ctx context.Context, f graphql.CollectedField, as []*tasks.Assignment) {
+	l := loadersOf(ctx)
+	args := f.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	last := func() (int, bool) {
+		n, ok := args["last"].(int64)
+		if !ok {
+			return historyLength(nil), args["last"] == nil
+		}
+		return int(n), true
+	}
+	switch f.Name {
+	case "originalDueDate":
+		for _, a := range as {
+			l.task.LoadThunk(ctx, a.TaskID)
+		}
+	case "statusAgainstOriginal":
+		var asOf *store.Date
+		if s, ok := args["asOf"].(string); ok {
+			if d, err := store.ParseDate(s); err == nil {
+				asOf = &d
+			}
+		}
+		day := r.asOf(asOf)
+		for _, a := range as {
+			l.assignmentStatus.LoadThunk(ctx, assignmentStatusKey{asOf: day, assignment: a.ID, judged: tasks.DueOriginal})
+		}
+	case "extensionRequests", "dueDateHistory":
+		n, ok := last()
+		if !ok || n < 1 || n > tasks.MaxHistory {
+			return // the field refuses it
+		}
+		for _, a := range as {
+			if f.Name == "extensionRequests" {
+				l.ext.requestsOf.LoadThunk(ctx, historyKey{a.ID, n})
+			} else {
+				l.ext.dueDatesOf.LoadThunk(ctx, historyKey{a.ID, n})
+			}
+		}
+	}
 }

@@ -226,7 +226,7 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		us, err := r.Auth.UsersByIDs(ctx, sc, ids)
 		return byID(us, func(u *auth.User) int64 { return u.ID }), err
 	}, wait)
-	l.ext = newExtLoaders(r, sc)
+	l.ext = newExtLoaders(r, sc, l)
 	return l
 }
 

@@ -106,6 +106,8 @@ func (r *Resolver) prefetchAssignments(ctx context.Context, as []*tasks.Assignme
 			for _, a := range as {
 				l.unit.LoadThunk(ctx, a.OrgUnitID)
 			}
+		default:
+			r.prefetchExtensions(ctx, f, as)
 		}
 	}
 }
