@@ -229,6 +229,24 @@ func azSetup(t *testing.T, db *store.DB) *azEnv {
 		[]tasks.NewAssignment{{OrgUnitID: e.units["BTP"].id, Role: tasks.Lead}}); err != nil {
 		t.Fatal(err)
 	}
+	// Two tasks led by each unit with assignments in the matrix, open and
+	// due 31/12/2026: the requestDeadlineExtension rows ask on the first,
+	// the decideDeadlineExtension rows decide on requests for the second.
+	extDoc := &tasks.Document{Kind: tasks.KeHoach, Number: "998/KH-MATRIX", IssueDate: store.MustDate("2026-01-05"),
+		Issuer: "Bộ Công an", Title: "Kế hoạch thử gia hạn của ma trận phân quyền", Source: store.SourceDemo}
+	if err := ts.CreateDocument(ctx, extDoc); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		var leads []tasks.NewAssignment
+		for _, code := range []string{"BCA", "BTP", "01", "46"} {
+			leads = append(leads, tasks.NewAssignment{OrgUnitID: e.units[code].id, Role: tasks.Lead})
+		}
+		if err := ts.CreateTask(ctx, &tasks.Task{DocumentID: extDoc.ID, SortOrder: i, Title: fmt.Sprintf("Nhiệm vụ thử gia hạn %d", i),
+			DeadlineText: "quý IV/2026", Source: store.SourceDemo}, leads); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, p := range [][2]string{{"BCA", "46"}, {"BTP", "46"}, {"01", "46"}, {"46", "01"}} {
 		h, a := e.units[p[0]], e.units[p[1]]
 		pr := &azPair{}
@@ -329,7 +347,32 @@ func azSetup(t *testing.T, db *store.DB) *azEnv {
 	for _, r := range azRoles {
 		e.url[r.label()] = serveAs(t, db, r.name)
 	}
+
+	// A pending extension request of each unit with an editor, for the
+	// decideDeadlineExtension rows.
+	for code, by := range map[string]string{"46": "hue", "01": "hanoi", "BCA": "bca", "BTP": "btp"} {
+		a := azExtAssignment(t, db, code, 2)
+		if _, err := db.NewRaw(`INSERT INTO extension_requests (assignment_id, deadline_text, requested_due_date, precision,
+			previous_due_date, reason, state, requested_by, requested_at)
+			SELECT id, 'ngày 31/12/2027', '2027-12-31', 'DAY', due_date, 'ma trận', 'PENDING', ?, ? FROM assignments WHERE id = ?`,
+			e.user(t, by).ID, now, a).Exec(ctx); err != nil {
+			t.Fatalf("an extension request of %s: %v", code, err)
+		}
+	}
 	return e
+}
+
+// azExtAssignment is the assignment of unit code to the n-th task of the
+// matrix's extension document (see azSetup).
+func azExtAssignment(t testing.TB, db *store.DB, code string, n int) int64 {
+	t.Helper()
+	id := int64(azCount(t, db, `SELECT COALESCE(MIN(a.id), 0) FROM assignments AS a JOIN org_units AS u ON u.id = a.org_unit_id
+		JOIN tasks AS t ON t.id = a.task_id JOIN documents AS d ON d.id = t.document_id
+		WHERE u.code = ? AND d.number = '998/KH-MATRIX' AND t.sort_order = ?`, code, n))
+	if id == 0 {
+		t.Fatalf("no extension fixture of %s", code)
+	}
+	return id
 }
 
 func (e *azEnv) user(t testing.TB, name string) *auth.User {
@@ -1237,6 +1280,77 @@ func azWriteCases(t *testing.T, e *azEnv, r azRole) []azWrite {
 		theirs := assignmentOf(r.away)
 		add(azWrite{field: "updateAssignment", scope: "out-of-scope", query: updQ, vars: upd(theirs, p),
 			want: refused, verify: notSet(theirs, p)})
+	}
+
+	// Asking for more time: the editors of the assignment's unit (each
+	// names an assignment of its own unit that no other row's request
+	// succeeds on); deciding: the coordinator (c06), on a request made in
+	// azSetup. Refused rows leave the request as it was.
+	reqQ := `mutation($in: RequestDeadlineExtensionInput!) { requestDeadlineExtension(input: $in) { extensionRequest { id state } ` + ue + ` } }`
+	ask := func(a int64, reason string) map[string]any {
+		return map[string]any{"in": map[string]any{"assignment": azGID("Assignment", a), "deadlineText": "ngày 31/12/2027", "reason": reason}}
+	}
+	requests := func(a int64, reason string) func(t *testing.T, succeeded bool) {
+		return func(t *testing.T, succeeded bool) {
+			want := 0
+			if succeeded {
+				want = 1
+			}
+			if n := azCount(t, e.db, "SELECT COUNT(*) FROM extension_requests WHERE assignment_id = ? AND reason = ?", a, reason); n != want {
+				t.Errorf("%d requests stored with this row's reason, want %d", n, want)
+			}
+		}
+	}
+	if in != "VN" {
+		askMine := azExtAssignment(t, e.db, in, 1)
+		add(azWrite{field: "requestDeadlineExtension", scope: "no-reason", query: reqQ, vars: ask(askMine, " "),
+			want: map[bool]azOutcome{true: userErr("INVALID", "input", "reason"), false: forbidden}[editor == in]})
+		add(azWrite{field: "requestDeadlineExtension", scope: "in-scope", query: reqQ, vars: ask(askMine, "ma trận "+label),
+			want: allowIf(editor == in, func(t *testing.T, payload any) {
+				if azStr(payload, "extensionRequest", "state") != "PENDING" {
+					t.Errorf("after the request: %v", payload)
+				}
+			}, forbidden), verify: requests(askMine, "ma trận "+label)})
+	}
+	if r.away != "" {
+		theirs := azExtAssignment(t, e.db, r.away, 1)
+		add(azWrite{field: "requestDeadlineExtension", scope: "out-of-scope", query: reqQ, vars: ask(theirs, "ma trận ngoài "+label),
+			want: refused, verify: requests(theirs, "ma trận ngoài "+label)})
+	}
+	decQ := `mutation($in: DecideDeadlineExtensionInput!) { decideDeadlineExtension(input: $in) { extensionRequest { id state } assignment { dueDate } ` + ue + ` } }`
+	pendingOf := func(code string) int64 {
+		return int64(azCount(t, e.db, `SELECT r.id FROM extension_requests AS r JOIN assignments AS a ON a.id = r.assignment_id
+			JOIN org_units AS u ON u.id = a.org_unit_id WHERE u.code = ? AND r.reason = 'ma trận'`, code))
+	}
+	undecidedBy := func(req int64) func(t *testing.T, succeeded bool) {
+		return func(t *testing.T, succeeded bool) {
+			if r.anon() || succeeded {
+				return
+			}
+			if n := azCount(t, e.db, "SELECT COUNT(*) FROM extension_requests WHERE id = ? AND decided_by = ?", req, e.user(t, r.name).ID); n != 0 {
+				t.Errorf("a refused decision was stored")
+			}
+		}
+	}
+	decider := r.name == "c06"
+	mineReq := pendingOf(r.unit())
+	add(azWrite{field: "decideDeadlineExtension", scope: "in-scope", query: decQ,
+		vars: map[string]any{"in": map[string]any{"request": azGID("ExtensionRequest", mineReq), "approve": true, "note": "ma trận"}},
+		want: allowIf(decider, func(t *testing.T, payload any) {
+			if azStr(payload, "extensionRequest", "state") != "APPROVED" || azStr(payload, "assignment", "dueDate") != "2027-12-31" {
+				t.Errorf("after the decision: %v", payload)
+			}
+		}, forbidden), verify: undecidedBy(mineReq)})
+	if decider {
+		add(azWrite{field: "decideDeadlineExtension", scope: "decided", query: decQ,
+			vars: map[string]any{"in": map[string]any{"request": azGID("ExtensionRequest", mineReq), "approve": false}},
+			want: userErr("CONFLICT", "input", "request")})
+	}
+	if r.away != "" {
+		theirs := pendingOf(r.away)
+		add(azWrite{field: "decideDeadlineExtension", scope: "out-of-scope", query: decQ,
+			vars: map[string]any{"in": map[string]any{"request": azGID("ExtensionRequest", theirs), "approve": true}},
+			want: refused, verify: undecidedBy(theirs)})
 	}
 
 	// Own password, last: the rows above sign in with the demo password.
