@@ -85,8 +85,12 @@ var azRoles = []azRole{
 	{"admin-46", "46", "01", true}, // made by azSetup
 }
 
-func (r azRole) anon() bool     { return r.name == "" }
-func (r azRole) national() bool { return r.home == "VN" }
+func (r azRole) anon() bool { return r.name == "" }
+
+// readsAudit: administrators and coordinators hold READ_AUDIT, over their
+// units.
+func (r azRole) readsAudit() bool { return r.admin || r.name == "c06" }
+func (r azRole) national() bool   { return r.home == "VN" }
 
 func (r azRole) label() string {
 	if r.anon() {
@@ -407,7 +411,7 @@ func (e *azEnv) azNodeObjects(t *testing.T, r azRole) []azObj {
 	// user holds a role. fx-46 also holds roles on BCA, BTP and 01, so only a
 	// national administrator administers it.
 	add("ApiToken", "other-user", e.tokens[fxUser(in.code)], administersFx(r, in.code))
-	if r.admin {
+	if r.readsAudit() {
 		add("AuditEntry", "in-scope", e.audit["46"], true)
 	} else {
 		add("AuditEntry", "no-permission", e.audit["46"], false)
@@ -421,7 +425,7 @@ func (e *azEnv) azNodeObjects(t *testing.T, r azRole) []azObj {
 		add("Assignment", "out-of-scope", away.assignment, false)
 		add("User", "out-of-scope", e.user(t, fxUser(away.code)).ID, false)
 		add("ApiToken", "out-of-scope", e.tokens[fxUser(away.code)], false)
-		if r.admin {
+		if r.readsAudit() {
 			add("AuditEntry", "out-of-scope", e.audit[r.away], false)
 		}
 	}
@@ -658,7 +662,8 @@ func azReadCases(t *testing.T, e *azEnv, r azRole) []azCase {
 	const auditQ = `{ auditLog(first: 100) { totalCount nodes { orgPath } } }`
 	add(azCase{field: "auditLog", scope: "in-scope", query: auditQ,
 		check: func(t *testing.T, _ *client, res response) {
-			if !r.admin {
+			// Administrators and coordinators (READ_AUDIT), over their units.
+			if !r.readsAudit() {
 				azDenied(t, res, "auditLog", "FORBIDDEN")
 				return
 			}
