@@ -96,7 +96,9 @@ func TestEnterDocumentsAndTasks(t *testing.T) {
 			doc := map[string]any{"kind": "CHI_THI", "number": "99/CT-TTg", "issuedOn": "2026-11-20",
 				"issuer": "Thủ tướng Chính phủ", "title": norm.NFD.String(title)}
 			p, ues, top := mutate(c06, "createDocument", createDocQ, doc)
-			var dp struct{ Document struct{ ID, Number, Title, IssueDate string } }
+			var dp struct {
+				Document struct{ ID, Number, Title, IssueDate string }
+			}
 			_ = json.Unmarshal(p, &dp)
 			if top != "" || len(ues) > 0 || dp.Document.Title != title || dp.Document.IssueDate != "2026-11-20" {
 				t.Fatalf("createDocument: %s %+v %s", top, ues, p)
