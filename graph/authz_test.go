@@ -85,8 +85,12 @@ var azRoles = []azRole{
 	{"admin-46", "46", "01", true}, // made by azSetup
 }
 
-func (r azRole) anon() bool     { return r.name == "" }
-func (r azRole) national() bool { return r.home == "VN" }
+func (r azRole) anon() bool { return r.name == "" }
+
+// readsAudit: administrators and coordinators hold READ_AUDIT, over their
+// units.
+func (r azRole) readsAudit() bool { return r.admin || r.name == "c06" }
+func (r azRole) national() bool   { return r.home == "VN" }
 
 func (r azRole) label() string {
 	if r.anon() {
@@ -246,6 +250,17 @@ func azSetup(t *testing.T, db *store.DB) *azEnv {
 			DeadlineText: "quý IV/2026", Source: store.SourceDemo}, leads); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Tasks of that document for the assignTask rows (not yet assigned:
+	// only national readers see it) and the cancelTask rows (led by Bộ Tư
+	// pháp, coordinated by Bộ Y tế, so no home unit of the matrix but BTP's
+	// gains a task on the document).
+	if err := ts.CreateTask(ctx, &tasks.Task{DocumentID: doc.ID, SortOrder: 2, Title: "mx-assign", DeadlineText: "quý IV/2027", Source: store.SourceDemo}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.CreateTask(ctx, &tasks.Task{DocumentID: doc.ID, SortOrder: 3, Title: "mx-cancel", DeadlineText: "quý IV/2027", Source: store.SourceDemo},
+		[]tasks.NewAssignment{{OrgUnitID: e.units["BTP"].id, Role: tasks.Lead}, {OrgUnitID: int64(azCount(t, db, "SELECT id FROM org_units WHERE code = 'BYT'")), Role: tasks.Coordinate}}); err != nil {
+		t.Fatal(err)
 	}
 	for _, p := range [][2]string{{"BCA", "46"}, {"BTP", "46"}, {"01", "46"}, {"46", "01"}} {
 		h, a := e.units[p[0]], e.units[p[1]]
@@ -450,7 +465,7 @@ func (e *azEnv) azNodeObjects(t *testing.T, r azRole) []azObj {
 	// user holds a role. fx-46 also holds roles on BCA, BTP and 01, so only a
 	// national administrator administers it.
 	add("ApiToken", "other-user", e.tokens[fxUser(in.code)], administersFx(r, in.code))
-	if r.admin {
+	if r.readsAudit() {
 		add("AuditEntry", "in-scope", e.audit["46"], true)
 	} else {
 		add("AuditEntry", "no-permission", e.audit["46"], false)
@@ -464,7 +479,7 @@ func (e *azEnv) azNodeObjects(t *testing.T, r azRole) []azObj {
 		add("Assignment", "out-of-scope", away.assignment, false)
 		add("User", "out-of-scope", e.user(t, fxUser(away.code)).ID, false)
 		add("ApiToken", "out-of-scope", e.tokens[fxUser(away.code)], false)
-		if r.admin {
+		if r.readsAudit() {
 			add("AuditEntry", "out-of-scope", e.audit[r.away], false)
 		}
 	}
@@ -701,7 +716,8 @@ func azReadCases(t *testing.T, e *azEnv, r azRole) []azCase {
 	const auditQ = `{ auditLog(first: 100) { totalCount nodes { orgPath } } }`
 	add(azCase{field: "auditLog", scope: "in-scope", query: auditQ,
 		check: func(t *testing.T, _ *client, res response) {
-			if !r.admin {
+			// Administrators and coordinators (READ_AUDIT), over their units.
+			if !r.readsAudit() {
 				azDenied(t, res, "auditLog", "FORBIDDEN")
 				return
 			}
@@ -1352,6 +1368,97 @@ func azWriteCases(t *testing.T, e *azEnv, r azRole) []azWrite {
 			vars: map[string]any{"in": map[string]any{"request": azGID("ExtensionRequest", theirs), "approve": true}},
 			want: refused, verify: undecidedBy(theirs)})
 	}
+
+	// The standing agency's rows: COORDINATOR (c06, on VN) enters documents
+	// and tasks, assigns and cancels; every other role is refused by the
+	// @can directive and changes nothing. Each role names objects of its own
+	// (numbers and titles with its label), so the rows run in parallel.
+	standing := r.name == "c06"
+	countOf := func(q string, args ...any) func(t *testing.T, succeeded bool) {
+		return func(t *testing.T, succeeded bool) {
+			want := 0
+			if succeeded {
+				want = 1
+			}
+			if n := azCount(t, e.db, q, args...); n != want {
+				t.Errorf("%d rows for %q, want %d", n, q, want)
+			}
+		}
+	}
+	const createDocQ = `mutation($in: CreateDocumentInput!) { createDocument(input: $in) { document { number } ` + ue + ` } }`
+	docNumber := "mx-" + label + "/CT-TTg"
+	add(azWrite{field: "createDocument", scope: "national", query: createDocQ,
+		vars: map[string]any{"in": map[string]any{"kind": "CHI_THI", "number": docNumber, "issuedOn": "2026-11-30", "issuer": "Thủ tướng Chính phủ", "title": "Văn bản thử " + label}},
+		want: allowIf(standing, func(t *testing.T, p any) {
+			if azStr(p, "document", "number") != docNumber {
+				t.Errorf("created %v", p)
+			}
+		}, forbidden), verify: countOf("SELECT COUNT(*) FROM documents WHERE number = ?", docNumber)})
+	if standing {
+		add(azWrite{field: "createDocument", scope: "same-number", query: createDocQ,
+			vars: map[string]any{"in": map[string]any{"kind": "CHI_THI", "number": docNumber, "issuedOn": "2026-11-30", "issuer": "Thủ tướng Chính phủ", "title": "Lần hai"}},
+			want: userErr("CONFLICT", "input", "number"), verify: func(t *testing.T, _ bool) {
+				countOf("SELECT COUNT(*) FROM documents WHERE number = ?", docNumber)(t, true) // the first one only
+			}})
+	}
+	matrixDoc := int64(azCount(t, e.db, "SELECT id FROM documents WHERE number = '999/QĐ-MATRIX'"))
+	const createTaskQ = `mutation($in: CreateTaskInput!) { createTask(input: $in) { task { dueDate precision } ` + ue + ` } }`
+	taskTitle := "mx-task-" + label
+	add(azWrite{field: "createTask", scope: "national", query: createTaskQ,
+		vars: map[string]any{"in": map[string]any{"document": azGID("Document", matrixDoc), "title": taskTitle, "deadlineText": "tháng 3/2027"}},
+		want: allowIf(standing, func(t *testing.T, p any) {
+			if azStr(p, "task", "dueDate") != "2027-03-31" || azStr(p, "task", "precision") != "MONTH" {
+				t.Errorf("created %v", p)
+			}
+		}, forbidden), verify: countOf("SELECT COUNT(*) FROM tasks WHERE title = ?", taskTitle)})
+	if standing {
+		add(azWrite{field: "createTask", scope: "bad-deadline", query: createTaskQ,
+			vars: map[string]any{"in": map[string]any{"document": azGID("Document", matrixDoc), "title": taskTitle + "-bad", "deadlineText": "sau này"}},
+			want: userErr("INVALID", "input", "deadlineText"), verify: countOf("SELECT COUNT(*) FROM tasks WHERE title = ?", taskTitle+"-bad")})
+	}
+	assignTaskID := int64(azCount(t, e.db, "SELECT id FROM tasks WHERE title = 'mx-assign'"))
+	const assignQ = `mutation($in: AssignTaskInput!) { assignTask(input: $in) { assignments { orgUnit { code } role } ` + ue + ` } }`
+	assigned := func(code string) func(t *testing.T, succeeded bool) {
+		return countOf(`SELECT COUNT(*) FROM assignments AS a JOIN org_units AS u ON u.id = a.org_unit_id WHERE a.task_id = ? AND u.code = ?`, assignTaskID, code)
+	}
+	// Each role names a unit no other role names: its home, Đà Nẵng (48)
+	// for c06, Bộ Y tế or Bộ Tài chính for the other national roles.
+	assignee := map[string]string{"c06": "48", "admin": "BYT", "vpcp": "BTC"}[r.name]
+	if assignee == "" {
+		assignee = r.home
+	}
+	add(azWrite{field: "assignTask", scope: "in-scope", query: assignQ,
+		vars: map[string]any{"in": map[string]any{"task": azGID("Task", assignTaskID), "lead": []string{assignee}}},
+		want: allowIf(standing, func(t *testing.T, p any) {
+			if as := azList(p, "assignments"); len(as) != 1 || azStr(as[0], "orgUnit", "code") != assignee || azStr(as[0], "role") != "LEAD" {
+				t.Errorf("assigned %v", p)
+			}
+		}, forbidden), verify: assigned(assignee)})
+	if standing {
+		add(azWrite{field: "assignTask", scope: "already-assigned", query: assignQ,
+			vars: map[string]any{"in": map[string]any{"task": azGID("Task", assignTaskID), "lead": []string{"BXD"}, "coordinate": []string{assignee}}},
+			want: userErr("CONFLICT", "input", "coordinate"), verify: func(t *testing.T, _ bool) { assigned("BXD")(t, false) }})
+	}
+	if r.away != "" {
+		add(azWrite{field: "assignTask", scope: "out-of-scope", query: assignQ,
+			vars: map[string]any{"in": map[string]any{"task": azGID("Task", e.units[r.away].task), "lead": []string{"BYT"}}},
+			want: forbidden})
+	}
+	cancelTaskID := int64(azCount(t, e.db, "SELECT id FROM tasks WHERE title = 'mx-cancel'"))
+	const cancelQ = `mutation($in: CancelTaskInput!) { cancelTask(input: $in) { task { status } assignments { state } ` + ue + ` } }`
+	add(azWrite{field: "cancelTask", scope: "national", query: cancelQ,
+		vars: map[string]any{"in": map[string]any{"task": azGID("Task", cancelTaskID), "reason": "Hủy thử " + label}},
+		want: allowIf(standing, func(t *testing.T, p any) {
+			if azStr(p, "task", "status") != "CANCELLED" || len(azList(p, "assignments")) != 2 {
+				t.Errorf("cancelled %v", p)
+			}
+		}, forbidden), verify: func(t *testing.T, succeeded bool) {
+			n := azCount(t, e.db, "SELECT COUNT(*) FROM assignment_facts AS f JOIN assignments AS a ON a.id = f.assignment_id WHERE a.task_id = ? AND f.note = ?",
+				cancelTaskID, "Hủy thử "+label)
+			if want := map[bool]int{true: 2, false: 0}[succeeded]; n != want {
+				t.Errorf("%d history rows with this role's reason, want %d", n, want)
+			}
+		}})
 
 	// Own password, last: the rows above sign in with the demo password.
 	const changeQ = `mutation($in: ChangePasswordInput!) { changePassword(input: $in) { ok ` + ue + ` } }`

@@ -127,6 +127,10 @@ func complexity(b *listBounds) ComplexityRoot {
 
 	// A task is assigned to each unit at most once.
 	c.Task.Assignments = func(child int) int { return each(b.get().Units, child) }
+	// The assignments an assignTask makes or a cancelTask cancels: at most
+	// one per unit, like Task.assignments.
+	c.AssignTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
+	c.CancelTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.Assignment.History = func(child int, last *int) int { return each(historyLength(last), child) }
 	c.Assignment.ExtensionRequests = func(child int, last *int) int { return each(historyLength(last), child) }
 	c.Assignment.DueDateHistory = func(child int, last *int) int { return each(historyLength(last), child) }

@@ -254,16 +254,22 @@ func translate(msg string) string {
 // has DefaultTextLimit. Passwords are further limited to
 // auth.MaxPasswordLength bytes by auth, which says so as a userError.
 var textLimits = map[string]int{
-	"search":          100,
-	"text":            200, // parseDeadline: a deadline phrase
-	"username":        64,
-	"displayName":     200,
-	"name":            200,
-	"email":           254,
-	"password":        1024,
+	"search":      100,
+	"text":        200, // parseDeadline: a deadline phrase
+	"username":    64,
+	"displayName": 200,
+	"name":        200,
+	"email":       254,
+	"password":    1024,
+	// createDocument, createTask, cancelTask (tasks.Max…Length)
+	"title":           1000,
+	"description":     10000,
+	"number":          50,
+	"clause":          100,
+	"deadlineText":    200,
+	"reason":          2000,
 	"currentPassword": 1024,
 	"newPassword":     1024,
-	"reason":          2000, // requestDeadlineExtension: why more time is needed
 }
 
 // DefaultTextLimit bounds every string argument not in textLimits.

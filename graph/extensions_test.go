@@ -37,9 +37,9 @@ func extCall(c *client, q, field string, in map[string]any) (map[string]any, str
 	return p, code(res)
 }
 
-// userError checks that payload p has exactly one userError, with code and
+// payloadUserError checks that payload p has exactly one userError, with code and
 // field, whose message contains want.
-func userError(t *testing.T, what string, p map[string]any, top, code, field, want string) {
+func payloadUserError(t *testing.T, what string, p map[string]any, top, code, field, want string) {
 	t.Helper()
 	ues := azList(p, "userErrors")
 	if top != "" || len(ues) != 1 {
@@ -78,13 +78,13 @@ func TestDeadlineExtension(t *testing.T) {
 
 			// The rules, each a userError on its field.
 			p, top := extCall(hue, requestExtQ, "requestDeadlineExtension", ask("khi nào xong", "Chờ kinh phí"))
-			userError(t, "unreadable deadline", p, top, "INVALID", "input.deadlineText", `cannot read the deadline "khi nào xong"`)
+			payloadUserError(t, "unreadable deadline", p, top, "INVALID", "input.deadlineText", `cannot read the deadline "khi nào xong"`)
 			p, top = extCall(hue, requestExtQ, "requestDeadlineExtension", ask("thường xuyên", "Chờ kinh phí"))
-			userError(t, "no date", p, top, "INVALID", "input.deadlineText", "must name a date")
+			payloadUserError(t, "no date", p, top, "INVALID", "input.deadlineText", "must name a date")
 			p, top = extCall(hue, requestExtQ, "requestDeadlineExtension", ask("ngày 01/01/2020", "Chờ kinh phí"))
-			userError(t, "earlier", p, top, "INVALID", "input.deadlineText", "later than the current due date "+due0)
+			payloadUserError(t, "earlier", p, top, "INVALID", "input.deadlineText", "later than the current due date "+due0)
 			p, top = extCall(hue, requestExtQ, "requestDeadlineExtension", ask("ngày 31/12/2026", "   "))
-			userError(t, "no reason", p, top, "INVALID", "input.reason", "reason")
+			payloadUserError(t, "no reason", p, top, "INVALID", "input.reason", "reason")
 			if n := auditCount(t, db, "extension.request"); n != 0 {
 				t.Fatalf("refused requests audited: %d", n)
 			}
@@ -97,7 +97,7 @@ func TestDeadlineExtension(t *testing.T) {
 			}
 			req := azStr(p, "extensionRequest", "id")
 			p, top = extCall(hue, requestExtQ, "requestDeadlineExtension", ask("ngày 31/3/2027", "Thêm lý do"))
-			userError(t, "second open request", p, top, "CONFLICT", "input.assignment", "already has an extension request")
+			payloadUserError(t, "second open request", p, top, "CONFLICT", "input.assignment", "already has an extension request")
 
 			// Who may not: c06 cannot request (no REQUEST_EXTENSION), Huế
 			// cannot decide, Hà Nội cannot ask for Huế's assignment (out of
@@ -109,7 +109,7 @@ func TestDeadlineExtension(t *testing.T) {
 				t.Fatalf("Huế deciding: %s", top)
 			}
 			p, top = extCall(hanoi, requestExtQ, "requestDeadlineExtension", ask("ngày 31/3/2027", "x"))
-			userError(t, "Hà Nội asking for Huế", p, top, "NOT_FOUND", "", "not found")
+			payloadUserError(t, "Hà Nội asking for Huế", p, top, "NOT_FOUND", "", "not found")
 
 			// A request of Hà Nội's is NOT_FOUND to Huế.
 			p, top = extCall(hanoi, requestExtQ, "requestDeadlineExtension", map[string]any{"assignment": ids[1], "deadlineText": "quý I/2027", "reason": "Chờ hạ tầng"})
@@ -142,7 +142,7 @@ func TestDeadlineExtension(t *testing.T) {
 				t.Fatalf("approve: %s %v", top, p)
 			}
 			p, top = extCall(c06, decideExtQ, "decideDeadlineExtension", map[string]any{"request": req, "approve": false})
-			userError(t, "decided twice", p, top, "CONFLICT", "input.request", "already decided")
+			payloadUserError(t, "decided twice", p, top, "CONFLICT", "input.request", "already decided")
 			if n, m := auditCount(t, db, "extension.decide"), auditCount(t, db, "assignment.extend"); n != 1 || m != 1 {
 				t.Fatalf("audit after the approval: %d decide, %d extend", n, m)
 			}
@@ -212,7 +212,7 @@ func TestDeadlineExtension(t *testing.T) {
 			// A done assignment cannot ask.
 			doneID, _ := anAssignment(hue, "46", "DONE")
 			p, top = extCall(hue, requestExtQ, "requestDeadlineExtension", map[string]any{"assignment": doneID, "deadlineText": "ngày 31/12/2027", "reason": "x"})
-			userError(t, "done assignment", p, top, "INVALID", "input.assignment", "cannot ask for more time")
+			payloadUserError(t, "done assignment", p, top, "INVALID", "input.assignment", "cannot ask for more time")
 		})
 	}
 }

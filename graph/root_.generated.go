@@ -59,6 +59,12 @@ type ComplexityRoot struct {
 		User       func(childComplexity int) int
 	}
 
+	AssignTaskPayload struct {
+		Assignments func(childComplexity int) int
+		Task        func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	Assignment struct {
 		CompletedOn           func(childComplexity int) int
 		DueDate               func(childComplexity int) int
@@ -128,6 +134,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CancelTaskPayload struct {
+		Assignments func(childComplexity int) int
+		Task        func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	ChangePasswordPayload struct {
 		Ok         func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -136,6 +148,16 @@ type ComplexityRoot struct {
 	CreateApiTokenPayload struct {
 		APIToken   func(childComplexity int) int
 		Token      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CreateDocumentPayload struct {
+		Document   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CreateTaskPayload struct {
+		Task       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -232,8 +254,12 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AssignTask               func(childComplexity int, input model.AssignTaskInput) int
+		CancelTask               func(childComplexity int, input model.CancelTaskInput) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateDocument           func(childComplexity int, input model.CreateDocumentInput) int
+		CreateTask               func(childComplexity int, input model.CreateTaskInput) int
 		CreateUser               func(childComplexity int, input model.CreateUserInput) int
 		DecideDeadlineExtension  func(childComplexity int, input model.DecideDeadlineExtensionInput) int
 		DisableUser              func(childComplexity int, input model.DisableUserInput) int
@@ -505,6 +531,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiToken.User(childComplexity), true
+
+	case "AssignTaskPayload.assignments":
+		if e.ComplexityRoot.AssignTaskPayload.Assignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignTaskPayload.Assignments(childComplexity), true
+	case "AssignTaskPayload.task":
+		if e.ComplexityRoot.AssignTaskPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignTaskPayload.Task(childComplexity), true
+	case "AssignTaskPayload.userErrors":
+		if e.ComplexityRoot.AssignTaskPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignTaskPayload.UserErrors(childComplexity), true
 
 	case "Assignment.completedOn":
 		if e.ComplexityRoot.Assignment.CompletedOn == nil {
@@ -826,6 +871,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
+	case "CancelTaskPayload.assignments":
+		if e.ComplexityRoot.CancelTaskPayload.Assignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelTaskPayload.Assignments(childComplexity), true
+	case "CancelTaskPayload.task":
+		if e.ComplexityRoot.CancelTaskPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelTaskPayload.Task(childComplexity), true
+	case "CancelTaskPayload.userErrors":
+		if e.ComplexityRoot.CancelTaskPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelTaskPayload.UserErrors(childComplexity), true
+
 	case "ChangePasswordPayload.ok":
 		if e.ComplexityRoot.ChangePasswordPayload.Ok == nil {
 			break
@@ -857,6 +921,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateApiTokenPayload.UserErrors(childComplexity), true
+
+	case "CreateDocumentPayload.document":
+		if e.ComplexityRoot.CreateDocumentPayload.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateDocumentPayload.Document(childComplexity), true
+	case "CreateDocumentPayload.userErrors":
+		if e.ComplexityRoot.CreateDocumentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateDocumentPayload.UserErrors(childComplexity), true
+
+	case "CreateTaskPayload.task":
+		if e.ComplexityRoot.CreateTaskPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateTaskPayload.Task(childComplexity), true
+	case "CreateTaskPayload.userErrors":
+		if e.ComplexityRoot.CreateTaskPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateTaskPayload.UserErrors(childComplexity), true
 
 	case "CreateUserPayload.user":
 		if e.ComplexityRoot.CreateUserPayload.User == nil {
@@ -1211,6 +1301,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.User(childComplexity), true
 
+	case "Mutation.assignTask":
+		if e.ComplexityRoot.Mutation.AssignTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignTask(childComplexity, args["input"].(model.AssignTaskInput)), true
+	case "Mutation.cancelTask":
+		if e.ComplexityRoot.Mutation.CancelTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelTask(childComplexity, args["input"].(model.CancelTaskInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -1233,6 +1345,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.createDocument":
+		if e.ComplexityRoot.Mutation.CreateDocument == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDocument_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDocument(childComplexity, args["input"].(model.CreateDocumentInput)), true
+	case "Mutation.createTask":
+		if e.ComplexityRoot.Mutation.CreateTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(model.CreateTaskInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -2173,10 +2307,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AssignTaskInput", ec.unmarshalInputAssignTaskInput),
 			graphql.NewInputUnmarshaler("AssignmentFilter", ec.unmarshalInputAssignmentFilter),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("CancelTaskInput", ec.unmarshalInputCancelTaskInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateDocumentInput", ec.unmarshalInputCreateDocumentInput),
+			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("DecideDeadlineExtensionInput", ec.unmarshalInputDecideDeadlineExtensionInput),
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
@@ -2267,7 +2405,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/extensions.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/extensions.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2280,6 +2418,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "schema/auth.graphqls", Input: sourceData("schema/auth.graphqls"), BuiltIn: false},
+	{Name: "schema/documents.graphqls", Input: sourceData("schema/documents.graphqls"), BuiltIn: false},
 	{Name: "schema/extensions.graphqls", Input: sourceData("schema/extensions.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
@@ -2312,6 +2451,18 @@ func (ec *executionContext) childFields_ApiToken(ctx context.Context, field grap
 		return ec.fieldContext_ApiToken_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AssignTaskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "task":
+		return ec.fieldContext_AssignTaskPayload_task(ctx, field)
+	case "assignments":
+		return ec.fieldContext_AssignTaskPayload_assignments(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AssignTaskPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignTaskPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Assignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2452,6 +2603,18 @@ func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CancelTaskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "task":
+		return ec.fieldContext_CancelTaskPayload_task(ctx, field)
+	case "assignments":
+		return ec.fieldContext_CancelTaskPayload_assignments(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CancelTaskPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelTaskPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangePasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ok":
@@ -2472,6 +2635,26 @@ func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Contex
 		return ec.fieldContext_CreateApiTokenPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateDocumentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "document":
+		return ec.fieldContext_CreateDocumentPayload_document(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateDocumentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateDocumentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateTaskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "task":
+		return ec.fieldContext_CreateTaskPayload_task(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateTaskPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateTaskPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -3504,6 +3504,25 @@ func (ec *executionContext) marshalNTaskEdge2ᚖp06ᚋgraphᚋmodelᚐTaskEdge(c
 	return ec._TaskEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAssignment2ᚕᚖp06ᚋtasksᚐAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Assignment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssignment2ᚖp06ᚋtasksᚐAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOAssignment2ᚖp06ᚋtasksᚐAssignment(ctx context.Context, sel ast.SelectionSet, v *tasks.Assignment) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -3769,6 +3788,13 @@ func (ec *executionContext) marshalOReportingStatus2ᚖp06ᚋtasksᚐStatus(ctx 
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOTask2ᚖp06ᚋtasksᚐTask(ctx context.Context, sel ast.SelectionSet, v *tasks.Task) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Task(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTaskFilter2ᚖp06ᚋgraphᚋmodelᚐTaskFilter(ctx context.Context, v any) (*model.TaskFilter, error) {

@@ -78,7 +78,9 @@ func (r *rule) fields() []string {
 	return out
 }
 
-// seedPermissions stores the p rows of policy.csv that are not stored yet.
+// seedPermissions stores the p rows of policy.csv that are not stored yet,
+// so a permission added to the file reaches an existing database at the next
+// start, and bumps the policy version when it stored any.
 func (a *Authorizer) seedPermissions(ctx context.Context) error {
 	var rows []*rule
 	sc := bufio.NewScanner(strings.NewReader(policyText))
@@ -101,6 +103,7 @@ func (a *Authorizer) seedPermissions(ctx context.Context) error {
 	for _, r := range stored {
 		have[[3]string{r.V0, r.V1, r.V2}] = true
 	}
+	added := false
 	for _, r := range rows {
 		if have[[3]string{r.V0, r.V1, r.V2}] {
 			continue
@@ -108,6 +111,11 @@ func (a *Authorizer) seedPermissions(ctx context.Context) error {
 		if _, err := a.db.NewInsert().Model(r).Exec(ctx); err != nil {
 			return fmt.Errorf("rbac: storing role permissions: %w", err)
 		}
+		added = true
+	}
+	if added {
+		// Other processes on this database reload at their next Refresh.
+		return bumpVersion(ctx, a.db)
 	}
 	return nil
 }

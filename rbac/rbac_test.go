@@ -95,3 +95,44 @@ func TestNationalRolesAndMinimalScopes(t *testing.T) {
 		}
 	})
 }
+
+// A permission added to policy.csv reaches a database that was set up
+// before it (here: COORDINATOR's READ_AUDIT, removed by hand as if the
+// database predated it) when the next process starts, and the processes
+// already running pick it up on their next refresh.
+func TestNewRolePermissionsReachExistingDatabases(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		running, err := rbac.NewAuthorizer(ctx, db, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := rbac.Subject(9)
+		if _, err := rbac.GrantRole(ctx, db, c, rbac.Coordinator, "/VN/"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, "DELETE FROM casbin_rules WHERE ptype = 'p' AND v0 = 'COORDINATOR' AND v1 = 'audit' AND v2 = 'read'"); err != nil {
+			t.Fatal(err)
+		}
+		if err := running.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if running.Can(c, "/VN/46/", rbac.ReadAudit) {
+			t.Fatal("the permission is still there after removing it")
+		}
+		started, err := rbac.NewAuthorizer(ctx, db, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !started.Can(c, "/VN/46/", rbac.ReadAudit) || !started.Can(c, "/VN/", rbac.AssignTask) {
+			t.Error("a new process does not give COORDINATOR READ_AUDIT")
+		}
+		if err := running.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !running.Can(c, "/VN/46/", rbac.ReadAudit) {
+			t.Error("a running process did not pick up the added permission")
+		}
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"p06/store"
 	"p06/store/storetest"
 )
@@ -172,6 +174,49 @@ func TestPoolKeepsItsConnectionsUnderLoad(t *testing.T) {
 		st := db.Stats()
 		if st.MaxIdleClosed != 0 || st.OpenConnections > store.PoolSize || st.Idle < 2 {
 			t.Fatalf("pool after bursts: %+v", st)
+		}
+	})
+}
+
+// The audit log is append-only in the database itself: an UPDATE or a
+// DELETE on audit_log fails (and on PostgreSQL a TRUNCATE), and the row is
+// as it was.
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := &store.AuditEntry{At: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), Actor: "system", Action: "test.append",
+			ObjectType: "Test", ObjectID: "1", OrgPath: "/VN/"}
+		if err := store.Audit(ctx, db, e, map[string]any{"n": 1}); err != nil {
+			t.Fatal(err)
+		}
+		stmts := []string{"UPDATE audit_log SET action = 'test.rewritten'", "DELETE FROM audit_log"}
+		if db.Engine == store.Postgres {
+			stmts = append(stmts, "TRUNCATE audit_log")
+		}
+		for _, q := range stmts {
+			_, err := db.ExecContext(ctx, q)
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("%s: %v, want a refusal", q, err)
+			}
+		}
+		// Inside a transaction too, and the insert of the same transaction
+		// is rolled back with it.
+		err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if err := store.Audit(ctx, tx, &store.AuditEntry{At: e.At, Action: "test.second", OrgPath: "/VN/"}, nil); err != nil {
+				return err
+			}
+			_, err := tx.NewDelete().Table("audit_log").Where("action = ?", "test.append").Exec(ctx)
+			return err
+		})
+		if err == nil {
+			t.Error("DELETE in a transaction succeeded")
+		}
+		var rows []store.AuditEntry
+		if err := db.NewSelect().Model(&rows).Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Action != "test.append" || rows[0].Detail != `{"n":1}` {
+			t.Errorf("audit_log after the refused changes: %+v", rows)
 		}
 	})
 }

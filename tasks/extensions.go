@@ -3,9 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -61,17 +59,6 @@ type ExtensionAsk struct {
 
 var errNoExtension = store.Errorf(store.NotFound, "không tìm thấy đề nghị gia hạn", "extension request not found")
 
-// cleanText trims and NFC-normalises s and checks its length; field names
-// the input.
-func cleanText(s, field string, maxLen int) (string, error) {
-	s = strings.TrimSpace(store.NFC(s))
-	if utf8.RuneCountInString(s) > maxLen {
-		return "", errField(store.Invalid, field, fmt.Sprintf("%s dài quá %d ký tự", field, maxLen),
-			fmt.Sprintf("%s is longer than %d characters", field, maxLen))
-	}
-	return s, nil
-}
-
 // RequestExtension records actor's request for a later due date of an
 // assignment: the assignment must be in the actor's scope (NOT_FOUND
 // otherwise) and the actor must hold REQUEST_EXTENSION on its unit. Rules:
@@ -83,7 +70,7 @@ func (s *Service) RequestExtension(ctx context.Context, actor *auth.Identity, in
 	if actor == nil {
 		return nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
 	}
-	reason, err := cleanText(in.Reason, "reason", MaxReasonLength)
+	reason, err := cleanText("reason", in.Reason, MaxReasonLength, false)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +156,7 @@ func (s *Service) DecideExtension(ctx context.Context, actor *auth.Identity, d E
 	if actor == nil {
 		return nil, nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
 	}
-	note, err := cleanText(d.Note, "note", MaxNoteLength)
+	note, err := cleanText("note", d.Note, MaxNoteLength, false)
 	if err != nil {
 		return nil, nil, err
 	}

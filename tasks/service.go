@@ -3,8 +3,6 @@ package tasks
 import (
 	"context"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -76,13 +74,12 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 	if actor == nil {
 		return nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
 	}
-	note := strings.TrimSpace(store.NFC(u.Note))
-	if utf8.RuneCountInString(note) > MaxNoteLength {
-		return nil, errField(store.Invalid, "note", fmt.Sprintf("ghi chú dài quá %d ký tự", MaxNoteLength),
-			fmt.Sprintf("the note is longer than %d characters", MaxNoteLength))
+	note, err := cleanText("note", u.Note, MaxNoteLength, false)
+	if err != nil {
+		return nil, err
 	}
 	var a *Assignment
-	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var path string
 		var err error
 		if a, path, err = s.assignmentForWrite(ctx, tx, actor, u.AssignmentID, rbac.UpdateAssignment); err != nil {

@@ -98,6 +98,8 @@ type TaskFilter struct {
 	AssigneePath string
 	AssigneeRole Role
 	// Statuses keeps tasks whose status as of StatusAsOf is one of these.
+	// With StatusAsOf, tasks recorded after that day are left out: they did
+	// not exist then.
 	StatusAsOf store.Date
 	Statuses   []Status
 	// DueFrom and DueTo bound the task's due date, inclusive.
@@ -154,6 +156,10 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 	}
 	if f.Search != "" {
 		q = q.Where(`t.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
+	}
+	if !f.StatusAsOf.IsZero() {
+		// A task entered after the cut-off did not exist then.
+		q = q.Where("t.recorded_on <= ?", f.StatusAsOf.String())
 	}
 	if len(f.Statuses) > 0 {
 		q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, judgedOn(sc, f.AssigneePath), f.StatusAsOf)).
@@ -401,8 +407,16 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 	if _, err := s.db.NewInsert().Model(t).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: creating task: %w", err)
 	}
+	_, err = s.insertAssignments(ctx, t, as, t.RecordedOn)
+	return err
+}
+
+// insertAssignments stores the assignments as of task t, each at version 1
+// with the task's due date and its first facts valid from day: the one way
+// assignments are made (CreateTask, Service.AssignTask).
+func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignment, day store.Date) ([]*Assignment, error) {
 	if len(as) == 0 {
-		return nil
+		return nil, nil
 	}
 	rows := make([]*Assignment, len(as))
 	for i, n := range as {
@@ -412,24 +426,24 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 			rows[i].State = NotStarted
 		}
 		if err := rows[i].Validate(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if _, err := s.db.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		if store.IsUniqueViolation(err) {
-			return &store.Error{Code: store.Conflict, Field: "assignments",
+			return nil, &store.Error{Code: store.Conflict, Field: "assignments",
 				Message: "một đơn vị được giao nhiệm vụ hai lần", English: "a unit is assigned the same task twice"}
 		}
-		return fmt.Errorf("tasks: creating assignments: %w", err)
+		return nil, fmt.Errorf("tasks: creating assignments: %w", err)
 	}
 	facts := make([]*Facts, len(rows))
 	for i, a := range rows {
-		facts[i] = factsOf(a, t.RecordedOn, "", s.now(), 0)
+		facts[i] = factsOf(a, day, "", s.now(), 0)
 	}
 	if _, err := s.db.NewInsert().Model(&facts).Exec(ctx); err != nil {
-		return fmt.Errorf("tasks: recording assignment facts: %w", err)
+		return nil, fmt.Errorf("tasks: recording assignment facts: %w", err)
 	}
-	return nil
+	return rows, nil
 }
 
 var errVersionConflict = &store.Error{Code: store.Conflict, Field: "expectedVersion",

@@ -21,14 +21,17 @@ type Summary struct {
 }
 
 // Summary counts the documents, tasks and assignments in scope (only of
-// the document kinds given, if any) and the tasks by status as of asOf.
+// the document kinds given, if any) and the tasks by status as of asOf, as
+// they stood that day: documents issued by then, tasks recorded by then,
+// assignments made by then.
 func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind) (*Summary, error) {
 	out := &Summary{ByKind: map[DocKind]int{}, ByStatus: map[Status]int{}}
 	var byKind []struct {
 		Kind DocKind `bun:"kind"`
 		N    int     `bun:"n"`
 	}
-	q := visibleDocuments(s.db.NewSelect().TableExpr("documents AS d"), sc).ColumnExpr("d.kind, COUNT(*) AS n").GroupExpr("d.kind")
+	q := visibleDocuments(s.db.NewSelect().TableExpr("documents AS d"), sc).ColumnExpr("d.kind, COUNT(*) AS n").
+		Where("d.issue_date <= ?", asOf.String()).GroupExpr("d.kind")
 	if len(kinds) > 0 {
 		q = q.Where("d.kind IN (?)", bun.In(kinds))
 	}
@@ -44,7 +47,7 @@ func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kin
 		N      int    `bun:"n"`
 	}
 	tq := s.db.NewSelect().TableExpr("tasks AS t")
-	tq = s.taskQuery(tq, sc, TaskFilter{DocumentKinds: kinds}).
+	tq = s.taskQuery(tq, sc, TaskFilter{DocumentKinds: kinds, StatusAsOf: asOf}).
 		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, sc, asOf)).
 		ColumnExpr("? AS status, COUNT(*) AS n", taskStatusSQL(asOf)).GroupExpr("1")
 	if err := tq.Scan(ctx, &byStatus); err != nil {
@@ -54,7 +57,7 @@ func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kin
 		out.ByStatus[st.Status] = st.N
 		out.Tasks += st.N
 	}
-	aq := assignmentQuery(s.db.NewSelect().TableExpr("assignments AS a"), sc)
+	aq := s.db.NewSelect().TableExpr("(?) AS a", assignmentsAsOf(s.db, sc, asOf))
 	if len(kinds) > 0 {
 		aq = aq.Join("JOIN tasks AS t ON t.id = a.task_id").Join("JOIN documents AS d ON d.id = t.document_id").
 			Where("d.kind IN (?)", bun.In(kinds))

@@ -11,6 +11,28 @@ import (
 	"time"
 )
 
+type AssignTaskInput struct {
+	// Global ID of the task.
+	Task string `json:"task"`
+	// Codes of the units that lead (chủ trì).
+	Lead []string `json:"lead,omitempty"`
+	// Codes of the units that coordinate (phối hợp). At most 200 codes with lead.
+	Coordinate []string `json:"coordinate,omitempty"`
+	// Every province (kind PROVINCE) not named above and not yet assigned, in the role allRole.
+	AllProvinces *bool `json:"allProvinces,omitempty"`
+	// Every ministry (kind MINISTRY) not named above and not yet assigned, in the role allRole.
+	AllMinistries *bool `json:"allMinistries,omitempty"`
+	// The role of the units allProvinces and allMinistries add.
+	AllRole *tasks.Role `json:"allRole,omitempty"`
+}
+
+type AssignTaskPayload struct {
+	Task *tasks.Task `json:"task,omitempty"`
+	// The assignments made, in the order of the input (each at version 1, from today).
+	Assignments []*tasks.Assignment `json:"assignments,omitempty"`
+	UserErrors  []*UserError        `json:"userErrors"`
+}
+
 type AssignmentConnection struct {
 	Edges      []*AssignmentEdge   `json:"edges"`
 	Nodes      []*tasks.Assignment `json:"nodes"`
@@ -55,6 +77,20 @@ type AuditFilter struct {
 	To    *time.Time `json:"to,omitempty"`
 }
 
+type CancelTaskInput struct {
+	// Global ID of the task.
+	Task string `json:"task"`
+	// Why; kept as the note of each cancelled assignment's history. At most 2,000 characters.
+	Reason string `json:"reason"`
+}
+
+type CancelTaskPayload struct {
+	Task *tasks.Task `json:"task,omitempty"`
+	// The assignments cancelled (those not started or in progress; done ones stay done).
+	Assignments []*tasks.Assignment `json:"assignments,omitempty"`
+	UserErrors  []*UserError        `json:"userErrors"`
+}
+
 type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`
 	NewPassword     string `json:"newPassword"`
@@ -77,6 +113,42 @@ type CreateAPITokenPayload struct {
 	APIToken *auth.APIToken `json:"apiToken,omitempty"`
 	// The token itself, shown this once. Send it as Authorization: Bearer <token>.
 	Token      *string      `json:"token,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type CreateDocumentInput struct {
+	Kind tasks.DocKind `json:"kind"`
+	// As written: "21/CT-TTg"; unique. At most 50 characters.
+	Number string `json:"number"`
+	// Not after today.
+	IssuedOn store.Date `json:"issuedOn"`
+	// "Thủ tướng Chính phủ". At most 200 characters.
+	Issuer string `json:"issuer"`
+	// The document's summary line (trích yếu). At most 1,000 characters.
+	Title string `json:"title"`
+}
+
+type CreateDocumentPayload struct {
+	Document   *tasks.Document `json:"document,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type CreateTaskInput struct {
+	// Global ID of the document the task comes from.
+	Document string `json:"document"`
+	// Where in the document: "Mục II.1.a". At most 100 characters.
+	Clause *string `json:"clause,omitempty"`
+	// What the document asks for, in its own words. At most 1,000 characters.
+	Title string `json:"title"`
+	// At most 10,000 characters.
+	Description *string `json:"description,omitempty"`
+	// The deadline as written ("quý I/2024", "trước tháng 6/2024", "thường xuyên"): the due date and
+	// precision are resolved from it (see parseDeadline). At most 200 characters.
+	DeadlineText string `json:"deadlineText"`
+}
+
+type CreateTaskPayload struct {
+	Task       *tasks.Task  `json:"task,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
 
