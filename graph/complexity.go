@@ -128,6 +128,8 @@ func complexity(b *listBounds) ComplexityRoot {
 	// A task is assigned to each unit at most once.
 	c.Task.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.Assignment.History = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.ProgressReports = func(child int, first *int) int { return each(reportsLength(first), child) }
+	c.ProgressReport.Files = list(tasks.MaxReportFiles)
 	c.OrgUnit.Children = func(child int) int { return each(b.get().Children, child) }
 	c.OrgUnit.WorkingGroups = func(child int) int { return each(b.get().Groups, child) }
 	c.WorkingGroup.Members = func(child int) int { return each(b.get().Members, child) }
@@ -146,4 +148,13 @@ func historyLength(last *int) int {
 		return 20
 	}
 	return *last
+}
+
+// reportsLength is the number of reports Assignment.progressReports(first:)
+// asks for.
+func reportsLength(first *int) int {
+	if first == nil {
+		return 20
+	}
+	return *first
 }
