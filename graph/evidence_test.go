@@ -483,7 +483,9 @@ func TestProgressReportsPriced(t *testing.T) {
 		t.Fatalf("first: 101: %+v", r.Errors)
 	}
 	var out struct {
-		Assignments struct{ Nodes []struct{ ProgressReports []struct{ Text string } } }
+		Assignments struct {
+			Nodes []struct{ ProgressReports []struct{ Text string } }
+		}
 	}
 	c.must(`{ assignments(first: 20) { nodes { progressReports { text files { name url } } } } }`, nil, &out)
 	if len(out.Assignments.Nodes) != 20 {
