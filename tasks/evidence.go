@@ -150,7 +150,9 @@ const MaxFileName = 150
 func SafeFileName(name string, t FileType) string {
 	name = norm.NFC.String(name)
 	name = strings.ReplaceAll(name, `\`, "/")
-	name = path.Base("/" + name)
+	if name = path.Base("/" + name); name == "/" {
+		name = ""
+	}
 	name = strings.Map(func(r rune) rune {
 		switch {
 		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
