@@ -48,7 +48,9 @@ func TestWholeProgramEvidence(t *testing.T) {
 	base := startServer(t, map[string]string{"P06_ADDR": "127.0.0.1:0", "P06_DATA_DIR": t.TempDir(), "P06_MAX_UPLOAD_MB": "1"})
 	hue := newSession(t, base)
 	hue.login("hue", "demo-password")
-	var as struct{ Assignments struct{ Nodes []struct{ ID string } } }
+	var as struct {
+		Assignments struct{ Nodes []struct{ ID string } }
+	}
 	hue.must(`{ assignments(first: 1, filter: {orgUnit: "46", roles: [LEAD]}) { nodes { id } } }`, &as)
 	id := as.Assignments.Nodes[0].ID
 
