@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"p06/rbac"
 	"p06/seeds"
 	"p06/store"
+	"p06/tasks"
 	"p06/web/ide"
 )
 
@@ -48,6 +50,7 @@ type config struct {
 	seed          seeds.Mode
 	demoPassword  string
 	introspection bool
+	uploadBytes   int64
 	logLevel      slog.Level
 	corsOrigins   []string
 	auth          auth.Config
@@ -85,6 +88,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.introspection = false
 	default:
 		return c, fmt.Errorf("P06_INTROSPECTION must be on or off, got %q", getenv("P06_INTROSPECTION"))
+	}
+	c.uploadBytes = graph.DefaultUploadBytes
+	if mb := getenv("P06_MAX_UPLOAD_MB"); mb != "" {
+		n, err := strconv.Atoi(mb)
+		if err != nil || n < 1 || n > 1024 {
+			return c, fmt.Errorf("P06_MAX_UPLOAD_MB must be a whole number of MiB from 1 to 1024, got %q", mb)
+		}
+		c.uploadBytes = int64(n) << 20
 	}
 	c.demoPassword = getenv("P06_DEMO_PASSWORD")
 	if c.demoPassword != "" && len([]rune(c.demoPassword)) < auth.MinPasswordLength {
@@ -209,9 +220,11 @@ func newServer(db *store.DB, authSvc *auth.Service, cfg config, log *slog.Logger
 	r := graph.NewResolver(db, authSvc, clock)
 	lim := graph.DefaultLimits
 	lim.Introspection = cfg.introspection
+	lim.UploadBytes = cfg.uploadBytes
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", graph.NewHandler(r, lim, log))
+	mux.Handle("GET "+tasks.EvidencePath+"{id}", graph.EvidenceHandler(r, log))
 	mux.Handle("GET /{$}", ide.Page("/query"))
 	mux.Handle("GET "+ide.Prefix, ide.Assets())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

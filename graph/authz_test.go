@@ -1460,6 +1460,37 @@ func azWriteCases(t *testing.T, e *azEnv, r azRole) []azWrite {
 			}
 		}})
 
+	// Progress reports (plain JSON, no files; uploads are tested in
+	// evidence_test.go): the editors of the assignment's unit only. A
+	// refused report stores nothing.
+	repQ := `mutation($in: ReportProgressInput!) { reportProgress(input: $in) { progressReport { text author { username } } ` + ue + ` } }`
+	repText := "báo cáo của " + label
+	rep := func(id int64) map[string]any {
+		return map[string]any{"in": map[string]any{"assignment": azGID("Assignment", id), "text": repText}}
+	}
+	noReport := func(id int64) func(t *testing.T, succeeded bool) {
+		return func(t *testing.T, succeeded bool) {
+			n := azCount(t, e.db, "SELECT COUNT(*) FROM progress_reports WHERE assignment_id = ? AND text = ?", id, repText)
+			if want := map[bool]int{true: 1, false: 0}[succeeded]; n != want {
+				t.Errorf("%d reports stored, want %d", n, want)
+			}
+		}
+	}
+	add(azWrite{field: "reportProgress", scope: "empty-text", query: repQ,
+		vars: map[string]any{"in": map[string]any{"assignment": azGID("Assignment", mine), "text": " "}},
+		want: map[bool]azOutcome{true: userErr("INVALID", "input", "text"), false: forbidden}[editor == in]})
+	add(azWrite{field: "reportProgress", scope: "in-scope", query: repQ, vars: rep(mine),
+		want: allowIf(editor == in, func(t *testing.T, payload any) {
+			if azStr(payload, "progressReport", "text") != repText || azStr(payload, "progressReport", "author", "username") != r.name {
+				t.Errorf("report: %v", payload)
+			}
+		}, forbidden), verify: noReport(mine)})
+	if r.away != "" {
+		theirs := assignmentOf(r.away)
+		add(azWrite{field: "reportProgress", scope: "out-of-scope", query: repQ, vars: rep(theirs),
+			want: refused, verify: noReport(theirs)})
+	}
+
 	// Own password, last: the rows above sign in with the demo password.
 	const changeQ = `mutation($in: ChangePasswordInput!) { changePassword(input: $in) { ok ` + ue + ` } }`
 	pw := func(cur, next string) map[string]any {

@@ -132,6 +132,8 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AssignTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.CancelTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.Assignment.History = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.ProgressReports = func(child int, first *int) int { return each(reportsLength(first), child) }
+	c.ProgressReport.Files = list(tasks.MaxReportFiles)
 	c.Assignment.ExtensionRequests = func(child int, last *int) int { return each(historyLength(last), child) }
 	c.Assignment.DueDateHistory = func(child int, last *int) int { return each(historyLength(last), child) }
 	c.Assignment.StatusAgainstOriginal = func(int, *store.Date) int { return priceTally }
@@ -154,4 +156,13 @@ func historyLength(last *int) int {
 		return 20
 	}
 	return *last
+}
+
+// reportsLength is the number of reports Assignment.progressReports(first:)
+// asks for.
+func reportsLength(first *int) int {
+	if first == nil {
+		return 20
+	}
+	return *first
 }

@@ -270,6 +270,17 @@ var textLimits = map[string]int{
 	"reason":          2000,
 	"currentPassword": 1024,
 	"newPassword":     1024,
+	// An input field may have its own limit, named Type.field.
+	"ReportProgressInput.text": 5000, // tasks.MaxReportText
+}
+
+// fieldKey is the textLimits key of an input object's field: Type.field
+// when that has a limit of its own, else the field's name.
+func fieldKey(typ, field string) string {
+	if k := typ + "." + field; textLimits[k] != 0 {
+		return k
+	}
+	return field
 }
 
 // DefaultTextLimit bounds every string argument not in textLimits.
@@ -397,7 +408,7 @@ func (c *checker) literal(shown, key string, typ *ast.Type, v *ast.Value) {
 		}
 		for _, child := range v.Children {
 			if f := def.Fields.ForName(child.Name); f != nil {
-				c.literal(shown+"."+child.Name, child.Name, f.Type, child.Value)
+				c.literal(shown+"."+child.Name, fieldKey(def.Name, child.Name), f.Type, child.Value)
 			}
 		}
 	case ast.Scalar:
@@ -431,7 +442,7 @@ func (c *checker) value(shown, key string, typ *ast.Type, v any) {
 		}
 		for name, e := range m {
 			if f := def.Fields.ForName(name); f != nil {
-				c.value(shown+"."+name, name, f.Type, e)
+				c.value(shown+"."+name, fieldKey(def.Name, name), f.Type, e)
 			}
 		}
 		return

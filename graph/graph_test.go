@@ -44,9 +44,10 @@ func newClient(t *testing.T, db *store.DB) *client {
 	return &client{t: t, url: serveAs(t, db, "vpcp")}
 }
 
-// serveAs serves the GraphQL handler on db as the whole program wires it,
-// except that every request comes from the demo user username (credentials
-// themselves are tested in auth_test.go). It returns the URL.
+// serveAs serves the GraphQL handler on db as the whole program wires it
+// (with the evidence downloads at /evidence/{id}), except that every request
+// comes from the demo user username (credentials themselves are tested in
+// auth_test.go). It returns the URL.
 func serveAs(tb testing.TB, db *store.DB, username string) string {
 	tb.Helper()
 	return serveWith(tb, db, username, graph.DefaultLimits)
@@ -79,13 +80,16 @@ func serveWith(tb testing.TB, db *store.DB, username string, lim graph.Limits) s
 		}
 	}
 	r := graph.NewResolver(db, svc, store.FixedClock(today))
-	h := graph.NewHandler(r, lim, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	mux.Handle("GET /evidence/{id}", graph.EvidenceHandler(r, log))
+	mux.Handle("/", graph.NewHandler(r, lim, log))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if id != nil {
 			ctx = auth.WithIdentity(ctx, id)
 		}
-		h.ServeHTTP(w, r.WithContext(ctx))
+		mux.ServeHTTP(w, r.WithContext(ctx))
 	}))
 	tb.Cleanup(srv.Close)
 	return srv.URL

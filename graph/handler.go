@@ -36,6 +36,9 @@ type Limits struct {
 	ResponseFields int
 	// Introspection allows schema introspection.
 	Introspection bool
+	// UploadBytes bounds the body of a multipart request (files sent with
+	// reportProgress); every other request is bounded by MaxRequestBytes.
+	UploadBytes int64
 }
 
 // MaxRequestBytes bounds a request body: queries are small, and nobody may
@@ -52,6 +55,7 @@ var DefaultLimits = Limits{
 	Selections: 1500, Aliases: 200, Breadth: 100,
 	ResponseFields: 50000,
 	Introspection:  true,
+	UploadBytes:    DefaultUploadBytes,
 }
 
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
@@ -68,10 +72,17 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	uploadLimit := lim.UploadBytes
+	if uploadLimit <= 0 {
+		uploadLimit = DefaultUploadBytes
+	}
+	srv.AddTransport(multipartTransport(uploadLimit))
+	uploads := newUploadGate(uploadLimit)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(signedInIntrospection{enabled: lim.Introspection})
 	srv.Use(csrfCheck{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(queryText{})
 	srv.Use(newDocCheck(lim))
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
 	srv.AroundFields(countFields)
@@ -83,8 +94,17 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 		return errors.New("internal error")
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		req.Body = http.MaxBytesReader(w, req.Body, MaxRequestBytes)
 		ctx := withLanguage(req.Context(), req.Header.Get("Accept-Language"))
+		if req.Method == http.MethodPost && isMultipart(req) {
+			done, ok := uploads.enter(w, req.WithContext(ctx))
+			if !ok {
+				return
+			}
+			defer done()
+			req.Body = http.MaxBytesReader(w, req.Body, uploadLimit)
+		} else {
+			req.Body = http.MaxBytesReader(w, req.Body, MaxRequestBytes)
+		}
 		if err := r.Auth.Authorizer().Refresh(ctx); err != nil {
 			log.ErrorContext(ctx, "refreshing policies", "err", err)
 			http.Error(w, "policies unavailable", http.StatusServiceUnavailable)

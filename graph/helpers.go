@@ -45,6 +45,12 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 		}
 	case typeAuditEntry:
 		n, err = r.Auth.AuditEntryByID(ctx, auth.IdentityFrom(ctx), id)
+	case typeProgressReport:
+		var rs []*tasks.ProgressReport
+		rs, err = r.TaskStore.ProgressReportsByIDs(ctx, scopeOf(ctx), []int64{id})
+		if err == nil && len(rs) == 1 {
+			n = rs[0]
+		}
 	case typeAssignment:
 		var as []*tasks.Assignment
 		as, err = r.TaskStore.AssignmentsByIDs(ctx, scopeOf(ctx), []int64{id})

@@ -45,12 +45,13 @@ func idOf(gid, typ, field string) (int64, error) {
 
 // Type names in global IDs.
 const (
-	typeOrgUnit      = "OrgUnit"
-	typeWorkingGroup = "WorkingGroup"
-	typeDocument     = "Document"
-	typeTask         = "Task"
-	typeAssignment   = "Assignment"
-	typeUser         = "User"
-	typeAPIToken     = "ApiToken"
-	typeAuditEntry   = "AuditEntry"
+	typeOrgUnit        = "OrgUnit"
+	typeWorkingGroup   = "WorkingGroup"
+	typeDocument       = "Document"
+	typeTask           = "Task"
+	typeAssignment     = "Assignment"
+	typeUser           = "User"
+	typeAPIToken       = "ApiToken"
+	typeAuditEntry     = "AuditEntry"
+	typeProgressReport = "ProgressReport"
 )

@@ -28,6 +28,7 @@ type loaders struct {
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
 	historyOf     *dataloadgen.Loader[historyKey, []*tasks.Facts]
+	reportsOf     *dataloadgen.Loader[reportsKey, []*tasks.ProgressReport]
 	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
 	// assignmentStatus gives "" for an assignment made after the date.
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
@@ -48,6 +49,12 @@ type statusKey struct {
 type historyKey struct {
 	assignment int64
 	last       int
+}
+
+// reportsKey asks for the newest progress reports of an assignment.
+type reportsKey struct {
+	assignment int64
+	first      int
 }
 
 type assignmentStatusKey struct {
@@ -160,6 +167,30 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		for i, k := range keys {
 			if out[i] = got[k]; out[i] == nil {
 				out[i] = []*tasks.Facts{}
+			}
+		}
+		return out, nil
+	}, wait)
+	l.reportsOf = dataloadgen.NewLoader(func(ctx context.Context, keys []reportsKey) ([][]*tasks.ProgressReport, []error) {
+		byFirst := map[int][]int64{}
+		for _, k := range keys {
+			byFirst[k.first] = append(byFirst[k.first], k.assignment)
+		}
+		got := map[reportsKey][]*tasks.ProgressReport{}
+		for first, ids := range byFirst {
+			rs, err := r.TaskStore.ProgressReports(ctx, sc, ids, first)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for _, rep := range rs {
+				k := reportsKey{rep.AssignmentID, first}
+				got[k] = append(got[k], rep)
+			}
+		}
+		out := make([][]*tasks.ProgressReport, len(keys))
+		for i, k := range keys {
+			if out[i] = got[k]; out[i] == nil {
+				out[i] = []*tasks.ProgressReport{}
 			}
 		}
 		return out, nil

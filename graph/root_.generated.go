@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
+	ProgressReport() ProgressReportResolver
 	Query() QueryResolver
 	Task() TaskResolver
 	User() UserResolver
@@ -75,6 +76,7 @@ type ComplexityRoot struct {
 		OrgUnit               func(childComplexity int) int
 		OriginalDueDate       func(childComplexity int) int
 		Progress              func(childComplexity int) int
+		ProgressReports       func(childComplexity int, first *int) int
 		Role                  func(childComplexity int) int
 		Source                func(childComplexity int) int
 		State                 func(childComplexity int) int
@@ -218,6 +220,14 @@ type ComplexityRoot struct {
 		Version          func(childComplexity int) int
 	}
 
+	EvidenceFile struct {
+		ContentType func(childComplexity int) int
+		Name        func(childComplexity int) int
+		SHA256      func(childComplexity int) int
+		Size        func(childComplexity int) int
+		URL         func(childComplexity int) int
+	}
+
 	ExtensionRequest struct {
 		Assignment       func(childComplexity int) int
 		DeadlineText     func(childComplexity int) int
@@ -267,6 +277,7 @@ type ComplexityRoot struct {
 		GrantRole                func(childComplexity int, input model.RoleGrantInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		Logout                   func(childComplexity int) int
+		ReportProgress           func(childComplexity int, input model.ReportProgressInput) int
 		RequestDeadlineExtension func(childComplexity int, input model.RequestDeadlineExtensionInput) int
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, input model.RevokeAPITokenInput) int
@@ -325,6 +336,15 @@ type ComplexityRoot struct {
 		WorkingGroupCount func(childComplexity int) int
 	}
 
+	ProgressReport struct {
+		Author     func(childComplexity int) int
+		Files      func(childComplexity int) int
+		ID         func(childComplexity int) int
+		ReportedAt func(childComplexity int) int
+		ReportedOn func(childComplexity int) int
+		Text       func(childComplexity int) int
+	}
+
 	Query struct {
 		APITokens        func(childComplexity int, user *string) int
 		Assignments      func(childComplexity int, filter *model.AssignmentFilter, first *int, after *string) int
@@ -341,6 +361,12 @@ type ComplexityRoot struct {
 		Tasks            func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
 		Users            func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
+	}
+
+	ReportProgressPayload struct {
+		Assignment     func(childComplexity int) int
+		ProgressReport func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
 	}
 
 	RequestDeadlineExtensionPayload struct {
@@ -620,6 +646,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.Progress(childComplexity), true
+	case "Assignment.progressReports":
+		if e.ComplexityRoot.Assignment.ProgressReports == nil {
+			break
+		}
+
+		args, err := ec.field_Assignment_progressReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assignment.ProgressReports(childComplexity, args["first"].(*int)), true
 	case "Assignment.role":
 		if e.ComplexityRoot.Assignment.Role == nil {
 			break
@@ -1159,6 +1196,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DueDateChange.Version(childComplexity), true
 
+	case "EvidenceFile.contentType":
+		if e.ComplexityRoot.EvidenceFile.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceFile.ContentType(childComplexity), true
+	case "EvidenceFile.name":
+		if e.ComplexityRoot.EvidenceFile.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceFile.Name(childComplexity), true
+	case "EvidenceFile.sha256":
+		if e.ComplexityRoot.EvidenceFile.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceFile.SHA256(childComplexity), true
+	case "EvidenceFile.size":
+		if e.ComplexityRoot.EvidenceFile.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceFile.Size(childComplexity), true
+	case "EvidenceFile.url":
+		if e.ComplexityRoot.EvidenceFile.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidenceFile.URL(childComplexity), true
+
 	case "ExtensionRequest.assignment":
 		if e.ComplexityRoot.ExtensionRequest.Assignment == nil {
 			break
@@ -1439,6 +1507,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.reportProgress":
+		if e.ComplexityRoot.Mutation.ReportProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportProgress(childComplexity, args["input"].(model.ReportProgressInput)), true
 	case "Mutation.requestDeadlineExtension":
 		if e.ComplexityRoot.Mutation.RequestDeadlineExtension == nil {
 			break
@@ -1699,6 +1778,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProgrammeSummary.WorkingGroupCount(childComplexity), true
 
+	case "ProgressReport.author":
+		if e.ComplexityRoot.ProgressReport.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgressReport.Author(childComplexity), true
+	case "ProgressReport.files":
+		if e.ComplexityRoot.ProgressReport.Files == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgressReport.Files(childComplexity), true
+	case "ProgressReport.id":
+		if e.ComplexityRoot.ProgressReport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgressReport.ID(childComplexity), true
+	case "ProgressReport.reportedAt":
+		if e.ComplexityRoot.ProgressReport.ReportedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgressReport.ReportedAt(childComplexity), true
+	case "ProgressReport.reportedOn":
+		if e.ComplexityRoot.ProgressReport.ReportedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgressReport.ReportedOn(childComplexity), true
+	case "ProgressReport.text":
+		if e.ComplexityRoot.ProgressReport.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgressReport.Text(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -1860,6 +1976,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkingGroups(childComplexity, args["filter"].(*model.WorkingGroupFilter), args["first"].(*int), args["after"].(*string)), true
+
+	case "ReportProgressPayload.assignment":
+		if e.ComplexityRoot.ReportProgressPayload.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportProgressPayload.Assignment(childComplexity), true
+	case "ReportProgressPayload.progressReport":
+		if e.ComplexityRoot.ReportProgressPayload.ProgressReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportProgressPayload.ProgressReport(childComplexity), true
+	case "ReportProgressPayload.userErrors":
+		if e.ComplexityRoot.ReportProgressPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportProgressPayload.UserErrors(childComplexity), true
 
 	case "RequestDeadlineExtensionPayload.extensionRequest":
 		if e.ComplexityRoot.RequestDeadlineExtensionPayload.ExtensionRequest == nil {
@@ -2322,6 +2457,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrgUnitFilter", ec.unmarshalInputOrgUnitFilter),
+			graphql.NewInputUnmarshaler("ReportProgressInput", ec.unmarshalInputReportProgressInput),
 			graphql.NewInputUnmarshaler("RequestDeadlineExtensionInput", ec.unmarshalInputRequestDeadlineExtensionInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
@@ -2405,7 +2541,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/extensions.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2419,6 +2555,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "schema/auth.graphqls", Input: sourceData("schema/auth.graphqls"), BuiltIn: false},
 	{Name: "schema/documents.graphqls", Input: sourceData("schema/documents.graphqls"), BuiltIn: false},
+	{Name: "schema/evidence.graphqls", Input: sourceData("schema/evidence.graphqls"), BuiltIn: false},
 	{Name: "schema/extensions.graphqls", Input: sourceData("schema/extensions.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
@@ -2489,6 +2626,8 @@ func (ec *executionContext) childFields_Assignment(ctx context.Context, field gr
 		return ec.fieldContext_Assignment_version(ctx, field)
 	case "source":
 		return ec.fieldContext_Assignment_source(ctx, field)
+	case "progressReports":
+		return ec.fieldContext_Assignment_progressReports(ctx, field)
 	case "originalDueDate":
 		return ec.fieldContext_Assignment_originalDueDate(ctx, field)
 	case "statusAgainstOriginal":
@@ -2771,6 +2910,22 @@ func (ec *executionContext) childFields_DueDateChange(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DueDateChange", field.Name)
 }
 
+func (ec *executionContext) childFields_EvidenceFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_EvidenceFile_name(ctx, field)
+	case "size":
+		return ec.fieldContext_EvidenceFile_size(ctx, field)
+	case "contentType":
+		return ec.fieldContext_EvidenceFile_contentType(ctx, field)
+	case "sha256":
+		return ec.fieldContext_EvidenceFile_sha256(ctx, field)
+	case "url":
+		return ec.fieldContext_EvidenceFile_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvidenceFile", field.Name)
+}
+
 func (ec *executionContext) childFields_ExtensionRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2941,6 +3096,36 @@ func (ec *executionContext) childFields_ProgrammeSummary(ctx context.Context, fi
 		return ec.fieldContext_ProgrammeSummary_workingGroupCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProgrammeSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_ProgressReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProgressReport_id(ctx, field)
+	case "reportedAt":
+		return ec.fieldContext_ProgressReport_reportedAt(ctx, field)
+	case "reportedOn":
+		return ec.fieldContext_ProgressReport_reportedOn(ctx, field)
+	case "text":
+		return ec.fieldContext_ProgressReport_text(ctx, field)
+	case "author":
+		return ec.fieldContext_ProgressReport_author(ctx, field)
+	case "files":
+		return ec.fieldContext_ProgressReport_files(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProgressReport", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportProgressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "progressReport":
+		return ec.fieldContext_ReportProgressPayload_progressReport(ctx, field)
+	case "assignment":
+		return ec.fieldContext_ReportProgressPayload_assignment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ReportProgressPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportProgressPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestDeadlineExtensionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

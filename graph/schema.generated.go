@@ -1422,6 +1422,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Task(ctx, sel, obj)
+	case tasks.ProgressReport:
+		return ec._ProgressReport(ctx, sel, &obj)
+	case *tasks.ProgressReport:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ProgressReport(ctx, sel, obj)
 	case org.Unit:
 		return ec._OrgUnit(ctx, sel, &obj)
 	case *org.Unit:

@@ -26,6 +26,7 @@ type AssignmentResolver interface {
 
 	Status(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error)
 
+	ProgressReports(ctx context.Context, obj *tasks.Assignment, first *int) ([]*tasks.ProgressReport, error)
 	OriginalDueDate(ctx context.Context, obj *tasks.Assignment) (*store.Date, error)
 	StatusAgainstOriginal(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error)
 	ExtensionRequests(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.ExtensionRequest, error)
@@ -91,6 +92,20 @@ func (ec *executionContext) field_Assignment_history_args(ctx context.Context, r
 		return nil, err
 	}
 	args["last"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Assignment_progressReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -490,6 +505,50 @@ func (ec *executionContext) _Assignment_source(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Assignment_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Assignment", field, false, false, "DataSource")
+}
+
+func (ec *executionContext) _Assignment_progressReports(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_progressReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Assignment().ProgressReports(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tasks.ProgressReport) graphql.Marshaler {
+			return ec.marshalNProgressReport2ᚕᚖp06ᚋtasksᚐProgressReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_progressReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProgressReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Assignment_progressReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Assignment_originalDueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
@@ -2522,6 +2581,12 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "progressReports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assignment_progressReports(ctx, field, obj)
+				})
 		case "originalDueDate":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,

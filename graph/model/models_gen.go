@@ -9,6 +9,8 @@ import (
 	"p06/store"
 	"p06/tasks"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 type AssignTaskInput struct {
@@ -293,6 +295,24 @@ type ProgrammeSummary struct {
 }
 
 type Query struct {
+}
+
+type ReportProgressInput struct {
+	// Global ID of the assignment.
+	Assignment string `json:"assignment"`
+	// What was done, at most 5,000 characters. Searchable.
+	Text string `json:"text"`
+	// Evidence: at most 10 files, each a PDF, PNG, JPEG, DOCX, XLSX, ODT or ODS by its content
+	// (not its name), all of them within the request size limit (P06_MAX_UPLOAD_MB). One refused
+	// file refuses the whole report.
+	Files []*graphql.Upload `json:"files,omitempty"`
+}
+
+type ReportProgressPayload struct {
+	// The report recorded; null when refused.
+	ProgressReport *tasks.ProgressReport `json:"progressReport,omitempty"`
+	Assignment     *tasks.Assignment     `json:"assignment,omitempty"`
+	UserErrors     []*UserError          `json:"userErrors"`
 }
 
 type RequestDeadlineExtensionInput struct {
