@@ -69,6 +69,7 @@ type ComplexityRoot struct {
 		State       func(childComplexity int) int
 		Status      func(childComplexity int, asOf *store.Date) int
 		Task        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 		Version     func(childComplexity int) int
 	}
 
@@ -153,7 +154,7 @@ type ComplexityRoot struct {
 		Number    func(childComplexity int) int
 		Source    func(childComplexity int) int
 		TaskCount func(childComplexity int) int
-		Tasks     func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Tasks     func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
 		Title     func(childComplexity int) int
 	}
 
@@ -261,7 +262,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APITokens        func(childComplexity int, user *string) int
-		Assignments      func(childComplexity int, filter *model.AssignmentFilter, first *int, after *string) int
+		Assignments      func(childComplexity int, filter *model.AssignmentFilter, orderBy *model.AssignmentOrder, first *int, after *string) int
 		AuditLog         func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Document         func(childComplexity int, number string) int
 		Documents        func(childComplexity int, filter *model.DocumentFilter, first *int, after *string) int
@@ -272,7 +273,7 @@ type ComplexityRoot struct {
 		OrgUnits         func(childComplexity int, filter *model.OrgUnitFilter, first *int, after *string) int
 		ParseDeadline    func(childComplexity int, text string) int
 		ProgrammeSummary func(childComplexity int, asOf *store.Date, orgUnit *string, documentKinds []tasks.DocKind) int
-		Tasks            func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Tasks            func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
 		Users            func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
 	}
@@ -315,6 +316,7 @@ type ComplexityRoot struct {
 		Source       func(childComplexity int) int
 		Status       func(childComplexity int, asOf *store.Date, orgUnit *string) int
 		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
 	}
 
 	TaskConnection struct {
@@ -536,6 +538,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.Task(childComplexity), true
+	case "Assignment.updatedAt":
+		if e.ComplexityRoot.Assignment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.UpdatedAt(childComplexity), true
 	case "Assignment.version":
 		if e.ComplexityRoot.Assignment.Version == nil {
 			break
@@ -863,7 +871,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Document.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Document.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["orderBy"].(*model.TaskOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Document.title":
 		if e.ComplexityRoot.Document.Title == nil {
 			break
@@ -1338,7 +1346,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Assignments(childComplexity, args["filter"].(*model.AssignmentFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Assignments(childComplexity, args["filter"].(*model.AssignmentFilter), args["orderBy"].(*model.AssignmentOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -1455,7 +1463,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["orderBy"].(*model.TaskOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -1621,6 +1629,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Title(childComplexity), true
+	case "Task.updatedAt":
+		if e.ComplexityRoot.Task.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.UpdatedAt(childComplexity), true
 
 	case "TaskConnection.edges":
 		if e.ComplexityRoot.TaskConnection.Edges == nil {
@@ -1902,6 +1916,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AssignmentFilter", ec.unmarshalInputAssignmentFilter),
+			graphql.NewInputUnmarshaler("AssignmentOrder", ec.unmarshalInputAssignmentOrder),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
@@ -1915,6 +1930,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
+			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("UpdateAssignmentInput", ec.unmarshalInputUpdateAssignmentInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("WorkingGroupFilter", ec.unmarshalInputWorkingGroupFilter),
@@ -1993,7 +2009,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/keyset.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2006,6 +2022,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "schema/auth.graphqls", Input: sourceData("schema/auth.graphqls"), BuiltIn: false},
+	{Name: "schema/keyset.graphqls", Input: sourceData("schema/keyset.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/tasks.graphqls", Input: sourceData("schema/tasks.graphqls"), BuiltIn: false},
@@ -2063,6 +2080,8 @@ func (ec *executionContext) childFields_Assignment(ctx context.Context, field gr
 		return ec.fieldContext_Assignment_version(ctx, field)
 	case "source":
 		return ec.fieldContext_Assignment_source(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Assignment_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_Assignment_history(ctx, field)
 	}
@@ -2489,6 +2508,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_source(ctx, field)
 	case "note":
 		return ec.fieldContext_Task_note(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Task_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
 }
