@@ -255,7 +255,9 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 			unitPath string
 		}{{"national", rbac.National(), ""}, {"hue", hue, ""}, {"national judged on hue", rbac.National(), "/VN/46/"}, {"hue judged on hue", hue, "/VN/46/"}} {
 			f := tasks.TaskFilter{AssigneePath: c.unitPath}
-			ids := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) { return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p) }, func(x *tasks.Task) int64 { return x.ID })
+			ids := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
+				return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p)
+			}, func(x *tasks.Task) int64 { return x.ID })
 			if len(ids) == 0 || (c.name == "national" && len(ids) < 413) {
 				t.Fatalf("%s: only %d tasks", c.name, len(ids))
 			}
@@ -291,12 +293,16 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 				}
 				for _, st := range tasks.Statuses {
 					f := tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: asOf, Statuses: []tasks.Status{st}}
-					listed := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) { return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p) }, func(x *tasks.Task) int64 { return x.ID })
+					listed := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
+						return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p)
+					}, func(x *tasks.Task) int64 { return x.ID })
 					if !sameSet(listed, byStatus[st]) {
 						t.Errorf("%s %s: the filter lists %d tasks %s, the status field says %d", c.name, day, len(listed), st, len(byStatus[st]))
 					}
 					af := tasks.AssignmentFilter{StatusAsOf: asOf, Statuses: []tasks.Status{st}}
-					listedA := pageAll(t, func(p store.Page) ([]*tasks.Assignment, store.PageInfo, error) { return ts.ListAssignments(ctx, judged, af, tasks.Order{}, p) }, func(x *tasks.Assignment) int64 { return x.ID })
+					listedA := pageAll(t, func(p store.Page) ([]*tasks.Assignment, store.PageInfo, error) {
+						return ts.ListAssignments(ctx, judged, af, tasks.Order{}, p)
+					}, func(x *tasks.Assignment) int64 { return x.ID })
 					if !sameSet(listedA, byStatusA[st]) {
 						t.Errorf("%s %s: the filter lists %d assignments %s, the status field says %d", c.name, day, len(listedA), st, len(byStatusA[st]))
 					}
