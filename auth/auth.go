@@ -36,6 +36,8 @@ type User struct {
 
 	// UnitPath is the path of the home unit (read with the user).
 	UnitPath string `bun:"unit_path,scanonly"`
+
+	store.SortKey
 }
 
 // Method is how a request proved who it comes from.

@@ -188,8 +188,13 @@ type UserFilter struct {
 	Disabled *bool
 }
 
-// ListUsers returns a page of the users whose home unit is in scope.
-func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p store.Page) ([]*User, int, error) {
+// userOrder is the order of the users list: username, then id.
+var userOrder = store.Order{Name: "users", Selected: true,
+	Keys: []store.Key{{Expr: "us.username", Kind: store.KeyText}, {Expr: "us.id"}}}
+
+// ListUsers returns a page of the users whose home unit is in scope, by
+// username, and the page's info.
+func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p store.Page) ([]*User, store.PageInfo, error) {
 	var us []*User
 	cond, args := sc.ReadFilter("u.path")
 	q := userQuery(s.db, &us).Where(cond, args...)
@@ -202,11 +207,11 @@ func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p 
 	if f.Disabled != nil {
 		q = q.Where("us.disabled = ?", *f.Disabled)
 	}
-	n, err := p.Clamp(50).Apply(q.OrderExpr("us.username")).ScanAndCount(ctx)
+	info, err := store.List(ctx, q, &us, userOrder, p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("auth: listing users: %w", err)
+		return nil, info, fmt.Errorf("auth: listing users: %w", err)
 	}
-	return us, int(n), nil
+	return us, info, nil
 }
 
 // SetDisabled disables or re-enables a user; disabling ends their sessions
@@ -496,9 +501,12 @@ func (s *Service) AuditEntryByID(ctx context.Context, actor *Identity, id int64)
 	return e, nil
 }
 
+// auditOrder is the order of the audit log: newest (largest id) first.
+var auditOrder = store.Order{Name: "auditLog", Desc: true, Keys: []store.Key{{Expr: "al.id"}}}
+
 // AuditLog returns a page of the audit log, newest first, for entries about
-// units in the caller's audit domain, and the total count.
-func (s *Service) AuditLog(ctx context.Context, actor *Identity, f AuditFilter, p store.Page) ([]*store.AuditEntry, int, error) {
+// units in the caller's audit domain, and the page's info.
+func (s *Service) AuditLog(ctx context.Context, actor *Identity, f AuditFilter, p store.Page) ([]*store.AuditEntry, store.PageInfo, error) {
 	cond, args := s.auditDomains(actor).ReadFilter("al.org_path")
 	var es []*store.AuditEntry
 	q := s.db.NewSelect().Model(&es).Where(cond, args...)
@@ -516,9 +524,9 @@ func (s *Service) AuditLog(ctx context.Context, actor *Identity, f AuditFilter, 
 	if !f.To.IsZero() {
 		q = q.Where("al.at < ?", f.To.UTC())
 	}
-	n, err := p.Clamp(50).Apply(q.OrderExpr("al.id DESC")).ScanAndCount(ctx)
+	info, err := store.List(ctx, q, &es, auditOrder, p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("auth: reading audit log: %w", err)
+		return nil, info, fmt.Errorf("auth: reading audit log: %w", err)
 	}
-	return es, int(n), nil
+	return es, info, nil
 }

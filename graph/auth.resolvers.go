@@ -177,8 +177,8 @@ func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, fir
 	if err != nil {
 		return nil, err
 	}
-	edges, info := connection(us, total, p, func(c string, n *auth.User) *model.UserEdge { return &model.UserEdge{Cursor: c, Node: n} })
-	return &model.UserConnection{Edges: edges, Nodes: us, PageInfo: info, TotalCount: total}, nil
+	edges, info := connection(us, total, func(c string, n *auth.User) *model.UserEdge { return &model.UserEdge{Cursor: c, Node: n} })
+	return &model.UserConnection{Edges: edges, Nodes: us, PageInfo: info, TotalCount: total.Total}, nil
 }
 
 // APITokens is the resolver for the apiTokens field.
@@ -212,10 +212,10 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditFilter,
 	if err != nil {
 		return nil, err
 	}
-	edges, info := connection(es, total, p, func(c string, n *store.AuditEntry) *model.AuditEntryEdge {
+	edges, info := connection(es, total, func(c string, n *store.AuditEntry) *model.AuditEntryEdge {
 		return &model.AuditEntryEdge{Cursor: c, Node: n}
 	})
-	return &model.AuditEntryConnection{Edges: edges, Nodes: es, PageInfo: info, TotalCount: total}, nil
+	return &model.AuditEntryConnection{Edges: edges, Nodes: es, PageInfo: info, TotalCount: total.Total}, nil
 }
 
 // ID is the resolver for the id field.

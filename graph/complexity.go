@@ -103,11 +103,17 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Query.OrgUnits = func(child int, _ *model.OrgUnitFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.WorkingGroups = func(child int, _ *model.WorkingGroupFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Documents = func(child int, _ *model.DocumentFilter, first *int, _ *string) int { return page(child, first) }
-	c.Query.Tasks = func(child int, _ *model.TaskFilter, first *int, _ *string) int { return page(child, first) }
-	c.Query.Assignments = func(child int, _ *model.AssignmentFilter, first *int, _ *string) int { return page(child, first) }
+	c.Query.Tasks = func(child int, _ *model.TaskFilter, _ *model.TaskOrder, first *int, _ *string) int {
+		return page(child, first)
+	}
+	c.Query.Assignments = func(child int, _ *model.AssignmentFilter, _ *model.AssignmentOrder, first *int, _ *string) int {
+		return page(child, first)
+	}
 	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return page(child, first) }
-	c.Document.Tasks = func(child int, _ *model.TaskFilter, first *int, _ *string) int { return page(child, first) }
+	c.Document.Tasks = func(child int, _ *model.TaskFilter, _ *model.TaskOrder, first *int, _ *string) int {
+		return page(child, first)
+	}
 	c.Query.Nodes = func(child int, ids []string) int { return each(len(ids), child) }
 	c.Query.APITokens = func(child int, _ *string) int { return each(smallList, child) }
 

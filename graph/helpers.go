@@ -70,7 +70,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 }
 
 // listTasks serves Query.tasks and Document.tasks (documentID ≠ 0).
-func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, documentID int64, first *int, after *string) (*model.TaskConnection, error) {
+func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, orderBy *model.TaskOrder, documentID int64, first *int, after *string) (*model.TaskConnection, error) {
 	p, err := pageOf(first, after)
 	if err != nil {
 		return nil, err
@@ -103,13 +103,17 @@ func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, docu
 			f.AssigneePath = assignee.Path
 		}
 	}
-	ts, total, err := r.TaskStore.ListTasks(ctx, scopeOf(ctx), f, p)
+	var o tasks.Order
+	if orderBy != nil {
+		o = tasks.Order{Field: tasks.OrderField(orderBy.Field), Desc: orderBy.Direction == model.OrderDirectionDesc}
+	}
+	ts, total, err := r.TaskStore.ListTasks(ctx, scopeOf(ctx), f, o, p)
 	if err != nil {
 		return nil, err
 	}
 	r.prefetchTasks(ctx, ts, assignee)
-	edges, info := connection(ts, total, p, func(c string, n *tasks.Task) *model.TaskEdge { return &model.TaskEdge{Cursor: c, Node: n} })
-	return &model.TaskConnection{Edges: edges, Nodes: ts, PageInfo: info, TotalCount: total}, nil
+	edges, info := connection(ts, total, func(c string, n *tasks.Task) *model.TaskEdge { return &model.TaskEdge{Cursor: c, Node: n} })
+	return &model.TaskConnection{Edges: edges, Nodes: ts, PageInfo: info, TotalCount: total.Total}, nil
 }
 
 // asOf is the cut-off date asked for, or today in Asia/Ho_Chi_Minh.

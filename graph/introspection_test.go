@@ -160,7 +160,7 @@ func TestStandardIntrospectionQuery(t *testing.T) {
 			}
 		}
 	}
-	if strings.Join(tasksArgs, ",") != "filter,first,after" {
+	if strings.Join(tasksArgs, ",") != "filter,orderBy,first,after" {
 		t.Fatalf("Query.tasks args = %v", tasksArgs)
 	}
 

@@ -83,6 +83,7 @@ type ComplexityRoot struct {
 		Status                func(childComplexity int, asOf *store.Date) int
 		StatusAgainstOriginal func(childComplexity int, asOf *store.Date) int
 		Task                  func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
 		Version               func(childComplexity int) int
 	}
 
@@ -189,7 +190,7 @@ type ComplexityRoot struct {
 		Number    func(childComplexity int) int
 		Source    func(childComplexity int) int
 		TaskCount func(childComplexity int) int
-		Tasks     func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Tasks     func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
 		Title     func(childComplexity int) int
 	}
 
@@ -347,7 +348,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APITokens        func(childComplexity int, user *string) int
-		Assignments      func(childComplexity int, filter *model.AssignmentFilter, first *int, after *string) int
+		Assignments      func(childComplexity int, filter *model.AssignmentFilter, orderBy *model.AssignmentOrder, first *int, after *string) int
 		AuditLog         func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Document         func(childComplexity int, number string) int
 		Documents        func(childComplexity int, filter *model.DocumentFilter, first *int, after *string) int
@@ -358,7 +359,7 @@ type ComplexityRoot struct {
 		OrgUnits         func(childComplexity int, filter *model.OrgUnitFilter, first *int, after *string) int
 		ParseDeadline    func(childComplexity int, text string) int
 		ProgrammeSummary func(childComplexity int, asOf *store.Date, orgUnit *string, documentKinds []tasks.DocKind) int
-		Tasks            func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Tasks            func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
 		Users            func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
 	}
@@ -413,6 +414,7 @@ type ComplexityRoot struct {
 		Status                func(childComplexity int, asOf *store.Date, orgUnit *string) int
 		StatusAgainstOriginal func(childComplexity int, asOf *store.Date, orgUnit *string) int
 		Title                 func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
 	}
 
 	TaskConnection struct {
@@ -703,6 +705,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.Task(childComplexity), true
+	case "Assignment.updatedAt":
+		if e.ComplexityRoot.Assignment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.UpdatedAt(childComplexity), true
 	case "Assignment.version":
 		if e.ComplexityRoot.Assignment.Version == nil {
 			break
@@ -1094,7 +1102,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Document.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Document.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["orderBy"].(*model.TaskOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Document.title":
 		if e.ComplexityRoot.Document.Title == nil {
 			break
@@ -1836,7 +1844,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Assignments(childComplexity, args["filter"].(*model.AssignmentFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Assignments(childComplexity, args["filter"].(*model.AssignmentFilter), args["orderBy"].(*model.AssignmentOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -1953,7 +1961,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["orderBy"].(*model.TaskOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -2162,6 +2170,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Title(childComplexity), true
+	case "Task.updatedAt":
+		if e.ComplexityRoot.Task.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.UpdatedAt(childComplexity), true
 
 	case "TaskConnection.edges":
 		if e.ComplexityRoot.TaskConnection.Edges == nil {
@@ -2444,6 +2458,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AssignTaskInput", ec.unmarshalInputAssignTaskInput),
 			graphql.NewInputUnmarshaler("AssignmentFilter", ec.unmarshalInputAssignmentFilter),
+			graphql.NewInputUnmarshaler("AssignmentOrder", ec.unmarshalInputAssignmentOrder),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("CancelTaskInput", ec.unmarshalInputCancelTaskInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
@@ -2463,6 +2478,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
+			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("UpdateAssignmentInput", ec.unmarshalInputUpdateAssignmentInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("WorkingGroupFilter", ec.unmarshalInputWorkingGroupFilter),
@@ -2541,7 +2557,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/keyset.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2557,6 +2573,7 @@ var sources = []*ast.Source{
 	{Name: "schema/documents.graphqls", Input: sourceData("schema/documents.graphqls"), BuiltIn: false},
 	{Name: "schema/evidence.graphqls", Input: sourceData("schema/evidence.graphqls"), BuiltIn: false},
 	{Name: "schema/extensions.graphqls", Input: sourceData("schema/extensions.graphqls"), BuiltIn: false},
+	{Name: "schema/keyset.graphqls", Input: sourceData("schema/keyset.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/tasks.graphqls", Input: sourceData("schema/tasks.graphqls"), BuiltIn: false},
@@ -2636,6 +2653,8 @@ func (ec *executionContext) childFields_Assignment(ctx context.Context, field gr
 		return ec.fieldContext_Assignment_extensionRequests(ctx, field)
 	case "dueDateHistory":
 		return ec.fieldContext_Assignment_dueDateHistory(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Assignment_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_Assignment_history(ctx, field)
 	}
@@ -3216,6 +3235,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_note(ctx, field)
 	case "statusAgainstOriginal":
 		return ec.fieldContext_Task_statusAgainstOriginal(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Task_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
 }

@@ -53,8 +53,8 @@ func (r *queryResolver) OrgUnits(ctx context.Context, filter *model.OrgUnitFilte
 		return nil, err
 	}
 	r.prefetchUnits(ctx, units)
-	edges, info := connection(units, total, p, func(c string, n *org.Unit) *model.OrgUnitEdge { return &model.OrgUnitEdge{Cursor: c, Node: n} })
-	return &model.OrgUnitConnection{Edges: edges, Nodes: units, PageInfo: info, TotalCount: total}, nil
+	edges, info := connection(units, total, func(c string, n *org.Unit) *model.OrgUnitEdge { return &model.OrgUnitEdge{Cursor: c, Node: n} })
+	return &model.OrgUnitConnection{Edges: edges, Nodes: units, PageInfo: info, TotalCount: total.Total}, nil
 }
 
 // OrgUnit is the resolver for the orgUnit field.
@@ -80,10 +80,10 @@ func (r *queryResolver) WorkingGroups(ctx context.Context, filter *model.Working
 		return nil, err
 	}
 	r.prefetchGroups(ctx, groups)
-	edges, info := connection(groups, total, p, func(c string, n *org.WorkingGroup) *model.WorkingGroupEdge {
+	edges, info := connection(groups, total, func(c string, n *org.WorkingGroup) *model.WorkingGroupEdge {
 		return &model.WorkingGroupEdge{Cursor: c, Node: n}
 	})
-	return &model.WorkingGroupConnection{Edges: edges, Nodes: groups, PageInfo: info, TotalCount: total}, nil
+	return &model.WorkingGroupConnection{Edges: edges, Nodes: groups, PageInfo: info, TotalCount: total.Total}, nil
 }
 
 // Documents is the resolver for the documents field.
@@ -100,8 +100,8 @@ func (r *queryResolver) Documents(ctx context.Context, filter *model.DocumentFil
 	if err != nil {
 		return nil, err
 	}
-	edges, info := connection(docs, total, p, func(c string, n *tasks.Document) *model.DocumentEdge { return &model.DocumentEdge{Cursor: c, Node: n} })
-	return &model.DocumentConnection{Edges: edges, Nodes: docs, PageInfo: info, TotalCount: total}, nil
+	edges, info := connection(docs, total, func(c string, n *tasks.Document) *model.DocumentEdge { return &model.DocumentEdge{Cursor: c, Node: n} })
+	return &model.DocumentConnection{Edges: edges, Nodes: docs, PageInfo: info, TotalCount: total.Total}, nil
 }
 
 // Document is the resolver for the document field.
@@ -117,12 +117,12 @@ func (r *queryResolver) Document(ctx context.Context, number string) (*tasks.Doc
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error) {
-	return r.listTasks(ctx, filter, 0, first, after)
+func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) (*model.TaskConnection, error) {
+	return r.listTasks(ctx, filter, orderBy, 0, first, after)
 }
 
 // Assignments is the resolver for the assignments field.
-func (r *queryResolver) Assignments(ctx context.Context, filter *model.AssignmentFilter, first *int, after *string) (*model.AssignmentConnection, error) {
+func (r *queryResolver) Assignments(ctx context.Context, filter *model.AssignmentFilter, orderBy *model.AssignmentOrder, first *int, after *string) (*model.AssignmentConnection, error) {
 	p, err := pageOf(first, after)
 	if err != nil {
 		return nil, err
@@ -140,15 +140,19 @@ func (r *queryResolver) Assignments(ctx context.Context, filter *model.Assignmen
 			}
 		}
 	}
-	as, total, err := r.TaskStore.ListAssignments(ctx, scopeOf(ctx), f, p)
+	var o tasks.Order
+	if orderBy != nil {
+		o = tasks.Order{Field: tasks.OrderField(orderBy.Field), Desc: orderBy.Direction == model.OrderDirectionDesc}
+	}
+	as, total, err := r.TaskStore.ListAssignments(ctx, scopeOf(ctx), f, o, p)
 	if err != nil {
 		return nil, err
 	}
 	r.prefetchAssignments(ctx, as)
-	edges, info := connection(as, total, p, func(c string, n *tasks.Assignment) *model.AssignmentEdge {
+	edges, info := connection(as, total, func(c string, n *tasks.Assignment) *model.AssignmentEdge {
 		return &model.AssignmentEdge{Cursor: c, Node: n}
 	})
-	return &model.AssignmentConnection{Edges: edges, Nodes: as, PageInfo: info, TotalCount: total}, nil
+	return &model.AssignmentConnection{Edges: edges, Nodes: as, PageInfo: info, TotalCount: total.Total}, nil
 }
 
 // ProgrammeSummary is the resolver for the programmeSummary field.

@@ -12,6 +12,7 @@ import (
 	"p06/tasks"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -31,13 +32,14 @@ type AssignmentResolver interface {
 	StatusAgainstOriginal(ctx context.Context, obj *tasks.Assignment, asOf *store.Date) (*tasks.Status, error)
 	ExtensionRequests(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.ExtensionRequest, error)
 	DueDateHistory(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.DueDateChange, error)
+
 	History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error)
 }
 type DocumentResolver interface {
 	ID(ctx context.Context, obj *tasks.Document) (string, error)
 
 	TaskCount(ctx context.Context, obj *tasks.Document) (int, error)
-	Tasks(ctx context.Context, obj *tasks.Document, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error)
+	Tasks(ctx context.Context, obj *tasks.Document, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) (*model.TaskConnection, error)
 }
 type TaskResolver interface {
 	ID(ctx context.Context, obj *tasks.Task) (string, error)
@@ -148,22 +150,30 @@ func (ec *executionContext) field_Document_tasks_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["filter"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.TaskOrder, error) {
+			return ec.unmarshalOTaskOrder2ᚖp06ᚋgraphᚋmodelᚐTaskOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -706,6 +716,29 @@ func (ec *executionContext) fieldContext_Assignment_dueDateHistory(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Assignment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Assignment_history(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1164,7 +1197,7 @@ func (ec *executionContext) _Document_tasks(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Document().Tasks(ctx, obj, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Document().Tasks(ctx, obj, fc.Args["filter"].(*model.TaskFilter), fc.Args["orderBy"].(*model.TaskOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskConnection) graphql.Marshaler {
@@ -2080,6 +2113,29 @@ func (ec *executionContext) fieldContext_Task_statusAgainstOriginal(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
+}
+
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2611,6 +2667,11 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_dueDateHistory(ctx, field, obj)
 				})
+		case "updatedAt":
+			out.Values[i] = ec._Assignment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "history":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -3155,6 +3216,11 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_statusAgainstOriginal(ctx, field, obj)
 				})
+		case "updatedAt":
+			out.Values[i] = ec._Task_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

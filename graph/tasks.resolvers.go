@@ -48,8 +48,8 @@ func (r *documentResolver) TaskCount(ctx context.Context, obj *tasks.Document) (
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *documentResolver) Tasks(ctx context.Context, obj *tasks.Document, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error) {
-	return r.listTasks(ctx, filter, obj.ID, first, after)
+func (r *documentResolver) Tasks(ctx context.Context, obj *tasks.Document, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) (*model.TaskConnection, error) {
+	return r.listTasks(ctx, filter, orderBy, obj.ID, first, after)
 }
 
 // ID is the resolver for the id field.

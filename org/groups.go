@@ -31,6 +31,8 @@ type WorkingGroup struct {
 	Level      Level        `bun:"level"`
 	OrgUnitID  int64        `bun:"org_unit_id"`
 	Source     store.Source `bun:"source"`
+
+	store.SortKey
 }
 
 // MemberRole is a member's role in a working group.
@@ -66,9 +68,14 @@ func scopedGroups(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
 	return q.Join("JOIN org_units AS u ON u.id = wg.org_unit_id").Where(cond, args...)
 }
 
+// groupOrder is the order of the working groups list: their unit's place
+// in the tree, then id.
+var groupOrder = store.Order{Name: "workingGroups", Keys: []store.Key{
+	{Expr: "u.depth"}, {Expr: "u.sort_order"}, {Expr: "u.code", Kind: store.KeyText}, {Expr: "wg.id"}}}
+
 // ListGroups returns a page of the working groups in scope, ordered by their
-// unit's place in the tree, and the total count.
-func (s *Store) ListGroups(ctx context.Context, sc rbac.Scope, f GroupFilter, p store.Page) ([]*WorkingGroup, int, error) {
+// unit's place in the tree, and the page's info.
+func (s *Store) ListGroups(ctx context.Context, sc rbac.Scope, f GroupFilter, p store.Page) ([]*WorkingGroup, store.PageInfo, error) {
 	var groups []*WorkingGroup
 	q := scopedGroups(s.db.NewSelect().Model(&groups), sc)
 	if len(f.Levels) > 0 {
@@ -80,12 +87,11 @@ func (s *Store) ListGroups(ctx context.Context, sc rbac.Scope, f GroupFilter, p 
 	if f.Search != "" {
 		q = q.Where(`wg.search_name LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
 	}
-	p = p.Clamp(50)
-	n, err := p.Apply(q.OrderExpr("u.depth, u.sort_order, u.code, wg.id")).ScanAndCount(ctx)
+	info, err := store.List(ctx, q, &groups, groupOrder, p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("org: listing working groups: %w", err)
+		return nil, info, fmt.Errorf("org: listing working groups: %w", err)
 	}
-	return groups, int(n), nil
+	return groups, info, nil
 }
 
 // GroupsByIDs returns the working groups in scope among ids.

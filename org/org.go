@@ -58,6 +58,8 @@ type Unit struct {
 	Depth     int          `bun:"depth"`
 	SortOrder int          `bun:"sort_order"`
 	Source    store.Source `bun:"source"`
+
+	store.SortKey
 }
 
 var codeRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,19}$`)
@@ -102,9 +104,13 @@ func scoped(q *bun.SelectQuery, s rbac.Scope) *bun.SelectQuery {
 	return q.Where(cond, args...)
 }
 
+// unitOrder is the order of the units list: depth, sort order, code, id.
+var unitOrder = store.Order{Name: "orgUnits", Keys: []store.Key{
+	{Expr: "u.depth"}, {Expr: "u.sort_order"}, {Expr: "u.code", Kind: store.KeyText}, {Expr: "u.id"}}}
+
 // ListUnits returns a page of the units in scope that match f, ordered by
-// depth, then sort order, then code, and the total count.
-func (s *Store) ListUnits(ctx context.Context, sc rbac.Scope, f UnitFilter, p store.Page) ([]*Unit, int, error) {
+// depth, then sort order, then code, and the page's info.
+func (s *Store) ListUnits(ctx context.Context, sc rbac.Scope, f UnitFilter, p store.Page) ([]*Unit, store.PageInfo, error) {
 	var units []*Unit
 	q := scoped(s.db.NewSelect().Model(&units), sc)
 	if len(f.Kinds) > 0 {
@@ -119,12 +125,11 @@ func (s *Store) ListUnits(ctx context.Context, sc rbac.Scope, f UnitFilter, p st
 	if f.Search != "" {
 		q = q.Where(`(u.search_name LIKE ? ESCAPE '\' OR lower(u.code) = ?)`, store.LikePattern(f.Search), store.Fold(f.Search))
 	}
-	p = p.Clamp(50)
-	n, err := p.Apply(q.OrderExpr("u.depth, u.sort_order, u.code")).ScanAndCount(ctx)
+	info, err := store.List(ctx, q, &units, unitOrder, p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("org: listing units: %w", err)
+		return nil, info, fmt.Errorf("org: listing units: %w", err)
 	}
-	return units, int(n), nil
+	return units, info, nil
 }
 
 // UnitByCode returns the unit with code, or NOT_FOUND when there is none in scope.

@@ -32,21 +32,21 @@ func TestUnitsTreeAndSearch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n == 0 || units[0].Code != want {
-				t.Errorf("search %q: %d results, first %v; want %s", q, n, units, want)
+			if n.Total == 0 || units[0].Code != want {
+				t.Errorf("search %q: %d results, first %v; want %s", q, n.Total, units, want)
 			}
 		}
 		_, n, err := s.ListUnits(ctx, sc, org.UnitFilter{Kinds: []org.Kind{org.Province}}, store.Page{Limit: 1})
-		if err != nil || n != 63 {
-			t.Fatalf("provinces = %d, %v", n, err)
+		if err != nil || n.Total != 63 {
+			t.Fatalf("provinces = %d, %v", n.Total, err)
 		}
 		_, n, err = s.ListUnits(ctx, sc, org.UnitFilter{Kinds: []org.Kind{org.Ministry}, ParentCode: "VN"}, store.Page{Limit: 1})
-		if err != nil || n != 31 {
-			t.Fatalf("central bodies = %d, %v", n, err)
+		if err != nil || n.Total != 31 {
+			t.Fatalf("central bodies = %d, %v", n.Total, err)
 		}
 		_, n, err = s.ListUnits(ctx, sc, org.UnitFilter{Region: "Tây Nguyên"}, store.Page{Limit: 1})
-		if err != nil || n != 5 {
-			t.Fatalf("Tây Nguyên = %d provinces, %v; want 5", n, err)
+		if err != nil || n.Total != 5 {
+			t.Fatalf("Tây Nguyên = %d provinces, %v; want 5", n.Total, err)
 		}
 		root, err := s.UnitByCode(ctx, sc, "VN")
 		if err != nil {
@@ -64,12 +64,12 @@ func TestUnitsTreeAndSearch(t *testing.T) {
 		if _, err := s.UnitByCode(ctx, sc, "XX"); store.ErrorCode(err) != store.NotFound {
 			t.Fatalf("unknown code: %v, want NOT_FOUND", err)
 		}
-		if _, n, _ := s.ListUnits(ctx, rbac.Scope{}, org.UnitFilter{}, store.Page{Limit: 10}); n != 0 {
-			t.Fatalf("empty scope sees %d units", n)
+		if _, n, _ := s.ListUnits(ctx, rbac.Scope{}, org.UnitFilter{}, store.Page{Limit: 10}); n.Total != 0 {
+			t.Fatalf("empty scope sees %d units", n.Total)
 		}
 		groups, n, err := s.ListGroups(ctx, sc, org.GroupFilter{OrgUnit: "46"}, store.Page{Limit: 10})
-		if err != nil || n != 1 || groups[0].Level != org.LevelProvince {
-			t.Fatalf("groups of 46 = %v, %d, %v", groups, n, err)
+		if err != nil || n.Total != 1 || groups[0].Level != org.LevelProvince {
+			t.Fatalf("groups of 46 = %v, %d, %v", groups, n.Total, err)
 		}
 		ms, err := s.MembersOf(ctx, []int64{groups[0].ID})
 		if err != nil || len(ms) != 3 || ms[0].Role != org.RoleLeader {

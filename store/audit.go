@@ -24,6 +24,8 @@ type AuditEntry struct {
 	OrgPath    string    `bun:"org_path"`
 	Detail     string    `bun:"detail"` // JSON
 	ClientIP   string    `bun:"client_ip"`
+
+	SortKey
 }
 
 // Audit appends e to the log on db (pass the transaction of the change it

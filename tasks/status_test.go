@@ -255,7 +255,9 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 			unitPath string
 		}{{"national", rbac.National(), ""}, {"hue", hue, ""}, {"national judged on hue", rbac.National(), "/VN/46/"}, {"hue judged on hue", hue, "/VN/46/"}} {
 			f := tasks.TaskFilter{AssigneePath: c.unitPath}
-			ids := pageAll(t, func(p store.Page) ([]*tasks.Task, int, error) { return ts.ListTasks(ctx, c.sc, f, p) }, func(x *tasks.Task) int64 { return x.ID })
+			ids := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
+				return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p)
+			}, func(x *tasks.Task) int64 { return x.ID })
 			if len(ids) == 0 || (c.name == "national" && len(ids) < 413) {
 				t.Fatalf("%s: only %d tasks", c.name, len(ids))
 			}
@@ -263,8 +265,8 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 			if c.unitPath != "" {
 				judged = c.sc.Within(c.unitPath)
 			}
-			as := pageAll(t, func(p store.Page) ([]*tasks.Assignment, int, error) {
-				return ts.ListAssignments(ctx, judged, tasks.AssignmentFilter{}, p)
+			as := pageAll(t, func(p store.Page) ([]*tasks.Assignment, store.PageInfo, error) {
+				return ts.ListAssignments(ctx, judged, tasks.AssignmentFilter{}, tasks.Order{}, p)
 			}, func(x *tasks.Assignment) int64 { return x.ID })
 			for _, day := range []string{"2022-06-30", "2023-12-21", "2024-06-30", "2026-12-01"} {
 				asOf := store.MustDate(day)
@@ -291,12 +293,16 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 				}
 				for _, st := range tasks.Statuses {
 					f := tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: asOf, Statuses: []tasks.Status{st}}
-					listed := pageAll(t, func(p store.Page) ([]*tasks.Task, int, error) { return ts.ListTasks(ctx, c.sc, f, p) }, func(x *tasks.Task) int64 { return x.ID })
+					listed := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
+						return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p)
+					}, func(x *tasks.Task) int64 { return x.ID })
 					if !sameSet(listed, byStatus[st]) {
 						t.Errorf("%s %s: the filter lists %d tasks %s, the status field says %d", c.name, day, len(listed), st, len(byStatus[st]))
 					}
 					af := tasks.AssignmentFilter{StatusAsOf: asOf, Statuses: []tasks.Status{st}}
-					listedA := pageAll(t, func(p store.Page) ([]*tasks.Assignment, int, error) { return ts.ListAssignments(ctx, judged, af, p) }, func(x *tasks.Assignment) int64 { return x.ID })
+					listedA := pageAll(t, func(p store.Page) ([]*tasks.Assignment, store.PageInfo, error) {
+						return ts.ListAssignments(ctx, judged, af, tasks.Order{}, p)
+					}, func(x *tasks.Assignment) int64 { return x.ID })
 					if !sameSet(listedA, byStatusA[st]) {
 						t.Errorf("%s %s: the filter lists %d assignments %s, the status field says %d", c.name, day, len(listedA), st, len(byStatusA[st]))
 					}
@@ -317,21 +323,24 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 	})
 }
 
-// pageAll pages through a list 100 at a time and returns the ids.
-func pageAll[T any](t *testing.T, list func(store.Page) ([]T, int, error), id func(T) int64) []int64 {
+// pageAll pages through a list 100 at a time, following the cursors, and
+// returns the ids.
+func pageAll[T store.Keyed](t *testing.T, list func(store.Page) ([]T, store.PageInfo, error), id func(T) int64) []int64 {
 	t.Helper()
 	var ids []int64
-	for off := 0; ; off += 100 {
-		page, total, err := list(store.Page{Limit: 100, Offset: off})
+	p := store.Page{Limit: 100}
+	for {
+		page, info, err := list(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, x := range page {
 			ids = append(ids, id(x))
 		}
-		if off+100 >= total {
+		if !info.HasNext {
 			return ids
 		}
+		p.After = page[len(page)-1].SortKeys().Cursor
 	}
 }
 

@@ -54,9 +54,12 @@ type DocumentFilter struct {
 	Search string
 }
 
+// documentOrder is the order of the documents list: issue date, then id.
+var documentOrder = store.Order{Name: "documents", Keys: []store.Key{{Expr: "d.issue_date", Kind: store.KeyText}, {Expr: "d.id"}}}
+
 // ListDocuments returns a page of the documents in scope, oldest first, and
-// the total count.
-func (s *Store) ListDocuments(ctx context.Context, sc rbac.Scope, f DocumentFilter, p store.Page) ([]*Document, int, error) {
+// the page's info.
+func (s *Store) ListDocuments(ctx context.Context, sc rbac.Scope, f DocumentFilter, p store.Page) ([]*Document, store.PageInfo, error) {
 	var docs []*Document
 	q := visibleDocuments(s.db.NewSelect().Model(&docs), sc)
 	if len(f.Kinds) > 0 {
@@ -68,11 +71,11 @@ func (s *Store) ListDocuments(ctx context.Context, sc rbac.Scope, f DocumentFilt
 	if f.Search != "" {
 		q = q.Where(`d.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
 	}
-	n, err := p.Clamp(50).Apply(q.OrderExpr("d.issue_date, d.id")).ScanAndCount(ctx)
+	info, err := store.List(ctx, q, &docs, documentOrder, p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("tasks: listing documents: %w", err)
+		return nil, info, fmt.Errorf("tasks: listing documents: %w", err)
 	}
-	return docs, int(n), nil
+	return docs, info, nil
 }
 
 // DocumentsByIDs returns the documents in scope among ids.
@@ -177,19 +180,72 @@ func judgedOn(sc rbac.Scope, path string) rbac.Scope {
 	return sc.Within(path)
 }
 
-// ListTasks returns a page of the tasks in scope that match f, in document
-// order, and the total count.
-func (s *Store) ListTasks(ctx context.Context, sc rbac.Scope, f TaskFilter, p store.Page) ([]*Task, int, error) {
+// OrderField is what a list of tasks or assignments is sorted by; the id
+// breaks ties, so every order is total.
+type OrderField string
+
+const (
+	// ByDocument is the document order: for tasks the document's issue
+	// date, the document, the task's place in it; for assignments the
+	// task, then the unit's place in the tree.
+	ByDocument OrderField = "DOCUMENT"
+	// ByDueDate is the (current) due date; tasks without one come last in
+	// both directions.
+	ByDueDate OrderField = "DUE_DATE"
+	// ByUpdatedAt is the updated time (Task.UpdatedAt, Assignment.UpdatedAt).
+	ByUpdatedAt OrderField = "UPDATED_AT"
+	// ByProgress is the progress percentage (assignments only).
+	ByProgress OrderField = "PROGRESS"
+)
+
+// Order is the order of a list of tasks or assignments: the zero value is
+// the document order, ascending.
+type Order struct {
+	Field OrderField
+	Desc  bool
+}
+
+func errOrder(field OrderField, list string) error {
+	return &store.Error{Code: store.Invalid, Field: "orderBy.field",
+		Message: fmt.Sprintf("không sắp xếp được danh sách %s theo %s", list, field),
+		English: fmt.Sprintf("the %s list cannot be ordered by %s", list, field)}
+}
+
+// taskOrder is the keyset order of the tasks list in order o.
+func taskOrder(o Order) (store.Order, error) {
+	id := store.Key{Expr: "t.id"}
+	var keys []store.Key
+	switch o.Field {
+	case ByDocument, "":
+		o.Field = ByDocument
+		keys = []store.Key{{Expr: "d.issue_date", Kind: store.KeyText}, {Expr: "d.id"}, {Expr: "t.sort_order"}, id}
+	case ByDueDate:
+		keys = []store.Key{{Expr: "t.due_date", Kind: store.KeyText, Nullable: true}, id}
+	case ByUpdatedAt:
+		keys = []store.Key{{Expr: "t.updated_at", Kind: store.KeyTime}, id}
+	default:
+		return store.Order{}, errOrder(o.Field, "tasks")
+	}
+	return store.Order{Name: "tasks." + string(o.Field), Desc: o.Desc, Keys: keys}, nil
+}
+
+// ListTasks returns a page of the tasks in scope that match f, in order o,
+// and the page's info.
+func (s *Store) ListTasks(ctx context.Context, sc rbac.Scope, f TaskFilter, o Order, p store.Page) ([]*Task, store.PageInfo, error) {
 	if err := f.Validate(); err != nil {
-		return nil, 0, err
+		return nil, store.PageInfo{}, err
+	}
+	so, err := taskOrder(o)
+	if err != nil {
+		return nil, store.PageInfo{}, err
 	}
 	var ts []*Task
 	q := s.taskQuery(s.db.NewSelect().Model(&ts), sc, f)
-	n, err := p.Clamp(50).Apply(q.OrderExpr("d.issue_date, d.id, t.sort_order, t.id")).ScanAndCount(ctx)
+	info, err := store.List(ctx, q, &ts, so, p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("tasks: listing tasks: %w", err)
+		return nil, info, fmt.Errorf("tasks: listing tasks: %w", err)
 	}
-	return ts, int(n), nil
+	return ts, info, nil
 }
 
 // TasksByIDs returns the tasks in scope among ids.
@@ -253,11 +309,35 @@ func assignmentQuery(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
 	return q.Join("JOIN org_units AS au ON au.id = a.org_unit_id").Where(cond, args...)
 }
 
+// assignmentOrder is the keyset order of the assignments list in order o.
+func assignmentOrder(o Order) (store.Order, error) {
+	id := store.Key{Expr: "a.id"}
+	var keys []store.Key
+	switch o.Field {
+	case ByDocument, "":
+		o.Field = ByDocument
+		keys = []store.Key{{Expr: "a.task_id"}, {Expr: "au.depth"}, {Expr: "au.sort_order"}, {Expr: "au.code", Kind: store.KeyText}, id}
+	case ByDueDate:
+		keys = []store.Key{{Expr: "a.due_date", Kind: store.KeyText, Nullable: true}, id}
+	case ByUpdatedAt:
+		keys = []store.Key{{Expr: "a.updated_at", Kind: store.KeyTime}, id}
+	case ByProgress:
+		keys = []store.Key{{Expr: "a.progress"}, id}
+	default:
+		return store.Order{}, errOrder(o.Field, "assignments")
+	}
+	return store.Order{Name: "assignments." + string(o.Field), Desc: o.Desc, Keys: keys}, nil
+}
+
 // ListAssignments returns a page of the assignments in scope that match f,
-// in task order then unit order, and the total count.
-func (s *Store) ListAssignments(ctx context.Context, sc rbac.Scope, f AssignmentFilter, p store.Page) ([]*Assignment, int, error) {
+// in order o (by default task order then unit order), and the page's info.
+func (s *Store) ListAssignments(ctx context.Context, sc rbac.Scope, f AssignmentFilter, o Order, p store.Page) ([]*Assignment, store.PageInfo, error) {
 	if len(f.Statuses) > 0 && f.StatusAsOf.IsZero() {
-		return nil, 0, errStatusesNeedAsOf
+		return nil, store.PageInfo{}, errStatusesNeedAsOf
+	}
+	so, err := assignmentOrder(o)
+	if err != nil {
+		return nil, store.PageInfo{}, err
 	}
 	var as []*Assignment
 	q := assignmentQuery(s.db.NewSelect().Model(&as), sc).Join("JOIN tasks AS t ON t.id = a.task_id")
@@ -277,11 +357,11 @@ func (s *Store) ListAssignments(ctx context.Context, sc rbac.Scope, f Assignment
 		q = q.Where("a.id IN (?)", s.db.NewSelect().TableExpr("(?) AS x", assignmentsAsOf(s.db, sc, f.StatusAsOf)).
 			Column("x.id").Where("x.status IN (?)", bun.In(f.Statuses)))
 	}
-	n, err := p.Clamp(50).Apply(q.OrderExpr("a.task_id, au.depth, au.sort_order, au.code")).ScanAndCount(ctx)
+	info, err := store.List(ctx, q, &as, so, p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("tasks: listing assignments: %w", err)
+		return nil, info, fmt.Errorf("tasks: listing assignments: %w", err)
 	}
-	return as, int(n), nil
+	return as, info, nil
 }
 
 // AssignmentStatuses returns the status as of asOf of each assignment among
@@ -404,6 +484,7 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 	if t.RecordedOn.IsZero() {
 		t.RecordedOn = store.Beginning
 	}
+	t.UpdatedAt = s.now().UTC()
 	if _, err := s.db.NewInsert().Model(t).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: creating task: %w", err)
 	}
@@ -421,7 +502,8 @@ func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignme
 	rows := make([]*Assignment, len(as))
 	for i, n := range as {
 		rows[i] = &Assignment{TaskID: t.ID, OrgUnitID: n.OrgUnitID, Role: n.Role, State: n.State,
-			Progress: n.Progress, DueDate: t.DueDate, CompletedOn: n.CompletedOn, Source: t.Source, Version: 1}
+			Progress: n.Progress, DueDate: t.DueDate, CompletedOn: n.CompletedOn, Source: t.Source, Version: 1,
+			UpdatedAt: t.UpdatedAt}
 		if rows[i].State == "" {
 			rows[i].State = NotStarted
 		}
@@ -458,8 +540,9 @@ func (s *Store) SaveFacts(ctx context.Context, a *Assignment, expected int, day 
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	at := s.now().UTC()
 	res, err := s.db.NewUpdate().Model(a).Column("state", "progress", "due_date", "completed_on").
-		Set("version = version + 1").Where("a.id = ? AND a.version = ?", a.ID, expected).Exec(ctx)
+		Set("version = version + 1").Set("updated_at = ?", at).Where("a.id = ? AND a.version = ?", a.ID, expected).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("tasks: saving assignment %d: %w", a.ID, err)
 	}
@@ -469,7 +552,12 @@ func (s *Store) SaveFacts(ctx context.Context, a *Assignment, expected int, day 
 		}
 		return errVersionConflict
 	}
-	a.Version = expected + 1
+	a.Version, a.UpdatedAt = expected+1, at
+	// The task's updated time is the latest of its assignments'.
+	if _, err := s.db.NewUpdate().Table("tasks").Set("updated_at = ?", at).
+		Where("id = (SELECT task_id FROM assignments WHERE id = ?) AND updated_at < ?", a.ID, at).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: touching the task of assignment %d: %w", a.ID, err)
+	}
 	if _, err := s.db.NewUpdate().Table("assignment_facts").Set("valid_to = ?", day.String()).
 		Where("assignment_id = ? AND valid_to IS NULL", a.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: closing the facts of assignment %d: %w", a.ID, err)

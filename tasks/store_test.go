@@ -21,14 +21,16 @@ func TestScopeLimitsWhatIsSeen(t *testing.T) {
 		ts := tasks.NewStore(db, store.SystemClock)
 		hue := rbac.Scope{Read: []string{"/VN/46/"}}
 
-		_, all, err := ts.ListTasks(ctx, rbac.National(), tasks.TaskFilter{}, store.Page{Limit: 1})
+		_, allInfo, err := ts.ListTasks(ctx, rbac.National(), tasks.TaskFilter{}, tasks.Order{}, store.Page{Limit: 1})
+		all := allInfo.Total
 		if err != nil {
 			t.Fatal(err)
 		}
-		list, n, err := ts.ListTasks(ctx, hue, tasks.TaskFilter{}, store.Page{Limit: 100})
+		list, info, err := ts.ListTasks(ctx, hue, tasks.TaskFilter{}, tasks.Order{}, store.Page{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
+		n := info.Total
 		var want int
 		err = db.NewSelect().TableExpr("tasks AS t").ColumnExpr("COUNT(DISTINCT t.id)").
 			Join("JOIN assignments AS a ON a.task_id = t.id").Join("JOIN org_units AS u ON u.id = a.org_unit_id").
@@ -57,11 +59,11 @@ func TestScopeLimitsWhatIsSeen(t *testing.T) {
 			}
 		}
 		// The empty scope sees nothing, never everything.
-		if _, n, err := ts.ListTasks(ctx, rbac.Scope{}, tasks.TaskFilter{}, store.Page{Limit: 10}); err != nil || n != 0 {
-			t.Fatalf("empty scope sees %d tasks (%v)", n, err)
+		if _, n, err := ts.ListTasks(ctx, rbac.Scope{}, tasks.TaskFilter{}, tasks.Order{}, store.Page{Limit: 10}); err != nil || n.Total != 0 {
+			t.Fatalf("empty scope sees %d tasks (%v)", n.Total, err)
 		}
-		if _, n, err := ts.ListDocuments(ctx, rbac.Scope{}, tasks.DocumentFilter{}, store.Page{Limit: 10}); err != nil || n != 0 {
-			t.Fatalf("empty scope sees %d documents (%v)", n, err)
+		if _, n, err := ts.ListDocuments(ctx, rbac.Scope{}, tasks.DocumentFilter{}, store.Page{Limit: 10}); err != nil || n.Total != 0 {
+			t.Fatalf("empty scope sees %d documents (%v)", n.Total, err)
 		}
 		if sum, err := ts.Summary(ctx, rbac.Scope{}, store.MustDate("2024-01-01"), nil); err != nil || sum.Tasks != 0 || sum.Assignments != 0 {
 			t.Fatalf("empty scope summary = %+v (%v)", sum, err)
@@ -76,32 +78,32 @@ func TestTaskFilters(t *testing.T) {
 		ts := tasks.NewStore(db, store.SystemClock)
 		sc := rbac.National()
 		from, to := store.MustDate("2024-01-01"), store.MustDate("2024-03-31")
-		list, n, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{DueFrom: from, DueTo: to}, store.Page{Limit: 100})
-		if err != nil || n == 0 {
-			t.Fatalf("due in Q1 2024: %d, %v", n, err)
+		list, n, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{DueFrom: from, DueTo: to}, tasks.Order{}, store.Page{Limit: 100})
+		if err != nil || n.Total == 0 {
+			t.Fatalf("due in Q1 2024: %d, %v", n.Total, err)
 		}
 		for _, task := range list {
 			if task.DueDate.Before(from) || task.DueDate.After(to) {
 				t.Errorf("task due %s outside %s..%s", task.DueDate, from, to)
 			}
 		}
-		list, n, err = ts.ListTasks(ctx, sc, tasks.TaskFilter{DocumentNumber: "21/CT-TTg"}, store.Page{Limit: 100})
-		if err != nil || n == 0 {
-			t.Fatalf("tasks of 21/CT-TTg: %d, %v", n, err)
+		list, n, err = ts.ListTasks(ctx, sc, tasks.TaskFilter{DocumentNumber: "21/CT-TTg"}, tasks.Order{}, store.Page{Limit: 100})
+		if err != nil || n.Total == 0 {
+			t.Fatalf("tasks of 21/CT-TTg: %d, %v", n.Total, err)
 		}
-		_, inHue, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{AssigneePath: "/VN/46/", AssigneeRole: tasks.Lead}, store.Page{Limit: 1})
-		if err != nil || inHue == 0 {
-			t.Fatalf("tasks led by 46: %d, %v", inHue, err)
+		_, inHue, err := ts.ListTasks(ctx, sc, tasks.TaskFilter{AssigneePath: "/VN/46/", AssigneeRole: tasks.Lead}, tasks.Order{}, store.Page{Limit: 1})
+		if err != nil || inHue.Total == 0 {
+			t.Fatalf("tasks led by 46: %d, %v", inHue.Total, err)
 		}
 		_, err = ts.TaskStatuses(ctx, sc, store.MustDate("2024-01-01"), "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = ts.ListTasks(ctx, sc, tasks.TaskFilter{Statuses: []tasks.Status{tasks.Overdue}}, store.Page{Limit: 1})
+		_, _, err = ts.ListTasks(ctx, sc, tasks.TaskFilter{Statuses: []tasks.Status{tasks.Overdue}}, tasks.Order{}, store.Page{Limit: 1})
 		if store.ErrorCode(err) != store.Invalid {
 			t.Fatalf("statuses without statusAsOf: %v, want INVALID", err)
 		}
-		_, _, err = ts.ListTasks(ctx, sc, tasks.TaskFilter{DueFrom: to, DueTo: from}, store.Page{Limit: 1})
+		_, _, err = ts.ListTasks(ctx, sc, tasks.TaskFilter{DueFrom: to, DueTo: from}, tasks.Order{}, store.Page{Limit: 1})
 		if store.ErrorCode(err) != store.Invalid {
 			t.Fatalf("dueTo before dueFrom: %v, want INVALID", err)
 		}

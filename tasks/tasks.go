@@ -4,6 +4,7 @@
 package tasks
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -51,6 +52,8 @@ type Document struct {
 	SearchText string       `bun:"search_text"`
 	Source     store.Source `bun:"source"`
 	Note       string       `bun:"note"`
+
+	store.SortKey
 }
 
 // Validate checks d before it is stored.
@@ -92,6 +95,12 @@ type Task struct {
 	// RecordedOn is the day the task was entered; seeded rows, which
 	// reconstruct the past, hold since store.Beginning.
 	RecordedOn store.Date `bun:"recorded_on,type:text"`
+	// UpdatedAt is the latest change to the task or any of its
+	// assignments: its creation, or the latest UpdatedAt of its
+	// assignments (kept by CreateTask and SaveFacts).
+	UpdatedAt time.Time `bun:"updated_at"`
+
+	store.SortKey
 }
 
 // Role is how a unit takes part in a task.
@@ -142,6 +151,10 @@ type Assignment struct {
 	// Version counts the changes of the facts above; a write names the
 	// version it read, so that two people saving at once never lose one.
 	Version int `bun:"version"`
+	// UpdatedAt is when the assignment was created or its facts last saved.
+	UpdatedAt time.Time `bun:"updated_at"`
+
+	store.SortKey
 }
 
 // Facts is one version of an assignment's facts, as they stood from
@@ -188,6 +201,24 @@ func (a *Assignment) Validate() error {
 	case a.State != Done && !a.CompletedOn.IsZero():
 		return &store.Error{Code: store.Invalid, Field: "completedOn", Message: "chỉ nhiệm vụ đã hoàn thành mới có ngày hoàn thành",
 			English: "only a done assignment has a completion date"}
+	}
+	return nil
+}
+
+// BeforeAppendModel refuses to insert a task without its updated time,
+// which the UPDATED_AT order needs: Store.CreateTask sets it from its clock.
+func (t *Task) BeforeAppendModel(_ context.Context, q bun.Query) error {
+	if _, ok := q.(*bun.InsertQuery); ok && t.UpdatedAt.IsZero() {
+		return fmt.Errorf("tasks: inserting task %q without updated_at", t.Title)
+	}
+	return nil
+}
+
+// BeforeAppendModel refuses to insert an assignment without its updated
+// time, which the UPDATED_AT order needs: set it from the store's clock.
+func (a *Assignment) BeforeAppendModel(_ context.Context, q bun.Query) error {
+	if _, ok := q.(*bun.InsertQuery); ok && a.UpdatedAt.IsZero() {
+		return fmt.Errorf("tasks: inserting assignment of task %d without updated_at", a.TaskID)
 	}
 	return nil
 }

@@ -3,11 +3,15 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"p06/auth"
 	"p06/org"
 	"p06/rbac"
 	"p06/store"
 	"p06/tasks"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -56,6 +60,11 @@ type AssignmentFilter struct {
 	States     []tasks.State  `json:"states,omitempty"`
 	StatusAsOf *store.Date    `json:"statusAsOf,omitempty"`
 	Statuses   []tasks.Status `json:"statuses,omitempty"`
+}
+
+type AssignmentOrder struct {
+	Field     AssignmentOrderField `json:"field"`
+	Direction OrderDirection       `json:"direction"`
 }
 
 type AuditEntryConnection struct {
@@ -267,9 +276,14 @@ type OrgUnitFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
-// Relay page information.
+// Relay page information. Cursors are opaque keyset cursors: they hold the sort
+// keys and id of a row, so paging while rows are added or changed never repeats
+// or skips a row whose sort key did not change. A cursor is only valid for the
+// list and order it came from (INVALID otherwise).
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
+	// More rows follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// The page was asked for after a cursor.
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
@@ -403,6 +417,11 @@ type TaskFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+type TaskOrder struct {
+	Field     TaskOrderField `json:"field"`
+	Direction OrderDirection `json:"direction"`
+}
+
 type UpdateAssignmentInput struct {
 	// Global ID of the assignment.
 	Assignment string `json:"assignment"`
@@ -475,4 +494,185 @@ type WorkingGroupFilter struct {
 	// Groups of this unit and the units below it.
 	OrgUnit *string `json:"orgUnit,omitempty"`
 	Search  *string `json:"search,omitempty"`
+}
+
+// What an assignments list is sorted by. The assignment's id breaks ties, so the order is total.
+type AssignmentOrderField string
+
+const (
+	// The task, then the unit's place in the tree (the default).
+	AssignmentOrderFieldDocument AssignmentOrderField = "DOCUMENT"
+	// The current due date; assignments without one come last in both directions.
+	AssignmentOrderFieldDueDate AssignmentOrderField = "DUE_DATE"
+	// Assignment.updatedAt: when its facts were last saved, or it was created.
+	AssignmentOrderFieldUpdatedAt AssignmentOrderField = "UPDATED_AT"
+	// The progress percentage.
+	AssignmentOrderFieldProgress AssignmentOrderField = "PROGRESS"
+)
+
+var AllAssignmentOrderField = []AssignmentOrderField{
+	AssignmentOrderFieldDocument,
+	AssignmentOrderFieldDueDate,
+	AssignmentOrderFieldUpdatedAt,
+	AssignmentOrderFieldProgress,
+}
+
+func (e AssignmentOrderField) IsValid() bool {
+	switch e {
+	case AssignmentOrderFieldDocument, AssignmentOrderFieldDueDate, AssignmentOrderFieldUpdatedAt, AssignmentOrderFieldProgress:
+		return true
+	}
+	return false
+}
+
+func (e AssignmentOrderField) String() string {
+	return string(e)
+}
+
+func (e *AssignmentOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssignmentOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssignmentOrderField", str)
+	}
+	return nil
+}
+
+func (e AssignmentOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssignmentOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssignmentOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The direction of a list's order.
+type OrderDirection string
+
+const (
+	OrderDirectionAsc  OrderDirection = "ASC"
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a tasks list is sorted by. The task's id breaks ties, so the order is total.
+type TaskOrderField string
+
+const (
+	// The document order: document issue date, document, the task's place in it (the default).
+	TaskOrderFieldDocument TaskOrderField = "DOCUMENT"
+	// The task's due date; tasks without one (continuous tasks) come last in both directions.
+	TaskOrderFieldDueDate TaskOrderField = "DUE_DATE"
+	// Task.updatedAt: the latest update of any of its assignments, or its creation.
+	TaskOrderFieldUpdatedAt TaskOrderField = "UPDATED_AT"
+)
+
+var AllTaskOrderField = []TaskOrderField{
+	TaskOrderFieldDocument,
+	TaskOrderFieldDueDate,
+	TaskOrderFieldUpdatedAt,
+}
+
+func (e TaskOrderField) IsValid() bool {
+	switch e {
+	case TaskOrderFieldDocument, TaskOrderFieldDueDate, TaskOrderFieldUpdatedAt:
+		return true
+	}
+	return false
+}
+
+func (e TaskOrderField) String() string {
+	return string(e)
+}
+
+func (e *TaskOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskOrderField", str)
+	}
+	return nil
+}
+
+func (e TaskOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
