@@ -16,6 +16,7 @@ import (
 
 	"p06/graph/model"
 	"p06/store"
+	"p06/tasks"
 )
 
 // withLanguage records whether the client prefers English; Vietnamese is the
@@ -255,23 +256,26 @@ func translate(msg string) string {
 // auth.MaxPasswordLength bytes by auth, which says so as a userError.
 var textLimits = map[string]int{
 	"search":      100,
-	"text":        200, // parseDeadline: a deadline phrase
+	"text":        tasks.MaxDeadlineTextLength, // parseDeadline: a deadline phrase
 	"username":    64,
 	"displayName": 200,
 	"name":        200,
 	"email":       254,
 	"password":    1024,
-	// createDocument, createTask, cancelTask (tasks.Max…Length)
-	"title":           1000,
-	"description":     10000,
-	"number":          50,
-	"clause":          100,
-	"deadlineText":    200,
-	"reason":          2000,
+	// The tasks services' own limits, so the input check and the service agree.
+	"title":        tasks.MaxTitleLength,
+	"description":  tasks.MaxDescriptionLength,
+	"number":       tasks.MaxDocNumberLength,
+	"clause":       tasks.MaxClauseLength,
+	"issuer":       tasks.MaxIssuerLength,
+	"deadlineText": tasks.MaxDeadlineTextLength,
+	"reason":       tasks.MaxReasonLength,
+	"note":         tasks.MaxNoteLength,
+	// auth's own limits come after the input check, as userErrors.
 	"currentPassword": 1024,
 	"newPassword":     1024,
 	// An input field may have its own limit, named Type.field.
-	"ReportProgressInput.text": 5000, // tasks.MaxReportText
+	"ReportProgressInput.text": tasks.MaxReportText,
 }
 
 // fieldKey is the textLimits key of an input object's field: Type.field

@@ -156,6 +156,13 @@ func TestUpdateAssignment(t *testing.T) {
 					t.Errorf("%v: %s %+v", c.in, top, ue)
 				}
 			}
+			// A long note (up to 2,000 characters) is kept whole.
+			long := strings.Repeat("Ghi chú dài. ", 150)
+			out, _ = update(hue, map[string]any{"assignment": id, "expectedVersion": v, "progress": 45, "note": long}, "en")
+			if a := out.UpdateAssignment.Assignment; a == nil || a.History[len(a.History)-1].Note != strings.TrimSpace(long) {
+				t.Fatalf("a 1,950-character note: %+v", out.UpdateAssignment.UserErrors)
+			}
+			v++
 			// DONE sets progress to 100; reopening needs a note.
 			out, _ = update(hue, map[string]any{"assignment": id, "expectedVersion": v, "state": "DONE", "completedOn": "2026-11-30"}, "vi")
 			if a := out.UpdateAssignment.Assignment; a == nil || a.Progress != 100 || a.State != "DONE" || a.CompletedOn == nil || *a.CompletedOn != "2026-11-30" {

@@ -499,11 +499,12 @@ func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignme
 	if len(as) == 0 {
 		return nil, nil
 	}
+	at := s.now().UTC()
 	rows := make([]*Assignment, len(as))
 	for i, n := range as {
 		rows[i] = &Assignment{TaskID: t.ID, OrgUnitID: n.OrgUnitID, Role: n.Role, State: n.State,
 			Progress: n.Progress, DueDate: t.DueDate, CompletedOn: n.CompletedOn, Source: t.Source, Version: 1,
-			UpdatedAt: t.UpdatedAt}
+			UpdatedAt: at}
 		if rows[i].State == "" {
 			rows[i].State = NotStarted
 		}
@@ -518,9 +519,16 @@ func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignme
 		}
 		return nil, fmt.Errorf("tasks: creating assignments: %w", err)
 	}
+	// The task's updated time is the latest of its assignments'.
+	if _, err := s.db.NewUpdate().Table("tasks").Set("updated_at = ?", at).Where("id = ? AND updated_at < ?", t.ID, at).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("tasks: touching task %d: %w", t.ID, err)
+	}
+	if at.After(t.UpdatedAt) {
+		t.UpdatedAt = at
+	}
 	facts := make([]*Facts, len(rows))
 	for i, a := range rows {
-		facts[i] = factsOf(a, day, "", s.now(), 0)
+		facts[i] = factsOf(a, day, "", at, 0)
 	}
 	if _, err := s.db.NewInsert().Model(&facts).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("tasks: recording assignment facts: %w", err)
