@@ -1,0 +1,109 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"p06/seeds/seedtest"
+	"p06/store/storetest"
+)
+
+// BenchmarkUpdateAssignment measures updateAssignment with 16 concurrent
+// clients (the province's staff saving at once), on each database:
+//   - own: each client updates assignments of its own (no conflicts
+//     expected), the throughput of the write path;
+//   - shared: all clients update the same 4 assignments, each sending the
+//     version it last saw (the payload carries the current one on CONFLICT),
+//     so the conflict rate shows how often a save must be redone.
+//
+// Each op is one mutation over HTTP saving a note (a new version whatever
+// the assignment's state): load in scope, rule, versioned update,
+// history row, audit row, commit, then the payload read back.
+func BenchmarkUpdateAssignment(b *testing.B) {
+	for _, d := range storetest.Dialects() {
+		for _, mode := range []string{"own", "shared"} {
+			b.Run(string(d)+"/"+mode, func(b *testing.B) {
+				db := seedtest.Fresh(b, d)
+				url := serveAs(b, db, "hue")
+				c := &client{t: &testing.T{}, url: url}
+				var list struct {
+					Assignments struct {
+						Nodes []struct {
+							ID      string
+							Version int
+						}
+					}
+				}
+				c.must(`{ assignments(first: 100, filter: {orgUnit: "46"}) { nodes { id version } } }`, nil, &list)
+				nodes := list.Assignments.Nodes
+				if len(nodes) < 32 {
+					b.Fatalf("only %d assignments of Huế", len(nodes))
+				}
+				httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+				var versions sync.Map // id → last version seen (shared mode)
+				for _, n := range nodes {
+					versions.Store(n.ID, n.Version)
+				}
+				var next, ops, conflicts atomic.Int64
+				b.SetParallelism(16 / max(1, runtimeProcs()))
+				b.ResetTimer()
+				start := time.Now()
+				b.RunParallel(func(pb *testing.PB) {
+					w := int(next.Add(1) - 1)
+					i := 0
+					for pb.Next() {
+						var id string
+						if mode == "own" {
+							id = nodes[(w*2+i%2)%len(nodes)].ID // two of its own
+						} else {
+							id = nodes[i%4].ID
+						}
+						i++
+						v, _ := versions.Load(id)
+						body, _ := json.Marshal(map[string]any{"query": updateMutation, "variables": map[string]any{"in": map[string]any{
+							"assignment": id, "expectedVersion": v, "note": fmt.Sprintf("báo cáo %d của người %d", i, w)}}})
+						res, err := httpc.Post(url, "application/json", bytes.NewReader(body))
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						var out struct {
+							Data   updateOut
+							Errors []gqlError
+						}
+						err = json.NewDecoder(res.Body).Decode(&out)
+						res.Body.Close()
+						if err != nil || len(out.Errors) > 0 || out.Data.UpdateAssignment.Assignment == nil {
+							b.Errorf("update: %v %+v %+v", err, out.Errors, out.Data.UpdateAssignment)
+							return
+						}
+						if ue := out.Data.UpdateAssignment.UserErrors; len(ue) > 0 {
+							if ue[0].Code != "CONFLICT" {
+								b.Errorf("update: %+v", ue)
+								return
+							}
+							conflicts.Add(1)
+						}
+						versions.Store(id, out.Data.UpdateAssignment.Assignment.Version)
+						ops.Add(1)
+					}
+				})
+				elapsed := time.Since(start)
+				b.ReportMetric(float64(ops.Load())/elapsed.Seconds(), "updates/s")
+				b.ReportMetric(100*float64(conflicts.Load())/float64(max(1, ops.Load())), "conflict%")
+				if mode == "own" && conflicts.Load() > 0 {
+					b.Errorf("%d conflicts on assignments no one else writes", conflicts.Load())
+				}
+			})
+		}
+	}
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
