@@ -579,6 +579,17 @@ func TestAssigneeStatusIsTheUnitsForEveryRole(t *testing.T) {
 			t.Error("no task's national status differs from Huế's: the test data no longer shows the difference")
 		}
 
+		// A task fetched by ID (not in a list) has the task-wide status.
+		var byID struct {
+			Node  struct{ Status string }
+			Nodes []struct{ Status string }
+		}
+		c.must(`query($id: ID!) { node(id: $id) { ... on Task { status } } nodes(ids: [$id]) { ... on Task { status } } }`,
+			map[string]any{"id": wide.Tasks.Nodes[0].ID}, &byID)
+		if byID.Node.Status != wide.Tasks.Nodes[0].Wide || len(byID.Nodes) != 1 || byID.Nodes[0].Status != byID.Node.Status {
+			t.Errorf("status by ID: %+v, want %s", byID, wide.Tasks.Nodes[0].Wide)
+		}
+
 		// A unit that does not exist, or that the caller may not read, is
 		// NOT_FOUND, in the filter and in the status field alike.
 		hue := &client{t: t, url: serveAs(t, db, "hue")}

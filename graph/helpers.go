@@ -164,24 +164,30 @@ func orNil[T any](v *T, err error) (*T, error) {
 // is not a node of such a list.
 func listAssignee(ctx context.Context) string {
 	fc := graphql.GetFieldContext(ctx)
+	// up is the nearest enclosing field (list elements skipped); nil at the
+	// root, whose context has no field.
 	up := func(f *graphql.FieldContext) *graphql.FieldContext {
 		for f = f.Parent; f != nil && f.Index != nil; f = f.Parent {
 		}
+		if f == nil || f.Field.Field == nil {
+			return nil
+		}
 		return f
 	}
+	named := func(f *graphql.FieldContext, name string) bool { return f != nil && f.Field.Name == name }
 	if fc == nil {
 		return ""
 	}
 	p := up(fc)
 	switch {
-	case p != nil && p.Field.Name == "nodes":
+	case named(p, "nodes"):
 		p = up(p)
-	case p != nil && p.Field.Name == "node" && up(p) != nil && up(p).Field.Name == "edges":
+	case named(p, "node") && named(up(p), "edges"):
 		p = up(up(p))
 	default:
 		return ""
 	}
-	if p == nil || p.Field.Name != "tasks" {
+	if !named(p, "tasks") {
 		return ""
 	}
 	if filter, ok := p.Args["filter"].(*model.TaskFilter); ok && filter != nil {
