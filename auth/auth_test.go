@@ -857,6 +857,15 @@ func TestTokensMadeForSomeoneElse(t *testing.T) {
 		if len(reasons) != 3 || !strings.Contains(reasons[0], "maker_out_of_reach") || !strings.Contains(reasons[1], "user.disable") || !strings.Contains(reasons[2], "maker_out_of_reach") {
 			t.Fatalf("token.revoke rows: %v", reasons)
 		}
+
+		// A disabled user gets no token made for them: it would come to life
+		// when they are enabled again.
+		if _, err := f.svc.SetDisabled(ctx, national, f.user.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.CreateToken(ctx, national, f.user.ID, "khi bị khóa", time.Time{}); store.ErrorCode(err) != store.Invalid {
+			t.Fatalf("a token for a disabled user: %v", err)
+		}
 	})
 }
 

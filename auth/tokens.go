@@ -69,6 +69,12 @@ func (s *Service) CreateToken(ctx context.Context, actor *Identity, owner int64,
 			if err != nil {
 				return err
 			}
+			if u.Disabled {
+				// Enabling the user again must bring back no token, not
+				// even one made while they were disabled.
+				return errMsg(store.Invalid, "user", "người dùng đang bị khóa: mở khóa trước khi tạo token cho họ",
+					"the user is disabled: enable them before making them a token")
+			}
 			path = u.UnitPath
 		}
 		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {

@@ -227,6 +227,14 @@ var translations = func() []translation {
 		{`must be a (\S+), not a (\S+)`, `cần một $1, không phải $2`},
 		{`(.*) is not a valid (\S+)`, `$1 không phải là giá trị hợp lệ của $2`},
 		{`no operation provided`, `không có truy vấn nào`},
+		{`operation has complexity (\d+), which exceeds the limit of (\d+)`,
+			`truy vấn có độ phức tạp $1, vượt giới hạn $2 (xem README, mục Limits: chọn ít trường hơn hoặc trang nhỏ hơn)`},
+		{`provided APQ hash does not match query`, `mã băm của truy vấn đã lưu (APQ) không khớp với nội dung truy vấn`},
+		{`unsupported APQ version`, `phiên bản APQ không được hỗ trợ`},
+		{`Cannot spread fragment "([^"]*)" within itself via (.*)\.`, `Fragment "$1" không được tự dùng lại chính nó (qua $2).`},
+		{`Cannot spread fragment "([^"]*)" within itself\.`, `Fragment "$1" không được tự dùng lại chính nó.`},
+		{`Schema does not support operation type "([^"]*)"`, `Lược đồ không hỗ trợ thao tác kiểu "$1"`},
+		// PersistedQueryNotFound stays as it is: clients match it literally.
 	}
 	out := make([]translation, len(rules))
 	for i, r := range rules {
@@ -285,6 +293,29 @@ func fieldKey(typ, field string) string {
 		return k
 	}
 	return field
+}
+
+// listLimits are the most items a list argument or input field of this name
+// may hold; others hold at most DefaultListLimit.
+var listLimits = map[string]int{
+	"lead":       tasks.MaxAssignCodes,
+	"coordinate": tasks.MaxAssignCodes,
+}
+
+// DefaultListLimit bounds every list argument not in listLimits: enum
+// filters hold a handful, ids and pages at most 100.
+const DefaultListLimit = 100
+
+// ListLimit is the most items accepted for a list argument or input field of
+// this name.
+func ListLimit(name string) int {
+	if n, ok := listLimits[name]; ok {
+		return n
+	}
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return ListLimit(name[i+1:])
+	}
+	return DefaultListLimit
 }
 
 // DefaultTextLimit bounds every string argument not in textLimits.
@@ -396,6 +427,9 @@ func (c *checker) literal(shown, key string, typ *ast.Type, v *ast.Value) {
 			c.literal(shown, key, typ.Elem, v) // a single value where a list is expected
 			return
 		}
+		if c.tooLong(shown, key, len(v.Children)) {
+			return
+		}
 		for i, child := range v.Children {
 			c.literal(fmt.Sprintf("%s[%d]", shown, i), key, typ.Elem, child.Value)
 		}
@@ -434,6 +468,9 @@ func (c *checker) value(shown, key string, typ *ast.Type, v any) {
 			c.value(shown, key, typ.Elem, v)
 			return
 		}
+		if c.tooLong(shown, key, len(list)) {
+			return
+		}
 		for i, e := range list {
 			c.value(fmt.Sprintf("%s[%d]", shown, i), key, typ.Elem, e)
 		}
@@ -454,6 +491,28 @@ func (c *checker) value(shown, key string, typ *ast.Type, v any) {
 	c.scalar(shown, key, typ.NamedType, v)
 }
 
+// tooLong reports (and records) a list argument with more than its limit of
+// items.
+func (c *checker) tooLong(shown, key string, n int) bool {
+	if limit := ListLimit(key); n > limit {
+		c.err = atPath(shown, store.Errorf(store.Invalid, "có %d phần tử, quá giới hạn %d", "has %d items, more than the limit of %d", n, limit))
+		return true
+	}
+	return false
+}
+
+// controlChar is the first C0 or C1 control character of s other than tab,
+// line feed and carriage return, or -1: nothing a person types, and what a
+// JSON answer would have to escape six bytes for.
+func controlChar(s string) rune {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r < 0xa0) {
+			return r
+		}
+	}
+	return -1
+}
+
 // scalar checks one leaf value of the named type.
 func (c *checker) scalar(shown, key, typ string, v any) {
 	var err error
@@ -469,6 +528,8 @@ func (c *checker) scalar(shown, key, typ string, v any) {
 		}
 		if strings.IndexByte(s, 0) >= 0 {
 			err = store.Errorf(store.Invalid, "không được chứa ký tự NUL (U+0000)", "must not contain the NUL character (U+0000)")
+		} else if r := controlChar(s); r >= 0 {
+			err = store.Errorf(store.Invalid, "không được chứa ký tự điều khiển U+%04X", "must not contain the control character U+%04X", r)
 		} else if n, limit := utf8.RuneCountInString(s), TextLimit(key); n > limit {
 			err = store.Errorf(store.Invalid, "dài %d ký tự, quá giới hạn %d ký tự", "is %d characters long, more than the limit of %d", n, limit)
 		}

@@ -460,7 +460,7 @@ func TestUploadLimits(t *testing.T) {
 			}
 			jb, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if !strings.Contains(string(jb), "request body too large") {
+			if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(jb), "1048576") {
 				t.Fatalf("a 1.5 MiB JSON body was read: %d %.300s", res.StatusCode, jb)
 			}
 			if n := evidenceRows(t, db); n[0] != before[0]+2 {

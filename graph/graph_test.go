@@ -393,8 +393,11 @@ func TestQueryLimits(t *testing.T) {
 	}
 	wide := `{ tasks(first: 100) { nodes { assignments { orgUnit { children { children { workingGroups { members { position } } } } } } } } }`
 	r = c.do(wide, nil, nil)
-	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" || !strings.Contains(r.Errors[0].Message, "vượt giới hạn 100000") {
 		t.Fatalf("complex query → %+v", r.Errors)
+	}
+	if r = c.do(wide, nil, nil, "Accept-Language", "en"); len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "exceeds the limit of 100000") {
+		t.Fatalf("complex query in English → %+v", r.Errors)
 	}
 }
 

@@ -1,18 +1,22 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"p06/auth"
+	"p06/store"
 )
 
 // Limits bound what one query may ask for. See README.md, "Limits".
@@ -32,8 +36,10 @@ type Limits struct {
 	// selected on one object (validation compares them pairwise).
 	Selections, Aliases, Breadth int
 	// ResponseFields bounds the fields one answer may resolve, counted as
-	// they are resolved (RESPONSE_TOO_LARGE past it).
+	// they are resolved, and ResponseBytes the bytes of its strings
+	// (RESPONSE_TOO_LARGE past either).
 	ResponseFields int
+	ResponseBytes  int64
 	// Introspection allows schema introspection.
 	Introspection bool
 	// UploadBytes bounds the body of a multipart request (files sent with
@@ -53,9 +59,9 @@ var DefaultLimits = Limits{
 	Complexity: 100000, Depth: 12,
 	IntrospectionDepth: 15, IntrospectionLists: 3,
 	Selections: 1500, Aliases: 200, Breadth: 100,
-	ResponseFields: 50000,
-	Introspection:  true,
-	UploadBytes:    DefaultUploadBytes,
+	ResponseFields: 50000, ResponseBytes: 16 << 20,
+	Introspection: true,
+	UploadBytes:   DefaultUploadBytes,
 }
 
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
@@ -78,10 +84,10 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	}
 	srv.AddTransport(multipartTransport(uploadLimit))
 	uploads := newUploadGate(uploadLimit)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(smallQueries[*ast.QueryDocument](1000))
 	srv.Use(signedInIntrospection{enabled: lim.Introspection})
 	srv.Use(csrfCheck{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: persistedQueries(1000)})
 	srv.Use(queryText{})
 	srv.Use(newDocCheck(lim))
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
@@ -104,6 +110,9 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 			req.Body = http.MaxBytesReader(w, req.Body, uploadLimit)
 		} else {
 			req.Body = http.MaxBytesReader(w, req.Body, MaxRequestBytes)
+			if !plainRequest(ctx, w, req) {
+				return
+			}
 		}
 		if err := r.Auth.Authorizer().Refresh(ctx); err != nil {
 			log.ErrorContext(ctx, "refreshing policies", "err", err)
@@ -115,8 +124,51 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		ctx = withBudget(ctx, lim.ResponseFields)
+		ctx = withBudget(ctx, lim)
 		ctx = r.WithScope(ctx, r.Auth.ScopeOf(auth.IdentityFrom(ctx)))
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
+}
+
+// plainRequest checks a request that is not a file upload before gqlgen
+// reads it, answering itself (false) what gqlgen would answer uncoded or in
+// English, or by echoing the body: a method other than GET, POST or OPTIONS,
+// a POST that is not JSON, a body over MaxRequestBytes, a body that is not
+// one JSON object (batches are not supported).
+func plainRequest(ctx context.Context, w http.ResponseWriter, req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodOptions:
+		return true
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		refuse(ctx, w, http.StatusMethodNotAllowed, store.Errorf(store.Invalid,
+			"phương thức %s không được hỗ trợ: dùng POST (JSON) hoặc GET", "method %s is not supported: use POST (JSON) or GET", req.Method))
+		return false
+	}
+	if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
+		refuse(ctx, w, http.StatusUnsupportedMediaType, store.Errorf(store.Invalid,
+			"gửi tiêu đề Content-Type: application/json (tệp đính kèm: multipart/form-data)",
+			"send Content-Type: application/json (files: multipart/form-data)"))
+		return false
+	}
+	body, err := io.ReadAll(req.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		refuse(ctx, w, http.StatusRequestEntityTooLarge, store.Errorf(store.Invalid,
+			"yêu cầu lớn hơn giới hạn %d byte", "the request is larger than the limit of %d bytes", MaxRequestBytes))
+		return false
+	case err != nil:
+		refuse(ctx, w, http.StatusBadRequest, store.Errorf(store.Invalid, "không đọc được yêu cầu", "the request could not be read"))
+		return false
+	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(body) {
+		refuse(ctx, w, http.StatusBadRequest, store.Errorf(store.Invalid,
+			`nội dung phải là một đối tượng JSON {"query": "…", "variables": {…}} (không hỗ trợ gửi nhiều truy vấn trong một mảng)`,
+			`the body must be one JSON object {"query": "…", "variables": {…}} (batches in an array are not supported)`))
+		return false
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }

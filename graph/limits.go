@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/lexer"
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
@@ -153,13 +154,55 @@ func (s *shaper) fragment(name string, intro bool) shape {
 // the client repeats is parsed here once.
 type docCheck struct {
 	lim   Limits
-	cache *lru.LRU[*docVerdict]
+	cache graphql.Cache[*docVerdict]
 }
 
 type docVerdict struct{ code, vi, en string }
 
 func newDocCheck(lim Limits) *docCheck {
-	return &docCheck{lim: lim, cache: lru.New[*docVerdict](1000)}
+	return &docCheck{lim: lim, cache: smallQueries[*docVerdict](1000)}
+}
+
+// MaxQueryBytes bounds the text of a query (the standard introspection
+// query has 2 KB; the app's largest about 10 KB).
+const MaxQueryBytes = 64 << 10
+
+// MaxQueryTokens bounds the tokens of a query (names, punctuation, values),
+// counted by the lexer before anything parses it. Every later check is then
+// bounded too, gqlparser's validation included, which reports each unknown
+// directive or argument and each unused variable or fragment one by one.
+const MaxQueryTokens = 10000
+
+// maxCachedQuery is the longest query text the caches keep (the parsed
+// documents, the verdicts of docCheck, the persisted queries): a cache of
+// 1,000 entries then holds at most a few megabytes however it is fed,
+// and longer queries are just checked and parsed each time.
+const maxCachedQuery = 8 << 10
+
+// smallQueries is an LRU cache of n entries that keeps only entries whose
+// key (a query text) is short.
+func smallQueries[T any](n int) graphql.Cache[T] {
+	return boundedCache[T]{inner: lru.New[T](n), keep: func(key string, _ T) bool { return len(key) <= maxCachedQuery }}
+}
+
+// boundedCache adds to inner only the entries keep accepts.
+type boundedCache[T any] struct {
+	inner graphql.Cache[T]
+	keep  func(key string, v T) bool
+}
+
+func (c boundedCache[T]) Get(ctx context.Context, key string) (T, bool) { return c.inner.Get(ctx, key) }
+
+func (c boundedCache[T]) Add(ctx context.Context, key string, v T) {
+	if c.keep(key, v) {
+		c.inner.Add(ctx, key, v)
+	}
+}
+
+// persistedQueries is the cache of automatic persisted queries: by hash, of
+// short query texts only.
+func persistedQueries(n int) graphql.Cache[string] {
+	return boundedCache[string]{inner: lru.New[string](n), keep: func(_ string, q string) bool { return len(q) <= maxCachedQuery }}
 }
 
 var _ interface {
@@ -174,6 +217,11 @@ func (d *docCheck) MutateOperationParameters(ctx context.Context, p *graphql.Raw
 	if p.Query == "" {
 		return nil // gqlgen answers "no operation provided"
 	}
+	if n := len(p.Query); n > MaxQueryBytes {
+		return localised(ctx, codeTooComplex,
+			fmt.Sprintf("truy vấn dài %d byte, vượt giới hạn %d byte", n, MaxQueryBytes),
+			fmt.Sprintf("the query is %d bytes long, more than the limit of %d", n, MaxQueryBytes))
+	}
 	v, ok := d.cache.Get(ctx, p.Query)
 	if !ok {
 		v = d.verdict(p.Query)
@@ -182,16 +230,36 @@ func (d *docCheck) MutateOperationParameters(ctx context.Context, p *graphql.Raw
 	if v.code == "" {
 		return nil
 	}
-	msg := v.vi
+	return localised(ctx, v.code, v.vi, v.en)
+}
+
+// localised is an error with code and the message in the caller's language.
+func localised(ctx context.Context, code, vi, en string) *gqlerror.Error {
+	msg := vi
 	if english(ctx) {
-		msg = v.en
+		msg = en
 	}
-	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": v.code}}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 }
 
 // verdict parses query and checks its shape; parse errors are left to
 // gqlgen, which reports them in its usual form.
 func (d *docCheck) verdict(query string) *docVerdict {
+	lx := lexer.New(&ast.Source{Input: query})
+	for n := 0; ; n++ {
+		tok, err := lx.ReadToken()
+		if err != nil {
+			return &docVerdict{} // a syntax error: gqlgen reports it
+		}
+		if tok.Kind == lexer.EOF {
+			break
+		}
+		if n >= MaxQueryTokens {
+			return &docVerdict{codeTooComplex,
+				fmt.Sprintf("truy vấn có hơn %d từ tố (tên, dấu, giá trị), vượt giới hạn", MaxQueryTokens),
+				fmt.Sprintf("query has more than %d tokens (names, punctuation, values), the limit", MaxQueryTokens)}
+		}
+	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
 		return &docVerdict{}
@@ -248,17 +316,25 @@ const (
 // Limits.ResponseFields the request stops resolving and answers only
 // RESPONSE_TOO_LARGE, whatever the data has grown to since the list bounds
 // were measured. The count also stops the work when the client has gone.
+//
+// Text is counted too: the bytes of the strings resolved (notes, titles,
+// audit details) past Limits.ResponseBytes stop the request the same way, so
+// long texts repeated through aliases or nodes(ids:) cannot outgrow the
+// field count. Input text has no control characters (see inputCheck), so a
+// string's JSON is at most twice its bytes.
 type budget struct {
 	left      atomic.Int64
+	bytes     atomic.Int64
 	over      atomic.Bool
 	cancelled atomic.Bool
 }
 
 type budgetKey struct{}
 
-func withBudget(ctx context.Context, fields int) context.Context {
+func withBudget(ctx context.Context, lim Limits) context.Context {
 	b := &budget{}
-	b.left.Store(int64(fields))
+	b.left.Store(int64(lim.ResponseFields))
+	b.bytes.Store(lim.ResponseBytes)
 	return context.WithValue(ctx, budgetKey{}, b)
 }
 
@@ -280,6 +356,21 @@ func countFields(ctx context.Context, next graphql.Resolver) (any, error) {
 			b.over.Store(true)
 			return nil, errOverBudget
 		}
+		res, err := next(ctx)
+		var n int
+		switch v := res.(type) {
+		case string:
+			n = len(v)
+		case *string:
+			if v != nil {
+				n = len(*v)
+			}
+		}
+		if n > 0 && b.bytes.Add(-int64(n)) < 0 {
+			b.over.Store(true)
+			return nil, errOverBudget
+		}
+		return res, err
 	}
 	return next(ctx)
 }
@@ -297,15 +388,23 @@ func capResponse(lim Limits) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
 		if b := budgetOf(ctx); resp != nil && b != nil && b.over.Load() {
-			msg := fmt.Sprintf("câu trả lời vượt giới hạn %d trường; hãy chọn ít trường hơn hoặc dùng trang nhỏ hơn (first)", lim.ResponseFields)
-			if english(ctx) {
-				msg = fmt.Sprintf("the answer would hold more than %d fields; select fewer fields or use smaller pages (first)", lim.ResponseFields)
-			}
 			resp.Data = []byte("null")
-			resp.Errors = gqlerror.List{{Message: msg, Extensions: map[string]any{"code": codeTooLarge}}}
+			resp.Errors = gqlerror.List{localised(ctx, codeTooLarge,
+				fmt.Sprintf("câu trả lời vượt giới hạn %d trường hoặc %d MB chữ; hãy chọn ít trường hơn hoặc dùng trang nhỏ hơn (first)", lim.ResponseFields, lim.ResponseBytes>>20),
+				fmt.Sprintf("the answer would hold more than %d fields or %d MB of text; select fewer fields or use smaller pages (first)", lim.ResponseFields, lim.ResponseBytes>>20))}
+		}
+		// A document can be wrong in many places at once; the first few
+		// errors say what to fix, and the answer stays small.
+		if resp != nil && len(resp.Errors) > maxErrors {
+			more := len(resp.Errors) - maxErrors
+			resp.Errors = append(resp.Errors[:maxErrors], localised(ctx, "TOO_MANY_ERRORS",
+				fmt.Sprintf("và %d lỗi khác", more), fmt.Sprintf("and %d more errors", more)))
 		}
 		return resp
 	}
 }
 
 const codeTooLarge = "RESPONSE_TOO_LARGE"
+
+// maxErrors is the most errors one answer lists.
+const maxErrors = 50

@@ -1,7 +1,10 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -73,6 +76,14 @@ func TestExplodingDocumentsAreRefusedQuickly(t *testing.T) {
 		{"fifty thousand fields", "{ " + strings.Repeat("__typename ", 50000) + " }", "QUERY_TOO_COMPLEX"},
 		{"deep nesting through fragments", nested, "QUERY_TOO_DEEP"},
 		{"deep inline fragments", inline, ""},
+		// Documents whose validation errors multiply: unknown directives,
+		// unused variables, unused fragments, unknown arguments; over the
+		// token bound, and over the byte bound.
+		{"fifteen thousand unknown directives", "{ __typename" + strings.Repeat(" @x", 15000) + " }", "QUERY_TOO_COMPLEX"},
+		{"a megabyte of unknown directives", "{ __typename" + strings.Repeat(" @x", 340000) + " }", "QUERY_TOO_COMPLEX"},
+		{"unused variables", "query(" + strings.Repeat("$a: Int ", 6000) + ") { __typename }", "QUERY_TOO_COMPLEX"},
+		{"unused fragments", strings.Repeat("fragment f on Query { __typename } ", 3000) + "{ __typename }", "QUERY_TOO_COMPLEX"},
+		{"unknown arguments", "{ __typename(" + strings.Repeat("a: 1 ", 6000) + ") }", "QUERY_TOO_COMPLEX"},
 	}
 	for _, c := range cases {
 		for who, cl := range map[string]*client{"anonymous": anon, "signed-in": signed} {
@@ -87,14 +98,44 @@ func TestExplodingDocumentsAreRefusedQuickly(t *testing.T) {
 			t.Logf("%s, %s: %v, %d KB, %d bytes of query", c.name, who, took, alloc>>10, len(c.query))
 		}
 	}
+	// However wrong a document is, the answer lists at most 50 errors and
+	// says how many more there were.
+	r := anon.do("{ "+strings.Repeat("nope ", 90)+"}", nil, nil)
+	if len(r.Errors) != 51 || !strings.Contains(r.Errors[50].Message, "40") || r.Errors[50].Extensions["code"] != "TOO_MANY_ERRORS" {
+		t.Errorf("90 unknown fields: %d errors, last %+v", len(r.Errors), r.Errors[len(r.Errors)-1])
+	}
+
 	// Messages follow Accept-Language.
-	r := anon.do(cases[0].query, nil, nil, "Accept-Language", "en")
+	r = anon.do(cases[0].query, nil, nil, "Accept-Language", "en")
 	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "more than the limit of 1500") {
 		t.Errorf("English message: %+v", r.Errors)
 	}
 	r = anon.do(cases[0].query, nil, nil)
 	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "vượt giới hạn 1500") {
 		t.Errorf("Vietnamese message: %+v", r.Errors)
+	}
+}
+
+// The caches of parsed documents, verdicts and persisted queries keep only
+// short query texts: 600 distinct long queries, each padded to 60 KB, do not
+// pile up in memory.
+func TestLongQueriesAreNotCached(t *testing.T) {
+	// Not parallel: memory is measured for the whole process.
+	db := seedtest.Shared(t, store.SQLite)
+	anon := &client{t: t, url: serveAs(t, db, "")}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	pad := strings.Repeat("a", 60<<10)
+	for i := range 600 {
+		if r := anon.do(fmt.Sprintf("{ __typename } # %d %s", i, pad), nil, nil); len(r.Errors) > 0 {
+			t.Fatalf("padded query: %+v", r.Errors)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 20<<20 {
+		t.Errorf("600 distinct 60 KB queries left %d MB on the heap", grown>>20)
 	}
 }
 
@@ -176,6 +217,13 @@ func TestAmplificationIsBounded(t *testing.T) {
 			{"children of children", `{ orgUnit(code: "VN") { children { children { children { code name } } } } }`, nil},
 			{"200 programme summaries", summaries(200), nil},
 			{"51 programme summaries", summaries(51), nil},
+			{"status filters in every document", func() string {
+				q := "{ documents(first: 34) { nodes { "
+				for i := range 20 {
+					q += fmt.Sprintf(`a%d: tasks(first: 1, filter: {statusAsOf: "2023-01-%02d", statuses: [OVERDUE]}) { totalCount } `, i, i+1)
+				}
+				return q + "} } }"
+			}(), nil},
 			{"110 totalCounts", func() string {
 				q := "{ "
 				for i := range 110 {
@@ -240,6 +288,14 @@ func TestResponseCap(t *testing.T) {
 			}
 		}
 
+		// Text counts too: long strings past ResponseBytes stop the answer.
+		lim = graph.DefaultLimits
+		lim.ResponseBytes = 4000
+		c = &client{t: t, url: serveWith(t, db, "vpcp", lim)}
+		if r := c.do(`{ tasks(first: 100) { nodes { title description } } }`, nil, nil); code(r) != "RESPONSE_TOO_LARGE" || len(r.Errors) != 1 {
+			t.Errorf("100 titles over 4,000 bytes: %d errors, first %+v", len(r.Errors), r.Errors[:min(1, len(r.Errors))])
+		}
+
 		// With prices out of date (here: no complexity limit at all), the
 		// default cap still stops the amplifying query within 100 MB.
 		lim = graph.DefaultLimits
@@ -272,5 +328,68 @@ func TestNodesIsBoundedByItsIDs(t *testing.T) {
 	r := c.do(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }`, map[string]any{"ids": ids}, nil)
 	if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" && code(r) != "INVALID" {
 		t.Fatalf("40 000 ids: %+v", r.Errors[:min(1, len(r.Errors))])
+	}
+}
+
+// What is not a GraphQL request over JSON gets a coded error in the caller's
+// language, and the body is never echoed.
+func TestMalformedRequestsAreCoded(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Shared(t, store.SQLite)
+	url := serveAs(t, db, "vpcp")
+	secret := "bí-mật-không-được-lặp-lại"
+	for _, c := range []struct {
+		name, method, ctype, body string
+		status                    int
+		want                      string
+	}{
+		{"a batch", "POST", "application/json", `[{"query": "{ __typename }"}, {"query": "` + secret + `"}]`, 400, "batches"},
+		{"broken JSON", "POST", "application/json", `{"query": "` + secret, 400, "one JSON object"},
+		{"plain text", "POST", "text/plain", `{"query": "{ __typename }"}`, 415, "Content-Type: application/json"},
+		{"a form", "POST", "application/x-www-form-urlencoded", "query=" + secret, 415, "Content-Type: application/json"},
+		{"PUT", "PUT", "application/json", `{"query": "{ __typename }"}`, 405, "PUT"},
+		{"over a megabyte", "POST", "application/json", `{"query": "{ __typename }", "x": "` + strings.Repeat("a", 1<<20) + `"}`, 413, "1048576"},
+	} {
+		req, _ := http.NewRequest(c.method, url, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ctype)
+		req.Header.Set("Accept-Language", "en")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var r response
+		if err := json.Unmarshal(b, &r); err != nil || res.StatusCode != c.status || code(r) != "INVALID" ||
+			!strings.Contains(r.Errors[0].Message, c.want) || strings.Contains(string(b), secret) {
+			t.Errorf("%s: HTTP %d %s", c.name, res.StatusCode, b)
+		}
+	}
+}
+
+// Inputs the database or a JSON answer would choke on are the caller's
+// mistakes: years before 1900, control characters, lists past their bound.
+func TestOddInputsAreInvalid(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Shared(t, store.SQLite)
+	admin := &client{t: t, url: serveAs(t, db, "admin")}
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = "OVERDUE"
+	}
+	for _, c := range []struct {
+		query string
+		vars  map[string]any
+		want  string
+	}{
+		{`{ programmeSummary(asOf: "0000-01-01") { taskCount } }`, nil, "from the year 1900"},
+		{`{ auditLog(filter: {from: "0000-01-01T00:00:00Z"}) { totalCount } }`, nil, "from the year 1900"},
+		{`query($s: String) { tasks(filter: {search: $s}) { totalCount } }`, map[string]any{"s": "a\u0001b"}, "control character U+0001"},
+		{`query($s: [ReportingStatus!]) { tasks(filter: {statusAsOf: "2024-01-01", statuses: $s}) { totalCount } }`, map[string]any{"s": many}, "101 items"},
+	} {
+		r := admin.do(c.query, c.vars, nil, "Accept-Language", "en")
+		if code(r) != "INVALID" || !strings.Contains(r.Errors[0].Message, c.want) {
+			t.Errorf("%s %v: %+v", c.query, c.vars, r.Errors)
+		}
 	}
 }

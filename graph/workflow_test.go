@@ -148,6 +148,9 @@ func TestUpdateAssignment(t *testing.T) {
 				{map[string]any{"state": "DONE"}, "input.completedOn", "completion date"},
 				{map[string]any{"state": "DONE", "completedOn": "2026-12-02"}, "input.completedOn", "after today"},
 				{map[string]any{"state": "IN_PROGRESS", "completedOn": "2026-11-02"}, "input.completedOn", "only a DONE"},
+				{map[string]any{"state": "DONE", "completedOn": "1990-01-01"}, "input.completedOn", "before the document"},
+				{map[string]any{"state": "NOT_STARTED"}, "input.progress", "NOT_STARTED means progress 0%"},
+				{map[string]any{"progress": 100}, "input.progress", "choose DONE"},
 			} {
 				c.in["assignment"], c.in["expectedVersion"] = id, v
 				out, top := update(hue, c.in, "en")
@@ -169,9 +172,11 @@ func TestUpdateAssignment(t *testing.T) {
 				t.Fatalf("done: %+v", out.UpdateAssignment)
 			}
 			v++
-			out, _ = update(hue, map[string]any{"assignment": id, "expectedVersion": v, "state": "IN_PROGRESS"}, "vi")
-			if ue := out.UpdateAssignment.UserErrors; len(ue) != 1 || strings.Join(ue[0].Field, ".") != "input.note" || !strings.Contains(ue[0].Message, "lý do") {
-				t.Fatalf("reopen without a note: %+v", out.UpdateAssignment)
+			for _, blank := range []string{"", "  ", "\u200b\u2060"} {
+				out, _ = update(hue, map[string]any{"assignment": id, "expectedVersion": v, "state": "IN_PROGRESS", "progress": 50, "note": blank}, "vi")
+				if ue := out.UpdateAssignment.UserErrors; len(ue) != 1 || strings.Join(ue[0].Field, ".") != "input.note" || !strings.Contains(ue[0].Message, "lý do") {
+					t.Fatalf("reopen with the note %q: %+v", blank, out.UpdateAssignment)
+				}
 			}
 			out, _ = update(hue, map[string]any{"assignment": id, "expectedVersion": v, "state": "IN_PROGRESS", "progress": 80, "note": "Phát hiện sai sót, làm lại"}, "vi")
 			if a := out.UpdateAssignment.Assignment; a == nil || a.CompletedOn != nil || a.Progress != 80 {

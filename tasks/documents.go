@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -64,7 +65,10 @@ type Assign struct {
 // cleanText trims and NFC-normalises v and checks its length (and, when
 // required, that it is there); what is wrong is an INVALID error on field.
 func cleanText(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(store.NFC(v))
+	// Spaces and invisible format characters (zero-width space, joiners,
+	// direction marks) at the ends carry nothing: a note of only those is
+	// no note.
+	v = strings.TrimFunc(store.NFC(v), func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) })
 	if required && v == "" {
 		return "", errField(store.Invalid, field, fmt.Sprintf("%s không được để trống", field), fmt.Sprintf("%s is required", field))
 	}

@@ -69,7 +69,9 @@ func (c *Conflict) Unwrap() error { return c.Err }
 // progress to 100; leaving DONE or CANCELLED needs a note saying why; a
 // CANCELLED assignment cannot be completed (reopen it first), and cancelling
 // is not an assignee's update (the assigning level cancels a task); any
-// state but DONE clears the completion date.
+// state but DONE clears the completion date; a completion date is not before
+// the document giving the task was issued; NOT_STARTED means progress 0 and
+// IN_PROGRESS less than 100.
 func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u AssignmentUpdate) (*Assignment, error) {
 	if actor == nil {
 		return nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
@@ -89,7 +91,12 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 			return &Conflict{Err: conflictError(a), Current: a}
 		}
 		before := *a
-		if err := s.applyUpdate(a, u, note); err != nil {
+		var issued store.Date
+		if err := tx.NewSelect().TableExpr("tasks AS t").Join("JOIN documents AS d ON d.id = t.document_id").
+			ColumnExpr("d.issue_date").Where("t.id = ?", a.TaskID).Scan(ctx, &issued); err != nil {
+			return fmt.Errorf("tasks: document of assignment %d: %w", a.ID, err)
+		}
+		if err := s.applyUpdate(a, u, note, issued); err != nil {
 			return err
 		}
 		if a.State == before.State && a.Progress == before.Progress && a.CompletedOn == before.CompletedOn && note == "" {
@@ -117,7 +124,7 @@ func conflictError(current *Assignment) *store.Error {
 }
 
 // applyUpdate applies the rules of UpdateAssignment to a.
-func (s *Service) applyUpdate(a *Assignment, u AssignmentUpdate, note string) error {
+func (s *Service) applyUpdate(a *Assignment, u AssignmentUpdate, note string, issued store.Date) error {
 	today := store.Today(s.clock)
 	was := a.State
 	next := was
@@ -146,6 +153,19 @@ func (s *Service) applyUpdate(a *Assignment, u AssignmentUpdate, note string) er
 		}
 		a.Progress = *u.Progress
 	}
+	// Progress says the same as the state: nothing done before starting,
+	// less than all of it while in progress (checked when the caller sets
+	// either; older rows may say otherwise).
+	if u.State != nil || u.Progress != nil {
+		switch {
+		case next == NotStarted && a.Progress > 0:
+			return errField(store.Invalid, "progress", fmt.Sprintf("chưa bắt đầu (NOT_STARTED) thì tiến độ là 0%%, không phải %d%%", a.Progress),
+				fmt.Sprintf("NOT_STARTED means progress 0%%, not %d%%", a.Progress))
+		case next == InProgress && a.Progress >= 100:
+			return errField(store.Invalid, "progress", "đang thực hiện (IN_PROGRESS) thì tiến độ dưới 100%: đã xong thì chọn DONE",
+				"IN_PROGRESS means progress below 100%: when it is done, choose DONE")
+		}
+	}
 	switch {
 	case next == Done:
 		if u.CompletedOn != nil && !u.CompletedOn.IsZero() {
@@ -157,6 +177,10 @@ func (s *Service) applyUpdate(a *Assignment, u AssignmentUpdate, note string) er
 		if a.CompletedOn.After(today) {
 			return errField(store.Invalid, "completedOn", fmt.Sprintf("ngày hoàn thành %s sau hôm nay (%s)", a.CompletedOn, today),
 				fmt.Sprintf("the completion date %s is after today (%s)", a.CompletedOn, today))
+		}
+		if a.CompletedOn.Before(issued) {
+			return errField(store.Invalid, "completedOn", fmt.Sprintf("ngày hoàn thành %s trước ngày ban hành văn bản giao nhiệm vụ (%s)", a.CompletedOn, issued),
+				fmt.Sprintf("the completion date %s is before the document giving the task was issued (%s)", a.CompletedOn, issued))
 		}
 		a.Progress = 100
 	case u.CompletedOn != nil && !u.CompletedOn.IsZero():

@@ -28,15 +28,19 @@ func MarshalDate(d store.Date) graphql.Marshaler {
 func UnmarshalDate(v any) (store.Date, error) {
 	s, ok := v.(string)
 	if ok {
-		if d, err := store.ParseDate(s); err == nil {
+		if d, err := store.ParseDate(s); err == nil && d.Year >= MinYear {
 			return d, nil
 		}
 	}
 	shown := Shown(v)
 	return store.Date{}, store.Errorf(store.Invalid,
-		"%s không phải là ngày hợp lệ: cần một ngày có thật, dạng YYYY-MM-DD, ví dụ 2024-03-31",
-		"%s is not a valid date: expected a real date written YYYY-MM-DD, e.g. 2024-03-31", shown)
+		"%s không phải là ngày hợp lệ: cần một ngày có thật từ năm %d, dạng YYYY-MM-DD, ví dụ 2024-03-31",
+		"%s is not a valid date: expected a real date from the year %d on, written YYYY-MM-DD, e.g. 2024-03-31", shown, MinYear)
 }
+
+// MinYear is the earliest year a Date or Time input may name: nothing in
+// the programme is older, and both databases handle every day from it on.
+const MinYear = 1900
 
 // MarshalTime writes an instant in RFC 3339 in Asia/Ho_Chi_Minh (+07:00),
 // whatever zone it was read in; the zero time is null.
@@ -53,13 +57,13 @@ func MarshalTime(t time.Time) graphql.Marshaler {
 // fractional seconds allowed). Anything else is an INVALID *store.Error.
 func UnmarshalTime(v any) (time.Time, error) {
 	if s, ok := v.(string); ok {
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.Year() >= MinYear && t.Year() <= 9999 {
 			return t, nil
 		}
 	}
 	return time.Time{}, store.Errorf(store.Invalid,
-		"%s không phải là thời điểm hợp lệ: cần dạng RFC 3339 có múi giờ, ví dụ 2024-03-31T17:00:00+07:00",
-		"%s is not a valid time: expected RFC 3339 with a time zone offset, e.g. 2024-03-31T17:00:00+07:00", Shown(v))
+		"%s không phải là thời điểm hợp lệ: cần dạng RFC 3339 có múi giờ, từ năm %d, ví dụ 2024-03-31T17:00:00+07:00",
+		"%s is not a valid time: expected RFC 3339 with a time zone offset, from the year %d on, e.g. 2024-03-31T17:00:00+07:00", Shown(v), MinYear)
 }
 
 // Shown is v as an error message quotes it: strings quoted and cut to 40
