@@ -104,7 +104,20 @@ func TestImportSampleFileInSync(t *testing.T) {
 // importAs sends importTasks as c with file as input.file.
 func importAs(c *client, doc string, file []byte, dryRun bool, query string) (importOut, response) {
 	c.t.Helper()
-	ops, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"in": map[string]any{"document": doc, "file": nil, "dryRun": dryRun}}})
+	r := c.doFile(query, map[string]any{"in": map[string]any{"document": doc, "file": nil, "dryRun": dryRun}}, file)
+	var out importOut
+	if len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, &out); err != nil {
+			c.t.Fatalf("decoding %s: %v", r.Data, err)
+		}
+	}
+	return out, r
+}
+
+// doFile sends a multipart request as c whose one file is variables.in.file.
+func (c *client) doFile(query string, vars map[string]any, file []byte) response {
+	c.t.Helper()
+	ops, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("operations", string(ops))
@@ -124,13 +137,7 @@ func importAs(c *client, doc string, file []byte, dryRun bool, query string) (im
 	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
 		c.t.Fatalf("status %d: %v", res.StatusCode, err)
 	}
-	var out importOut
-	if len(r.Data) > 0 {
-		if err := json.Unmarshal(r.Data, &out); err != nil {
-			c.t.Fatalf("decoding %s: %v", r.Data, err)
-		}
-	}
-	return out, r
+	return r
 }
 
 const importQ = `mutation($in: ImportTasksInput!) { importTasks(input: $in) {
