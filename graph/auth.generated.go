@@ -51,6 +51,7 @@ type MutationResolver interface {
 	ReportProgress(ctx context.Context, input model.ReportProgressInput) (*model.ReportProgressPayload, error)
 	RequestDeadlineExtension(ctx context.Context, input model.RequestDeadlineExtensionInput) (*model.RequestDeadlineExtensionPayload, error)
 	DecideDeadlineExtension(ctx context.Context, input model.DecideDeadlineExtensionInput) (*model.DecideDeadlineExtensionPayload, error)
+	ImportTasks(ctx context.Context, input model.ImportTasksInput) (*model.ImportTasksPayload, error)
 	UpdateAssignment(ctx context.Context, input model.UpdateAssignmentInput) (*model.UpdateAssignmentPayload, error)
 }
 type UserResolver interface {
@@ -225,6 +226,20 @@ func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, r
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RoleGrantInput, error) {
 			return ec.unmarshalNRoleGrantInput2p06ᚋgraphᚋmodelᚐRoleGrantInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ImportTasksInput, error) {
+			return ec.unmarshalNImportTasksInput2p06ᚋgraphᚋmodelᚐImportTasksInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2497,6 +2512,68 @@ func (ec *executionContext) fieldContext_Mutation_decideDeadlineExtension(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportTasks(ctx, fc.Args["input"].(model.ImportTasksInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2p06ᚋrbacᚐPermission(ctx, "CREATE_DOCUMENT")
+				if err != nil {
+					var zeroVal *model.ImportTasksPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Can == nil {
+					var zeroVal *model.ImportTasksPayload
+					return zeroVal, errors.New("directive can is not implemented")
+				}
+				return ec.Directives.Can(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportTasksPayload) graphql.Marshaler {
+			return ec.marshalNImportTasksPayload2ᚖp06ᚋgraphᚋmodelᚐImportTasksPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportTasksPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateAssignment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4577,6 +4654,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "decideDeadlineExtension":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_decideDeadlineExtension(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importTasks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importTasks(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

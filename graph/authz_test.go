@@ -861,6 +861,7 @@ type azWrite struct {
 	actor         string // audit_log actor to count; the role's own by default
 	public        bool   // allowed to the anonymous caller
 	auditsFailure bool   // a refusal that is audited all the same (failed sign-in)
+	file          []byte // sent as variables.in.file in a multipart request
 	want          azOutcome
 	// verify checks the database after the row, whatever its outcome.
 	verify func(t *testing.T, succeeded bool)
@@ -873,7 +874,12 @@ func (e *azEnv) runWrite(t *testing.T, r azRole, w azWrite) {
 		actor = r.actor()
 	}
 	before := e.auditCount(t, actor)
-	res := cl.do(w.query, w.vars, nil)
+	var res response
+	if w.file != nil {
+		res = cl.doFile(w.query, w.vars, w.file)
+	} else {
+		res = cl.do(w.query, w.vars, nil)
+	}
 	want := w.want
 	if r.anon() && !w.public {
 		want = azOutcome{kind: azTopLevel, codes: []string{"UNAUTHENTICATED"}}
@@ -1416,6 +1422,17 @@ func azWriteCases(t *testing.T, e *azEnv, r azRole) []azWrite {
 			vars: map[string]any{"in": map[string]any{"document": azGID("Document", matrixDoc), "title": taskTitle + "-bad", "deadlineText": "sau này"}},
 			want: userErr("INVALID", "input", "deadlineText"), verify: countOf("SELECT COUNT(*) FROM tasks WHERE title = ?", taskTitle+"-bad")})
 	}
+	// importTasks: a one-row workbook, imported for real.
+	importTitle := "mx-import-" + label
+	add(azWrite{field: "importTasks", scope: "national",
+		query: `mutation($in: ImportTasksInput!) { importTasks(input: $in) { imported tasks { title } ` + ue + ` } }`,
+		vars:  map[string]any{"in": map[string]any{"document": azGID("Document", matrixDoc), "file": nil, "dryRun": false}},
+		file:  importSheet(t, [][]string{{"1", importTitle, "Bộ Công an", "", "tháng 3/2027", ""}}),
+		want: allowIf(standing, func(t *testing.T, p any) {
+			if azStr(p, "tasks", 0, "title") != importTitle {
+				t.Errorf("imported %v", p)
+			}
+		}, forbidden), verify: countOf("SELECT COUNT(*) FROM tasks WHERE title = ?", importTitle)})
 	assignTaskID := int64(azCount(t, e.db, "SELECT id FROM tasks WHERE title = 'mx-assign'"))
 	const assignQ = `mutation($in: AssignTaskInput!) { assignTask(input: $in) { assignments { orgUnit { code } role } ` + ue + ` } }`
 	assigned := func(code string) func(t *testing.T, succeeded bool) {

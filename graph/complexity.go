@@ -162,6 +162,18 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Me.Permissions = list(len(rbacPermissions))
 	c.ProgrammeSummary.DocumentsByKind = list(7)
 	c.ProgrammeSummary.ByStatus = list(6)
+	// A page of an import's rows costs its size; an import reports at most
+	// MaxImportErrors errors and makes a task per row; each row's leads and
+	// coordinators are codes, at most one per unit (a scalar list costs what
+	// its items would: a page of 100 rows with both lists is about 20,000).
+	c.ImportTasksPayload.Rows = func(child int, first, offset *int) int {
+		n, _ := importRowsPage(first, offset)
+		return each(n, child)
+	}
+	c.ImportTasksPayload.RowErrors = list(tasks.MaxImportErrors)
+	c.ImportTasksPayload.Tasks = list(tasks.MaxImportRows)
+	c.ImportRow.Leads = func(int) int { return b.get().Units }
+	c.ImportRow.Coordinators = func(int) int { return b.get().Units }
 	return c
 }
 

@@ -33,6 +33,9 @@ type ResolverRoot interface {
 	Document() DocumentResolver
 	DueDateChange() DueDateChangeResolver
 	ExtensionRequest() ExtensionRequestResolver
+	ImportRow() ImportRowResolver
+	ImportRowError() ImportRowErrorResolver
+	ImportTasksPayload() ImportTasksPayloadResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
@@ -245,6 +248,37 @@ type ComplexityRoot struct {
 		State            func(childComplexity int) int
 	}
 
+	ImportRow struct {
+		Coordinators func(childComplexity int) int
+		DeadlineText func(childComplexity int) int
+		Description  func(childComplexity int) int
+		DueDate      func(childComplexity int) int
+		Leads        func(childComplexity int) int
+		Number       func(childComplexity int) int
+		Precision    func(childComplexity int) int
+		Row          func(childComplexity int) int
+		Title        func(childComplexity int) int
+	}
+
+	ImportRowError struct {
+		Code    func(childComplexity int) int
+		Column  func(childComplexity int) int
+		Message func(childComplexity int) int
+		Row     func(childComplexity int) int
+	}
+
+	ImportTasksPayload struct {
+		AssignmentCount func(childComplexity int) int
+		Document        func(childComplexity int) int
+		ErrorCount      func(childComplexity int) int
+		Imported        func(childComplexity int) int
+		RowCount        func(childComplexity int) int
+		RowErrors       func(childComplexity int) int
+		Rows            func(childComplexity int, first *int, offset *int) int
+		Tasks           func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
+	}
+
 	LoginPayload struct {
 		Me         func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -276,6 +310,7 @@ type ComplexityRoot struct {
 		DisableUser              func(childComplexity int, input model.DisableUserInput) int
 		EnableUser               func(childComplexity int, input model.EnableUserInput) int
 		GrantRole                func(childComplexity int, input model.RoleGrantInput) int
+		ImportTasks              func(childComplexity int, input model.ImportTasksInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		Logout                   func(childComplexity int) int
 		ReportProgress           func(childComplexity int, input model.ReportProgressInput) int
@@ -1314,6 +1349,146 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ExtensionRequest.State(childComplexity), true
 
+	case "ImportRow.coordinators":
+		if e.ComplexityRoot.ImportRow.Coordinators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.Coordinators(childComplexity), true
+	case "ImportRow.deadlineText":
+		if e.ComplexityRoot.ImportRow.DeadlineText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.DeadlineText(childComplexity), true
+	case "ImportRow.description":
+		if e.ComplexityRoot.ImportRow.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.Description(childComplexity), true
+	case "ImportRow.dueDate":
+		if e.ComplexityRoot.ImportRow.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.DueDate(childComplexity), true
+	case "ImportRow.leads":
+		if e.ComplexityRoot.ImportRow.Leads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.Leads(childComplexity), true
+	case "ImportRow.number":
+		if e.ComplexityRoot.ImportRow.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.Number(childComplexity), true
+	case "ImportRow.precision":
+		if e.ComplexityRoot.ImportRow.Precision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.Precision(childComplexity), true
+	case "ImportRow.row":
+		if e.ComplexityRoot.ImportRow.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.Row(childComplexity), true
+	case "ImportRow.title":
+		if e.ComplexityRoot.ImportRow.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRow.Title(childComplexity), true
+
+	case "ImportRowError.code":
+		if e.ComplexityRoot.ImportRowError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Code(childComplexity), true
+	case "ImportRowError.column":
+		if e.ComplexityRoot.ImportRowError.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Column(childComplexity), true
+	case "ImportRowError.message":
+		if e.ComplexityRoot.ImportRowError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Message(childComplexity), true
+	case "ImportRowError.row":
+		if e.ComplexityRoot.ImportRowError.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRowError.Row(childComplexity), true
+
+	case "ImportTasksPayload.assignmentCount":
+		if e.ComplexityRoot.ImportTasksPayload.AssignmentCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.AssignmentCount(childComplexity), true
+	case "ImportTasksPayload.document":
+		if e.ComplexityRoot.ImportTasksPayload.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.Document(childComplexity), true
+	case "ImportTasksPayload.errorCount":
+		if e.ComplexityRoot.ImportTasksPayload.ErrorCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.ErrorCount(childComplexity), true
+	case "ImportTasksPayload.imported":
+		if e.ComplexityRoot.ImportTasksPayload.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.Imported(childComplexity), true
+	case "ImportTasksPayload.rowCount":
+		if e.ComplexityRoot.ImportTasksPayload.RowCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.RowCount(childComplexity), true
+	case "ImportTasksPayload.rowErrors":
+		if e.ComplexityRoot.ImportTasksPayload.RowErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.RowErrors(childComplexity), true
+	case "ImportTasksPayload.rows":
+		if e.ComplexityRoot.ImportTasksPayload.Rows == nil {
+			break
+		}
+
+		args, err := ec.field_ImportTasksPayload_rows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.Rows(childComplexity, args["first"].(*int), args["offset"].(*int)), true
+	case "ImportTasksPayload.tasks":
+		if e.ComplexityRoot.ImportTasksPayload.Tasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.Tasks(childComplexity), true
+	case "ImportTasksPayload.userErrors":
+		if e.ComplexityRoot.ImportTasksPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportTasksPayload.UserErrors(childComplexity), true
+
 	case "LoginPayload.me":
 		if e.ComplexityRoot.LoginPayload.Me == nil {
 			break
@@ -1498,6 +1673,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["input"].(model.RoleGrantInput)), true
+	case "Mutation.importTasks":
+		if e.ComplexityRoot.Mutation.ImportTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportTasks(childComplexity, args["input"].(model.ImportTasksInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2470,6 +2656,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
 			graphql.NewInputUnmarshaler("DocumentFilter", ec.unmarshalInputDocumentFilter),
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
+			graphql.NewInputUnmarshaler("ImportTasksInput", ec.unmarshalInputImportTasksInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrgUnitFilter", ec.unmarshalInputOrgUnitFilter),
 			graphql.NewInputUnmarshaler("ReportProgressInput", ec.unmarshalInputReportProgressInput),
@@ -2557,7 +2744,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/keyset.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2573,6 +2760,7 @@ var sources = []*ast.Source{
 	{Name: "schema/documents.graphqls", Input: sourceData("schema/documents.graphqls"), BuiltIn: false},
 	{Name: "schema/evidence.graphqls", Input: sourceData("schema/evidence.graphqls"), BuiltIn: false},
 	{Name: "schema/extensions.graphqls", Input: sourceData("schema/extensions.graphqls"), BuiltIn: false},
+	{Name: "schema/import.graphqls", Input: sourceData("schema/import.graphqls"), BuiltIn: false},
 	{Name: "schema/keyset.graphqls", Input: sourceData("schema/keyset.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
@@ -2975,6 +3163,68 @@ func (ec *executionContext) childFields_ExtensionRequest(ctx context.Context, fi
 		return ec.fieldContext_ExtensionRequest_decisionNote(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ExtensionRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_ImportRow_row(ctx, field)
+	case "number":
+		return ec.fieldContext_ImportRow_number(ctx, field)
+	case "title":
+		return ec.fieldContext_ImportRow_title(ctx, field)
+	case "description":
+		return ec.fieldContext_ImportRow_description(ctx, field)
+	case "deadlineText":
+		return ec.fieldContext_ImportRow_deadlineText(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_ImportRow_dueDate(ctx, field)
+	case "precision":
+		return ec.fieldContext_ImportRow_precision(ctx, field)
+	case "leads":
+		return ec.fieldContext_ImportRow_leads(ctx, field)
+	case "coordinators":
+		return ec.fieldContext_ImportRow_coordinators(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRow", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRowError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_ImportRowError_row(ctx, field)
+	case "column":
+		return ec.fieldContext_ImportRowError_column(ctx, field)
+	case "message":
+		return ec.fieldContext_ImportRowError_message(ctx, field)
+	case "code":
+		return ec.fieldContext_ImportRowError_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRowError", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportTasksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "document":
+		return ec.fieldContext_ImportTasksPayload_document(ctx, field)
+	case "rows":
+		return ec.fieldContext_ImportTasksPayload_rows(ctx, field)
+	case "rowCount":
+		return ec.fieldContext_ImportTasksPayload_rowCount(ctx, field)
+	case "rowErrors":
+		return ec.fieldContext_ImportTasksPayload_rowErrors(ctx, field)
+	case "errorCount":
+		return ec.fieldContext_ImportTasksPayload_errorCount(ctx, field)
+	case "imported":
+		return ec.fieldContext_ImportTasksPayload_imported(ctx, field)
+	case "tasks":
+		return ec.fieldContext_ImportTasksPayload_tasks(ctx, field)
+	case "assignmentCount":
+		return ec.fieldContext_ImportTasksPayload_assignmentCount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ImportTasksPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportTasksPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

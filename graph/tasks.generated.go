@@ -3815,6 +3815,25 @@ func (ec *executionContext) marshalODeadlinePrecision2ᚕp06ᚋtasksᚐPrecision
 	return ret
 }
 
+func (ec *executionContext) unmarshalODeadlinePrecision2ᚖp06ᚋtasksᚐPrecision(ctx context.Context, v any) (*tasks.Precision, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := tasks.Precision(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeadlinePrecision2ᚖp06ᚋtasksᚐPrecision(ctx context.Context, sel ast.SelectionSet, v *tasks.Precision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalODocument2ᚖp06ᚋtasksᚐDocument(ctx context.Context, sel ast.SelectionSet, v *tasks.Document) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null

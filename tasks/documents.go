@@ -157,6 +157,26 @@ func (s *Service) CreateTask(ctx context.Context, actor *auth.Identity, in NewTa
 	if err := s.must(actor, rbac.RootPath, rbac.CreateDocument); err != nil {
 		return nil, err
 	}
+	t, err := s.newTask(in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		doc, err := s.documentOf(ctx, tx, actor, in.DocumentID)
+		if err != nil {
+			return err
+		}
+		return s.createTaskInTx(ctx, tx, actor, doc, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newTask checks and cleans the texts of a task to enter (INVALID on the
+// field at fault); its deadline is resolved when it is stored.
+func (s *Service) newTask(in NewTask) (*Task, error) {
 	t := &Task{DocumentID: in.DocumentID, Source: store.SourceUser, RecordedOn: store.Today(s.clock)}
 	var err error
 	if t.Clause, err = cleanText("clause", in.Clause, MaxClauseLength, false); err != nil {
@@ -171,32 +191,36 @@ func (s *Service) CreateTask(ctx context.Context, actor *auth.Identity, in NewTa
 	if t.DeadlineText, err = cleanText("deadlineText", in.DeadlineText, MaxDeadlineTextLength, true); err != nil {
 		return nil, err
 	}
-	var doc *Document
-	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		st := NewStore(tx, s.clock)
-		docs, err := st.DocumentsByIDs(ctx, s.authz.ScopeOf(actor.Subject()), []int64{in.DocumentID})
-		if err != nil {
-			return err
-		}
-		if len(docs) == 0 {
-			return errField(store.NotFound, "document", "không tìm thấy văn bản", "document not found")
-		}
-		doc = docs[0]
-		if err := tx.NewSelect().Table("tasks").ColumnExpr("COALESCE(MAX(sort_order), 0) + 1").
-			Where("document_id = ?", doc.ID).Scan(ctx, &t.SortOrder); err != nil {
-			return fmt.Errorf("tasks: next task of document %d: %w", doc.ID, err)
-		}
-		if err := st.CreateTask(ctx, t, nil); err != nil {
-			return renameField(err, "deadline", "deadlineText")
-		}
-		return store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "task.create", "Task", t.ID, rbac.RootPath),
-			map[string]any{"after": map[string]any{"document": doc.Number, "clause": t.Clause, "title": t.Title,
-				"deadlineText": t.DeadlineText, "dueDate": t.DueDate.String(), "precision": t.Precision, "recordedOn": t.RecordedOn.String()}})
-	})
+	return t, nil
+}
+
+// documentOf loads a document the actor can read (NOT_FOUND on document
+// otherwise).
+func (s *Service) documentOf(ctx context.Context, tx bun.IDB, actor *auth.Identity, id int64) (*Document, error) {
+	docs, err := NewStore(tx, s.clock).DocumentsByIDs(ctx, s.authz.ScopeOf(actor.Subject()), []int64{id})
 	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	if len(docs) == 0 {
+		return nil, errField(store.NotFound, "document", "không tìm thấy văn bản", "document not found")
+	}
+	return docs[0], nil
+}
+
+// createTaskInTx stores t, checked by newTask, as the next task of doc and
+// audits it: the one way createTask and importTasks enter a task.
+func (s *Service) createTaskInTx(ctx context.Context, tx bun.Tx, actor *auth.Identity, doc *Document, t *Task) error {
+	t.DocumentID = doc.ID
+	if err := tx.NewSelect().Table("tasks").ColumnExpr("COALESCE(MAX(sort_order), 0) + 1").
+		Where("document_id = ?", doc.ID).Scan(ctx, &t.SortOrder); err != nil {
+		return fmt.Errorf("tasks: next task of document %d: %w", doc.ID, err)
+	}
+	if err := NewStore(tx, s.clock).CreateTask(ctx, t, nil); err != nil {
+		return renameField(err, "deadline", "deadlineText")
+	}
+	return store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "task.create", "Task", t.ID, rbac.RootPath),
+		map[string]any{"after": map[string]any{"document": doc.Number, "clause": t.Clause, "title": t.Title,
+			"deadlineText": t.DeadlineText, "dueDate": t.DueDate.String(), "precision": t.Precision, "recordedOn": t.RecordedOn.String()}})
 }
 
 // taskForWrite loads a task the actor can read, locked for the transaction
@@ -234,8 +258,30 @@ func (s *Service) AssignTask(ctx context.Context, actor *auth.Identity, in Assig
 	if err := signedIn(actor); err != nil {
 		return nil, nil, err
 	}
+	var (
+		t     *Task
+		added []*Assignment
+	)
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if t, err = s.taskForWrite(ctx, tx, actor, in.TaskID); err != nil {
+			return err
+		}
+		added, err = s.assignInTx(ctx, tx, actor, t, in)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, added, nil
+}
+
+// assignInTx gives task t, loaded for writing, to the units in (its TaskID
+// is not read), checked, authorised on each unit and audited: the one way
+// assignTask and importTasks assign.
+func (s *Service) assignInTx(ctx context.Context, tx bun.Tx, actor *auth.Identity, t *Task, in Assign) ([]*Assignment, error) {
 	if n := len(in.Lead) + len(in.Coordinate); n > MaxAssignCodes {
-		return nil, nil, errField(store.Invalid, "lead", fmt.Sprintf("nêu %d đơn vị, quá giới hạn %d (dùng allProvinces, allMinistries)", n, MaxAssignCodes),
+		return nil, errField(store.Invalid, "lead", fmt.Sprintf("nêu %d đơn vị, quá giới hạn %d (dùng allProvinces, allMinistries)", n, MaxAssignCodes),
 			fmt.Sprintf("%d units named, over the limit of %d (use allProvinces, allMinistries)", n, MaxAssignCodes))
 	}
 	allRole := in.AllRole
@@ -243,7 +289,7 @@ func (s *Service) AssignTask(ctx context.Context, actor *auth.Identity, in Assig
 		allRole = Coordinate
 	}
 	if !allRole.Valid() {
-		return nil, nil, errField(store.Invalid, "allRole", fmt.Sprintf("vai trò %q không hợp lệ", allRole), fmt.Sprintf("role %q is invalid", allRole))
+		return nil, errField(store.Invalid, "allRole", fmt.Sprintf("vai trò %q không hợp lệ", allRole), fmt.Sprintf("role %q is invalid", allRole))
 	}
 	type named struct {
 		code, field string
@@ -260,106 +306,94 @@ func (s *Service) AssignTask(ctx context.Context, actor *auth.Identity, in Assig
 			c = strings.TrimSpace(store.NFC(c))
 			if prev, ok := seen[c]; ok {
 				if prev == l.field {
-					return nil, nil, errField(store.Invalid, l.field, fmt.Sprintf("đơn vị %s được nêu hai lần", c), fmt.Sprintf("unit %s is named twice", c))
+					return nil, errField(store.Invalid, l.field, fmt.Sprintf("đơn vị %s được nêu hai lần", c), fmt.Sprintf("unit %s is named twice", c))
 				}
-				return nil, nil, errField(store.Invalid, l.field, fmt.Sprintf("đơn vị %s vừa chủ trì vừa phối hợp", c),
+				return nil, errField(store.Invalid, l.field, fmt.Sprintf("đơn vị %s vừa chủ trì vừa phối hợp", c),
 					fmt.Sprintf("unit %s is named both to lead and to coordinate", c))
 			}
 			seen[c] = l.field
 			names = append(names, named{c, l.field, l.role})
 		}
 	}
-	var (
-		t     *Task
-		added []*Assignment
-	)
-	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if t, err = s.taskForWrite(ctx, tx, actor, in.TaskID); err != nil {
-			return err
+	var added []*Assignment
+	var assigned []string
+	if err := tx.NewSelect().TableExpr("assignments AS a").Join("JOIN org_units AS u ON u.id = a.org_unit_id").
+		Column("u.code").Where("a.task_id = ?", t.ID).Scan(ctx, &assigned); err != nil {
+		return nil, fmt.Errorf("tasks: units of task %d: %w", t.ID, err)
+	}
+	already := map[string]bool{}
+	for _, c := range assigned {
+		already[c] = true
+	}
+	units := map[string]unitRow{}
+	if len(names) > 0 {
+		codes := make([]string, len(names))
+		for i, n := range names {
+			codes[i] = n.code
 		}
-		var assigned []string
-		if err := tx.NewSelect().TableExpr("assignments AS a").Join("JOIN org_units AS u ON u.id = a.org_unit_id").
-			Column("u.code").Where("a.task_id = ?", t.ID).Scan(ctx, &assigned); err != nil {
-			return fmt.Errorf("tasks: units of task %d: %w", t.ID, err)
+		var rows []unitRow
+		if err := tx.NewSelect().Table("org_units").Column("id", "code", "path").Where("code IN (?)", bun.In(codes)).Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("tasks: units to assign: %w", err)
 		}
-		already := map[string]bool{}
-		for _, c := range assigned {
-			already[c] = true
+		for _, u := range rows {
+			units[u.Code] = u
 		}
-		units := map[string]unitRow{}
-		if len(names) > 0 {
-			codes := make([]string, len(names))
-			for i, n := range names {
-				codes[i] = n.code
-			}
-			var rows []unitRow
-			if err := tx.NewSelect().Table("org_units").Column("id", "code", "path").Where("code IN (?)", bun.In(codes)).Scan(ctx, &rows); err != nil {
-				return fmt.Errorf("tasks: units to assign: %w", err)
-			}
-			for _, u := range rows {
-				units[u.Code] = u
-			}
+	}
+	var plan []NewAssignment
+	paths := map[int64]unitRow{}
+	for _, n := range names {
+		u, ok := units[n.code]
+		if !ok {
+			return nil, errField(store.NotFound, n.field, fmt.Sprintf("không có đơn vị mã %q", n.code), fmt.Sprintf("no unit has the code %q", n.code))
 		}
-		var plan []NewAssignment
-		paths := map[int64]unitRow{}
-		for _, n := range names {
-			u, ok := units[n.code]
-			if !ok {
-				return errField(store.NotFound, n.field, fmt.Sprintf("không có đơn vị mã %q", n.code), fmt.Sprintf("no unit has the code %q", n.code))
-			}
-			if already[n.code] {
-				return errField(store.Conflict, n.field, fmt.Sprintf("nhiệm vụ đã được giao cho đơn vị %s", n.code),
-					fmt.Sprintf("the task is already assigned to unit %s", n.code))
-			}
-			plan = append(plan, NewAssignment{OrgUnitID: u.ID, Role: n.role})
-			paths[u.ID] = u
+		if already[n.code] {
+			return nil, errField(store.Conflict, n.field, fmt.Sprintf("nhiệm vụ đã được giao cho đơn vị %s", n.code),
+				fmt.Sprintf("the task is already assigned to unit %s", n.code))
 		}
-		for _, k := range []struct {
-			on   bool
-			kind string
-		}{{in.AllProvinces, "PROVINCE"}, {in.AllMinistries, "MINISTRY"}} {
-			if !k.on {
+		plan = append(plan, NewAssignment{OrgUnitID: u.ID, Role: n.role})
+		paths[u.ID] = u
+	}
+	for _, k := range []struct {
+		on   bool
+		kind string
+	}{{in.AllProvinces, "PROVINCE"}, {in.AllMinistries, "MINISTRY"}} {
+		if !k.on {
+			continue
+		}
+		var rows []unitRow
+		if err := tx.NewSelect().Table("org_units").Column("id", "code", "path").Where("kind = ?", k.kind).
+			OrderExpr("sort_order, code").Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("tasks: units of kind %s: %w", k.kind, err)
+		}
+		for _, u := range rows {
+			if _, named := seen[u.Code]; named || already[u.Code] {
 				continue
 			}
-			var rows []unitRow
-			if err := tx.NewSelect().Table("org_units").Column("id", "code", "path").Where("kind = ?", k.kind).
-				OrderExpr("sort_order, code").Scan(ctx, &rows); err != nil {
-				return fmt.Errorf("tasks: units of kind %s: %w", k.kind, err)
-			}
-			for _, u := range rows {
-				if _, named := seen[u.Code]; named || already[u.Code] {
-					continue
-				}
-				plan = append(plan, NewAssignment{OrgUnitID: u.ID, Role: allRole})
-				paths[u.ID] = u
-			}
+			plan = append(plan, NewAssignment{OrgUnitID: u.ID, Role: allRole})
+			paths[u.ID] = u
 		}
-		if len(plan) == 0 {
-			return errField(store.Invalid, "lead", "không có đơn vị nào để giao", "no unit to assign the task to")
-		}
-		for _, p := range plan {
-			if err := s.must(actor, paths[p.OrgUnitID].Path, rbac.AssignTask); err != nil {
-				return err
-			}
-		}
-		if added, err = NewStore(tx, s.clock).insertAssignments(ctx, t, plan, store.Today(s.clock)); err != nil {
-			return err
-		}
-		for _, a := range added {
-			u := paths[a.OrgUnitID]
-			if err := store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "task.assign", "Assignment", a.ID, u.Path),
-				map[string]any{"task": t.ID, "after": map[string]any{"unit": u.Code, "role": a.Role, "state": a.State,
-					"dueDate": a.DueDate.String(), "version": a.Version}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	return t, added, nil
+	if len(plan) == 0 {
+		return nil, errField(store.Invalid, "lead", "không có đơn vị nào để giao", "no unit to assign the task to")
+	}
+	for _, p := range plan {
+		if err := s.must(actor, paths[p.OrgUnitID].Path, rbac.AssignTask); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if added, err = NewStore(tx, s.clock).insertAssignments(ctx, t, plan, store.Today(s.clock)); err != nil {
+		return nil, err
+	}
+	for _, a := range added {
+		u := paths[a.OrgUnitID]
+		if err := store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "task.assign", "Assignment", a.ID, u.Path),
+			map[string]any{"task": t.ID, "after": map[string]any{"unit": u.Code, "role": a.Role, "state": a.State,
+				"dueDate": a.DueDate.String(), "version": a.Version}}); err != nil {
+			return nil, err
+		}
+	}
+	return added, nil
 }
 
 // CancelTask cancels every open (not started or in progress) assignment of

@@ -225,6 +225,19 @@ type EnableUserInput struct {
 	User string `json:"user"`
 }
 
+type ImportTasksInput struct {
+	// Global ID of the document the tasks belong to.
+	Document string `json:"document"`
+	// An XLSX workbook (by its content), at most 2,000 tasks, within the request size limit
+	// (P06_MAX_UPLOAD_MB) and 64 MiB decompressed. The first sheet with a header row naming the
+	// columns STT, Nội dung nhiệm vụ, Cơ quan chủ trì, Cơ quan phối hợp, Thời hạn, Ghi chú (any case,
+	// with or without diacritics; STT, Cơ quan phối hợp and Ghi chú may be left out) is read, one
+	// task a row under it.
+	File graphql.Upload `json:"file"`
+	// True: check the file and return the preview, storing nothing.
+	DryRun bool `json:"dryRun"`
+}
+
 type LoginInput struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
