@@ -147,6 +147,7 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AssignTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.CancelTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.Assignment.History = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.FactsAsOf = func(child int, _ store.Date) int { return priceTally + child }
 	c.Assignment.ProgressReports = func(child int, first *int) int { return each(reportsLength(first), child) }
 	c.ProgressReport.Files = list(tasks.MaxReportFiles)
 	c.Assignment.ExtensionRequests = func(child int, last *int) int { return each(historyLength(last), child) }

@@ -28,6 +28,8 @@ type loaders struct {
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
 	historyOf     *dataloadgen.Loader[historyKey, []*tasks.Facts]
+	// factsAsOf gives nil for an assignment made after the date.
+	factsAsOf *dataloadgen.Loader[assignmentStatusKey, *tasks.Facts]
 	reportsOf     *dataloadgen.Loader[reportsKey, []*tasks.ProgressReport]
 	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
 	// assignmentStatus gives "" for an assignment made after the date.
@@ -146,6 +148,27 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			_, err = primeUnits(ctx, unitIDs)
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
+	}, wait)
+	l.factsAsOf = dataloadgen.NewLoader(func(ctx context.Context, keys []assignmentStatusKey) ([]*tasks.Facts, []error) {
+		byDate := map[store.Date][]int64{}
+		for _, k := range keys {
+			byDate[k.asOf] = append(byDate[k.asOf], k.assignment)
+		}
+		got := map[assignmentStatusKey]*tasks.Facts{}
+		for d, ids := range byDate {
+			m, err := r.TaskStore.FactsAsOf(ctx, sc, d, ids)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for id, f := range m {
+				got[assignmentStatusKey{asOf: d, assignment: id}] = f
+			}
+		}
+		out := make([]*tasks.Facts, len(keys))
+		for i, k := range keys {
+			out[i] = got[k]
+		}
+		return out, nil
 	}, wait)
 	l.historyOf = dataloadgen.NewLoader(func(ctx context.Context, keys []historyKey) ([][]*tasks.Facts, []error) {
 		byLast := map[int][]int64{}

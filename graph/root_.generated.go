@@ -74,6 +74,7 @@ type ComplexityRoot struct {
 		DueDate               func(childComplexity int) int
 		DueDateHistory        func(childComplexity int, last *int) int
 		ExtensionRequests     func(childComplexity int, last *int) int
+		FactsAsOf             func(childComplexity int, asOf store.Date) int
 		History               func(childComplexity int, last *int) int
 		ID                    func(childComplexity int) int
 		OrgUnit               func(childComplexity int) int
@@ -648,6 +649,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.ExtensionRequests(childComplexity, args["last"].(*int)), true
+	case "Assignment.factsAsOf":
+		if e.ComplexityRoot.Assignment.FactsAsOf == nil {
+			break
+		}
+
+		args, err := ec.field_Assignment_factsAsOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assignment.FactsAsOf(childComplexity, args["asOf"].(store.Date)), true
 	case "Assignment.history":
 		if e.ComplexityRoot.Assignment.History == nil {
 			break
@@ -2845,6 +2857,8 @@ func (ec *executionContext) childFields_Assignment(ctx context.Context, field gr
 		return ec.fieldContext_Assignment_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_Assignment_history(ctx, field)
+	case "factsAsOf":
+		return ec.fieldContext_Assignment_factsAsOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Assignment", field.Name)
 }

@@ -34,6 +34,7 @@ type AssignmentResolver interface {
 	DueDateHistory(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.DueDateChange, error)
 
 	History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error)
+	FactsAsOf(ctx context.Context, obj *tasks.Assignment, asOf store.Date) (*tasks.Facts, error)
 }
 type DocumentResolver interface {
 	ID(ctx context.Context, obj *tasks.Document) (string, error)
@@ -80,6 +81,20 @@ func (ec *executionContext) field_Assignment_extensionRequests_args(ctx context.
 		return nil, err
 	}
 	args["last"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Assignment_factsAsOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (store.Date, error) {
+			return ec.unmarshalNDate2p06ᚋstoreᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
 	return args, nil
 }
 
@@ -777,6 +792,50 @@ func (ec *executionContext) fieldContext_Assignment_history(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Assignment_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assignment_factsAsOf(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_factsAsOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Assignment().FactsAsOf(ctx, obj, fc.Args["asOf"].(store.Date))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tasks.Facts) graphql.Marshaler {
+			return ec.marshalOAssignmentChange2ᚖp06ᚋtasksᚐFacts(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_factsAsOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignmentChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Assignment_factsAsOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2677,6 +2736,12 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_history(ctx, field, obj)
+				})
+		case "factsAsOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assignment_factsAsOf(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

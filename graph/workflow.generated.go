@@ -581,4 +581,11 @@ func (ec *executionContext) marshalNUpdateAssignmentPayload2ᚖp06ᚋgraphᚋmod
 	return ec._UpdateAssignmentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAssignmentChange2ᚖp06ᚋtasksᚐFacts(ctx context.Context, sel ast.SelectionSet, v *tasks.Facts) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AssignmentChange(ctx, sel, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

@@ -25,6 +25,11 @@ func (r *assignmentResolver) History(ctx context.Context, obj *tasks.Assignment,
 	return loadersOf(ctx).historyOf.Load(ctx, historyKey{obj.ID, n})
 }
 
+// FactsAsOf is the resolver for the factsAsOf field.
+func (r *assignmentResolver) FactsAsOf(ctx context.Context, obj *tasks.Assignment, asOf store.Date) (*tasks.Facts, error) {
+	return loadersOf(ctx).factsAsOf.Load(ctx, assignmentStatusKey{asOf: asOf, assignment: obj.ID})
+}
+
 // ChangedBy is the resolver for the changedBy field.
 func (r *assignmentChangeResolver) ChangedBy(ctx context.Context, obj *tasks.Facts) (*auth.User, error) {
 	if obj.ChangedBy == 0 {

@@ -127,6 +127,20 @@ func TestUpdateAssignment(t *testing.T) {
 				t.Fatalf("audit detail %s %v", detail, err)
 			}
 
+			// The facts as they stood on a day: before the change, the seeded
+			// version; on the day of the change, the new one.
+			var asOf struct {
+				Node struct {
+					Before, Now struct{ Version, Progress int }
+				}
+			}
+			hue.must(`query($id: ID!) { node(id: $id) { ... on Assignment {
+				before: factsAsOf(asOf: "2026-11-30") { version progress } now: factsAsOf(asOf: "2026-12-01") { version progress } } } }`,
+				map[string]any{"id": id}, &asOf)
+			if asOf.Node.Before.Version != v || asOf.Node.Now.Version != v+1 || asOf.Node.Now.Progress != 40 {
+				t.Fatalf("factsAsOf: %+v", asOf.Node)
+			}
+
 			// A stale version: CONFLICT with the current values, nothing written.
 			out, top = update(hue, map[string]any{"assignment": id, "expectedVersion": v, "progress": 90}, "en")
 			ue := out.UpdateAssignment.UserErrors

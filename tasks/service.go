@@ -248,3 +248,26 @@ func (s *Store) History(ctx context.Context, sc rbac.Scope, assignmentIDs []int6
 	}
 	return fs, nil
 }
+
+// FactsAsOf returns, for each assignment among ids in scope that existed at
+// the end of the day asOf, its facts as they stood then.
+func (s *Store) FactsAsOf(ctx context.Context, sc rbac.Scope, asOf store.Date, ids []int64) (map[int64]*Facts, error) {
+	out := make(map[int64]*Facts, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var fs []*Facts
+	d := asOf.String()
+	cond, args := sc.ReadFilter("hu.path")
+	err := s.db.NewSelect().Model(&fs).Where("af.assignment_id IN (?)", bun.In(ids)).
+		Where("af.valid_from <= ? AND (af.valid_to IS NULL OR af.valid_to > ?)", d, d).
+		Where("EXISTS (SELECT 1 FROM assignments AS ha JOIN org_units AS hu ON hu.id = ha.org_unit_id WHERE ha.id = af.assignment_id AND "+cond+")", args...).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: facts as of %s: %w", asOf, err)
+	}
+	for _, f := range fs {
+		out[f.AssignmentID] = f
+	}
+	return out, nil
+}
