@@ -29,9 +29,9 @@ type loaders struct {
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
 	historyOf     *dataloadgen.Loader[historyKey, []*tasks.Facts]
 	// factsAsOf gives nil for an assignment made after the date.
-	factsAsOf *dataloadgen.Loader[assignmentStatusKey, *tasks.Facts]
-	reportsOf     *dataloadgen.Loader[reportsKey, []*tasks.ProgressReport]
-	taskStatus    *dataloadgen.Loader[statusKey, tasks.Status]
+	factsAsOf  *dataloadgen.Loader[assignmentStatusKey, *tasks.Facts]
+	reportsOf  *dataloadgen.Loader[reportsKey, []*tasks.ProgressReport]
+	taskStatus *dataloadgen.Loader[statusKey, tasks.Status]
 	// assignmentStatus gives "" for an assignment made after the date.
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
 	user             *dataloadgen.Loader[int64, *auth.User]
