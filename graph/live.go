@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -163,7 +164,16 @@ func (l *live) serve(w http.ResponseWriter, req *http.Request, next func(http.Re
 func (l *live) init(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	c := liveConnOf(ctx)
 	refuse := func(code int, err error) (context.Context, *transport.InitPayload, error) {
-		return transport.WithWebsocketCloseCode(ctx, code), nil, errors.New(presentText(ctx, err))
+		// graphql-transport-ws tells the client why in the close frame,
+		// whose reason holds at most 123 bytes.
+		msg := presentText(ctx, err)
+		reason := msg
+		for len(reason) > 120 {
+			_, n := utf8.DecodeLastRuneInString(reason)
+			reason = reason[:len(reason)-n]
+		}
+		ctx := transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason)
+		return ctx, nil, errors.New(msg)
 	}
 	id := auth.IdentityFrom(ctx)
 	if h := p.Authorization(); h != "" {
