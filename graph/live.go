@@ -246,7 +246,7 @@ func (l *live) identity(ctx context.Context, c *liveConn) (*auth.Identity, error
 func (l *live) aroundResponses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if c := liveConnOf(ctx); c != nil {
 		ctx = withBudget(ctx, l.lim.ResponseFields)
-		ctx = l.r.WithScope(ctx, scopeOf(ctx))
+		ctx = l.r.WithScope(ctx, l.r.Auth.ScopeOf(auth.IdentityFrom(ctx)))
 	}
 	return next(ctx)
 }
