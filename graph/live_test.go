@@ -500,3 +500,39 @@ func slicesContains(ds []store.Dialect, d store.Dialect) bool {
 	}
 	return false
 }
+
+// Signing out ends the subscriptions of the session's connections: the
+// next event is not sent, the subscription ends with UNAUTHENTICATED.
+func TestLiveSessionEnds(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Fresh(t, store.SQLite)
+	lim := graph.DefaultLimits
+	lim.LiveRecheck = 0 // check at every event
+	s := newLiveStack(t, db, lim)
+	addEditor(t, s.svc, "hue2", "46")
+	header, hue := sessionHeader(t, s.url, "hue")
+	w, _, err := dialLive(t, s.url, header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := w.init(nil); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("init: %+v %v", m, err)
+	}
+	w.subscribe("1", liveSubscription, nil)
+	s.waitSubscribers(t, 1)
+
+	_, colleague := sessionHeader(t, s.url, "hue2")
+	id, v := openAssignment(t, colleague, "46")
+	bump(t, colleague, id, v, 21)
+	if ev := w.event("1").Data.AssignmentUpdated; ev.Assignment.Progress != 21 {
+		t.Fatalf("before signing out: %+v", ev)
+	}
+	if r := hue.do(`mutation { logout { ok } }`, nil, nil); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	bump(t, colleague, id, v+1, 22)
+	m := w.mustNext()
+	if m.Type != "error" || m.ID != "1" || w.refusalOf(m) != "UNAUTHENTICATED" {
+		t.Fatalf("after signing out: %s %s %s, want an UNAUTHENTICATED error", m.Type, m.ID, m.Payload)
+	}
+}
