@@ -436,6 +436,14 @@ func TestLiveLimits(t *testing.T) {
 	}
 	s.waitSubscribers(t, 1)
 
+	// An event's selection is priced like any query's: it cannot be made
+	// expensive.
+	w.subscribe("dear", `subscription { assignmentUpdated { assignment { task { assignments { task { assignments {
+		task { assignments { id } } } } } } } } }`, nil)
+	if code := w.refusal("dear"); code != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("an expensive subscription: %s, want COMPLEXITY_LIMIT_EXCEEDED", code)
+	}
+
 	second, _, err := dialLive(t, s.url, header)
 	if err != nil {
 		t.Fatal(err)
