@@ -25,6 +25,7 @@ import (
 	"golang.org/x/term"
 
 	"p06/auth"
+	"p06/events"
 	"p06/graph"
 	"p06/rbac"
 	"p06/seeds"
@@ -183,17 +184,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	authSvc := auth.NewService(db, authz, store.SystemClock, cfg.auth)
 
+	// Live updates: in-process on SQLite, LISTEN/NOTIFY on PostgreSQL.
+	broker, err := events.New(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
 	srv := &http.Server{
-		Handler:           newServer(db, authSvc, cfg, log, store.SystemClock),
+		Handler:           newServer(db, authSvc, broker, cfg, log, store.SystemClock),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// Shutdown neither closes nor waits for WebSocket connections (they are
+	// hijacked): closing the broker ends their subscriptions and closes them.
+	srv.RegisterOnShutdown(func() { broker.Close() })
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -216,11 +227,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // newServer wires the stores into the HTTP routes, all in one place. Every
 // request passes CORS, then auth.Middleware, which names its caller.
-func newServer(db *store.DB, authSvc *auth.Service, cfg config, log *slog.Logger, clock store.Clock) http.Handler {
+func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, cfg config, log *slog.Logger, clock store.Clock) http.Handler {
 	r := graph.NewResolver(db, authSvc, clock)
+	r.UseEvents(broker)
 	lim := graph.DefaultLimits
 	lim.Introspection = cfg.introspection
 	lim.UploadBytes = cfg.uploadBytes
+	lim.Origins = cfg.corsOrigins
 
 	mux := http.NewServeMux()
 	mux.Handle("/query", graph.NewHandler(r, lim, log))

@@ -154,3 +154,17 @@ func CORS(origins []string, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// IdentifyToken names the holder of an API token as Middleware does for an
+// Authorization: Bearer header, for connections that carry the token
+// elsewhere (the connection_init payload of a WebSocket).
+func (s *Service) IdentifyToken(ctx context.Context, raw, ip string) (*Identity, error) {
+	return s.tokenIdentity(ctx, strings.TrimSpace(raw), ip)
+}
+
+// IdentifySession names the holder of a session token (the session cookie's
+// value) as Middleware does, without a CSRF token: long-lived connections
+// check that their session still holds with it.
+func (s *Service) IdentifySession(ctx context.Context, token, ip string) (*Identity, error) {
+	return s.sessionIdentity(ctx, token, "", ip)
+}

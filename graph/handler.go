@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"p06/auth"
@@ -45,6 +47,18 @@ type Limits struct {
 	// UploadBytes bounds the body of a multipart request (files sent with
 	// reportProgress); every other request is bounded by MaxRequestBytes.
 	UploadBytes int64
+	// Origins may open WebSocket connections besides the server's own (the
+	// CORS list, P06_CORS_ORIGINS).
+	Origins []string
+	// LiveConns bounds the WebSocket connections of the process,
+	// LiveConnsPerUser those of one user, LiveSubscriptions the
+	// subscriptions of one connection; LiveBuffer is how many changes a
+	// subscription may fall behind before it is dropped.
+	LiveConns, LiveConnsPerUser, LiveSubscriptions, LiveBuffer int
+	// LivePing is the interval of the server's pings on a connection (a
+	// client that misses two pongs is disconnected); LiveRecheck how often a
+	// connection's session or token is checked again.
+	LivePing, LiveRecheck time.Duration
 }
 
 // MaxRequestBytes bounds a request body: queries are small, and nobody may
@@ -62,6 +76,8 @@ var DefaultLimits = Limits{
 	ResponseFields: 50000, ResponseBytes: 16 << 20,
 	Introspection: true,
 	UploadBytes:   DefaultUploadBytes,
+	LiveConns:     1000, LiveConnsPerUser: 10, LiveSubscriptions: 20, LiveBuffer: 64,
+	LivePing: 30 * time.Second, LiveRecheck: 30 * time.Second,
 }
 
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
@@ -75,6 +91,17 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 		log.Error("measuring list bounds; using the floor until the next request", "err", err)
 	}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: r.directives(), Complexity: complexity(bounds)}))
+	lv := newLive(r, lim)
+	r.live = lv
+	srv.AddTransport(transport.Websocket{
+		// The Origin is checked before (live.serve), with the CORS list.
+		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
+		InitFunc:              lv.init,
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: lim.LivePing, // graphql-ws (old protocol) keep-alive
+		PingPongInterval:      lim.LivePing, // graphql-transport-ws ping, pong expected
+		PayloadReadLimit:      ptr(int64(MaxRequestBytes)),
+	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -92,6 +119,7 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	srv.Use(newDocCheck(lim))
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
 	srv.AroundFields(countFields)
+	srv.AroundResponses(lv.aroundResponses) // before capResponse: a budget per event
 	srv.AroundResponses(capResponse(lim))
 	srv.SetErrorPresenter(presentError(log))
 	srv.Use(&inputCheck{})
@@ -126,6 +154,10 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 		}
 		ctx = withBudget(ctx, lim)
 		ctx = r.WithScope(ctx, r.Auth.ScopeOf(auth.IdentityFrom(ctx)))
+		if isUpgrade(req) {
+			lv.serve(w, req.WithContext(ctx), srv.ServeHTTP)
+			return
+		}
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
 }

@@ -5,6 +5,7 @@ package graph
 
 import (
 	"p06/auth"
+	"p06/events"
 	"p06/org"
 	"p06/store"
 	"p06/tasks"
@@ -18,6 +19,9 @@ type Resolver struct {
 	Tasks     *tasks.Service
 	Auth      *auth.Service
 	Clock     store.Clock
+	// Events carries changes to subscribers (UseEvents); nil: no live updates.
+	Events events.Broker
+	live   *live // WebSocket connections, set by NewHandler
 }
 
 // NewResolver wires the API to db, with authSvc naming callers and deciding

@@ -29,6 +29,7 @@ type ResolverRoot interface {
 	ApiToken() ApiTokenResolver
 	Assignment() AssignmentResolver
 	AssignmentChange() AssignmentChangeResolver
+	AssignmentEvent() AssignmentEventResolver
 	AuditEntry() AuditEntryResolver
 	Document() DocumentResolver
 	DueDateChange() DueDateChangeResolver
@@ -41,6 +42,7 @@ type ResolverRoot interface {
 	OrgUnit() OrgUnitResolver
 	ProgressReport() ProgressReportResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Task() TaskResolver
 	User() UserResolver
 	WorkingGroup() WorkingGroupResolver
@@ -114,6 +116,11 @@ type ComplexityRoot struct {
 	AssignmentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AssignmentEvent struct {
+		Assignment func(childComplexity int) int
+		Kind       func(childComplexity int) int
 	}
 
 	AuditEntry struct {
@@ -434,6 +441,10 @@ type ComplexityRoot struct {
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AssignmentUpdated func(childComplexity int, orgUnit *string) int
 	}
 
 	Task struct {
@@ -863,6 +874,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssignmentEdge.Node(childComplexity), true
+
+	case "AssignmentEvent.assignment":
+		if e.ComplexityRoot.AssignmentEvent.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentEvent.Assignment(childComplexity), true
+	case "AssignmentEvent.kind":
+		if e.ComplexityRoot.AssignmentEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentEvent.Kind(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -2280,6 +2304,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "Subscription.assignmentUpdated":
+		if e.ComplexityRoot.Subscription.AssignmentUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_assignmentUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AssignmentUpdated(childComplexity, args["orgUnit"].(*string)), true
+
 	case "Task.assignments":
 		if e.ComplexityRoot.Task.Assignments == nil {
 			break
@@ -2731,6 +2767,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2756,7 +2809,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2774,6 +2827,7 @@ var sources = []*ast.Source{
 	{Name: "schema/extensions.graphqls", Input: sourceData("schema/extensions.graphqls"), BuiltIn: false},
 	{Name: "schema/import.graphqls", Input: sourceData("schema/import.graphqls"), BuiltIn: false},
 	{Name: "schema/keyset.graphqls", Input: sourceData("schema/keyset.graphqls"), BuiltIn: false},
+	{Name: "schema/live.graphqls", Input: sourceData("schema/live.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/tasks.graphqls", Input: sourceData("schema/tasks.graphqls"), BuiltIn: false},
@@ -2911,6 +2965,16 @@ func (ec *executionContext) childFields_AssignmentEdge(ctx context.Context, fiel
 		return ec.fieldContext_AssignmentEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AssignmentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AssignmentEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_AssignmentEvent_kind(ctx, field)
+	case "assignment":
+		return ec.fieldContext_AssignmentEvent_assignment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignmentEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

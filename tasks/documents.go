@@ -262,7 +262,7 @@ func (s *Service) AssignTask(ctx context.Context, actor *auth.Identity, in Assig
 		t     *Task
 		added []*Assignment
 	)
-	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, ChangeAssigned, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if t, err = s.taskForWrite(ctx, tx, actor, in.TaskID); err != nil {
 			return err
@@ -414,7 +414,7 @@ func (s *Service) CancelTask(ctx context.Context, actor *auth.Identity, taskID i
 		t         *Task
 		cancelled []*Assignment
 	)
-	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.inTx(ctx, ChangeCancelled, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if t, err = s.taskForWrite(ctx, tx, actor, taskID); err != nil {
 			return err

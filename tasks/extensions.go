@@ -162,7 +162,7 @@ func (s *Service) DecideExtension(ctx context.Context, actor *auth.Identity, d E
 	}
 	var r *ExtensionRequest
 	var a *Assignment
-	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.inTx(ctx, ChangeExtended, func(ctx context.Context, tx bun.Tx) error {
 		sc := s.authz.ScopeOf(actor.Subject())
 		found, err := NewStore(tx, s.clock).ExtensionRequestsByIDs(ctx, sc, []int64{d.RequestID})
 		if err != nil {

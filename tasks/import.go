@@ -141,7 +141,8 @@ func (s *Service) ImportTasks(ctx context.Context, actor *auth.Identity, in Impo
 		return nil, err
 	}
 	res := &ImportResult{}
-	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	// A dry run writes nothing, so it publishes nothing either.
+	err = s.inTx(ctx, ChangeAssigned, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if res.Document, err = s.documentOf(ctx, tx, actor, in.DocumentID); err != nil {
 			return err

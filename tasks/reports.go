@@ -115,7 +115,7 @@ func (s *Service) ReportProgress(ctx context.Context, actor *auth.Identity, in N
 	r := &ProgressReport{AssignmentID: in.AssignmentID, AuthorID: actor.User.ID, Text: text, SearchText: store.Fold(text),
 		ReportedAt: now.UTC(), ReportedOn: store.Today(s.clock)}
 	var a *Assignment
-	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.inTx(ctx, ChangeReported, func(ctx context.Context, tx bun.Tx) error {
 		var path string
 		var err error
 		if a, path, err = s.assignmentForWrite(ctx, tx, actor, in.AssignmentID, rbac.UpdateAssignment); err != nil {
@@ -157,6 +157,7 @@ func (s *Service) ReportProgress(ctx context.Context, actor *auth.Identity, in N
 		if r.Files == nil {
 			r.Files = []*EvidenceFile{}
 		}
+		changed(ctx, a.ID) // the assignment's row is unchanged, but it has a new report
 		return store.Audit(ctx, tx, auth.AuditEntry(actor, now, "assignment.report", "Assignment", a.ID, path),
 			map[string]any{"report": r.ID, "text": text, "files": detail})
 	})

@@ -19,9 +19,10 @@ import (
 // writes the row with its version bumped, its history and its audit entry,
 // and commits.
 type Service struct {
-	db    *store.DB
-	authz *rbac.Authorizer
-	clock store.Clock
+	db       *store.DB
+	authz    *rbac.Authorizer
+	clock    store.Clock
+	notifier Notifier // told of changes to assignments (live updates); may be nil
 }
 
 // NewService returns the write path on db, deciding permissions with authz
@@ -81,7 +82,7 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 		return nil, err
 	}
 	var a *Assignment
-	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.inTx(ctx, ChangeUpdated, func(ctx context.Context, tx bun.Tx) error {
 		var path string
 		var err error
 		if a, path, err = s.assignmentForWrite(ctx, tx, actor, u.AssignmentID, rbac.UpdateAssignment); err != nil {

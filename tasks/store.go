@@ -533,6 +533,9 @@ func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignme
 	if _, err := s.db.NewInsert().Model(&facts).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("tasks: recording assignment facts: %w", err)
 	}
+	for _, a := range rows {
+		changed(ctx, a.ID)
+	}
 	return rows, nil
 }
 
@@ -573,5 +576,6 @@ func (s *Store) SaveFacts(ctx context.Context, a *Assignment, expected int, day 
 	if _, err := s.db.NewInsert().Model(factsOf(a, day, note, s.now(), by)).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: recording the facts of assignment %d: %w", a.ID, err)
 	}
+	changed(ctx, a.ID)
 	return nil
 }

@@ -399,6 +399,9 @@ type StatusCount struct {
 	Count  int          `json:"count"`
 }
 
+type Subscription struct {
+}
+
 type TaskConnection struct {
 	Edges      []*TaskEdge   `json:"edges"`
 	Nodes      []*tasks.Task `json:"nodes"`
