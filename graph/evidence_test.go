@@ -11,9 +11,11 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,18 +36,18 @@ type upFile struct {
 }
 
 // multipartBody builds a GraphQL multipart request (operations, map, files,
-// as the spec orders them) whose files go to variables.in.files.0, .1, …
-func multipartBody(t *testing.T, query string, in map[string]any, files []upFile) (*bytes.Buffer, string) {
+// as the spec orders them); files maps each file's variables path
+// ("variables.in.files.0") to the file.
+func multipartBody(t *testing.T, query string, vars map[string]any, files map[string]upFile) (*bytes.Buffer, string) {
 	t.Helper()
-	slots := make([]any, len(files))
-	in["files"] = slots
-	ops, err := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"in": in}})
+	ops, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		t.Fatal(err)
 	}
+	paths := slices.Sorted(maps.Keys(files))
 	m := map[string][]string{}
-	for i := range files {
-		m[strconv.Itoa(i)] = []string{fmt.Sprintf("variables.in.files.%d", i)}
+	for i, p := range paths {
+		m[strconv.Itoa(i)] = []string{p}
 	}
 	mj, _ := json.Marshal(m)
 	var body bytes.Buffer
@@ -56,7 +58,8 @@ func multipartBody(t *testing.T, query string, in map[string]any, files []upFile
 	if err := mw.WriteField("map", string(mj)); err != nil {
 		t.Fatal(err)
 	}
-	for i, f := range files {
+	for i, p := range paths {
+		f := files[p]
 		h := textproto.MIMEHeader{}
 		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%d"; filename="%s"`, i, strings.NewReplacer(`"`, `\"`).Replace(f.name)))
 		h.Set("Content-Type", f.ctype)
@@ -72,11 +75,24 @@ func multipartBody(t *testing.T, query string, in map[string]any, files []upFile
 	return &body, mw.FormDataContentType()
 }
 
-// upload sends a multipart request as c and returns the response and its
-// HTTP status. chunked sends it without Content-Length.
+// upload sends a multipart request as c whose files go to
+// variables.in.files, and returns the response and its HTTP status.
+// chunked sends it without Content-Length.
 func (c *client) upload(query string, in map[string]any, files []upFile, chunked bool, out any) (response, int) {
 	c.t.Helper()
-	body, ctype := multipartBody(c.t, query, in, files)
+	in["files"] = make([]any, len(files))
+	byPath := map[string]upFile{}
+	for i, f := range files {
+		byPath[fmt.Sprintf("variables.in.files.%d", i)] = f
+	}
+	return c.sendMultipart(query, map[string]any{"in": in}, byPath, chunked, out)
+}
+
+// sendMultipart sends a multipart request as c, in English, and decodes its
+// data into out (if not nil).
+func (c *client) sendMultipart(query string, vars map[string]any, files map[string]upFile, chunked bool, out any) (response, int) {
+	c.t.Helper()
+	body, ctype := multipartBody(c.t, query, vars, files)
 	var rd io.Reader = body
 	if chunked {
 		rd = io.MultiReader(body) // hides the length

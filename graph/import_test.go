@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -117,26 +115,8 @@ func importAs(c *client, doc string, file []byte, dryRun bool, query string) (im
 // doFile sends a multipart request as c whose one file is variables.in.file.
 func (c *client) doFile(query string, vars map[string]any, file []byte) response {
 	c.t.Helper()
-	ops, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("operations", string(ops))
-	mw.WriteField("map", `{"0": ["variables.in.file"]}`)
-	pw, _ := mw.CreateFormFile("0", "nhiem-vu.xlsx")
-	pw.Write(file)
-	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, c.url, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Accept-Language", "en")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var r response
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
-		c.t.Fatalf("status %d: %v", res.StatusCode, err)
-	}
+	r, _ := c.sendMultipart(query, vars, map[string]upFile{"variables.in.file": {"nhiem-vu.xlsx",
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file}}, false, nil)
 	return r
 }
 
