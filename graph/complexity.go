@@ -30,6 +30,12 @@ const (
 	// priceTally is a status or count that a loader computes for a page at
 	// once from the item's assignments (Task.status, Document.taskCount).
 	priceTally = 5
+	// priceSearch is a search: one aggregate over the words matched (the
+	// index rows of every object containing a word that starts with each
+	// query word) and its count. Measured (BENCHMARKS.md, "Search"): a few
+	// ms on the demo data, up to a quarter of a second for a word in nearly
+	// every one of 100,000 tasks, like programmeSummary.
+	priceSearch = 2000
 	// defaultPage is the page size of a connection without first.
 	defaultPage = 50
 	// smallList prices the short lists of a user's grants and API tokens.
@@ -114,6 +120,13 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Document.Tasks = func(child int, _ *model.TaskFilter, _ *model.TaskOrder, first *int, _ *string) int {
 		return page(child, first)
 	}
+	c.Query.Search = func(child int, _ string, _ []store.SearchKind, first *int, _ *string) int {
+		n := 20
+		if first != nil && *first > 0 {
+			n = min(*first, store.MaxPage)
+		}
+		return priceSearch + each(n, child)
+	}
 	c.Query.Nodes = func(child int, ids []string) int { return each(len(ids), child) }
 	c.Query.APITokens = func(child int, _ *string) int { return each(smallList, child) }
 
@@ -125,6 +138,7 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AssignmentConnection.TotalCount = count
 	c.UserConnection.TotalCount = count
 	c.AuditEntryConnection.TotalCount = count
+	c.SearchConnection.TotalCount = count
 
 	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int { return priceSummary + child }
 	c.Document.TaskCount = func(int) int { return priceTally }

@@ -1,0 +1,17 @@
+-- The words of every searchable object (store/search.go): one row per
+-- distinct folded word of a document, task, org unit, progress report or
+-- user, with its weight (16 in the title or name, 0 only in the body). The
+-- primary key starts with the word, so a query word is one range scan
+-- (word >= w AND word < w || U+10FFFF); on PostgreSQL the column compares
+-- bytes (COLLATE "C") like SQLite's default, so both give the same order
+-- and the same answers. Filled for existing rows by the Go migration
+-- 20261207050001 (store.BackfillSearch) and kept by the writers.
+CREATE TABLE search_words (
+    word TEXT {{if .Postgres}}COLLATE "C" {{end}}NOT NULL,
+    kind TEXT NOT NULL,
+    object_id {{.BigInt}} NOT NULL,
+    weight INTEGER NOT NULL,
+    PRIMARY KEY (word, kind, object_id)
+){{if not .Postgres}} WITHOUT ROWID{{end}};
+
+CREATE INDEX search_words_object ON search_words (kind, object_id);
