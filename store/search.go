@@ -237,17 +237,44 @@ func Snippet(text string, words []string, max int) string {
 	return out
 }
 
+// SearchEntry is one object's text for IndexSearchBatch.
+type SearchEntry struct {
+	ID    int64  `bun:"id"`
+	Title string `bun:"title"`
+	Body  string `bun:"body"`
+}
+
+// IndexSearchBatch adds the words of many new objects of one kind, a
+// thousand rows a statement (the backfill, bulk loads).
+func IndexSearchBatch(ctx context.Context, db bun.IDB, kind SearchKind, entries []SearchEntry) error {
+	var words []searchWord
+	flush := func() error {
+		if len(words) == 0 {
+			return nil
+		}
+		if _, err := db.NewInsert().Model(&words).Exec(ctx); err != nil {
+			return fmt.Errorf("store: indexing %s: %w", kind, err)
+		}
+		words = words[:0]
+		return nil
+	}
+	for _, e := range entries {
+		words = append(words, searchRows(kind, e.ID, e.Title, e.Body)...)
+		if len(words) >= 1000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
 // BackfillSearch indexes every searchable object of the tables that exist
 // before search_words: documents (number and title), tasks (title;
 // description), org units (name and code), progress reports (text) and
-// users (display name and username). The migration that made the table
-// runs it once.
+// users (display name and username), as their writers do. The migration
+// that made the table runs it once.
 func BackfillSearch(ctx context.Context, db bun.IDB) error {
-	type src struct {
-		ID    int64  `bun:"id"`
-		Title string `bun:"title"`
-		Body  string `bun:"body"`
-	}
 	for _, s := range []struct {
 		kind SearchKind
 		sql  string
@@ -258,24 +285,12 @@ func BackfillSearch(ctx context.Context, db bun.IDB) error {
 		{SearchReport, "SELECT id, '' AS title, text AS body FROM progress_reports"},
 		{SearchUser, "SELECT id, display_name || ' ' || username AS title, '' AS body FROM users"},
 	} {
-		var rows []src
+		var rows []SearchEntry
 		if err := db.NewRaw(s.sql).Scan(ctx, &rows); err != nil {
 			return fmt.Errorf("store: reading %s for the search index: %w", s.kind, err)
 		}
-		var words []searchWord
-		for _, r := range rows {
-			words = append(words, searchRows(s.kind, r.ID, r.Title, r.Body)...)
-			if len(words) >= 2000 {
-				if _, err := db.NewInsert().Model(&words).Exec(ctx); err != nil {
-					return fmt.Errorf("store: indexing %s: %w", s.kind, err)
-				}
-				words = words[:0]
-			}
-		}
-		if len(words) > 0 {
-			if _, err := db.NewInsert().Model(&words).Exec(ctx); err != nil {
-				return fmt.Errorf("store: indexing %s: %w", s.kind, err)
-			}
+		if err := IndexSearchBatch(ctx, db, s.kind, rows); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -28,9 +28,9 @@ type Hit struct {
 	// in the title (name) and 0 when only in the body, plus 1 for a whole
 	// word rather than the start of one.
 	Rank  int    `bun:"score"`
-	Title string `bun:"title"`
+	Title string `bun:"-"`
 	// Body is the text the snippet is cut from.
-	Body    string `bun:"body"`
+	Body    string `bun:"-"`
 	Snippet string `bun:"-"`
 	store.SortKey
 }
@@ -62,21 +62,17 @@ func (s *Store) Search(ctx context.Context, sc rbac.Scope, query string, kinds [
 		kinds = SearchKinds
 	}
 	var hits []*Hit
+	// The page is chosen on the words table alone (with the scope's
+	// EXISTS checks); titles and texts are read for the page only.
 	q := s.db.NewSelect().With("h", store.SearchMatches(s.db, kinds, words)).Model(&hits).
-		ColumnExpr("h.kind, h.object_id, h.score").
-		ColumnExpr("COALESCE(d.number || ' ' || d.title, t.title, u.name, pt.title, '') AS title").
-		ColumnExpr("COALESCE(t.description, pr.text, '') AS body").
-		Join("LEFT JOIN documents AS d ON h.kind = 'DOCUMENT' AND d.id = h.object_id").
-		Join("LEFT JOIN tasks AS t ON h.kind = 'TASK' AND t.id = h.object_id").
-		Join("LEFT JOIN org_units AS u ON h.kind = 'ORG_UNIT' AND u.id = h.object_id").
-		Join("LEFT JOIN progress_reports AS pr ON h.kind = 'PROGRESS_REPORT' AND pr.id = h.object_id").
-		Join("LEFT JOIN assignments AS pa ON pa.id = pr.assignment_id").
-		Join("LEFT JOIN tasks AS pt ON pt.id = pa.task_id").
-		Join("LEFT JOIN org_units AS pu ON pu.id = pa.org_unit_id")
+		ColumnExpr("h.kind, h.object_id, h.score")
 	q = searchScope(q, sc)
 	info, err := store.List(ctx, q, &hits, searchOrder, p)
 	if err != nil {
 		return nil, info, fmt.Errorf("tasks: search: %w", err)
+	}
+	if err := s.hitTexts(ctx, hits); err != nil {
+		return nil, info, err
 	}
 	for _, h := range hits {
 		h.Snippet = store.Snippet(h.Body, words, SnippetLength)
@@ -84,23 +80,56 @@ func (s *Store) Search(ctx context.Context, sc rbac.Scope, query string, kinds [
 	return hits, info, nil
 }
 
-// searchScope keeps the hits sc may read, exactly as the lists do: tasks
-// through their assignments, documents through their visible tasks (both
-// all of them for a caller who reads the whole country), units by path,
-// reports by their assignment's unit.
-func searchScope(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
-	ucond, uargs := sc.ReadFilter("u.path")
-	rcond, rargs := sc.ReadFilter("pu.path")
-	if sc.ReadsAll() {
-		return q.Where("(h.kind IN ('DOCUMENT', 'TASK') OR (h.kind = 'ORG_UNIT' AND "+ucond+") OR (h.kind = 'PROGRESS_REPORT' AND "+rcond+"))",
-			append(uargs, rargs...)...)
+// hitTexts reads the title and body of each hit, one query per kind.
+func (s *Store) hitTexts(ctx context.Context, hits []*Hit) error {
+	ids := map[store.SearchKind][]int64{}
+	for _, h := range hits {
+		ids[h.Kind] = append(ids[h.Kind], h.ObjectID)
 	}
-	vcond, vargs := sc.ReadFilter("vu.path")
-	args := append(append(append(append([]any{}, vargs...), vargs...), uargs...), rargs...)
+	sql := map[store.SearchKind]string{
+		store.SearchDocument: "SELECT d.id, d.number || ' ' || d.title AS title, '' AS body FROM documents AS d WHERE d.id IN (?)",
+		store.SearchTask:     "SELECT t.id, t.title, t.description AS body FROM tasks AS t WHERE t.id IN (?)",
+		store.SearchOrgUnit:  "SELECT u.id, u.name AS title, '' AS body FROM org_units AS u WHERE u.id IN (?)",
+		store.SearchReport: "SELECT pr.id, t.title, pr.text AS body FROM progress_reports AS pr" +
+			" JOIN assignments AS a ON a.id = pr.assignment_id JOIN tasks AS t ON t.id = a.task_id WHERE pr.id IN (?)",
+	}
+	texts := map[store.SearchKind]map[int64]store.SearchEntry{}
+	for kind, list := range ids {
+		var rows []store.SearchEntry
+		if err := s.db.NewRaw(sql[kind], bun.In(list)).Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("tasks: search texts: %w", err)
+		}
+		texts[kind] = make(map[int64]store.SearchEntry, len(rows))
+		for _, r := range rows {
+			texts[kind][r.ID] = r
+		}
+	}
+	for _, h := range hits {
+		e := texts[h.Kind][h.ObjectID]
+		h.Title, h.Body = e.Title, e.Body
+	}
+	return nil
+}
+
+// searchScope keeps the hits sc may read, exactly as the lists do: tasks
+// through their assignments, documents through their visible tasks, units
+// by path, reports by their assignment's unit. A caller who reads the whole
+// country reads all of them (every unit's path is under the root), so its
+// search has no check at all.
+func searchScope(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
+	if sc.ReadsAll() {
+		return q
+	}
+	cond, args := sc.ReadFilter("vu.path")
+	all := make([]any, 0, 4*len(args))
+	for range 4 {
+		all = append(all, args...)
+	}
 	return q.Where("((h.kind = 'DOCUMENT' AND EXISTS (SELECT 1 FROM tasks AS vt JOIN assignments AS va ON va.task_id = vt.id"+
-		" JOIN org_units AS vu ON vu.id = va.org_unit_id WHERE vt.document_id = h.object_id AND "+vcond+"))"+
+		" JOIN org_units AS vu ON vu.id = va.org_unit_id WHERE vt.document_id = h.object_id AND "+cond+"))"+
 		" OR (h.kind = 'TASK' AND EXISTS (SELECT 1 FROM assignments AS va JOIN org_units AS vu ON vu.id = va.org_unit_id"+
-		" WHERE va.task_id = h.object_id AND "+vcond+"))"+
-		" OR (h.kind = 'ORG_UNIT' AND "+ucond+")"+
-		" OR (h.kind = 'PROGRESS_REPORT' AND "+rcond+"))", args...)
+		" WHERE va.task_id = h.object_id AND "+cond+"))"+
+		" OR (h.kind = 'ORG_UNIT' AND EXISTS (SELECT 1 FROM org_units AS vu WHERE vu.id = h.object_id AND "+cond+"))"+
+		" OR (h.kind = 'PROGRESS_REPORT' AND EXISTS (SELECT 1 FROM progress_reports AS vr JOIN assignments AS va ON va.id = vr.assignment_id"+
+		" JOIN org_units AS vu ON vu.id = va.org_unit_id WHERE vr.id = h.object_id AND "+cond+")))", all...)
 }
