@@ -237,6 +237,12 @@ func TestSearch(t *testing.T) {
 				t.Errorf("orgUnits filter: %+v", ul)
 			}
 
+			var gl struct{ WorkingGroups struct{ Nodes []struct{ Code string } } }
+			vpcp.must(`{ workingGroups(filter: {search: "to cong tac THUA THIEN"}) { nodes { code } } }`, nil, &gl)
+			if len(gl.WorkingGroups.Nodes) != 1 || gl.WorkingGroups.Nodes[0].Code != "TCT-46" {
+				t.Errorf("workingGroups filter: %+v", gl)
+			}
+
 			// Bounds: blank is INVALID; wildcards alone find nothing; at most
 			// 8 words, 100 characters and first 100.
 			for q, want := range map[string]string{"": "INVALID", "   ": "INVALID", "a b c d e f g h i": "INVALID",

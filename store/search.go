@@ -32,6 +32,7 @@ const (
 	SearchOrgUnit  SearchKind = "ORG_UNIT"
 	SearchReport   SearchKind = "PROGRESS_REPORT"
 	SearchUser     SearchKind = "USER"
+	SearchGroup    SearchKind = "WORKING_GROUP"
 )
 
 const (
@@ -271,8 +272,9 @@ func IndexSearchBatch(ctx context.Context, db bun.IDB, kind SearchKind, entries 
 
 // BackfillSearch indexes every searchable object of the tables that exist
 // before search_words: documents (number and title), tasks (title;
-// description), org units (name and code), progress reports (text) and
-// users (display name and username), as their writers do. The migration
+// description), org units (name and code), progress reports (text),
+// users (display name and username) and working groups (name), as their
+// writers do. The migration
 // that made the table runs it once.
 func BackfillSearch(ctx context.Context, db bun.IDB) error {
 	for _, s := range []struct {
@@ -284,6 +286,7 @@ func BackfillSearch(ctx context.Context, db bun.IDB) error {
 		{SearchOrgUnit, "SELECT id, name || ' ' || code AS title, '' AS body FROM org_units"},
 		{SearchReport, "SELECT id, '' AS title, text AS body FROM progress_reports"},
 		{SearchUser, "SELECT id, display_name || ' ' || username AS title, '' AS body FROM users"},
+		{SearchGroup, "SELECT id, name AS title, '' AS body FROM working_groups"},
 	} {
 		var rows []SearchEntry
 		if err := db.NewRaw(s.sql).Scan(ctx, &rows); err != nil {

@@ -1,6 +1,6 @@
 -- The words of every searchable object (store/search.go): one row per
--- distinct folded word of a document, task, org unit, progress report or
--- user, with its weight (16 in the title or name, 0 only in the body). The
+-- distinct folded word of a document, task, org unit, progress report,
+-- user or working group, with its weight (16 in the title or name, 0 only in the body). The
 -- primary key starts with the word, so a query word is one range scan
 -- (word >= w AND word < w || U+10FFFF); on PostgreSQL the column compares
 -- bytes (COLLATE "C") like SQLite's default, so both give the same order
