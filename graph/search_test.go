@@ -237,7 +237,9 @@ func TestSearch(t *testing.T) {
 				t.Errorf("orgUnits filter: %+v", ul)
 			}
 
-			var gl struct{ WorkingGroups struct{ Nodes []struct{ Code string } } }
+			var gl struct {
+				WorkingGroups struct{ Nodes []struct{ Code string } }
+			}
 			vpcp.must(`{ workingGroups(filter: {search: "to cong tac THUA THIEN"}) { nodes { code } } }`, nil, &gl)
 			if len(gl.WorkingGroups.Nodes) != 1 || gl.WorkingGroups.Nodes[0].Code != "TCT-46" {
 				t.Errorf("workingGroups filter: %+v", gl)
