@@ -18,4 +18,8 @@ CREATE TABLE search_words (
     PRIMARY KEY (word, kind, object_id){{if .Postgres}} INCLUDE (weight){{end}}
 ){{if not .Postgres}} WITHOUT ROWID{{end}};
 
-CREATE INDEX search_words_object ON search_words (kind, object_id);
+-- For IndexSearch's delete of an object's words. Not (kind, object_id):
+-- without statistics (a new database) SQLite would read a query's
+-- "kind IN (…)" through it, every row of those kinds, instead of the words'
+-- ranges (measured: 12 ms against 1 ms for a word in no task of the demo).
+CREATE INDEX search_words_object ON search_words (object_id, kind);
