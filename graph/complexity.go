@@ -30,12 +30,11 @@ const (
 	// priceTally is a status or count that a loader computes for a page at
 	// once from the item's assignments (Task.status, Document.taskCount).
 	priceTally = 5
-	// priceSearch is a search: one aggregate over the words matched (the
-	// index rows of every object containing a word that starts with each
-	// query word) and its count. Measured (BENCHMARKS.md, "Search"): a few
-	// ms on the demo data, up to a quarter of a second for a word in nearly
-	// every one of 100,000 tasks, like programmeSummary.
-	priceSearch = 2000
+	// priceSearch is a search: an aggregate over the index rows of the
+	// words matched, twice (the page and its count). Measured (BENCHMARKS.md,
+	// "Search"): 1–16 ms on the demo data, up to 0.3 s for a word in 60% of
+	// 100,000 tasks; so at most 10 in a request.
+	priceSearch = 10000
 	// defaultPage is the page size of a connection without first.
 	defaultPage = 50
 	// smallList prices the short lists of a user's grants and API tokens.
