@@ -62,8 +62,8 @@ func (s *Store) Search(ctx context.Context, sc rbac.Scope, query string, kinds [
 		kinds = SearchKinds
 	}
 	var hits []*Hit
-	// The page is chosen on the words table alone (with the scope's
-	// EXISTS checks); titles and texts are read for the page only.
+	// The page is chosen on the words table alone (with the scope as
+	// semi-joins); titles and texts are read for the page only.
 	q := s.db.NewSelect().With("h", store.SearchMatches(s.db, kinds, words)).Model(&hits).
 		ColumnExpr("h.kind, h.object_id, h.score")
 	q = searchScope(q, sc)
