@@ -153,6 +153,9 @@ func (s *Service) CreateUser(ctx context.Context, actor *Identity, n NewUser) (*
 			}
 			return fmt.Errorf("auth: creating user: %w", err)
 		}
+		if err := store.IndexSearch(ctx, tx, store.SearchUser, u.ID, u.DisplayName+" "+u.Username, ""); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, actor, "user.create", "User", u.ID, path,
 			map[string]any{"username": u.Username, "displayName": u.DisplayName, "orgUnit": n.OrgUnit})
 	})
@@ -201,9 +204,10 @@ func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p 
 	if f.OrgUnit != "" {
 		q = q.Where("u.path LIKE (SELECT p.path FROM org_units AS p WHERE p.code = ?) || '%'", f.OrgUnit)
 	}
-	if f.Search != "" {
-		q = q.Where(`us.search_name LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
+	if err := store.CheckSearch(f.Search, "filter.search"); err != nil {
+		return nil, store.PageInfo{}, err
 	}
+	q = store.SearchFilter(q, s.db, store.SearchUser, "us.id", f.Search)
 	if f.Disabled != nil {
 		q = q.Where("us.disabled = ?", *f.Disabled)
 	}

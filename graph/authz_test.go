@@ -774,11 +774,43 @@ func azReadCases(t *testing.T, e *azEnv, r azRole) []azCase {
 			}})
 	}
 
+	// search finds a task of the unit by (up to 8 of) its title's words,
+	// and never one out of scope.
+	const searchQ = `query($q: String!) { search(query: $q, kinds: [TASK], first: 100) { totalCount nodes { node { id } } } }`
+	titleWords := func(task int64) string {
+		var title string
+		if err := e.db.NewRaw("SELECT title FROM tasks WHERE id = ?", task).Scan(context.Background(), &title); err != nil {
+			t.Fatal(err)
+		}
+		ws := store.SearchWords(title)
+		return strings.Join(ws[:min(len(ws), store.SearchMaxWords)], " ")
+	}
+	found := func(res response, task int64) bool {
+		for _, n := range azList(azOK(t, res), "search", "nodes") {
+			if azStr(n, "node", "id") == azGID("Task", task) {
+				return true
+			}
+		}
+		return false
+	}
+	add(azCase{field: "search", scope: "in-scope", query: searchQ, vars: map[string]any{"q": titleWords(in.task)},
+		check: func(t *testing.T, _ *client, res response) {
+			if !found(res, in.task) {
+				t.Errorf("task %d not found", in.task)
+			}
+		}})
+
 	if r.away == "" {
 		return cs
 	}
 	// Out of scope.
 	away, pr := e.units[r.away], e.pairs[[2]string{r.home, r.away}]
+	add(azCase{field: "search", scope: "out-of-scope", query: searchQ, vars: map[string]any{"q": titleWords(pr.task)},
+		check: func(t *testing.T, _ *client, res response) {
+			if found(res, pr.task) {
+				t.Errorf("out-of-scope task %d found", pr.task)
+			}
+		}})
 	zero := func(field string) func(t *testing.T, _ *client, res response) {
 		return func(t *testing.T, _ *client, res response) {
 			d := azOK(t, res)

@@ -35,6 +35,11 @@ const (
 	// priceTally is a status or count that a loader computes for a page at
 	// once from the item's assignments (Task.status, Document.taskCount).
 	priceTally = 5
+	// priceSearch is a search: an aggregate over the index rows of the
+	// words matched, twice (the page and its count). Measured (BENCHMARKS.md,
+	// "Search"): 1–16 ms on the demo data, up to 0.3 s for a word in 60% of
+	// 100,000 tasks; so at most 10 in a request.
+	priceSearch = 10000
 	// defaultPage is the page size of a connection without first.
 	defaultPage = 50
 	// smallList prices the short lists of a user's grants and API tokens.
@@ -123,6 +128,13 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Document.Tasks = func(child int, f *model.TaskFilter, _ *model.TaskOrder, first *int, _ *string) int {
 		return page(child, first) + taskFilterPrice(f)
 	}
+	c.Query.Search = func(child int, _ string, _ []store.SearchKind, first *int, _ *string) int {
+		n := 20
+		if first != nil && *first > 0 {
+			n = min(*first, store.MaxPage)
+		}
+		return priceSearch + each(n, child)
+	}
 	c.Query.Nodes = func(child int, ids []string) int { return each(len(ids), child) }
 	c.Query.APITokens = func(child int, _ *string) int { return each(smallList, child) }
 
@@ -134,6 +146,7 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AssignmentConnection.TotalCount = count
 	c.UserConnection.TotalCount = count
 	c.AuditEntryConnection.TotalCount = count
+	c.SearchConnection.TotalCount = count
 
 	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int { return priceSummary + child }
 	c.Document.TaskCount = func(int) int { return priceTally }

@@ -264,6 +264,7 @@ func translate(msg string) string {
 // auth.MaxPasswordLength bytes by auth, which says so as a userError.
 var textLimits = map[string]int{
 	"search":      100,
+	"query":       100,                         // Query.search
 	"text":        tasks.MaxDeadlineTextLength, // parseDeadline: a deadline phrase
 	"username":    64,
 	"displayName": 200,

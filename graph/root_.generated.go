@@ -402,6 +402,7 @@ type ComplexityRoot struct {
 		OrgUnits         func(childComplexity int, filter *model.OrgUnitFilter, first *int, after *string) int
 		ParseDeadline    func(childComplexity int, text string) int
 		ProgrammeSummary func(childComplexity int, asOf *store.Date, orgUnit *string, documentKinds []tasks.DocKind) int
+		Search           func(childComplexity int, query string, kinds []store.SearchKind, first *int, after *string) int
 		Tasks            func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
 		Users            func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
@@ -436,6 +437,26 @@ type ComplexityRoot struct {
 	RoleGrantPayload struct {
 		User       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	SearchConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SearchEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SearchHit struct {
+		Kind    func(childComplexity int) int
+		Node    func(childComplexity int) int
+		Rank    func(childComplexity int) int
+		Snippet func(childComplexity int) int
+		Title   func(childComplexity int) int
 	}
 
 	StatusCount struct {
@@ -2173,6 +2194,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProgrammeSummary(childComplexity, args["asOf"].(*store.Date), args["orgUnit"].(*string), args["documentKinds"].([]tasks.DocKind)), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["kinds"].([]store.SearchKind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.tasks":
 		if e.ComplexityRoot.Query.Tasks == nil {
 			break
@@ -2290,6 +2322,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RoleGrantPayload.UserErrors(childComplexity), true
+
+	case "SearchConnection.edges":
+		if e.ComplexityRoot.SearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.Edges(childComplexity), true
+	case "SearchConnection.nodes":
+		if e.ComplexityRoot.SearchConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.Nodes(childComplexity), true
+	case "SearchConnection.pageInfo":
+		if e.ComplexityRoot.SearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.PageInfo(childComplexity), true
+	case "SearchConnection.totalCount":
+		if e.ComplexityRoot.SearchConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.TotalCount(childComplexity), true
+
+	case "SearchEdge.cursor":
+		if e.ComplexityRoot.SearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Cursor(childComplexity), true
+	case "SearchEdge.node":
+		if e.ComplexityRoot.SearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Node(childComplexity), true
+
+	case "SearchHit.kind":
+		if e.ComplexityRoot.SearchHit.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Kind(childComplexity), true
+	case "SearchHit.node":
+		if e.ComplexityRoot.SearchHit.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Node(childComplexity), true
+	case "SearchHit.rank":
+		if e.ComplexityRoot.SearchHit.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Rank(childComplexity), true
+	case "SearchHit.snippet":
+		if e.ComplexityRoot.SearchHit.Snippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Snippet(childComplexity), true
+	case "SearchHit.title":
+		if e.ComplexityRoot.SearchHit.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Title(childComplexity), true
 
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
@@ -2809,7 +2910,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2830,6 +2931,7 @@ var sources = []*ast.Source{
 	{Name: "schema/live.graphqls", Input: sourceData("schema/live.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
+	{Name: "schema/search.graphqls", Input: sourceData("schema/search.graphqls"), BuiltIn: false},
 	{Name: "schema/tasks.graphqls", Input: sourceData("schema/tasks.graphqls"), BuiltIn: false},
 	{Name: "schema/workflow.graphqls", Input: sourceData("schema/workflow.graphqls"), BuiltIn: false},
 }
@@ -3523,6 +3625,46 @@ func (ec *executionContext) childFields_RoleGrantPayload(ctx context.Context, fi
 		return ec.fieldContext_RoleGrantPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SearchConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_SearchConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SearchConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SearchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SearchEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_SearchHit_kind(ctx, field)
+	case "node":
+		return ec.fieldContext_SearchHit_node(ctx, field)
+	case "title":
+		return ec.fieldContext_SearchHit_title(ctx, field)
+	case "snippet":
+		return ec.fieldContext_SearchHit_snippet(ctx, field)
+	case "rank":
+		return ec.fieldContext_SearchHit_rank(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
 }
 
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

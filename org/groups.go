@@ -84,9 +84,10 @@ func (s *Store) ListGroups(ctx context.Context, sc rbac.Scope, f GroupFilter, p 
 	if f.OrgUnit != "" {
 		q = q.Where("u.path LIKE (SELECT p.path FROM org_units p WHERE p.code = ?) || '%'", f.OrgUnit)
 	}
-	if f.Search != "" {
-		q = q.Where(`wg.search_name LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
+	if err := store.CheckSearch(f.Search, "filter.search"); err != nil {
+		return nil, store.PageInfo{}, err
 	}
+	q = store.SearchFilter(q, s.db, store.SearchGroup, "wg.id", f.Search)
 	info, err := store.List(ctx, q, &groups, groupOrder, p)
 	if err != nil {
 		return nil, info, fmt.Errorf("org: listing working groups: %w", err)
@@ -138,6 +139,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *WorkingGroup, unitCode strin
 	g.OrgUnitID = unitID
 	if _, err := s.db.NewInsert().Model(g).Exec(ctx); err != nil {
 		return fmt.Errorf("org: creating working group %s: %w", g.Code, err)
+	}
+	if err := store.IndexSearch(ctx, s.db, store.SearchGroup, g.ID, g.Name, ""); err != nil {
+		return err
 	}
 	for i, m := range members {
 		m.WorkingGroupID, m.SortOrder, m.Position = g.ID, i, store.NFC(m.Position)

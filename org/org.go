@@ -122,9 +122,10 @@ func (s *Store) ListUnits(ctx context.Context, sc rbac.Scope, f UnitFilter, p st
 	if f.Region != "" {
 		q = q.Where("u.region = ?", store.NFC(f.Region))
 	}
-	if f.Search != "" {
-		q = q.Where(`(u.search_name LIKE ? ESCAPE '\' OR lower(u.code) = ?)`, store.LikePattern(f.Search), store.Fold(f.Search))
+	if err := store.CheckSearch(f.Search, "filter.search"); err != nil {
+		return nil, store.PageInfo{}, err
 	}
+	q = store.SearchFilter(q, s.db, store.SearchOrgUnit, "u.id", f.Search)
 	info, err := store.List(ctx, q, &units, unitOrder, p)
 	if err != nil {
 		return nil, info, fmt.Errorf("org: listing units: %w", err)
@@ -216,7 +217,7 @@ func (s *Store) CreateUnit(ctx context.Context, u *Unit, parentCode string) erro
 	if _, err := s.db.NewInsert().Model(u).Exec(ctx); err != nil {
 		return fmt.Errorf("org: creating unit %s: %w", u.Code, err)
 	}
-	return nil
+	return store.IndexSearch(ctx, s.db, store.SearchOrgUnit, u.ID, u.Name+" "+u.Code, "")
 }
 
 // UnitsWithAncestors returns the units in scope among ids together with

@@ -140,6 +140,9 @@ func (s *Service) ReportProgress(ctx context.Context, actor *auth.Identity, in N
 		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 			return fmt.Errorf("tasks: recording report: %w", err)
 		}
+		if err := store.IndexSearch(ctx, tx, store.SearchReport, r.ID, "", r.Text); err != nil {
+			return err
+		}
 		detail := make([]map[string]any, len(files))
 		for i, f := range files {
 			blob := &evidenceBlob{SHA256: f.file.SHA256, Size: int64(f.file.Size), Content: f.content, CreatedAt: now.UTC()}

@@ -68,9 +68,10 @@ func (s *Store) ListDocuments(ctx context.Context, sc rbac.Scope, f DocumentFilt
 	if f.Number != "" {
 		q = q.Where("d.number = ?", store.NFC(f.Number))
 	}
-	if f.Search != "" {
-		q = q.Where(`d.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
+	if err := store.CheckSearch(f.Search, "filter.search"); err != nil {
+		return nil, store.PageInfo{}, err
 	}
+	q = store.SearchFilter(q, s.db, store.SearchDocument, "d.id", f.Search)
 	info, err := store.List(ctx, q, &docs, documentOrder, p)
 	if err != nil {
 		return nil, info, fmt.Errorf("tasks: listing documents: %w", err)
@@ -119,6 +120,9 @@ func (f TaskFilter) Validate() error {
 	if len(f.Statuses) > 0 && f.StatusAsOf.IsZero() {
 		return errStatusesNeedAsOf
 	}
+	if err := store.CheckSearch(f.Search, "filter.search"); err != nil {
+		return err
+	}
 	if !f.DueFrom.IsZero() && !f.DueTo.IsZero() && f.DueTo.Before(f.DueFrom) {
 		return &store.Error{Code: store.Invalid, Field: "filter.dueTo",
 			Message: fmt.Sprintf("dueTo (%s) trước dueFrom (%s)", f.DueTo, f.DueFrom), English: fmt.Sprintf("dueTo (%s) is before dueFrom (%s)", f.DueTo, f.DueFrom)}
@@ -157,9 +161,7 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 	if len(f.Precisions) > 0 {
 		q = q.Where("t.precision IN (?)", bun.In(f.Precisions))
 	}
-	if f.Search != "" {
-		q = q.Where(`t.search_text LIKE ? ESCAPE '\'`, store.LikePattern(f.Search))
-	}
+	q = store.SearchFilter(q, s.db, store.SearchTask, "t.id", f.Search)
 	if !f.StatusAsOf.IsZero() {
 		// A task entered after the cut-off did not exist then.
 		q = q.Where("t.recorded_on <= ?", f.StatusAsOf.String())
@@ -454,7 +456,7 @@ func (s *Store) CreateDocument(ctx context.Context, d *Document) error {
 		}
 		return fmt.Errorf("tasks: creating document %s: %w", d.Number, err)
 	}
-	return nil
+	return store.IndexSearch(ctx, s.db, store.SearchDocument, d.ID, d.Number+" "+d.Title, "")
 }
 
 // NewAssignment is one unit a new task is given to.
@@ -487,6 +489,9 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 	t.UpdatedAt = s.now().UTC()
 	if _, err := s.db.NewInsert().Model(t).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: creating task: %w", err)
+	}
+	if err := store.IndexSearch(ctx, s.db, store.SearchTask, t.ID, t.Title, t.Description); err != nil {
+		return err
 	}
 	_, err = s.insertAssignments(ctx, t, as, t.RecordedOn)
 	return err

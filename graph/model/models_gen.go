@@ -394,6 +394,36 @@ type RoleGrantPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type SearchConnection struct {
+	Edges      []*SearchEdge `json:"edges"`
+	Nodes      []*SearchHit  `json:"nodes"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+type SearchEdge struct {
+	Cursor string     `json:"cursor"`
+	Node   *SearchHit `json:"node"`
+}
+
+// One object found by search.
+type SearchHit struct {
+	Kind store.SearchKind `json:"kind"`
+	// The Document, Task, OrgUnit or ProgressReport found.
+	Node Node `json:"node"`
+	// The object's title: a document's number and title, a task's title, a unit's name,
+	// and for a progress report the title of the task it reports on.
+	Title string `json:"title"`
+	// At most 160 characters of the text around the first word matched (a task's
+	// description, a report's text), with "…" where it was cut; empty for documents
+	// and units.
+	Snippet string `json:"snippet"`
+	// Higher first: for each word of the query, 16 when it is in the title (or name) and
+	// 0 when only in the description or report text, plus 1 when it is a whole word
+	// rather than the start of one.
+	Rank int `json:"rank"`
+}
+
 type StatusCount struct {
 	Status tasks.Status `json:"status"`
 	Count  int          `json:"count"`
