@@ -138,9 +138,6 @@ func TestFold(t *testing.T) {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := store.LikePattern("100%_x"); got != `%100\%\_x%` {
-		t.Errorf("LikePattern escapes wildcards: %q", got)
-	}
 }
 
 // A burst of concurrent queries reuses the pool's connections: none is

@@ -32,10 +32,3 @@ func Fold(s string) string {
 	}, out)
 	return strings.Join(strings.Fields(out), " ")
 }
-
-// LikePattern returns a LIKE pattern matching folded text that contains the
-// folded query q, with LIKE's wildcards in q escaped (use ESCAPE '\').
-func LikePattern(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(Fold(q)) + "%"
-}
