@@ -53,21 +53,31 @@ const (
 // data as units are added. The response cap (Limits.ResponseFields) holds
 // even while a bound is stale.
 type listBounds struct {
-	orgs *org.Store
-	now  store.Clock
+	orgs  *org.Store
+	tasks *tasks.Store
+	now   store.Clock
 
 	mu      sync.Mutex
 	checked time.Time
 	cur     atomic.Pointer[org.Bounds]
+	// scale multiplies the prices of what reads every assignment in scope
+	// (status filters, programmeSummary): 1 per assignmentsPerScale
+	// assignments, so those prices grow with the programme.
+	scale atomic.Int64
 }
+
+// assignmentsPerScale is how many assignments the base prices of the
+// aggregates were measured on (the demo programme has 4,634).
+const assignmentsPerScale = 5000
 
 // floor keeps prices sane before the first measurement and on an empty
 // database: the 63 provinces, about 30 ministries and the nation.
 var floorBounds = org.Bounds{Units: 100, Children: 100, Groups: 2, Members: 10}
 
-func newListBounds(orgs *org.Store, now store.Clock) *listBounds {
-	b := &listBounds{orgs: orgs, now: now}
+func newListBounds(orgs *org.Store, ts *tasks.Store, now store.Clock) *listBounds {
+	b := &listBounds{orgs: orgs, tasks: ts, now: now}
 	b.cur.Store(&floorBounds)
+	b.scale.Store(1)
 	return b
 }
 
@@ -87,12 +97,21 @@ func (b *listBounds) refresh(ctx context.Context) error {
 	m.Children = max(m.Children, floorBounds.Children)
 	m.Groups = max(m.Groups, floorBounds.Groups)
 	m.Members = max(m.Members, floorBounds.Members)
+	n, err := b.tasks.CountAssignments(ctx)
+	if err != nil {
+		return err
+	}
+	b.scale.Store(int64(max(1, (n+assignmentsPerScale-1)/assignmentsPerScale)))
 	b.cur.Store(&m)
 	b.checked = now
 	return nil
 }
 
 func (b *listBounds) get() org.Bounds { return *b.cur.Load() }
+
+// aggregate is the price of an aggregate whose base was measured on
+// assignmentsPerScale assignments.
+func (b *listBounds) aggregate(base int) int { return base * int(b.scale.Load()) }
 
 // each prices a list of n items, each costing at least 1 even when only
 // __typename is selected.
@@ -114,19 +133,19 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Query.WorkingGroups = func(child int, _ *model.WorkingGroupFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Documents = func(child int, _ *model.DocumentFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Tasks = func(child int, f *model.TaskFilter, _ *model.TaskOrder, first *int, _ *string) int {
-		return page(child, first) + taskFilterPrice(f)
+		return page(child, first) + taskFilterPrice(b, f)
 	}
 	c.Query.Assignments = func(child int, f *model.AssignmentFilter, _ *model.AssignmentOrder, first *int, _ *string) int {
 		price := page(child, first)
 		if f != nil && len(f.Statuses) > 0 {
-			price += priceStatusFilter
+			price += b.aggregate(priceStatusFilter)
 		}
 		return price
 	}
 	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return page(child, first) }
 	c.Document.Tasks = func(child int, f *model.TaskFilter, _ *model.TaskOrder, first *int, _ *string) int {
-		return page(child, first) + taskFilterPrice(f)
+		return page(child, first) + taskFilterPrice(b, f)
 	}
 	c.Query.Search = func(child int, _ string, _ []store.SearchKind, first *int, _ *string) int {
 		n := 20
@@ -148,7 +167,7 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AuditEntryConnection.TotalCount = count
 	c.SearchConnection.TotalCount = count
 
-	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int { return priceSummary + child }
+	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int { return b.aggregate(priceSummary) + child }
 	c.Document.TaskCount = func(int) int { return priceTally }
 	c.Task.Status = func(int, *store.Date, *string) int { return priceTally }
 	c.Assignment.Status = func(int, *store.Date) int { return priceTally }
@@ -209,9 +228,9 @@ func reportsLength(first *int) int {
 }
 
 // taskFilterPrice is what a tasks list's filter adds to its price.
-func taskFilterPrice(f *model.TaskFilter) int {
+func taskFilterPrice(b *listBounds, f *model.TaskFilter) int {
 	if f != nil && len(f.Statuses) > 0 {
-		return priceStatusFilter
+		return b.aggregate(priceStatusFilter)
 	}
 	return 0
 }

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -507,4 +508,71 @@ func TestProgressReportsPriced(t *testing.T) {
 	if len(out.Assignments.Nodes) != 20 {
 		t.Fatalf("nodes: %d", len(out.Assignments.Nodes))
 	}
+}
+
+// Mistakes in a multipart request are coded INVALID errors in the caller's
+// language, never INTERNAL; a caller who may not send files is refused
+// before the body is read; one caller sends one request with files at a
+// time, so nobody can hold every upload slot.
+func TestMultipartMistakesAreCoded(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Fresh(t, store.SQLite)
+	hue := &client{t: t, url: serveAs(t, db, "hue")}
+	const q = `mutation($in: ReportProgressInput!) { reportProgress(input: $in) { userErrors { code } } }`
+	pdf := upFile{"a.pdf", "application/pdf", []byte("%PDF-1.4\n%%EOF\n")}
+	r, status := hue.sendMultipart(q, map[string]any{"in": map[string]any{"assignment": "x", "text": "t", "files": []any{nil}}},
+		map[string]upFile{"variables.in.files.1": pdf}, false, nil)
+	if status != http.StatusBadRequest || code(r) != "INVALID" || !strings.Contains(r.Errors[0].Message, "multipart") {
+		t.Errorf("a map naming files.1 of one file: %d %+v", status, r.Errors)
+	}
+	// No map part at all: Vietnamese by default.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("operations", `{"query": "{ __typename }"}`)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, hue.url, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nomap response
+	json.NewDecoder(res.Body).Decode(&nomap)
+	res.Body.Close()
+	if res.StatusCode < 400 || code(nomap) != "INVALID" || !strings.Contains(nomap.Errors[0].Message, "không đúng chuẩn") {
+		t.Errorf("no map part: %d %+v", res.StatusCode, nomap.Errors)
+	}
+
+	viewer := &client{t: t, url: serveAs(t, db, "viewer-46")}
+	if r, status := viewer.upload(q, map[string]any{"assignment": "x", "text": "t"}, []upFile{pdf}, false, nil); status != http.StatusForbidden || code(r) != "FORBIDDEN" {
+		t.Errorf("a viewer sending files: %d %+v", status, r.Errors)
+	}
+
+	// Hold one upload open (its body not yet sent): a second from the same
+	// caller is refused at once.
+	pr, pw := io.Pipe()
+	held, _ := http.NewRequest(http.MethodPost, hue.url, pr)
+	held.ContentLength = 1000
+	held.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if res, err := http.DefaultClient.Do(held); err == nil {
+			res.Body.Close()
+		}
+	}()
+	pw.Write([]byte("--B\r\n"))
+	var second response
+	for range 50 {
+		second, status = hue.upload(q, map[string]any{"assignment": "x", "text": "t"}, []upFile{pdf}, false, nil)
+		if status == http.StatusTooManyRequests {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // until the first is in
+	}
+	if status != http.StatusTooManyRequests || code(second) != "CONFLICT" {
+		t.Errorf("a second upload while one is open: %d %+v", status, second.Errors)
+	}
+	pw.CloseWithError(io.ErrUnexpectedEOF)
+	<-done
 }

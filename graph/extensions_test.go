@@ -109,7 +109,7 @@ func TestDeadlineExtension(t *testing.T) {
 				t.Fatalf("Huế deciding: %s", top)
 			}
 			p, top = extCall(hanoi, requestExtQ, "requestDeadlineExtension", ask("ngày 31/3/2027", "x"))
-			payloadUserError(t, "Hà Nội asking for Huế", p, top, "NOT_FOUND", "", "not found")
+			payloadUserError(t, "Hà Nội asking for Huế", p, top, "NOT_FOUND", "input.assignment", "not found")
 
 			// A request of Hà Nội's is NOT_FOUND to Huế.
 			p, top = extCall(hanoi, requestExtQ, "requestDeadlineExtension", map[string]any{"assignment": ids[1], "deadlineText": "quý I/2027", "reason": "Chờ hạ tầng"})

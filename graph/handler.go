@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"p06/auth"
+	"p06/rbac"
 	"p06/store"
 )
 
@@ -86,7 +87,7 @@ var DefaultLimits = Limits{
 // scope is its caller's (the empty scope for nobody), with policies refreshed
 // from the database when another process changed them.
 func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
-	bounds := newListBounds(r.OrgStore, r.Clock)
+	bounds := newListBounds(r.OrgStore, r.TaskStore, r.Clock)
 	if err := bounds.refresh(context.Background()); err != nil {
 		log.Error("measuring list bounds; using the floor until the next request", "err", err)
 	}
@@ -110,7 +111,10 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 		uploadLimit = DefaultUploadBytes
 	}
 	srv.AddTransport(multipartTransport(uploadLimit))
-	uploads := newUploadGate(uploadLimit)
+	uploads := newUploadGate(uploadLimit, func(id *auth.Identity) bool {
+		a := r.Auth.Authorizer()
+		return a.CanAnywhere(id.Subject(), rbac.UpdateAssignment) || a.CanAnywhere(id.Subject(), rbac.CreateDocument)
+	})
 	srv.SetQueryCache(smallQueries[*ast.QueryDocument](1000))
 	srv.Use(signedInIntrospection{enabled: lim.Introspection})
 	srv.Use(csrfCheck{})

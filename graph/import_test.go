@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -304,8 +306,15 @@ func TestImportTasks(t *testing.T) {
 
 			// Files that are not workbooks, or would inflate past the limit,
 			// are refused before excelize reads them.
+			// Nor may a small file declare a huge table of texts, or make
+			// more assignments than one import may.
+			wide := [][]string{sampleRows[0]}
+			for i := range 200 {
+				wide = append(wide, []string{fmt.Sprint(i + 1), fmt.Sprintf("Nhiệm vụ thử %d", i), "63 tỉnh, thành phố", "", "quý IV/2027", ""})
+			}
 			for name, f := range map[string][]byte{"pdf": pdfFile, "docx": docxFile(t), "html": htmlFile,
-				"bomb": zipBomb(t, importSheet(t, sampleRows[:1]))} {
+				"bomb": zipBomb(t, importSheet(t, sampleRows[:1])), "strings": sharedStringsBomb(t, importSheet(t, sampleRows[:1])),
+				"12,600 assignments": importSheet(t, wide)} {
 				out, r = importAs(c06, doc, f, true, importQ)
 				it = out.ImportTasks
 				if len(r.Errors) > 0 || it == nil || len(it.UserErrors) != 1 || it.UserErrors[0].Code != "INVALID" ||
@@ -366,4 +375,36 @@ func zipWriterCopy(t *testing.T, b *bytes.Buffer, z []byte) *zip.Writer {
 		}
 	}
 	return zw
+}
+
+// sharedStringsBomb replaces an XLSX's table of texts with one of more
+// entries than tasks.MaxImportSharedStrings, which compresses to little.
+func sharedStringsBomb(t *testing.T, xlsx []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(xlsx), int64(len(xlsx)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, f := range zr.File {
+		if f.Name == "xl/sharedStrings.xml" {
+			continue
+		}
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := zw.Create("xl/sharedStrings.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := tasks.MaxImportSharedStrings + 1
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, n, n)
+	w.Write(bytes.Repeat([]byte("<si><t>a</t></si>"), n))
+	io.WriteString(w, "</sst>")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

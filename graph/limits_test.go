@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -391,5 +392,31 @@ func TestOddInputsAreInvalid(t *testing.T) {
 		if code(r) != "INVALID" || !strings.Contains(r.Errors[0].Message, c.want) {
 			t.Errorf("%s %v: %+v", c.query, c.vars, r.Errors)
 		}
+	}
+}
+
+// The prices of what reads every assignment in scope grow with the
+// programme: 30 programme summaries fit on the demo's 4,634 assignments, not
+// once another 6,000 are made.
+func TestAggregatePricesGrowWithTheData(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Fresh(t, store.SQLite)
+	q := "{ "
+	for i := range 30 {
+		q += fmt.Sprintf("s%d: programmeSummary { taskCount } ", i)
+	}
+	q += "}"
+	if r := (&client{t: t, url: serveAs(t, db, "vpcp")}).do(q, nil, nil); len(r.Errors) > 0 {
+		t.Fatalf("30 summaries on the demo data: %+v", r.Errors)
+	}
+	if _, err := db.NewRaw(`INSERT INTO assignments (task_id, org_unit_id, role, state, progress, source, version, updated_at)
+		SELECT t.id, u.id, 'COORDINATE', 'NOT_STARTED', 0, 'DEMO', 1, ? FROM tasks AS t CROSS JOIN org_units AS u
+		WHERE NOT EXISTS (SELECT 1 FROM assignments AS a WHERE a.task_id = t.id AND a.org_unit_id = u.id) LIMIT 6000`,
+		today.UTC()).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A new handler measures the data at once (a running one within a minute).
+	if r := (&client{t: t, url: serveAs(t, db, "vpcp")}).do(q, nil, nil); code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("30 summaries on 10,634 assignments: %+v", r.Errors)
 	}
 }

@@ -56,3 +56,16 @@ func IsUniqueViolation(err error) bool {
 	m := err.Error()
 	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "23505")
 }
+
+// ErrBusy is the error of a change that could not get its locks in time.
+var ErrBusy = &Error{Code: Conflict, Message: "hệ thống đang bận ghi dữ liệu khác; vui lòng thử lại sau giây lát",
+	English: "the system is busy writing other data; please try again in a moment"}
+
+// IsBusy reports whether err says the database was locked by another writer
+// for longer than the busy timeout (SQLite), or a lock could not be had or a
+// deadlock was broken (PostgreSQL 55P03, 40P01).
+func IsBusy(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "SQLITE_BUSY") || strings.Contains(m, "database is locked") ||
+		strings.Contains(m, "55P03") || strings.Contains(m, "40P01")
+}

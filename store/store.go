@@ -147,6 +147,14 @@ func redact(s string) string {
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise, so a failed change leaves nothing behind.
+//
+// A transaction that could not get its locks in time (another writer held
+// the database or the rows too long, or a deadlock) is the caller's to
+// retry: a CONFLICT saying so, not an internal error.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) })
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) })
+	if err != nil && IsBusy(err) {
+		return ErrBusy
+	}
+	return err
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -214,6 +215,23 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		}
 		if len(rows) != 1 || rows[0].Action != "test.append" || rows[0].Detail != `{"n":1}` {
 			t.Errorf("audit_log after the refused changes: %+v", rows)
+		}
+	})
+}
+
+// A change that could not get its locks is a CONFLICT to retry, not an
+// internal error.
+func TestBusyIsAConflict(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		err := db.InTx(context.Background(), func(context.Context, bun.Tx) error {
+			return errors.New("sqlite: step: database is locked (5) (SQLITE_BUSY)")
+		})
+		if store.ErrorCode(err) != store.Conflict || !strings.Contains(err.Error(), "thử lại") {
+			t.Fatalf("busy: %v", err)
+		}
+		if err := db.InTx(context.Background(), func(context.Context, bun.Tx) error { return errors.New("other") }); store.ErrorCode(err) != store.Internal {
+			t.Fatalf("another error: %v", err)
 		}
 	})
 }

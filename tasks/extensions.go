@@ -57,7 +57,7 @@ type ExtensionAsk struct {
 	Reason       string
 }
 
-var errNoExtension = store.Errorf(store.NotFound, "không tìm thấy đề nghị gia hạn", "extension request not found")
+var errNoExtension = &store.Error{Code: store.NotFound, Field: "request", Message: "không tìm thấy đề nghị gia hạn", English: "extension request not found"}
 
 // RequestExtension records actor's request for a later due date of an
 // assignment: the assignment must be in the actor's scope (NOT_FOUND

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,15 @@ const (
 	// entries together, as its ZIP directory declares them (archive/zip
 	// refuses an entry that inflates to more than it declares). The file
 	// itself is at most this long too, and within the upload limit.
-	MaxImportUnzipped = 64 << 20
+	MaxImportUnzipped = 8 << 20
+	// MaxImportSharedStrings bounds the workbook's table of distinct texts
+	// (a sheet of MaxImportRows rows of six cells needs at most 12,000):
+	// excelize holds it all in memory, and a small file can declare millions.
+	MaxImportSharedStrings = 20000
+	// MaxImportAssignments bounds the assignments one import makes: 2,000
+	// rows each given to every province would lock the database for a
+	// minute; split such a file.
+	MaxImportAssignments = 10000
 	// MaxImportErrors bounds the row errors reported; ImportResult.ErrorCount
 	// counts them all.
 	MaxImportErrors = 500
@@ -181,6 +190,14 @@ func (s *Service) ImportTasks(ctx context.Context, actor *auth.Identity, in Impo
 		}
 		if res.ErrorCount > 0 {
 			return nil
+		}
+		n := 0
+		for _, r := range res.Rows {
+			n += len(r.Leads) + len(r.Coordinators)
+		}
+		if n > MaxImportAssignments {
+			return errImportFile("tệp giao %d nhiệm vụ cho các đơn vị, quá giới hạn %d của một lần nhập; hãy chia tệp",
+				"the file would make %d assignments, more than the limit of %d for one import; split it", n, MaxImportAssignments)
 		}
 		if in.DryRun {
 			// What the real run would refuse for want of ASSIGN_TASK, the dry
@@ -339,6 +356,13 @@ func readImportSheet(b []byte) (*importSheet, error) {
 		total += f.UncompressedSize64
 		if f.UncompressedSize64 > MaxImportUnzipped || total > MaxImportUnzipped {
 			return nil, errImportFile("tệp Excel khi giải nén lớn hơn %d MiB", "the Excel file is over %d MiB decompressed", MaxImportUnzipped>>20)
+		}
+	}
+	for _, f := range zr.File {
+		if strings.EqualFold(f.Name, "xl/sharedStrings.xml") {
+			if err := countSharedStrings(f); err != nil {
+				return nil, err
+			}
 		}
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: MaxImportUnzipped, UnzipXMLSizeLimit: MaxImportUnzipped})
@@ -563,4 +587,28 @@ func (u *unitNames) resolve(res *ImportResult, row int, col, cell string) []unit
 		}
 	}
 	return out
+}
+
+// countSharedStrings refuses a workbook whose table of distinct texts holds
+// more than MaxImportSharedStrings entries, reading the table as a stream.
+func countSharedStrings(f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return errImportFile("không đọc được tệp Excel: %v", "cannot read the Excel file: %v", err)
+	}
+	defer rc.Close()
+	dec := xml.NewDecoder(io.LimitReader(rc, MaxImportUnzipped))
+	n := 0
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return nil // the end, or a malformed table that excelize will refuse
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "si" {
+			if n++; n > MaxImportSharedStrings {
+				return errImportFile("tệp Excel có hơn %d đoạn chữ khác nhau, quá giới hạn của một lần nhập",
+					"the Excel file holds more than %d distinct texts, more than one import may", MaxImportSharedStrings)
+			}
+		}
+	}
 }

@@ -52,7 +52,7 @@ func errField(code store.Code, field, vi, en string) *store.Error {
 	return &store.Error{Code: code, Field: field, Message: vi, English: en}
 }
 
-var errNoAssignment = store.Errorf(store.NotFound, "không tìm thấy nhiệm vụ được giao", "assignment not found")
+var errNoAssignment = &store.Error{Code: store.NotFound, Field: "assignment", Message: "không tìm thấy nhiệm vụ được giao", English: "assignment not found"}
 
 // Conflict is the error of a write that named a stale version: Current is
 // the assignment as it now stands, for the caller to show.
