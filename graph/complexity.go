@@ -167,7 +167,9 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AuditEntryConnection.TotalCount = count
 	c.SearchConnection.TotalCount = count
 
-	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int { return b.aggregate(priceSummary) + child }
+	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int {
+		return b.aggregate(priceSummary) + child
+	}
 	c.Document.TaskCount = func(int) int { return priceTally }
 	c.Task.Status = func(int, *store.Date, *string) int { return priceTally }
 	c.Assignment.Status = func(int, *store.Date) int { return priceTally }
