@@ -18,7 +18,7 @@ const allProvinces = "ALL_PROVINCES"
 
 // loadDemo adds the documents of demo/documents.tsv that are not yet stored,
 // with their tasks from demo/tasks.tsv.
-func loadDemo(ctx context.Context, tx bun.Tx, rep *Report) error {
+func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) error {
 	docs, err := readTable("demo/documents.tsv")
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func loadDemo(ctx context.Context, tx bun.Tx, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	ts := tasks.NewStore(tx, store.SystemClock)
+	ts := tasks.NewStore(tx, clock)
 	added := map[string]*tasks.Document{}
 	for i, r := range docs.rows {
 		number := docs.get(r, "number")

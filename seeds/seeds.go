@@ -58,12 +58,19 @@ type Options struct {
 	// DemoPassword is the password of the demo users (DefaultDemoPassword
 	// when empty).
 	DemoPassword string
+	// Clock tells the time of the rows' creation (store.SystemClock when
+	// nil). Seeded facts themselves hold since store.Beginning.
+	Clock store.Clock
 }
 
 // Load adds what mode names and is missing: the reference data and demo
 // programme in one transaction, then in demo mode one user per role.
 func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, error) {
 	var rep Report
+	clock := opts.Clock
+	if clock == nil {
+		clock = store.SystemClock
+	}
 	if mode == None {
 		return rep, nil
 	}
@@ -80,7 +87,7 @@ func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, e
 			return err
 		}
 		if mode == Demo {
-			return loadDemo(ctx, tx, &rep)
+			return loadDemo(ctx, tx, clock, &rep)
 		}
 		return nil
 	})
@@ -99,7 +106,7 @@ func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, e
 		if pw == "" {
 			pw = DefaultDemoPassword
 		}
-		if err := loadDemoUsers(ctx, db, pw, &rep); err != nil {
+		if err := loadDemoUsers(ctx, db, clock, pw, &rep); err != nil {
 			return rep, fmt.Errorf("seeds: %w", err)
 		}
 	}

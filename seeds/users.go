@@ -36,12 +36,12 @@ var DemoUsers = []DemoUser{
 
 // loadDemoUsers creates the demo users that do not exist yet, with their
 // grants. Each creation is its own audited transaction (actor "seed").
-func loadDemoUsers(ctx context.Context, db *store.DB, password string, rep *Report) error {
+func loadDemoUsers(ctx context.Context, db *store.DB, clock store.Clock, password string, rep *Report) error {
 	authz, err := rbac.NewAuthorizer(ctx, db, 0)
 	if err != nil {
 		return err
 	}
-	svc := auth.NewService(db, authz, store.SystemClock, auth.DefaultConfig)
+	svc := auth.NewService(db, authz, clock, auth.DefaultConfig)
 	unitPaths := map[string]string{}
 	var units []struct {
 		Code string `bun:"code"`
