@@ -296,12 +296,14 @@ func TestPagingWhileWriting(t *testing.T) {
 				t.Fatalf("%d in-progress assignments, %v", len(open), err)
 			}
 
-			// The writer, for the duration of one paging run: returns
-			// the ids it touched and how many writes it made.
+			// The writer, for the duration of one paging run (and at most
+			// 150 rounds, so that a pager slower than it, on a loaded
+			// machine, still reaches the end of a list it keeps growing):
+			// returns the ids it touched and how many writes it made.
 			write := func(stop <-chan struct{}) (touched map[string]bool, writes int) {
 				touched = map[string]bool{}
 				deadlines := []string{"tháng 1/2024", "quý II/2025", "thường xuyên", "trong năm 2023", "tháng 12/2026"}
-				for i := 0; ; i++ {
+				for i := 0; i < 150; i++ {
 					select {
 					case <-stop:
 						return touched, writes
@@ -330,6 +332,7 @@ func TestPagingWhileWriting(t *testing.T) {
 					}
 					time.Sleep(5 * time.Millisecond)
 				}
+				return touched, writes
 			}
 			for _, run := range []struct {
 				field, order string
