@@ -21,7 +21,7 @@ func (r *assignmentResolver) ProgressReports(ctx context.Context, obj *tasks.Ass
 		return nil, &store.Error{Code: store.Invalid, Field: "first", Message: fmt.Sprintf("first phải trong khoảng 1–%d", tasks.MaxReports),
 			English: fmt.Sprintf("first must be within 1–%d", tasks.MaxReports)}
 	}
-	return loadersOf(ctx).reportsOf.Load(ctx, reportsKey{obj.ID, n})
+	return loadersOf(ctx).reportsOf.Load(ctx, historyKey{obj.ID, n})
 }
 
 // ReportProgress is the resolver for the reportProgress field.

@@ -68,35 +68,6 @@ func newExtLoaders(r *Resolver, sc rbac.Scope, l *loaders) *extLoaders {
 	return x
 }
 
-// lastOfLoader batches "the last n items of each assignment" lookups: one
-// query per distinct n.
-func lastOfLoader[T any](fetch func(ctx context.Context, ids []int64, last int) ([]T, error), owner func(T) int64) *dataloadgen.Loader[historyKey, []T] {
-	return dataloadgen.NewLoader(func(ctx context.Context, keys []historyKey) ([][]T, []error) {
-		byLast := map[int][]int64{}
-		for _, k := range keys {
-			byLast[k.last] = append(byLast[k.last], k.assignment)
-		}
-		got := map[historyKey][]T{}
-		for last, ids := range byLast {
-			items, err := fetch(ctx, ids, last)
-			if err != nil {
-				return nil, fill(len(keys), err)
-			}
-			for _, it := range items {
-				k := historyKey{owner(it), last}
-				got[k] = append(got[k], it)
-			}
-		}
-		out := make([][]T, len(keys))
-		for i, k := range keys {
-			if out[i] = got[k]; out[i] == nil {
-				out[i] = []T{}
-			}
-		}
-		return out, nil
-	}, dataloadgen.WithWait(loaderWait))
-}
-
 // lastArg checks a last: argument against its bound.
 func lastArg(last *int, bound int) (int, error) {
 	n := historyLength(last)

@@ -30,7 +30,7 @@ type loaders struct {
 	historyOf     *dataloadgen.Loader[historyKey, []*tasks.Facts]
 	// factsAsOf gives nil for an assignment made after the date.
 	factsAsOf  *dataloadgen.Loader[assignmentStatusKey, *tasks.Facts]
-	reportsOf  *dataloadgen.Loader[reportsKey, []*tasks.ProgressReport]
+	reportsOf  *dataloadgen.Loader[historyKey, []*tasks.ProgressReport]
 	taskStatus *dataloadgen.Loader[statusKey, tasks.Status]
 	// assignmentStatus gives "" for an assignment made after the date.
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
@@ -47,16 +47,12 @@ type statusKey struct {
 	judged   tasks.Judged // against the due date in force (zero) or the original
 }
 
-// historyKey asks for the last versions of an assignment's facts.
+// historyKey asks for the last (newest) n items of one of an assignment's
+// lists: versions of its facts, progress reports, extension requests, due
+// dates (see lastOfLoader).
 type historyKey struct {
 	assignment int64
 	last       int
-}
-
-// reportsKey asks for the newest progress reports of an assignment.
-type reportsKey struct {
-	assignment int64
-	first      int
 }
 
 type assignmentStatusKey struct {
@@ -150,103 +146,35 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
 	}, wait)
 	l.factsAsOf = dataloadgen.NewLoader(func(ctx context.Context, keys []assignmentStatusKey) ([]*tasks.Facts, []error) {
-		byDate := map[store.Date][]int64{}
-		for _, k := range keys {
-			byDate[k.asOf] = append(byDate[k.asOf], k.assignment)
-		}
-		got := map[assignmentStatusKey]*tasks.Facts{}
-		for d, ids := range byDate {
-			m, err := r.TaskStore.FactsAsOf(ctx, sc, d, ids)
-			if err != nil {
-				return nil, fill(len(keys), err)
-			}
-			for id, f := range m {
-				got[assignmentStatusKey{asOf: d, assignment: id}] = f
-			}
-		}
-		out := make([]*tasks.Facts, len(keys))
-		for i, k := range keys {
-			out[i] = got[k]
-		}
-		return out, nil
+		return batched(keys, func(k assignmentStatusKey) (store.Date, int64) { return k.asOf, k.assignment },
+			func(d store.Date, ids []int64) (map[int64]*tasks.Facts, error) {
+				return r.TaskStore.FactsAsOf(ctx, sc, d, ids)
+			})
 	}, wait)
-	l.historyOf = dataloadgen.NewLoader(func(ctx context.Context, keys []historyKey) ([][]*tasks.Facts, []error) {
-		byLast := map[int][]int64{}
-		for _, k := range keys {
-			byLast[k.last] = append(byLast[k.last], k.assignment)
-		}
-		got := map[historyKey][]*tasks.Facts{}
-		for last, ids := range byLast {
-			fs, err := r.TaskStore.History(ctx, sc, ids, last)
-			if err != nil {
-				return nil, fill(len(keys), err)
-			}
-			for _, f := range fs {
-				k := historyKey{f.AssignmentID, last}
-				got[k] = append(got[k], f)
-			}
-		}
-		out := make([][]*tasks.Facts, len(keys))
-		for i, k := range keys {
-			if out[i] = got[k]; out[i] == nil {
-				out[i] = []*tasks.Facts{}
-			}
-		}
-		return out, nil
-	}, wait)
-	l.reportsOf = dataloadgen.NewLoader(func(ctx context.Context, keys []reportsKey) ([][]*tasks.ProgressReport, []error) {
-		byFirst := map[int][]int64{}
-		for _, k := range keys {
-			byFirst[k.first] = append(byFirst[k.first], k.assignment)
-		}
-		got := map[reportsKey][]*tasks.ProgressReport{}
-		for first, ids := range byFirst {
-			rs, err := r.TaskStore.ProgressReports(ctx, sc, ids, first)
-			if err != nil {
-				return nil, fill(len(keys), err)
-			}
-			for _, rep := range rs {
-				k := reportsKey{rep.AssignmentID, first}
-				got[k] = append(got[k], rep)
-			}
-		}
-		out := make([][]*tasks.ProgressReport, len(keys))
-		for i, k := range keys {
-			if out[i] = got[k]; out[i] == nil {
-				out[i] = []*tasks.ProgressReport{}
-			}
-		}
-		return out, nil
-	}, wait)
+	l.historyOf = lastOfLoader(func(ctx context.Context, ids []int64, last int) ([]*tasks.Facts, error) {
+		return r.TaskStore.History(ctx, sc, ids, last)
+	}, func(f *tasks.Facts) int64 { return f.AssignmentID })
+	l.reportsOf = lastOfLoader(func(ctx context.Context, ids []int64, first int) ([]*tasks.ProgressReport, error) {
+		return r.TaskStore.ProgressReports(ctx, sc, ids, first)
+	}, func(rep *tasks.ProgressReport) int64 { return rep.AssignmentID })
 	l.taskStatus = dataloadgen.NewLoader(func(ctx context.Context, keys []statusKey) ([]tasks.Status, []error) {
 		type judge struct {
 			asOf     store.Date
 			unitPath string
 			judged   tasks.Judged
 		}
-		batches := map[judge][]int64{}
-		for _, k := range keys {
-			j := judge{k.asOf, k.unitPath, k.judged}
-			batches[j] = append(batches[j], k.task)
+		out, errs := batched(keys, func(k statusKey) (judge, int64) { return judge{k.asOf, k.unitPath, k.judged}, k.task },
+			func(j judge, ids []int64) (map[int64]tasks.Status, error) {
+				return r.TaskStore.TaskStatusesJudged(ctx, sc, j.asOf, j.unitPath, j.judged, ids)
+			})
+		if errs != nil {
+			return nil, errs
 		}
-		got := map[statusKey]tasks.Status{}
-		for j, ids := range batches {
-			m, err := r.TaskStore.TaskStatusesJudged(ctx, sc, j.asOf, j.unitPath, j.judged, ids)
-			if err != nil {
-				return nil, fill(len(keys), err)
-			}
-			for id, s := range m {
-				got[statusKey{j.asOf, j.unitPath, id, j.judged}] = s
-			}
-		}
-		out := make([]tasks.Status, len(keys))
-		errs := make([]error, len(keys))
-		for i, k := range keys {
-			s, ok := got[k]
-			if !ok {
+		errs = make([]error, len(keys))
+		for i, s := range out {
+			if s == "" { // not in scope
 				errs[i] = store.Errorf(store.NotFound, "không tìm thấy nhiệm vụ", "task not found")
 			}
-			out[i] = s
 		}
 		return out, errs
 	}, wait)
@@ -255,26 +183,10 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			asOf   store.Date
 			judged tasks.Judged
 		}
-		batches := map[judge][]int64{}
-		for _, k := range keys {
-			j := judge{k.asOf, k.judged}
-			batches[j] = append(batches[j], k.assignment)
-		}
-		got := map[assignmentStatusKey]tasks.Status{}
-		for j, ids := range batches {
-			m, err := r.TaskStore.AssignmentStatusesJudged(ctx, sc, j.asOf, j.judged, ids)
-			if err != nil {
-				return nil, fill(len(keys), err)
-			}
-			for id, s := range m {
-				got[assignmentStatusKey{j.asOf, id, j.judged}] = s
-			}
-		}
-		out := make([]tasks.Status, len(keys))
-		for i, k := range keys {
-			out[i] = got[k]
-		}
-		return out, nil
+		return batched(keys, func(k assignmentStatusKey) (judge, int64) { return judge{k.asOf, k.judged}, k.assignment },
+			func(j judge, ids []int64) (map[int64]tasks.Status, error) {
+				return r.TaskStore.AssignmentStatusesJudged(ctx, sc, j.asOf, j.judged, ids)
+			})
 	}, wait)
 	l.user = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*auth.User, error) {
 		us, err := r.Auth.UsersByIDs(ctx, sc, ids)
@@ -282,6 +194,61 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 	}, wait)
 	l.ext = newExtLoaders(r, sc, l)
 	return l
+}
+
+// lastOfLoader batches "the last n items of each assignment" lookups: one
+// query per distinct n.
+func lastOfLoader[T any](fetch func(ctx context.Context, ids []int64, last int) ([]T, error), owner func(T) int64) *dataloadgen.Loader[historyKey, []T] {
+	return dataloadgen.NewLoader(func(ctx context.Context, keys []historyKey) ([][]T, []error) {
+		byLast := map[int][]int64{}
+		for _, k := range keys {
+			byLast[k.last] = append(byLast[k.last], k.assignment)
+		}
+		got := map[historyKey][]T{}
+		for last, ids := range byLast {
+			items, err := fetch(ctx, ids, last)
+			if err != nil {
+				return nil, fill(len(keys), err)
+			}
+			for _, it := range items {
+				k := historyKey{owner(it), last}
+				got[k] = append(got[k], it)
+			}
+		}
+		out := make([][]T, len(keys))
+		for i, k := range keys {
+			if out[i] = got[k]; out[i] == nil {
+				out[i] = []T{}
+			}
+		}
+		return out, nil
+	}, dataloadgen.WithWait(loaderWait))
+}
+
+// batched serves a loader whose keys carry a parameter besides the id (a
+// date, a unit, a judgement): it asks load once per distinct parameter with
+// that group's ids, and gives each key its value (the zero value when load
+// returned none for it).
+func batched[K any, P comparable, V any](keys []K, split func(K) (P, int64), load func(P, []int64) (map[int64]V, error)) ([]V, []error) {
+	groups := map[P][]int64{}
+	for _, k := range keys {
+		p, id := split(k)
+		groups[p] = append(groups[p], id)
+	}
+	got := make(map[P]map[int64]V, len(groups))
+	for p, ids := range groups {
+		m, err := load(p, ids)
+		if err != nil {
+			return nil, fill(len(keys), err)
+		}
+		got[p] = m
+	}
+	out := make([]V, len(keys))
+	for i, k := range keys {
+		p, id := split(k)
+		out[i] = got[p][id]
+	}
+	return out, nil
 }
 
 func byID[T any](items []T, id func(T) int64) map[int64]T {

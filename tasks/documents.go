@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -60,38 +58,6 @@ type Assign struct {
 	AllProvinces  bool
 	AllMinistries bool
 	AllRole       Role
-}
-
-// cleanText trims and NFC-normalises v and checks its length (and, when
-// required, that it is there); what is wrong is an INVALID error on field.
-func cleanText(field, v string, max int, required bool) (string, error) {
-	// Spaces and invisible format characters (zero-width space, joiners,
-	// direction marks) at the ends carry nothing: a note of only those is
-	// no note.
-	v = strings.TrimFunc(store.NFC(v), func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) })
-	if required && v == "" {
-		return "", errField(store.Invalid, field, fmt.Sprintf("%s không được để trống", field), fmt.Sprintf("%s is required", field))
-	}
-	if n := utf8.RuneCountInString(v); n > max {
-		return "", errField(store.Invalid, field, fmt.Sprintf("%s dài %d ký tự, quá giới hạn %d", field, n, max),
-			fmt.Sprintf("%s is %d characters long, over the limit of %d", field, n, max))
-	}
-	return v, nil
-}
-
-func signedIn(actor *auth.Identity) error {
-	if actor == nil {
-		return store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
-	}
-	return nil
-}
-
-// must checks that actor holds perm on the unit at path.
-func (s *Service) must(actor *auth.Identity, path string, perm rbac.Permission) error {
-	if !s.authz.Can(actor.Subject(), path, perm) {
-		return store.Errorf(store.Forbidden, "bạn không có quyền %s trên đơn vị này", "you do not have the %s permission on this unit", perm)
-	}
-	return nil
 }
 
 // CreateDocument enters a document. Documents are national: the actor must

@@ -67,8 +67,8 @@ var errNoExtension = &store.Error{Code: store.NotFound, Field: "request", Messag
 // cancelled assignment, or one without a due date, cannot ask; at most one
 // request per assignment is open (PENDING) at a time (CONFLICT).
 func (s *Service) RequestExtension(ctx context.Context, actor *auth.Identity, in ExtensionAsk) (*ExtensionRequest, error) {
-	if actor == nil {
-		return nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
+	if err := signedIn(actor); err != nil {
+		return nil, err
 	}
 	reason, err := cleanText("reason", in.Reason, MaxReasonLength, false)
 	if err != nil {
@@ -153,8 +153,8 @@ type ExtensionDecision struct {
 // assignment can only be refused. It returns the request and the assignment
 // as they now stand.
 func (s *Service) DecideExtension(ctx context.Context, actor *auth.Identity, d ExtensionDecision) (*ExtensionRequest, *Assignment, error) {
-	if actor == nil {
-		return nil, nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
+	if err := signedIn(actor); err != nil {
+		return nil, nil, err
 	}
 	note, err := cleanText("note", d.Note, MaxNoteLength, false)
 	if err != nil {
@@ -310,13 +310,12 @@ func (s *Store) DueDateHistory(ctx context.Context, sc rbac.Scope, assignmentIDs
 	if len(assignmentIDs) == 0 || last <= 0 {
 		return out, nil
 	}
-	cond, args := sc.ReadFilter("hu.path")
 	versions := s.db.NewSelect().TableExpr("assignment_facts AS f").
 		ColumnExpr("f.assignment_id, f.version, f.valid_from, f.due_date, f.note, f.changed_at, f.changed_by").
 		ColumnExpr("LAG(f.due_date, 1, 'none') OVER (PARTITION BY f.assignment_id ORDER BY f.version) AS prev").
 		ColumnExpr("ROW_NUMBER() OVER (PARTITION BY f.assignment_id ORDER BY f.version) AS k").
 		Where("f.assignment_id IN (?)", bun.In(assignmentIDs)).
-		Where("EXISTS (SELECT 1 FROM assignments AS ha JOIN org_units AS hu ON hu.id = ha.org_unit_id WHERE ha.id = f.assignment_id AND "+cond+")", args...)
+		Apply(ofVisibleAssignment(sc, "f.assignment_id"))
 	changes := s.db.NewSelect().TableExpr("(?) AS v", versions).ColumnExpr("v.*").
 		ColumnExpr("ROW_NUMBER() OVER (PARTITION BY v.assignment_id ORDER BY v.version DESC) AS n").
 		Where("v.k = 1 OR COALESCE(v.due_date, '') <> COALESCE(v.prev, '')")

@@ -103,8 +103,8 @@ type preparedFile struct {
 // content) and the audit row commit together: a refused report stores
 // nothing.
 func (s *Service) ReportProgress(ctx context.Context, actor *auth.Identity, in NewReport) (*ProgressReport, *Assignment, error) {
-	if actor == nil {
-		return nil, nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
+	if err := signedIn(actor); err != nil {
+		return nil, nil, err
 	}
 	text := store.NFC(in.Text)
 	files, err := prepareFiles(in.Files)
@@ -213,11 +213,10 @@ func (s *Store) ProgressReports(ctx context.Context, sc rbac.Scope, assignmentID
 	if len(assignmentIDs) == 0 || first <= 0 {
 		return rs, nil
 	}
-	cond, args := sc.ReadFilter("ru.path")
 	ranked := s.db.NewSelect().TableExpr("progress_reports AS r").ColumnExpr("r.id").
 		ColumnExpr("ROW_NUMBER() OVER (PARTITION BY r.assignment_id ORDER BY r.reported_at DESC, r.id DESC) AS n").
 		Where("r.assignment_id IN (?)", bun.In(assignmentIDs)).
-		Where("EXISTS (SELECT 1 FROM assignments AS ra JOIN org_units AS ru ON ru.id = ra.org_unit_id WHERE ra.id = r.assignment_id AND "+cond+")", args...)
+		Apply(ofVisibleAssignment(sc, "r.assignment_id"))
 	err := s.db.NewSelect().Model(&rs).Where("pr.id IN (SELECT x.id FROM (?) AS x WHERE x.n <= ?)", ranked, min(first, MaxReports)).
 		OrderExpr("pr.assignment_id, pr.reported_at DESC, pr.id DESC").Scan(ctx)
 	if err != nil {
@@ -233,9 +232,8 @@ func (s *Store) ProgressReportsByIDs(ctx context.Context, sc rbac.Scope, ids []i
 	if len(ids) == 0 {
 		return rs, nil
 	}
-	cond, args := sc.ReadFilter("ru.path")
 	err := s.db.NewSelect().Model(&rs).Where("pr.id IN (?)", bun.In(ids)).
-		Where("EXISTS (SELECT 1 FROM assignments AS ra JOIN org_units AS ru ON ru.id = ra.org_unit_id WHERE ra.id = pr.assignment_id AND "+cond+")", args...).
+		Apply(ofVisibleAssignment(sc, "pr.assignment_id")).
 		Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: progress reports by id: %w", err)

@@ -3,6 +3,9 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -47,6 +50,39 @@ type AssignmentUpdate struct {
 	Note            string
 }
 
+// signedIn refuses a use case without a caller.
+func signedIn(actor *auth.Identity) error {
+	if actor == nil {
+		return store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
+	}
+	return nil
+}
+
+// must checks that actor holds perm on the unit at path.
+func (s *Service) must(actor *auth.Identity, path string, perm rbac.Permission) error {
+	if !s.authz.Can(actor.Subject(), path, perm) {
+		return store.Errorf(store.Forbidden, "bạn không có quyền %s trên đơn vị này", "you do not have the %s permission on this unit", perm)
+	}
+	return nil
+}
+
+// cleanText trims and NFC-normalises v and checks its length (and, when
+// required, that it is there); what is wrong is an INVALID error on field.
+func cleanText(field, v string, max int, required bool) (string, error) {
+	// Spaces and invisible format characters (zero-width space, joiners,
+	// direction marks) at the ends carry nothing: a note of only those is
+	// no note.
+	v = strings.TrimFunc(store.NFC(v), func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) })
+	if required && v == "" {
+		return "", errField(store.Invalid, field, fmt.Sprintf("%s không được để trống", field), fmt.Sprintf("%s is required", field))
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		return "", errField(store.Invalid, field, fmt.Sprintf("%s dài %d ký tự, quá giới hạn %d", field, n, max),
+			fmt.Sprintf("%s is %d characters long, over the limit of %d", field, n, max))
+	}
+	return v, nil
+}
+
 // errField makes a caller's mistake about an input field.
 func errField(code store.Code, field, vi, en string) *store.Error {
 	return &store.Error{Code: code, Field: field, Message: vi, English: en}
@@ -74,8 +110,8 @@ func (c *Conflict) Unwrap() error { return c.Err }
 // the document giving the task was issued; NOT_STARTED means progress 0 and
 // IN_PROGRESS less than 100.
 func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u AssignmentUpdate) (*Assignment, error) {
-	if actor == nil {
-		return nil, store.Errorf(store.Unauthenticated, "cần đăng nhập", "sign-in required")
+	if err := signedIn(actor); err != nil {
+		return nil, err
 	}
 	note, err := cleanText("note", u.Note, MaxNoteLength, false)
 	if err != nil {
@@ -213,8 +249,8 @@ func (s *Service) assignmentForWrite(ctx context.Context, tx bun.Tx, actor *auth
 	if err := tx.NewSelect().Table("org_units").Column("path").Where("id = ?", a.OrgUnitID).Scan(ctx, &path); err != nil {
 		return nil, "", fmt.Errorf("tasks: unit of assignment %d: %w", id, err)
 	}
-	if !s.authz.Can(actor.Subject(), path, perm) {
-		return nil, "", store.Errorf(store.Forbidden, "bạn không có quyền %s trên đơn vị này", "you do not have the %s permission on this unit", perm)
+	if err := s.must(actor, path, perm); err != nil {
+		return nil, "", err
 	}
 	return a, path, nil
 }
@@ -237,11 +273,10 @@ func (s *Store) History(ctx context.Context, sc rbac.Scope, assignmentIDs []int6
 	if len(assignmentIDs) == 0 || last <= 0 {
 		return fs, nil
 	}
-	cond, args := sc.ReadFilter("hu.path")
 	ranked := s.db.NewSelect().TableExpr("assignment_facts AS f").ColumnExpr("f.id").
 		ColumnExpr("ROW_NUMBER() OVER (PARTITION BY f.assignment_id ORDER BY f.version DESC) AS n").
 		Where("f.assignment_id IN (?)", bun.In(assignmentIDs)).
-		Where("EXISTS (SELECT 1 FROM assignments AS ha JOIN org_units AS hu ON hu.id = ha.org_unit_id WHERE ha.id = f.assignment_id AND "+cond+")", args...)
+		Apply(ofVisibleAssignment(sc, "f.assignment_id"))
 	err := s.db.NewSelect().Model(&fs).Where("af.id IN (SELECT r.id FROM (?) AS r WHERE r.n <= ?)", ranked, min(last, MaxHistory)).
 		OrderExpr("af.assignment_id, af.version").Scan(ctx)
 	if err != nil {
@@ -259,10 +294,9 @@ func (s *Store) FactsAsOf(ctx context.Context, sc rbac.Scope, asOf store.Date, i
 	}
 	var fs []*Facts
 	d := asOf.String()
-	cond, args := sc.ReadFilter("hu.path")
 	err := s.db.NewSelect().Model(&fs).Where("af.assignment_id IN (?)", bun.In(ids)).
 		Where("af.valid_from <= ? AND (af.valid_to IS NULL OR af.valid_to > ?)", d, d).
-		Where("EXISTS (SELECT 1 FROM assignments AS ha JOIN org_units AS hu ON hu.id = ha.org_unit_id WHERE ha.id = af.assignment_id AND "+cond+")", args...).
+		Apply(ofVisibleAssignment(sc, "af.assignment_id")).
 		Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: facts as of %s: %w", asOf, err)

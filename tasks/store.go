@@ -26,6 +26,17 @@ func NewStore(db bun.IDB, clock store.Clock) *Store { return &Store{db: db, cloc
 
 func (s *Store) now() time.Time { return s.clock() }
 
+// ofVisibleAssignment restricts q to rows whose assignment (the column col,
+// e.g. "af.assignment_id") sc may read: the rows of an assignment's lists
+// (facts, reports, extension requests) are as visible as the assignment.
+// Use it with SelectQuery.Apply.
+func ofVisibleAssignment(sc rbac.Scope, col string) func(*bun.SelectQuery) *bun.SelectQuery {
+	cond, args := sc.ReadFilter("vu.path")
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("EXISTS (SELECT 1 FROM assignments AS va JOIN org_units AS vu ON vu.id = va.org_unit_id WHERE va.id = "+col+" AND "+cond+")", args...)
+	}
+}
+
 // visibleTasks restricts q (tasks t) to the tasks sc may read.
 func visibleTasks(q *bun.SelectQuery, sc rbac.Scope) *bun.SelectQuery {
 	if sc.ReadsAll() {
