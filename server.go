@@ -55,6 +55,8 @@ type config struct {
 	logLevel      slog.Level
 	corsOrigins   []string
 	auth          auth.Config
+	dbMaxConns    int
+	pprofAddr     string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -127,6 +129,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("%s must be on or off, got %q", name, getenv(name))
 		}
 	}
+	if n := getenv("P06_DB_MAX_CONNS"); n != "" {
+		if c.dbMaxConns, err = strconv.Atoi(n); err != nil || c.dbMaxConns < 1 || c.dbMaxConns > 1000 {
+			return c, fmt.Errorf("P06_DB_MAX_CONNS must be a whole number of connections from 1 to 1000, got %q", n)
+		}
+	}
+	if a := getenv("P06_PPROF"); a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return c, fmt.Errorf("P06_PPROF must be an address like 127.0.0.1:6060, got %q", a)
+		}
+		c.pprofAddr = a
+	}
 	if lv := getenv("P06_LOG_LEVEL"); lv != "" {
 		if err := c.logLevel.UnmarshalText([]byte(lv)); err != nil {
 			return c, fmt.Errorf("P06_LOG_LEVEL must be debug, info, warn or error, got %q", lv)
@@ -158,7 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 
-	db, err := store.Open(ctx, store.Config{URL: cfg.databaseURL, DataDir: cfg.dataDir})
+	db, err := store.Open(ctx, store.Config{URL: cfg.databaseURL, DataDir: cfg.dataDir, MaxConns: cfg.dbMaxConns})
 	if err != nil {
 		return err
 	}
@@ -167,7 +180,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log.Info("database ready", "db", db.Where, "migrations_applied", len(applied))
+	log.Info("database ready", "db", db.Where, "migrations_applied", len(applied), "pool", db.PoolMax)
 	rep, err := seeds.Load(ctx, db, cfg.seed, seeds.Options{DemoPassword: cfg.demoPassword})
 	if err != nil {
 		return err
@@ -195,8 +208,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
+	counts := &serverCounts{db: db}
+	if cfg.pprofAddr != "" {
+		stopDebug, err := serveDebug(cfg.pprofAddr, counts, log, stdout)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	srv := &http.Server{
-		Handler:           newServer(db, authSvc, broker, cfg, log, store.SystemClock),
+		Handler:           newServer(db, authSvc, broker, cfg, log, store.SystemClock, counts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -227,7 +248,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // newServer wires the stores into the HTTP routes, all in one place. Every
 // request passes CORS, then auth.Middleware, which names its caller.
-func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, cfg config, log *slog.Logger, clock store.Clock) http.Handler {
+func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, cfg config, log *slog.Logger, clock store.Clock, counts *serverCounts) http.Handler {
 	r := graph.NewResolver(db, authSvc, clock)
 	r.UseEvents(broker)
 	lim := graph.DefaultLimits
@@ -236,7 +257,7 @@ func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, cfg co
 	lim.Origins = cfg.corsOrigins
 
 	mux := http.NewServeMux()
-	mux.Handle("/query", graph.NewHandler(r, lim, log))
+	mux.Handle("/query", counts.countRequests(graph.NewHandler(r, lim, log)))
 	mux.Handle("GET "+tasks.EvidencePath+"{id}", graph.EvidenceHandler(r, log))
 	mux.Handle("GET /{$}", ide.Page("/query"))
 	mux.Handle("GET "+ide.Prefix, ide.Assets())

@@ -21,6 +21,14 @@ import (
 // URL; the server is stopped when the test ends and must exit cleanly.
 func startServer(t *testing.T, env map[string]string) string {
 	t.Helper()
+	base, _ := startServerOut(t, env)
+	return base
+}
+
+// startServerOut is startServer that also returns the lines the program
+// printed before "listening on".
+func startServerOut(t *testing.T, env map[string]string) (base string, before []string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	getenv := func(k string) string { return env[k] }
 	pr, pw := io.Pipe()
@@ -41,13 +49,15 @@ func startServer(t *testing.T, env map[string]string) string {
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		var seen []string
 		for sc.Scan() {
 			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				before = seen
 				lines <- addr
 			}
+			seen = append(seen, sc.Text())
 		}
 	}()
-	var base string
 	select {
 	case base = <-lines:
 	case err := <-done:
@@ -69,7 +79,7 @@ func startServer(t *testing.T, env map[string]string) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return base
+	return base, before
 }
 
 // session is a browser: a cookie jar and the CSRF token of its session.
@@ -219,6 +229,8 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		"P06_SEED":          "P06_SEED must be none, reference or demo",
 		"P06_INTROSPECTION": "P06_INTROSPECTION must be on or off",
 		"P06_LOG_LEVEL":     "P06_LOG_LEVEL must be",
+		"P06_DB_MAX_CONNS":  "P06_DB_MAX_CONNS must be a whole number of connections from 1 to 1000",
+		"P06_PPROF":         "P06_PPROF must be an address like 127.0.0.1:6060",
 	} {
 		err := run(context.Background(), nil, func(k string) string {
 			if k == env {
@@ -266,5 +278,60 @@ func TestAdminCreateThenSignIn(t *testing.T) {
 	s.must(`{ me { user { username } grants { role orgUnit { code } } } users { totalCount } }`, &me)
 	if me.Me.User.Username != "root" || len(me.Me.Grants) != 1 || me.Me.Grants[0].Role != "ADMIN" || me.Users.TotalCount != 1 {
 		t.Fatalf("me = %+v", me)
+	}
+}
+
+// With P06_PPROF the process serves its profiler and counters on a second
+// address: the counters follow the GraphQL requests and the SQL they ran;
+// the main address serves neither.
+func TestDebugListener(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"P06_ADDR": "127.0.0.1:0", "P06_DATA_DIR": t.TempDir(), "P06_PPROF": "127.0.0.1:0",
+		"P06_DB_MAX_CONNS": "3"}
+	base, before := startServerOut(t, env)
+	var debug string
+	for _, l := range before {
+		if a, ok := strings.CutPrefix(l, "debug on "); ok {
+			debug = a
+		}
+	}
+	if debug == "" {
+		t.Fatalf("no debug address printed: %q", before)
+	}
+	counters := func() map[string]int64 {
+		res, err := http.Get(debug + "/debug/vars")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var v struct{ P06 map[string]int64 }
+		if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v.P06
+	}
+	c0 := counters()
+	s := newSession(t, base)
+	s.login("vpcp", "demo-password")
+	var out struct{ Tasks struct{ TotalCount int } }
+	s.must(`{ tasks { totalCount } }`, &out)
+	c1 := counters()
+	if c0["db_pool_max"] != 3 || c1["graphql_requests"]-c0["graphql_requests"] < 2 || c1["sql_statements"] <= c0["sql_statements"] {
+		t.Fatalf("counters before %v, after %v", c0, c1)
+	}
+	res, err := http.Get(debug + "/debug/pprof/")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("profiler index: %v %v", res, err)
+	}
+	res.Body.Close()
+	for _, p := range []string{"/debug/vars", "/debug/pprof/"} {
+		res, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Errorf("%s is served on the main address", p)
+		}
 	}
 }

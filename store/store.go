@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -19,6 +21,7 @@ import (
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
+	"github.com/uptrace/bun/schema"
 )
 
 // Dialect names the database engine behind a DB.
@@ -35,6 +38,9 @@ type DB struct {
 	Engine Dialect
 	// Where is a description of the database safe to print (no password).
 	Where string
+	// PoolMax is how many connections the pool opens at most.
+	PoolMax int
+	stats   *Stats
 }
 
 // Config says which database to open.
@@ -44,6 +50,9 @@ type Config struct {
 	URL string
 	// DataDir holds the default SQLite file p06.db when URL is empty.
 	DataDir string
+	// MaxConns is P06_DB_MAX_CONNS: how many connections the pool opens at
+	// most (and keeps while idle). Zero derives it (see PoolSize).
+	MaxConns int
 }
 
 // Open opens the database cfg names and checks that it answers.
@@ -74,11 +83,17 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db, err = openSQLite(path)
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		db, err = openPostgres(u, nil)
+		if err == nil {
+			err = db.sizePool(ctx, cfg.MaxConns)
+		}
 	default:
 		return nil, fmt.Errorf("store: DATABASE_URL must start with sqlite: or postgres://, got %q", redact(u))
 	}
 	if err != nil {
 		return nil, err
+	}
+	if db.Engine == SQLite && cfg.MaxConns > 0 {
+		db.setPool(cfg.MaxConns)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -98,15 +113,65 @@ func openSQLite(path string) (*DB, error) {
 	}
 	// One writer at a time is SQLite's rule; a small pool keeps readers
 	// concurrent under WAL without piling up writers on the busy timeout.
-	sqldb.SetMaxOpenConns(4)
-	sqldb.SetMaxIdleConns(4)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Engine: SQLite, Where: "sqlite:" + path}, nil
+	db := newDB(sqldb, sqlitedialect.New(), SQLite, "sqlite:"+path)
+	db.setPool(sqlitePool)
+	return db, nil
 }
 
+// sqlitePool is the default pool of the embedded database: readers run
+// concurrently under WAL, writers take turns on the write lock.
+const sqlitePool = 4
+
 // PoolSize is how many PostgreSQL connections one process opens at most,
-// and keeps open while idle.
-const PoolSize = 20
+// and keeps open while idle, unless told otherwise (Config.MaxConns): four
+// per processor the process may use (a request waits on the database about
+// as long as it computes, and runs two or three queries at once through its
+// loaders), from 8 to 64, and never more than a quarter of the connections
+// the server accepts for ordinary users, so that four replicas and the
+// administrator's tools fit.
+func PoolSize(procs, serverMax int) int {
+	n := min(max(4*procs, 8), 64)
+	if serverMax > 0 {
+		n = min(n, max(serverMax/4, 2))
+	}
+	return n
+}
+
+// Connections live at most connMaxLifetime, so that a pool follows a
+// failover or a changed DNS name, and close after connMaxIdle unused.
+const (
+	connMaxLifetime = 30 * time.Minute
+	connMaxIdle     = 5 * time.Minute
+)
+
+// setPool sizes the pool: as many idle connections as open ones. With Go's
+// default of two idle, a busy server closed and reopened PostgreSQL
+// connections on most requests.
+func (db *DB) setPool(n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(connMaxIdle)
+	db.SetConnMaxLifetime(connMaxLifetime)
+	db.PoolMax = n
+}
+
+// sizePool sets the PostgreSQL pool to want, or derives it from this
+// machine and the server's max_connections (less its reserved ones).
+func (db *DB) sizePool(ctx context.Context, want int) error {
+	if want > 0 {
+		db.setPool(want)
+		return nil
+	}
+	var maxConns, reserved int
+	err := db.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
+		current_setting('superuser_reserved_connections')::int`).Scan(&maxConns, &reserved)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("store: connecting to %s: %w", db.Where, err)
+	}
+	db.setPool(PoolSize(runtime.GOMAXPROCS(0), maxConns-reserved))
+	return nil
+}
 
 // openPostgres opens PostgreSQL through bun's pgdriver. params are extra
 // connection parameters (the tests use search_path).
@@ -116,15 +181,31 @@ func openPostgres(dsn string, params map[string]any) (*DB, error) {
 		opts = append(opts, pgdriver.WithConnParams(params))
 	}
 	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
-	// Keep as many idle as may be open: each request runs two or three
-	// queries at once through its loaders, and with Go's default of two idle
-	// connections a busy server closed and reopened PostgreSQL connections
-	// on most requests. Idle ones are closed after five quiet minutes.
-	sqldb.SetMaxOpenConns(PoolSize)
-	sqldb.SetMaxIdleConns(PoolSize)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Where: redact(dsn)}, nil
+	db := newDB(sqldb, pgdialect.New(), Postgres, redact(dsn))
+	db.setPool(PoolSize(runtime.GOMAXPROCS(0), 0))
+	return db, nil
 }
+
+// newDB wraps an opened pool, counting its statements.
+func newDB(sqldb *sql.DB, d schema.Dialect, engine Dialect, where string) *DB {
+	db := &DB{DB: bun.NewDB(sqldb, d), Engine: engine, Where: where, stats: &Stats{}}
+	db.AddQueryHook(db.stats)
+	return db
+}
+
+// Stats counts what a DB did since it was opened.
+type Stats struct {
+	statements atomic.Int64
+}
+
+// Statements is how many SQL statements have run.
+func (s *Stats) Statements() int64 { return s.statements.Load() }
+
+func (s *Stats) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (s *Stats) AfterQuery(context.Context, *bun.QueryEvent)                        { s.statements.Add(1) }
+
+// Counts is what the database did since it was opened.
+func (db *DB) Counts() *Stats { return db.stats }
 
 // OpenPostgresSchema opens PostgreSQL with search_path set to schema, so that
 // every pooled connection works inside it. Test helpers use it to give each

@@ -152,8 +152,8 @@ func TestPoolKeepsItsConnectionsUnderLoad(t *testing.T) {
 		ctx := context.Background()
 		for round := range 5 {
 			var wg sync.WaitGroup
-			errs := make(chan error, 3*store.PoolSize)
-			for range 3 * store.PoolSize {
+			errs := make(chan error, 3*db.PoolMax)
+			for range 3 * db.PoolMax {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -170,7 +170,7 @@ func TestPoolKeepsItsConnectionsUnderLoad(t *testing.T) {
 			}
 		}
 		st := db.Stats()
-		if st.MaxIdleClosed != 0 || st.OpenConnections > store.PoolSize || st.Idle < 2 {
+		if st.MaxIdleClosed != 0 || st.OpenConnections > db.PoolMax || st.Idle < 2 {
 			t.Fatalf("pool after bursts: %+v", st)
 		}
 	})
@@ -234,4 +234,17 @@ func TestBusyIsAConflict(t *testing.T) {
 			t.Fatalf("another error: %v", err)
 		}
 	})
+}
+
+// The pool grows with the processors the process may use, within bounds,
+// and leaves three quarters of a small PostgreSQL server to others.
+func TestPoolSize(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ procs, serverMax, want int }{
+		{1, 0, 8}, {2, 0, 8}, {4, 0, 16}, {32, 0, 64}, {2, 97, 8}, {8, 97, 24}, {8, 20, 5}, {2, 3, 2},
+	} {
+		if got := store.PoolSize(c.procs, c.serverMax); got != c.want {
+			t.Errorf("PoolSize(%d, %d) = %d, want %d", c.procs, c.serverMax, got, c.want)
+		}
+	}
 }
