@@ -390,28 +390,34 @@ var (
 // sessionIdentity returns the caller of a session cookie value.
 func (s *Service) sessionIdentity(ctx context.Context, token, csrfHeader, ip string) (*Identity, error) {
 	now := s.now()
-	se := new(Session)
-	if err := s.db.NewSelect().Model(se).Where("token_hash = ?", hashToken(token)).Scan(ctx); err != nil {
+	// The session and its user in one statement.
+	row := new(struct {
+		User       `bun:",extend"`
+		SessionID  int64     `bun:"se_id"`
+		CSRFToken  string    `bun:"se_csrf_token"`
+		ExpiresAt  time.Time `bun:"se_expires_at"`
+		LastSeenAt time.Time `bun:"se_last_seen_at"`
+		RevokedAt  time.Time `bun:"se_revoked_at,nullzero"`
+	})
+	err := userQuery(s.db, row).Join("JOIN sessions AS se ON se.user_id = us.id").
+		ColumnExpr("se.id AS se_id, se.csrf_token AS se_csrf_token, se.expires_at AS se_expires_at").
+		ColumnExpr("se.last_seen_at AS se_last_seen_at, se.revoked_at AS se_revoked_at").
+		Where("se.token_hash = ?", hashToken(token)).Scan(ctx)
+	if err != nil {
 		if store.IsNoRows(err) {
 			return nil, errSessionEnded
 		}
 		return nil, err
 	}
-	if !se.RevokedAt.IsZero() || !now.Before(se.ExpiresAt) {
+	if !row.RevokedAt.IsZero() || !now.Before(row.ExpiresAt) || row.Disabled {
 		return nil, errSessionEnded
 	}
-	u := new(User)
-	if err := userQuery(s.db, u).Where("us.id = ?", se.UserID).Scan(ctx); err != nil {
-		return nil, err
-	}
-	if u.Disabled {
-		return nil, errSessionEnded
-	}
-	if now.Sub(se.LastSeenAt) > time.Minute {
-		if _, err := s.db.NewUpdate().Table("sessions").Set("last_seen_at = ?", now).Where("id = ?", se.ID).Exec(ctx); err != nil {
+	if now.Sub(row.LastSeenAt) > time.Minute {
+		if _, err := s.db.NewUpdate().Table("sessions").Set("last_seen_at = ?", now).Where("id = ?", row.SessionID).Exec(ctx); err != nil {
 			return nil, err
 		}
 	}
-	ok := csrfHeader != "" && subtle.ConstantTimeCompare([]byte(csrfHeader), []byte(se.CSRFToken)) == 1
-	return &Identity{User: u, Method: MethodSession, SessionID: se.ID, CSRFToken: se.CSRFToken, CSRFOK: ok, ClientIP: ip}, nil
+	ok := csrfHeader != "" && subtle.ConstantTimeCompare([]byte(csrfHeader), []byte(row.CSRFToken)) == 1
+	u := row.User
+	return &Identity{User: &u, Method: MethodSession, SessionID: row.SessionID, CSRFToken: row.CSRFToken, CSRFOK: ok, ClientIP: ip}, nil
 }

@@ -157,43 +157,45 @@ func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity,
 		return nil, errBadToken
 	}
 	now := s.now()
-	t := new(APIToken)
-	if err := s.db.NewSelect().Model(t).Where("tk.token_hash = ?", hashToken(raw)).Scan(ctx); err != nil {
+	// The token, its owner and whether its maker is still enabled, in one
+	// statement.
+	row := new(struct {
+		User         `bun:",extend"`
+		TokenID      int64     `bun:"tk_id"`
+		CreatedBy    int64     `bun:"tk_created_by"`
+		ExpiresAt    time.Time `bun:"tk_expires_at,nullzero"`
+		LastUsedAt   time.Time `bun:"tk_last_used_at,nullzero"`
+		RevokedAt    time.Time `bun:"tk_revoked_at,nullzero"`
+		MakerEnabled bool      `bun:"maker_enabled"`
+	})
+	err := userQuery(s.db, row).Join("JOIN api_tokens AS tk ON tk.user_id = us.id").
+		Join("LEFT JOIN users AS mk ON mk.id = tk.created_by").
+		ColumnExpr("tk.id AS tk_id, tk.created_by AS tk_created_by, tk.expires_at AS tk_expires_at").
+		ColumnExpr("tk.last_used_at AS tk_last_used_at, tk.revoked_at AS tk_revoked_at").
+		ColumnExpr("(mk.id IS NOT NULL AND NOT mk.disabled) AS maker_enabled").
+		Where("tk.token_hash = ?", hashToken(raw)).Scan(ctx)
+	if err != nil {
 		if store.IsNoRows(err) {
 			return nil, errBadToken
 		}
 		return nil, err
 	}
-	if !t.RevokedAt.IsZero() || (!t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)) {
+	if !row.RevokedAt.IsZero() || (!row.ExpiresAt.IsZero() && !now.Before(row.ExpiresAt)) || row.Disabled {
 		return nil, errBadToken
 	}
-	var us []*User
-	if err := userQuery(s.db, &us).Where("us.id IN (?)", bun.In([]int64{t.UserID, t.CreatedBy})).Scan(ctx); err != nil {
-		return nil, err
-	}
-	var u, maker *User
-	for _, x := range us {
-		if x.ID == t.UserID {
-			u = x
-		}
-		if x.ID == t.CreatedBy {
-			maker = x
-		}
-	}
-	if u == nil || u.Disabled {
-		return nil, errBadToken
-	}
-	if t.CreatedBy != t.UserID {
-		if maker == nil || maker.Disabled {
+	u := &row.User
+	if row.CreatedBy != u.ID {
+		if !row.MakerEnabled {
 			return nil, errTokenMakerGone
 		}
 		if err := s.authz.Refresh(ctx); err != nil {
 			return nil, err
 		}
-		if !s.reaches(rbac.Subject(maker.ID), u.UnitPath, s.authz.Grants(rbac.Subject(u.ID))) {
+		if !s.reaches(rbac.Subject(row.CreatedBy), u.UnitPath, s.authz.Grants(rbac.Subject(u.ID))) {
 			return nil, errTokenMakerGone
 		}
 	}
+	t := &APIToken{ID: row.TokenID, CreatedBy: row.CreatedBy, LastUsedAt: row.LastUsedAt}
 	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) > time.Minute {
 		if _, err := s.db.NewUpdate().Table("api_tokens").Set("last_used_at = ?", now).Where("id = ?", t.ID).Exec(ctx); err != nil {
 			return nil, err

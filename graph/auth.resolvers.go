@@ -162,7 +162,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (r *queryResolver) APITokens(ctx context.Context, user *string) ([]*auth.AP
 
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEntryConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}

@@ -109,8 +109,7 @@ func benchEach(b *testing.B, query string, check func(*testing.B, json.RawMessag
 	for _, d := range storetest.Dialects() {
 		b.Run(string(d), func(b *testing.B) {
 			db := seedtest.Fresh(b, d)
-			counter := &queryCounter{}
-			db.AddQueryHook(counter)
+			counter := db.Counts()
 			url := benchServer(b, db)
 			body, err := json.Marshal(map[string]any{"query": query})
 			if err != nil {
@@ -121,7 +120,7 @@ func benchEach(b *testing.B, query string, check func(*testing.B, json.RawMessag
 			var before int64
 			for b.Loop() {
 				if iters == 0 {
-					before = counter.n.Load()
+					before = counter.Statements()
 				}
 				data := post(b, url, body)
 				if iters == 0 {
@@ -129,7 +128,7 @@ func benchEach(b *testing.B, query string, check func(*testing.B, json.RawMessag
 				}
 				iters++
 			}
-			b.ReportMetric(float64(counter.n.Load()-before)/float64(iters), "queries/op")
+			b.ReportMetric(float64(counter.Statements()-before)/float64(iters), "queries/op")
 		})
 	}
 }

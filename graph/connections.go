@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"context"
 	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"p06/graph/model"
 	"p06/store"
@@ -12,8 +15,11 @@ import (
 // order. The resolvers pass them through untouched.
 
 // pageOf reads first/after into a page: first must be 1–100.
-func pageOf(first *int, after *string) (store.Page, error) {
-	p := store.Page{Limit: defaultPage}
+//
+// The list is counted only when the query selects the connection's
+// totalCount.
+func pageOf(ctx context.Context, first *int, after *string) (store.Page, error) {
+	p := store.Page{Limit: defaultPage, SkipCount: !selects(ctx, "totalCount")}
 	if first != nil {
 		if *first < 1 || *first > store.MaxPage {
 			return p, &store.Error{Code: store.Invalid, Field: "first",
@@ -40,4 +46,18 @@ func connection[T store.Keyed, E any](items []T, pi store.PageInfo, edge func(cu
 		info.StartCursor, info.EndCursor = &s, &e
 	}
 	return edges, info
+}
+
+// selects says whether the field being resolved selects a field of this
+// name (directly or through fragments).
+func selects(ctx context.Context, name string) bool {
+	if graphql.GetFieldContext(ctx) == nil {
+		return true // called outside a query: count as before
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }

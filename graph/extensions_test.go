@@ -226,19 +226,18 @@ func TestExtensionListsAreBounded(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			db := seedtest.Fresh(t, d)
-			counter := &queryCounter{}
-			db.AddQueryHook(counter)
+			counter := db.Counts()
 			c := newClient(t, db)
 			const q = `query($n: Int) { assignments(first: $n) { nodes { id dueDate originalDueDate statusAgainstOriginal
 				dueDateHistory { dueDate setBy { username } extensionRequest { id } } extensionRequests { id state requestedBy { username } } } } }`
 			count := func(n int) int64 {
-				before := counter.n.Load()
+				before := counter.Statements()
 				var out struct{ Assignments struct{ Nodes []any } }
 				c.must(q, map[string]any{"n": n}, &out)
 				if len(out.Assignments.Nodes) != n {
 					t.Fatalf("asked %d assignments, got %d", n, len(out.Assignments.Nodes))
 				}
-				return counter.n.Load() - before
+				return counter.Statements() - before
 			}
 			if small, big := count(5), count(100); small != big {
 				t.Fatalf("5 assignments cost %d queries, 100 cost %d", small, big)

@@ -13,11 +13,9 @@ import (
 	"net/http/httptest"
 	neturl "net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
 
 	"p06/auth"
 	"p06/graph"
@@ -401,14 +399,6 @@ func TestQueryLimits(t *testing.T) {
 	}
 }
 
-// queryCounter counts the SQL statements run on a database.
-type queryCounter struct{ n atomic.Int64 }
-
-func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { q.n.Add(1) }
-
 // A page of tasks with their documents, statuses and their assignments' org
 // units costs the same number of SQL statements whatever the page size.
 func TestNestedPageCostsFixedQueries(t *testing.T) {
@@ -417,23 +407,29 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			db := seedtest.Fresh(t, d)
-			counter := &queryCounter{}
-			db.AddQueryHook(counter)
+			counter := db.Counts()
 			c := newClient(t, db)
 			const q = `query($n: Int) { tasks(first: $n) { totalCount nodes { id title status
 				document { number kind } assignments { role state orgUnit { code name parent { code } } } } } }`
 			count := func(n int) int64 {
-				before := counter.n.Load()
+				before := counter.Statements()
 				var out struct{ Tasks struct{ Nodes []any } }
 				c.must(q, map[string]any{"n": n}, &out)
 				if len(out.Tasks.Nodes) != n {
 					t.Fatalf("asked %d tasks, got %d", n, len(out.Tasks.Nodes))
 				}
-				return counter.n.Load() - before
+				return counter.Statements() - before
 			}
 			small, big := count(5), count(50)
 			if small != big || big > 8 {
 				t.Fatalf("5 tasks cost %d queries, 50 tasks cost %d; want the same small number", small, big)
+			}
+			// Without totalCount the list is not counted.
+			before := counter.Statements()
+			var out struct{ Tasks struct{ Nodes []any } }
+			c.must(strings.Replace(q, "totalCount", "", 1), map[string]any{"n": 50}, &out)
+			if n := counter.Statements() - before; n != big-1 {
+				t.Fatalf("the page without totalCount cost %d queries, with it %d; want one less", n, big)
 			}
 		})
 	}

@@ -71,7 +71,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 
 // listTasks serves Query.tasks and Document.tasks (documentID ≠ 0).
 func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, orderBy *model.TaskOrder, documentID int64, first *int, after *string) (*model.TaskConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}

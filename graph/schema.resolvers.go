@@ -37,7 +37,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 
 // OrgUnits is the resolver for the orgUnits field.
 func (r *queryResolver) OrgUnits(ctx context.Context, filter *model.OrgUnitFilter, first *int, after *string) (*model.OrgUnitConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (r *queryResolver) OrgUnit(ctx context.Context, code string) (*org.Unit, er
 
 // WorkingGroups is the resolver for the workingGroups field.
 func (r *queryResolver) WorkingGroups(ctx context.Context, filter *model.WorkingGroupFilter, first *int, after *string) (*model.WorkingGroupConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (r *queryResolver) WorkingGroups(ctx context.Context, filter *model.Working
 
 // Documents is the resolver for the documents field.
 func (r *queryResolver) Documents(ctx context.Context, filter *model.DocumentFilter, first *int, after *string) (*model.DocumentConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, ord
 
 // Assignments is the resolver for the assignments field.
 func (r *queryResolver) Assignments(ctx context.Context, filter *model.AssignmentFilter, orderBy *model.AssignmentOrder, first *int, after *string) (*model.AssignmentConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 // Search is the resolver for the search field.
 func (r *queryResolver) Search(ctx context.Context, query string, kinds []store.SearchKind, first *int, after *string) (*model.SearchConnection, error) {
-	p, err := pageOf(first, after)
+	p, err := pageOf(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,9 @@ type Keyed interface{ SortKeys() *SortKey }
 type Page struct {
 	Limit int
 	After string
+	// SkipCount leaves PageInfo.Total zero instead of counting the whole
+	// list: one statement less when the caller does not show the count.
+	SkipCount bool
 }
 
 // PageInfo describes a page returned: the total count of the list (every
@@ -332,11 +335,14 @@ func List[T Keyed](ctx context.Context, q *bun.SelectQuery, rows *[]T, o Order, 
 			return PageInfo{}, err
 		}
 	}
-	total, err := q.Count(ctx)
-	if err != nil {
-		return PageInfo{}, err
+	info := PageInfo{HasPrevious: p.After != ""}
+	if !p.SkipCount {
+		total, err := q.Count(ctx)
+		if err != nil {
+			return PageInfo{}, err
+		}
+		info.Total = int(total)
 	}
-	info := PageInfo{Total: int(total), HasPrevious: p.After != ""}
 	if !o.Selected {
 		q = q.ColumnExpr("?TableColumns")
 	}
@@ -355,6 +361,7 @@ func List[T Keyed](ctx context.Context, q *bun.SelectQuery, rows *[]T, o Order, 
 	}
 	for _, r := range *rows {
 		k := r.SortKeys()
+		var err error
 		if k.Cursor, err = o.encode(k); err != nil {
 			return PageInfo{}, err
 		}
