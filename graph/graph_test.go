@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-
 	"p06/auth"
 	"p06/graph"
 	"p06/rbac"
