@@ -225,7 +225,7 @@ func (r *userResolver) ID(ctx context.Context, obj *auth.User) (string, error) {
 
 // OrgUnit is the resolver for the orgUnit field.
 func (r *userResolver) OrgUnit(ctx context.Context, obj *auth.User) (*org.Unit, error) {
-	return loadersOf(ctx).unit.Load(ctx, obj.OrgUnitID)
+	return r.unit(ctx, obj.OrgUnitID)
 }
 
 // Grants is the resolver for the grants field.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"syscall"
 	"testing"
+	"time"
 
 	"p06/seeds/seedtest"
 	"p06/store"
@@ -118,9 +120,10 @@ func benchEach(b *testing.B, query string, check func(*testing.B, json.RawMessag
 			b.ReportAllocs()
 			var iters int64
 			var before int64
+			var cpu0 time.Duration
 			for b.Loop() {
 				if iters == 0 {
-					before = counter.Statements()
+					before, cpu0 = counter.Statements(), processCPU(b)
 				}
 				data := post(b, url, body)
 				if iters == 0 {
@@ -129,6 +132,7 @@ func benchEach(b *testing.B, query string, check func(*testing.B, json.RawMessag
 				iters++
 			}
 			b.ReportMetric(float64(counter.Statements()-before)/float64(iters), "queries/op")
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(iters)/1e6, "cpu-ms/op")
 		})
 	}
 }
@@ -159,4 +163,15 @@ func post(b testing.TB, url string, body []byte) json.RawMessage {
 		b.Fatalf("HTTP %d, errors: %+v", res.StatusCode, r.Errors)
 	}
 	return r.Data
+}
+
+// processCPU is the CPU time (user and system) this process has used: the
+// server's work and the client's in the benchmarks (with SQLite, the
+// database's too), whatever else the machine runs.
+func processCPU(b testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -26,7 +26,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	var n model.Node
 	switch typ {
 	case typeOrgUnit:
-		n, err = l.unit.Load(ctx, id)
+		n, err = r.unit(ctx, id)
 	case typeWorkingGroup:
 		var gs []*org.WorkingGroup
 		gs, err = r.OrgStore.GroupsByIDs(ctx, scopeOf(ctx), []int64{id})

@@ -63,6 +63,24 @@ type assignmentStatusKey struct {
 
 const loaderWait = time.Millisecond
 
+// unit returns the unit id if the caller may read it: from the units the
+// process has read before when it can (org.Store.Cached: no query, no wait
+// for a batch), through the request's loader otherwise.
+func (r *Resolver) unit(ctx context.Context, id int64) (*org.Unit, error) {
+	if u := r.OrgStore.Cached(scopeOf(ctx), id); u != nil {
+		return u, nil
+	}
+	return loadersOf(ctx).unit.Load(ctx, id)
+}
+
+// prefetchUnit enqueues the unit id into the request's loader unless the
+// process has read it before (see unit).
+func (r *Resolver) prefetchUnit(ctx context.Context, l *loaders, id int64) {
+	if r.OrgStore.Cached(scopeOf(ctx), id) == nil {
+		l.unit.LoadThunk(ctx, id)
+	}
+}
+
 func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 	wait := dataloadgen.WithWait(loaderWait)
 	l := &loaders{}
@@ -136,12 +154,14 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			seen := map[int64]bool{}
 			var unitIDs []int64
 			for _, a := range as {
-				if !seen[a.OrgUnitID] {
+				if !seen[a.OrgUnitID] && r.OrgStore.Cached(sc, a.OrgUnitID) == nil {
 					seen[a.OrgUnitID] = true
 					unitIDs = append(unitIDs, a.OrgUnitID)
 				}
 			}
-			_, err = primeUnits(ctx, unitIDs)
+			if len(unitIDs) > 0 {
+				_, err = primeUnits(ctx, unitIDs)
+			}
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
 	}, wait)

@@ -20,7 +20,7 @@ func (r *orgUnitResolver) Parent(ctx context.Context, obj *org.Unit) (*org.Unit,
 	if obj.ParentID == 0 {
 		return nil, nil
 	}
-	return orNil(loadersOf(ctx).unit.Load(ctx, obj.ParentID))
+	return orNil(r.unit(ctx, obj.ParentID))
 }
 
 // Children is the resolver for the children field.
@@ -40,7 +40,7 @@ func (r *workingGroupResolver) ID(ctx context.Context, obj *org.WorkingGroup) (s
 
 // OrgUnit is the resolver for the orgUnit field.
 func (r *workingGroupResolver) OrgUnit(ctx context.Context, obj *org.WorkingGroup) (*org.Unit, error) {
-	return loadersOf(ctx).unit.Load(ctx, obj.OrgUnitID)
+	return r.unit(ctx, obj.OrgUnitID)
 }
 
 // Leader is the resolver for the leader field.

@@ -104,7 +104,7 @@ func (r *Resolver) prefetchAssignments(ctx context.Context, as []*tasks.Assignme
 			}
 		case "orgUnit":
 			for _, a := range as {
-				l.unit.LoadThunk(ctx, a.OrgUnitID)
+				r.prefetchUnit(ctx, l, a.OrgUnitID)
 			}
 		default:
 			r.prefetchExtensions(ctx, f, as)
@@ -121,7 +121,7 @@ func (r *Resolver) prefetchUnits(ctx context.Context, us []*org.Unit) {
 			switch f.Name {
 			case "parent":
 				if u.ParentID != 0 {
-					l.unit.LoadThunk(ctx, u.ParentID)
+					r.prefetchUnit(ctx, l, u.ParentID)
 				}
 			case "children":
 				l.children.LoadThunk(ctx, u.ID)
@@ -139,7 +139,7 @@ func (r *Resolver) prefetchGroups(ctx context.Context, gs []*org.WorkingGroup) {
 		for _, g := range gs {
 			switch f.Name {
 			case "orgUnit":
-				l.unit.LoadThunk(ctx, g.OrgUnitID)
+				r.prefetchUnit(ctx, l, g.OrgUnitID)
 			case "members", "leader":
 				l.members.LoadThunk(ctx, g.ID)
 			}

@@ -25,7 +25,7 @@ func (r *assignmentResolver) Task(ctx context.Context, obj *tasks.Assignment) (*
 
 // OrgUnit is the resolver for the orgUnit field.
 func (r *assignmentResolver) OrgUnit(ctx context.Context, obj *tasks.Assignment) (*org.Unit, error) {
-	return loadersOf(ctx).unit.Load(ctx, obj.OrgUnitID)
+	return r.unit(ctx, obj.OrgUnitID)
 }
 
 // Status is the resolver for the status field.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/uptrace/bun"
 
@@ -83,11 +84,43 @@ func (u *Unit) Validate() error {
 
 // Store reads and writes org units and working groups.
 type Store struct {
-	db bun.IDB
+	db    bun.IDB
+	units *unitCache
 }
 
 // NewStore returns a Store on db (a database or a transaction).
-func NewStore(db bun.IDB) *Store { return &Store{db: db} }
+func NewStore(db bun.IDB) *Store { return &Store{db: db, units: &unitCache{byID: map[int64]*Unit{}}} }
+
+// unitCache keeps the units a Store has read by id, for Cached. A unit row
+// is never changed once created (CreateUnit is the only writer, and no API
+// or migration edits one), so a unit read once stays right: the cache needs
+// no invalidation, only scope checks. A change that edits or removes units
+// must invalidate it.
+type unitCache struct {
+	mu   sync.RWMutex
+	byID map[int64]*Unit
+}
+
+// Cached returns the unit id if this Store has read it before and sc may
+// read it, without a query; nil otherwise (the caller loads it). Callers
+// must not modify the unit.
+func (s *Store) Cached(sc rbac.Scope, id int64) *Unit {
+	s.units.mu.RLock()
+	u := s.units.byID[id]
+	s.units.mu.RUnlock()
+	if u == nil || !sc.CanRead(u.Path) {
+		return nil
+	}
+	return u
+}
+
+func (s *Store) remember(units []*Unit) {
+	s.units.mu.Lock()
+	for _, u := range units {
+		s.units.byID[u.ID] = u
+	}
+	s.units.mu.Unlock()
+}
 
 // UnitFilter narrows a list of units. Zero fields do not filter.
 type UnitFilter struct {
@@ -162,6 +195,7 @@ func (s *Store) UnitsByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("org: units by id: %w", err)
 	}
+	s.remember(units)
 	return units, nil
 }
 
@@ -175,6 +209,7 @@ func (s *Store) UnitsByCodes(ctx context.Context, sc rbac.Scope, codes []string)
 	if err != nil {
 		return nil, fmt.Errorf("org: units by code: %w", err)
 	}
+	s.remember(units)
 	return units, nil
 }
 
@@ -234,5 +269,6 @@ func (s *Store) UnitsWithAncestors(ctx context.Context, sc rbac.Scope, ids []int
 	if err != nil {
 		return nil, fmt.Errorf("org: units by id: %w", err)
 	}
+	s.remember(units)
 	return units, nil
 }

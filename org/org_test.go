@@ -109,3 +109,32 @@ func TestCreateUnitValidates(t *testing.T) {
 		}
 	})
 }
+
+// A unit read once is answered from memory afterwards, to callers who may
+// read it and to no one else.
+func TestCachedUnitsKeepScope(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := org.NewStore(db)
+		hanoi, err := s.UnitByCode(ctx, rbac.National(), "01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Cached(rbac.National(), hanoi.ID) != nil {
+			t.Fatal("a unit never read by id is not cached")
+		}
+		if _, err := s.UnitsWithAncestors(ctx, rbac.National(), []int64{hanoi.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if u := s.Cached(rbac.National(), hanoi.ID); u == nil || u.Name != "Hà Nội" {
+			t.Fatalf("cached Hà Nội = %+v", u)
+		}
+		if u := s.Cached(rbac.Scope{Read: []string{"/VN/46/"}}, hanoi.ID); u != nil {
+			t.Fatalf("a Huế reader got Hà Nội from the cache: %+v", u)
+		}
+		if u := s.Cached(rbac.Scope{}, hanoi.ID); u != nil {
+			t.Fatal("an empty scope got a cached unit")
+		}
+	})
+}
