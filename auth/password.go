@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -64,7 +65,11 @@ func checkPassword(encoded, password string) (ok, stale bool) {
 }
 
 // dummyHash is checked against when a username does not exist, so that a
-// failed sign-in takes as long either way.
-var dummyHash, _ = hashPassword("not a real password, only for timing")
+// failed sign-in takes as long either way. It is made on first use: a hash
+// costs a quarter of a second, which every start of the program would pay.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := hashPassword("not a real password, only for timing")
+	return h
+})
 
 func b64(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }

@@ -111,7 +111,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 			return nil, err
 		}
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if found {
 		hash = u.PasswordHash
 	}
