@@ -8,6 +8,7 @@ import (
 
 	"p06/graph/model"
 	"p06/store"
+	"p06/tasks"
 )
 
 // Cursors are opaque keyset cursors made and read by store.List (see
@@ -60,4 +61,22 @@ func selects(ctx context.Context, name string) bool {
 		}
 	}
 	return false
+}
+
+// summaryParts are the parts of a programme summary the query selects.
+func summaryParts(ctx context.Context) tasks.SummaryPart {
+	var parts tasks.SummaryPart
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		switch f.Name {
+		case "documentCount", "documentsByKind":
+			parts |= tasks.SumDocuments
+		case "taskCount":
+			parts |= tasks.SumTasks
+		case "byStatus":
+			parts |= tasks.SumStatuses
+		case "assignmentCount":
+			parts |= tasks.SumAssignments
+		}
+	}
+	return parts
 }

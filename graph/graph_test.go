@@ -439,6 +439,34 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 	}
 }
 
+// The programme summary counts only what the query selects: the task count
+// alone is the same without the status tally, and cheaper.
+func TestSummaryCountsWhatIsAsked(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			counter := db.Counts()
+			c := newClient(t, db)
+			run := func(q string) (map[string]any, int64) {
+				before := counter.Statements()
+				var out struct{ S map[string]any }
+				c.must(`{ s: programmeSummary(asOf: "2023-12-21") { `+q+` } }`, nil, &out)
+				return out.S, counter.Statements() - before
+			}
+			all, nAll := run("documentCount taskCount assignmentCount byStatus { status count } workingGroupCount")
+			tasksOnly, nTasks := run("taskCount")
+			if all["taskCount"] != tasksOnly["taskCount"] || all["taskCount"] != float64(449) || all["assignmentCount"] != float64(4634) {
+				t.Fatalf("all parts %v, task count alone %v", all, tasksOnly)
+			}
+			if nTasks >= nAll-2 {
+				t.Fatalf("the task count alone cost %d statements, every part %d", nTasks, nAll)
+			}
+		})
+	}
+}
+
 // Automatic persisted queries: a hash alone is refused until the query has
 // been sent once with it, then the hash alone is enough.
 func TestAutomaticPersistedQueries(t *testing.T) {

@@ -168,7 +168,7 @@ func (r *queryResolver) ProgrammeSummary(ctx context.Context, asOf *store.Date, 
 		out.OrgUnit = u
 		sc = sc.Within(u.Path)
 	}
-	sum, err := r.TaskStore.Summary(ctx, sc, day, documentKinds)
+	sum, err := r.TaskStore.Summary(ctx, sc, day, documentKinds, summaryParts(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +181,10 @@ func (r *queryResolver) ProgrammeSummary(ctx context.Context, asOf *store.Date, 
 	for _, s := range tasks.Statuses {
 		out.ByStatus = append(out.ByStatus, &model.StatusCount{Status: s, Count: sum.ByStatus[s]})
 	}
-	if out.WorkingGroupCount, err = r.OrgStore.CountGroups(ctx, sc); err != nil {
-		return nil, err
+	if selects(ctx, "workingGroupCount") {
+		if out.WorkingGroupCount, err = r.OrgStore.CountGroups(ctx, sc); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -24,7 +24,7 @@ func TestDemoReproducesReviewFigures(t *testing.T) {
 		ctx := context.Background()
 		ts := tasks.NewStore(db, store.SystemClock)
 		directing := []tasks.DocKind{tasks.ChiThi, tasks.NghiQuyet, tasks.CongDien}
-		sum, err := ts.Summary(ctx, rbac.National(), seeds.ReviewDate, directing)
+		sum, err := ts.Summary(ctx, rbac.National(), seeds.ReviewDate, directing, tasks.SumAll)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestDemoReproducesReviewFigures(t *testing.T) {
 		if sum.ByStatus[tasks.Overdue] != 17 {
 			t.Errorf("overdue directing tasks on 2023-12-21 = %d, want 17 (%v)", sum.ByStatus[tasks.Overdue], sum.ByStatus)
 		}
-		roadmap, err := ts.Summary(ctx, rbac.National(), seeds.ReviewDate, []tasks.DocKind{tasks.QuyetDinh})
+		roadmap, err := ts.Summary(ctx, rbac.National(), seeds.ReviewDate, []tasks.DocKind{tasks.QuyetDinh}, tasks.SumAll)
 		if err != nil {
 			t.Fatal(err)
 		}

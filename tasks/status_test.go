@@ -308,7 +308,7 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 					}
 				}
 				if c.unitPath == "" {
-					sum, err := ts.Summary(ctx, c.sc, asOf, nil)
+					sum, err := ts.Summary(ctx, c.sc, asOf, nil, tasks.SumAll)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -65,7 +65,7 @@ func TestScopeLimitsWhatIsSeen(t *testing.T) {
 		if _, n, err := ts.ListDocuments(ctx, rbac.Scope{}, tasks.DocumentFilter{}, store.Page{Limit: 10}); err != nil || n.Total != 0 {
 			t.Fatalf("empty scope sees %d documents (%v)", n.Total, err)
 		}
-		if sum, err := ts.Summary(ctx, rbac.Scope{}, store.MustDate("2024-01-01"), nil); err != nil || sum.Tasks != 0 || sum.Assignments != 0 {
+		if sum, err := ts.Summary(ctx, rbac.Scope{}, store.MustDate("2024-01-01"), nil, tasks.SumAll); err != nil || sum.Tasks != 0 || sum.Assignments != 0 {
 			t.Fatalf("empty scope summary = %+v (%v)", sum, err)
 		}
 	})
