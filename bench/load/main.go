@@ -5,7 +5,8 @@
 //	go run ./bench/load --url http://127.0.0.1:8080/query --scenario p1 -c 16 -d 10s
 //	go run ./bench/load --scenario p2 --mode open --rate 100 -d 30s --pid 1234 --vars http://127.0.0.1:6060/debug/vars
 //	go run ./bench/load --url http://127.0.0.1:5678/graphql --query-file q.graphql -c 16   (any GraphQL server, no sign-in)
-//	go run ./bench/load pgbench --clients 16 pgbench_log.*    (pgbench -l logs, summarized the same way)
+//	go run ./bench/load pgbench --clients 16 --pg-db p06 --run -- pgbench -n -f p1.sql -c 16 -j 2 -T 10 postgres://…/p06
+//	                                                     (pgbench, summarized the same way; or LOG… of pgbench -l)
 //	go run ./bench/load compare --base ours results.jsonl     (the --json lines of several runs, side by side)
 //
 // See BENCHMARKS.md ("Side by side with PostGraphile 5").
@@ -20,7 +21,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -41,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "pgbench":
-			return runPgbench(args[1:], stdout, stderr)
+			return runPgbench(ctx, args[1:], stdout, stderr)
 		case "compare":
 			return runCompare(args[1:], stdout, stderr)
 		}
@@ -64,6 +67,7 @@ func (h headerFlags) Set(s string) error {
 
 type loadOptions struct {
 	url, scenario, queryFile, label string
+	name                            string
 	user, password, auth, token     string
 	mode                            string
 	clients                         int
@@ -84,6 +88,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080/query", "the GraphQL endpoint")
 	fs.StringVar(&o.scenario, "scenario", "p1", "what to send: "+scenarioNames())
 	fs.StringVar(&o.queryFile, "query-file", "", "send this GraphQL document instead of a scenario (no sign-in unless --user or --token)")
+	fs.StringVar(&o.name, "name", "", "the scenario's name in the output (default: the scenario's, or the query file's name without .graphql)")
 	fs.Var(o.headers, "header", "a header for every request, 'Name: value' (repeatable)")
 	fs.StringVar(&o.user, "user", "", "sign in as this user (default: the scenario's, vpcp; hue for write)")
 	fs.StringVar(&o.password, "password", envOr("P06_DEMO_PASSWORD", "demo-password"), "the user's password (default $P06_DEMO_PASSWORD, else demo-password)")
@@ -139,6 +144,9 @@ func load(ctx context.Context, o loadOptions, stdout, stderr io.Writer) error {
 		if sc, ok = scenarios[o.scenario]; !ok {
 			return fmt.Errorf("no scenario %q (there are %s)", o.scenario, scenarioNames())
 		}
+	}
+	if o.name != "" {
+		sc.name = o.name
 	}
 	user := sc.user
 	if o.userSet {
@@ -272,26 +280,59 @@ func baseName(p string) string {
 	return p
 }
 
-func runPgbench(args []string, stdout, stderr io.Writer) error {
+func runPgbench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load pgbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	label := fs.String("label", "pgbench", "a name for the target in the output")
 	scenarioName := fs.String("scenario", "p1", "the scenario the SQL answers")
 	clients := fs.Int("clients", 1, "pgbench's -c")
+	pgDB := fs.String("pg-db", "", "with --run: report the CPU per transaction of the PostgreSQL backends connected to this database")
+	runIt := fs.Bool("run", false, "the arguments are a pgbench command: run it with -l in a temporary folder (its output goes to standard error) and summarize its log")
 	jsonOut := fs.Bool("json", false, "print the result as one JSON object")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: load pgbench [flags] LOG...   (the per-transaction logs of pgbench -l, all threads' files)")
+		fmt.Fprintln(stderr, "usage: load pgbench [flags] LOG...               (the per-transaction logs of pgbench -l, every thread's file)")
+		fmt.Fprintln(stderr, "       load pgbench [flags] --run -- pgbench ARGS...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("pgbench: no log files given")
+		return fmt.Errorf("pgbench: no log files or command given")
+	}
+	logs := fs.Args()
+	var pgCPU *float64
+	meter := cpuMeter{fs: procFS{root: "/proc"}, db: *pgDB}
+	if *runIt {
+		dir, err := os.MkdirTemp("", "load-pgbench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		argv := append([]string{fs.Arg(0), "-l", "--log-prefix=" + filepath.Join(dir, "log")}, fs.Args()[1:]...)
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = stderr, stderr
+		if err := meter.start(); err != nil {
+			return err
+		}
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+		}
+		_, pg, err := meter.stop()
+		if err != nil {
+			return err
+		}
+		if *pgDB != "" {
+			v := ms(pg)
+			pgCPU = &v
+		}
+		if logs, err = filepath.Glob(filepath.Join(dir, "log.*")); err != nil || len(logs) == 0 {
+			return fmt.Errorf("pgbench wrote no log in %s", dir)
+		}
 	}
 	var tl tally
 	var first, last int64
-	for _, f := range fs.Args() {
+	for _, f := range logs {
 		fh, err := os.Open(f)
 		if err != nil {
 			return err
@@ -305,6 +346,10 @@ func runPgbench(args []string, stdout, stderr io.Writer) error {
 	elapsed := time.Duration(last-first) * time.Microsecond
 	r := result{Label: *label, Scenario: *scenarioName, Mode: "closed", Clients: *clients, DurationS: elapsed.Seconds(),
 		summary: summarize(tl.lat, tl.errors, elapsed), ErrorSamples: tl.samples}
+	if pgCPU != nil && r.Requests > 0 {
+		v := *pgCPU / float64(r.Requests)
+		r.PGCPUMS = &v
+	}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}

@@ -68,7 +68,7 @@ func (r result) print(w io.Writer) {
 		fmt.Fprintf(w, "writes: %d, refused as CONFLICT: %d\n", r.Writes, r.Conflicts)
 	}
 	if r.Mode == "open" && r.MaxSendLagMS > 0 {
-		fmt.Fprintf(w, "the clients fell behind the schedule by up to %.1f ms (counted in the latencies)\n", r.MaxSendLagMS)
+		fmt.Fprintf(w, "requests went out up to %.1f ms after their scheduled time (counted in their latencies)\n", r.MaxSendLagMS)
 	}
 	if r.ServerRequests != nil && *r.ServerRequests != int64(r.Requests) {
 		fmt.Fprintf(w, "note: the server counted %d GraphQL requests over the run, this tool sent %d (someone else is using it?)\n", *r.ServerRequests, r.Requests)
@@ -194,7 +194,7 @@ func compare(w io.Writer, rs []result, base string) {
 			if !ok || !has || l == base {
 				continue
 			}
-			fmt.Fprintf(tw, "%s / %s\t\t%s\t%s\t%s\t\t\t\t\t\n", base, l, ratio(b.rps, o.rps), ratio(b.p50, o.p50), ratio(b.p99, o.p99))
+			fmt.Fprintf(tw, "%s / %s\t\t%s\t%s\t%s\t\n", base, l, ratio(b.rps, o.rps), ratio(b.p50, o.p50), ratio(b.p99, o.p99))
 		}
 		tw.Flush()
 	}

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -116,5 +120,39 @@ func TestCompareTakesMediansAndRatios(t *testing.T) {
 		if !slices.Contains(lines, want) {
 			t.Errorf("compare's table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// --run runs pgbench with -l into a folder of its own and summarizes its
+// logs (a stand-in script here writes two threads' logs where told): two
+// transactions from the first start, 1699999999.998, to the last end,
+// 1700000000.5.
+func TestPgbenchRun(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "pgbench")
+	script := `#!/bin/sh
+for a in "$@"; do case "$a" in --log-prefix=*) p="${a#--log-prefix=}";; esac; done
+[ "$1" = -l ] && [ "$3" = -c ] && [ "$4" = 2 ] || { echo "bad arguments: $*" >&2; exit 1; }
+printf '0 0 2000 0 1700000000 000000\n' > "$p.77"
+printf '1 0 4000 0 1700000000 500000\n' > "$p.77.1"
+echo "tps = 2.0"
+`
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	err := run(context.Background(), []string{"pgbench", "--clients", "2", "--json", "--run", "--", fake, "-c", "2", "postgres://x/y"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var r result
+	if err := json.Unmarshal([]byte(out.String()), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Label != "pgbench" || r.Clients != 2 || r.Requests != 2 || r.P50MS != 2 || r.MaxMS != 4 || r.DurationS != 0.502 || r.RPS != 2/0.502 {
+		t.Errorf("result %+v", r)
+	}
+	if !strings.Contains(errOut.String(), "tps = 2.0") {
+		t.Errorf("pgbench's own output not passed on: %q", errOut.String())
 	}
 }
