@@ -23,6 +23,8 @@
 #   CLIENTS       saturation levels, concurrent clients ("1 16 64")
 #   RATE          open-loop requests/s (100); OPEN_MAX requests in flight at most (64)
 #   P2_CLIENTS    clients for P2 (16)
+#   PGBENCH_MAX   pgbench's connections at most (20, the size of each server's
+#                 pool; 64 more would also overrun max_connections = 100)
 #   P06_USER      who our server's load signs in as (vpcp, a national viewer:
 #                 sees every row, so both servers return the same rows)
 #   P1_STATUS     1: our P1 asks each task's status, as BENCHMARKS.md's page
@@ -42,6 +44,7 @@ CLIENTS=${CLIENTS:-1 16 64}
 RATE=${RATE:-100}
 OPEN_MAX=${OPEN_MAX:-64}
 P2_CLIENTS=${P2_CLIENTS:-16}
+PGBENCH_MAX=${PGBENCH_MAX:-20}
 P06_USER=${P06_USER:-vpcp}
 P1_STATUS=${P1_STATUS:-1}
 SCRATCH=${P06_PG5_DIR:-${TMPDIR:-/tmp}/p06-postgraphile}
@@ -56,7 +59,7 @@ die() {
 [[ ${DATABASE_URL:-} =~ ^postgres(ql)?://[^/]*/([^?]+) ]] ||
 	die "set DATABASE_URL to the postgres://… URL of the database to use (it gets our migrations and the demo data), e.g. postgres://postgres@127.0.0.1:5432/p06_bench?sslmode=disable"
 DBNAME=${BASH_REMATCH[2]}
-for v in ROUNDS DURATION WARMUP RATE OPEN_MAX P2_CLIENTS; do
+for v in ROUNDS DURATION WARMUP RATE OPEN_MAX P2_CLIENTS PGBENCH_MAX; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a whole number above 0, got '${!v}'"
 done
 for c in $CLIENTS; do
@@ -286,10 +289,11 @@ pg5() {
 		-d "${DURATION}s" --warmup "${WARMUP}s" --pid "$PG5_PID" --pg-db "$DBNAME" --json "$@" >>"$RESULTS"
 	progress
 }
-pgb() { # clients, round
+pgb() { # clients, round: the row of that many clients, with at most PGBENCH_MAX connections
 	local c=$1 out="$RUN/pgbench-r$2-c$1.out"
+	local conns=$((c < PGBENCH_MAX ? c : PGBENCH_MAX))
 	"$LOAD" pgbench --label pgbench --scenario p1 --clients "$c" --pg-db "$DBNAME" --json --run -- \
-		pgbench -n -M prepared -f "$RUN/p1.sql" -c "$c" -j $((c < 2 ? c : 2)) -T "$DURATION" "$DATABASE_URL" \
+		pgbench -n -M prepared -f "$RUN/p1.sql" -c "$conns" -j $((conns < 2 ? conns : 2)) -T "$DURATION" "$DATABASE_URL" \
 		>>"$RESULTS" 2>"$out" || die "pgbench failed: $(tail -5 "$out")"
 	progress
 }
@@ -324,7 +328,8 @@ ours:         p06 at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || e
               header, as a single-page app), every row checked against the caller's scope
 postgraphile: PostGraphile $PG5_VERSION, Amber preset, Node.js $node_version, no sign-in, connected as
               the database's owner, no row security: it returns every row to anyone
-pgbench:      the one SQL statement in p1.sql (PostGraphile's fields), prepared
+pgbench:      the one SQL statement in p1.sql (PostGraphile's fields), prepared, on at most
+              $PGBENCH_MAX connections (each server's pool holds 20)
 database:     $DBNAME; each figure is the median of $ROUNDS rounds of ${DURATION}s on a $(nproc)-core machine
               shared with the load generator (and whatever else runs on it)
 P1:           50 tasks by due date with document and assignments$([[ -n $status ]] && echo "; ours also derives each task's
