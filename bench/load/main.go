@@ -123,6 +123,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return load(ctx, o, stdout, stderr)
 }
 
+// backendPoll is how often the CPU of the database's backends is read
+// during a run (a few milliseconds of this tool's CPU a second).
+const backendPoll = 100 * time.Millisecond
+
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -220,7 +224,7 @@ func load(ctx context.Context, o loadOptions, stdout, stderr io.Writer) error {
 			return fmt.Errorf("every request of the warm-up failed; the first: %s", w.samples[0])
 		}
 	}
-	meter := cpuMeter{fs: procFS{root: "/proc"}, pid: o.pid, db: o.pgDB}
+	meter := cpuMeter{fs: procFS{root: "/proc"}, pid: o.pid, db: o.pgDB, poll: backendPoll}
 	if err := meter.start(); err != nil {
 		return fmt.Errorf("reading the CPU of the server: %w", err)
 	}
@@ -302,7 +306,7 @@ func runPgbench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	logs := fs.Args()
 	var pgCPU *float64
-	meter := cpuMeter{fs: procFS{root: "/proc"}, db: *pgDB}
+	meter := cpuMeter{fs: procFS{root: "/proc"}, db: *pgDB, poll: backendPoll}
 	if *runIt {
 		dir, err := os.MkdirTemp("", "load-pgbench-")
 		if err != nil {

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -111,9 +113,7 @@ func (p procFS) treeCPU(pid int) (int64, error) {
 
 // backendCPU is the CPU in ticks of the PostgreSQL backends connected to
 // database db, keyed by pid: the processes titled
-// "postgres: [CLUSTER: ]USER DB HOST STATE". A backend that ends during a
-// run takes its CPU with it, so keep connections open (every pool here
-// does).
+// "postgres: [CLUSTER: ]USER DB HOST STATE".
 func (p procFS) backendCPU(db string) (map[int]int64, error) {
 	procs, err := p.all()
 	if err != nil {
@@ -153,13 +153,25 @@ func backendOf(cmdline string) string {
 
 // cpuMeter measures the CPU a server process tree and, optionally, the
 // PostgreSQL backends of one database use between start and stop.
+//
+// A backend that ends takes its CPU with it (its parent, the postmaster,
+// gathers the CPU of every database's backends), so while it runs the
+// meter reads the backends every poll and keeps the last figure of each:
+// a backend that ends (pgbench's, at the end of its run; a pool's, when it
+// closes a connection) loses at most one poll's worth.
 type cpuMeter struct {
-	fs  procFS
-	pid int    // 0: no server
-	db  string // "": no backends
-	// at start
-	server   int64
-	backends map[int]int64
+	fs   procFS
+	pid  int           // 0: no server
+	db   string        // "": no backends
+	poll time.Duration // 0: read the backends at start and stop only
+
+	server  int64         // the tree's CPU at start
+	first   map[int]int64 // each backend's CPU when first seen (0 for those that started later)
+	mu      sync.Mutex
+	last    map[int]int64 // each backend's CPU when last seen
+	err     error         // of a poll
+	halt    chan struct{}
+	stopped chan struct{}
 }
 
 func (m *cpuMeter) start() error {
@@ -169,16 +181,46 @@ func (m *cpuMeter) start() error {
 			return err
 		}
 	}
-	if m.db != "" {
-		if m.backends, err = m.fs.backendCPU(m.db); err != nil {
-			return err
-		}
+	if m.db == "" {
+		return nil
+	}
+	if m.first, err = m.fs.backendCPU(m.db); err != nil {
+		return err
+	}
+	m.last = maps.Clone(m.first)
+	if m.poll > 0 {
+		m.halt, m.stopped = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(m.stopped)
+			tick := time.NewTicker(m.poll)
+			defer tick.Stop()
+			for {
+				select {
+				case <-m.halt:
+					return
+				case <-tick.C:
+					m.sample()
+				}
+			}
+		}()
 	}
 	return nil
 }
 
+// sample reads the backends' CPU now.
+func (m *cpuMeter) sample() {
+	now, err := m.fs.backendCPU(m.db)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.err = err
+		return
+	}
+	maps.Copy(m.last, now)
+}
+
 // stop returns the CPU used since start by the server tree and by the
-// backends (those that started since count from zero).
+// backends.
 func (m *cpuMeter) stop() (server, backends time.Duration, err error) {
 	if m.pid != 0 {
 		now, err := m.fs.treeCPU(m.pid)
@@ -187,18 +229,22 @@ func (m *cpuMeter) stop() (server, backends time.Duration, err error) {
 		}
 		server = ticks(now - m.server)
 	}
-	if m.db != "" {
-		now, err := m.fs.backendCPU(m.db)
-		if err != nil {
-			return 0, 0, err
-		}
-		var sum int64
-		for pid, t := range now {
-			sum += t - m.backends[pid]
-		}
-		backends = ticks(sum)
+	if m.db == "" {
+		return server, 0, nil
 	}
-	return server, backends, nil
+	if m.halt != nil {
+		close(m.halt)
+		<-m.stopped
+	}
+	m.sample()
+	if m.err != nil {
+		return 0, 0, m.err
+	}
+	var sum int64
+	for pid, t := range m.last {
+		sum += t - m.first[pid]
+	}
+	return server, ticks(sum), nil
 }
 
 func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / ticksPerSecond }
