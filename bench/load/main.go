@@ -33,9 +33,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "load:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return
 		}
+		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(2)
 	}
 }
@@ -91,7 +92,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.name, "name", "", "the scenario's name in the output (default: the scenario's, or the query file's name without .graphql)")
 	fs.Var(o.headers, "header", "a header for every request, 'Name: value' (repeatable)")
 	fs.StringVar(&o.user, "user", "", "sign in as this user (default: the scenario's, vpcp; hue for write)")
-	fs.StringVar(&o.password, "password", envOr("P06_DEMO_PASSWORD", "demo-password"), "the user's password (default $P06_DEMO_PASSWORD, else demo-password)")
+	fs.StringVar(&o.password, "password", "", "the user's password (default: $P06_DEMO_PASSWORD, else demo-password)")
 	fs.StringVar(&o.auth, "auth", "cookie", "how a signed-in user's requests carry identity: cookie (session cookie and X-CSRF-Token, as a single-page app) or token (an API token made for the run, revoked after it)")
 	fs.StringVar(&o.token, "token", "", "send 'Authorization: Bearer TOKEN' and do not sign in")
 	fs.StringVar(&o.mode, "mode", "closed", "closed: saturation, each client sends when answered; open: --rate requests/s whatever the answers")
@@ -110,7 +111,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON object")
 	fs.BoolVar(&o.once, "once", false, "send one request, print the answer and stop")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: load [flags]   (also: load pgbench --help, load compare --help)")
+		fmt.Fprintln(stderr, "usage: load [flags]   (also: load pgbench --help, load compare --help)\n\nscenarios:")
+		names := strings.Split(scenarioNames(), ", ")
+		for _, n := range names {
+			fmt.Fprintf(stderr, "  %-9s %s (signs in as %s)\n", n, scenarios[n].about, scenarios[n].user)
+		}
+		fmt.Fprintln(stderr, "\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -120,6 +126,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("unexpected argument %q (flags only; the commands are pgbench and compare)", fs.Arg(0))
 	}
 	fs.Visit(func(f *flag.Flag) { o.userSet = o.userSet || f.Name == "user" })
+	if o.password == "" {
+		o.password = envOr("P06_DEMO_PASSWORD", "demo-password")
+	}
 	return load(ctx, o, stdout, stderr)
 }
 

@@ -72,13 +72,13 @@ func querySetup(query string) func(context.Context, *target, setupOptions) (func
 }
 
 var scenarios = map[string]scenario{
-	"p1": {name: "p1", user: "vpcp", about: "a page of 50 tasks with their document, assignments and units (BenchmarkTaskPage50)",
+	"p1": {name: "p1", user: "vpcp", about: "a page of 50 tasks with their status, document, assignments and units (BenchmarkTaskPage50, without totalCount)",
 		setup: querySetup(p1Query)},
 	"p2": {name: "p2", user: "vpcp", about: "programmeSummary as of the review, 2023-12-21 (BenchmarkProgrammeSummary)",
 		setup: querySetup(p2Query)},
 	"filtered": {name: "filtered", user: "vpcp", about: "the page filtered by statusAsOf, statuses and assignee 46 (BenchmarkTaskPage50Filtered)",
 		setup: querySetup(filteredQuery)},
-	"write": {name: "write", user: "hue", about: "updateAssignment (a note, with expectedVersion) on assignments of each client's own, and the P1 page, --write-ratio of them writes",
+	"write": {name: "write", user: "hue", about: "updateAssignment saving a note (with expectedVersion) on assignments of each client's own, mixed with the P1 page; --write-ratio of the requests are writes",
 		setup: writeSetup},
 }
 
