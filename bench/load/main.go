@@ -25,18 +25,33 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var caught atomic.Value
+	go func() {
+		s := <-sigs
+		caught.Store(s)
+		cancel()
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "load:", err)
+	}
+	if s, ok := caught.Load().(syscall.Signal); ok {
+		// Having signed out, end by the signal itself, as a shell expects
+		// of a command it interrupted (so a script's Ctrl-C stops the script).
+		signal.Reset(s)
+		syscall.Kill(os.Getpid(), s)
+		time.Sleep(time.Second) // delivery is asynchronous; a signal ignored from the start never comes
+	}
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
 	}
 }
@@ -150,7 +165,7 @@ func load(ctx context.Context, o loadOptions, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		name := strings.TrimSuffix(baseName(o.queryFile), ".graphql")
+		name := strings.TrimSuffix(filepath.Base(o.queryFile), ".graphql")
 		sc = scenario{name: name, setup: querySetup(string(q))}
 	} else {
 		var ok bool
@@ -284,13 +299,6 @@ func load(ctx context.Context, o loadOptions, stdout, stderr io.Writer) error {
 	}
 	r.print(stdout)
 	return nil
-}
-
-func baseName(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[i+1:]
-	}
-	return p
 }
 
 func runPgbench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

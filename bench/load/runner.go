@@ -50,6 +50,9 @@ func merge(ts []tally) tally {
 	return out
 }
 
+// errorPause is how long a closed-loop client waits after a failed request.
+const errorPause = 10 * time.Millisecond
+
 // closedLoop is saturation: each client sends its next request as soon as
 // it has the answer to the last, until d has passed; a request's latency is
 // from its send to its answer. It returns the tally and the time from the
@@ -68,6 +71,9 @@ func closedLoop(ctx context.Context, t *target, cs []client, d time.Duration) (t
 					return // interrupted: not an answer
 				}
 				ts[i].add(time.Since(sent), o)
+				if o.err != nil {
+					time.Sleep(errorPause) // a server that refuses at once does not make the clients spin
+				}
 			}
 		})
 	}
