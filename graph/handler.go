@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -138,7 +139,12 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 			if !ok {
 				return
 			}
-			defer done()
+			// The slot is free once the answer starts: a client that sends
+			// its next file as soon as it has read this answer must find it
+			// free, so it is not left to after the handler returns.
+			rel := &releaseOnWrite{ResponseWriter: w, release: sync.OnceFunc(done)}
+			defer rel.release()
+			w = rel
 			req.Body = http.MaxBytesReader(w, req.Body, uploadLimit)
 		} else {
 			req.Body = http.MaxBytesReader(w, req.Body, MaxRequestBytes)
@@ -208,3 +214,22 @@ func plainRequest(ctx context.Context, w http.ResponseWriter, req *http.Request)
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	return true
 }
+
+// releaseOnWrite calls release before the first byte of the answer.
+type releaseOnWrite struct {
+	http.ResponseWriter
+	release func()
+}
+
+func (w *releaseOnWrite) WriteHeader(code int) {
+	w.release()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *releaseOnWrite) Write(b []byte) (int, error) {
+	w.release()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *releaseOnWrite) Unwrap() http.ResponseWriter { return w.ResponseWriter }
