@@ -30,6 +30,9 @@ func doubling(n int, body func(i int) string) string {
 
 // measured runs fn and returns how long it took and how many bytes the whole
 // process allocated meanwhile (an upper bound on what the request held).
+//
+// Only the allocation is asserted on: exhausting work allocates, and the
+// count does not depend on how busy the machine is. The time is logged.
 func measured(fn func()) (time.Duration, uint64) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -93,7 +96,7 @@ func TestExplodingDocumentsAreRefusedQuickly(t *testing.T) {
 			if c.code != "" && code(r) != c.code {
 				t.Errorf("%s, %s: %+v", c.name, who, r.Errors)
 			}
-			if took > time.Second || alloc > 100<<20 {
+			if alloc > 100<<20 {
 				t.Errorf("%s, %s: took %v and allocated %d MB", c.name, who, took, alloc>>20)
 			}
 			t.Logf("%s, %s: %v, %d KB, %d bytes of query", c.name, who, took, alloc>>10, len(c.query))
@@ -164,7 +167,7 @@ func TestLargestAcceptedDocumentsValidateQuickly(t *testing.T) {
 		if code(r) == "QUERY_TOO_COMPLEX" || code(r) == "QUERY_TOO_DEEP" {
 			t.Errorf("%s refused: %+v", name, r.Errors)
 		}
-		if took > time.Second || alloc > 100<<20 {
+		if alloc > 100<<20 {
 			t.Errorf("%s: took %v and allocated %d MB", name, took, alloc>>20)
 		}
 		t.Logf("%s: %v, %d KB", name, took, alloc>>10)
@@ -239,7 +242,7 @@ func TestAmplificationIsBounded(t *testing.T) {
 			if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" && code(r) != "QUERY_TOO_COMPLEX" {
 				t.Errorf("%s: %+v", q.name, r.Errors)
 			}
-			if took > time.Second || alloc > 100<<20 {
+			if alloc > 100<<20 {
 				t.Errorf("%s: took %v and allocated %d MB", q.name, took, alloc>>20)
 			}
 		}
@@ -311,7 +314,7 @@ func TestResponseCap(t *testing.T) {
 		if len(r.Errors) != 1 || code(r) != "RESPONSE_TOO_LARGE" {
 			t.Fatalf("amplifying query without complexity limit: %d errors, first %+v", len(r.Errors), r.Errors[:min(1, len(r.Errors))])
 		}
-		if took > 5*time.Second || alloc > 100<<20 {
+		if alloc > 100<<20 {
 			t.Errorf("amplifying query cut off after %v and %d MB", took, alloc>>20)
 		}
 		t.Logf("amplifying query cut off after %v and %d MB", took, alloc>>20)
