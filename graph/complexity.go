@@ -64,20 +64,35 @@ type listBounds struct {
 	// (status filters, programmeSummary): 1 per assignmentsPerScale
 	// assignments, so those prices grow with the programme.
 	scale atomic.Int64
+	// perTask is the most assignments any one task has (Task.assignments).
+	perTask atomic.Int64
 }
 
 // assignmentsPerScale is how many assignments the base prices of the
 // aggregates were measured on (the demo programme has 4,634).
 const assignmentsPerScale = 5000
 
+// maxAggregate caps the price of one aggregate, so that a dashboard's
+// summary and a status-filtered page fit in one request (two of them under
+// the limit of 100,000) however large the programme. At national scale
+// (1,000,000 assignments) such an aggregate costs seconds today
+// (BENCHMARKS.md, "National scale"); the cap keeps it possible, one or two
+// per request, while it is made faster.
+const maxAggregate = 45000
+
 // floor keeps prices sane before the first measurement and on an empty
 // database: the 63 provinces, about 30 ministries and the nation.
 var floorBounds = org.Bounds{Units: 100, Children: 100, Groups: 2, Members: 10}
+
+// floorPerTask is the floor of Task.assignments' bound: every province, every
+// ministry and the nation.
+const floorPerTask = 100
 
 func newListBounds(orgs *org.Store, ts *tasks.Store, now store.Clock) *listBounds {
 	b := &listBounds{orgs: orgs, tasks: ts, now: now}
 	b.cur.Store(&floorBounds)
 	b.scale.Store(1)
+	b.perTask.Store(floorPerTask)
 	return b
 }
 
@@ -97,11 +112,12 @@ func (b *listBounds) refresh(ctx context.Context) error {
 	m.Children = max(m.Children, floorBounds.Children)
 	m.Groups = max(m.Groups, floorBounds.Groups)
 	m.Members = max(m.Members, floorBounds.Members)
-	n, err := b.tasks.CountAssignments(ctx)
+	n, perTask, err := b.tasks.AssignmentBounds(ctx)
 	if err != nil {
 		return err
 	}
 	b.scale.Store(int64(max(1, (n+assignmentsPerScale-1)/assignmentsPerScale)))
+	b.perTask.Store(int64(max(perTask, floorPerTask)))
 	b.cur.Store(&m)
 	b.checked = now
 	return nil
@@ -111,7 +127,11 @@ func (b *listBounds) get() org.Bounds { return *b.cur.Load() }
 
 // aggregate is the price of an aggregate whose base was measured on
 // assignmentsPerScale assignments.
-func (b *listBounds) aggregate(base int) int { return base * int(b.scale.Load()) }
+// Capped at maxAggregate.
+func (b *listBounds) aggregate(base int) int { return min(base*int(b.scale.Load()), maxAggregate) }
+
+// assignmentsPerTask bounds Task.assignments.
+func (b *listBounds) assignmentsPerTask() int { return int(b.perTask.Load()) }
 
 // each prices a list of n items, each costing at least 1 even when only
 // __typename is selected.
@@ -174,8 +194,9 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Task.Status = func(int, *store.Date, *string) int { return priceTally }
 	c.Assignment.Status = func(int, *store.Date) int { return priceTally }
 
-	// A task is assigned to each unit at most once.
-	c.Task.Assignments = func(child int) int { return each(b.get().Units, child) }
+	// A task is assigned to each unit at most once; the bound is the most
+	// any task has (measured), at least every province and ministry.
+	c.Task.Assignments = func(child int) int { return each(b.assignmentsPerTask(), child) }
 	// The assignments an assignTask makes or a cancelTask cancels: at most
 	// one per unit, like Task.assignments.
 	c.AssignTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }

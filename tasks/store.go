@@ -596,12 +596,14 @@ func (s *Store) SaveFacts(ctx context.Context, a *Assignment, expected int, day 
 	return nil
 }
 
-// CountAssignments counts every assignment, whatever any caller's scope: the
-// figure prices queries and is never shown.
-func (s *Store) CountAssignments(ctx context.Context) (int, error) {
-	n, err := s.db.NewSelect().TableExpr("assignments").Count(ctx)
+// AssignmentBounds measures every assignment, whatever any caller's scope:
+// how many there are and the most any one task has. The figures price
+// queries and are never shown.
+func (s *Store) AssignmentBounds(ctx context.Context) (total, perTask int, err error) {
+	err = s.db.NewRaw(`SELECT COALESCE(SUM(n), 0), COALESCE(MAX(n), 0)
+		FROM (SELECT COUNT(*) AS n FROM assignments GROUP BY task_id) AS x`).Scan(ctx, &total, &perTask)
 	if err != nil {
-		return 0, fmt.Errorf("tasks: counting assignments: %w", err)
+		return 0, 0, fmt.Errorf("tasks: measuring assignments: %w", err)
 	}
-	return int(n), nil
+	return total, perTask, nil
 }
