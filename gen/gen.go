@@ -329,16 +329,6 @@ func (g *generator) progress(format string, args ...any) {
 
 func (g *generator) run(ctx context.Context) error {
 	g.started = time.Now()
-	if !g.pg {
-		// Foreign keys are checked at the commit, not after each INSERT:
-		// with them and INSERT OR FAIL (see writer), SQLite keeps no
-		// statement journal, whose writes took a third of the load. A
-		// violation still fails the commit. The pragma ends with the
-		// transaction.
-		if _, err := g.tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
-			return fmt.Errorf("gen: %w", err)
-		}
-	}
 	if err := g.claim(ctx); err != nil {
 		return err
 	}

@@ -166,6 +166,8 @@ func checkTasks(t *testing.T, db *store.DB, rep gen.Report) {
 			t.Errorf("task %d: search text %q", x.ID, x.SearchText)
 		case x.Note != "gen seed=7" || x.DocNote != "gen seed=7" || x.Source != "DEMO" || x.DocSource != "DEMO" || x.Clause == "":
 			t.Errorf("task %d is not marked as generated: %+v", x.ID, x)
+		case !x.DueDate.IsZero() && x.DueDate.Before(x.IssueDate):
+			t.Errorf("task %d due %s (%q), before its document was issued (%s)", x.ID, x.DueDate, x.DeadlineText, x.IssueDate)
 		case x.RecordedOn.Before(x.IssueDate) || x.RecordedOn.After(store.DateOf(today)):
 			t.Errorf("task %d recorded on %s, its document issued %s", x.ID, x.RecordedOn, x.IssueDate)
 		case x.IssueDate.Before(store.MustDate("2019-01-01")) || x.IssueDate.After(store.MustDate("2025-12-31")):

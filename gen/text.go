@@ -176,8 +176,8 @@ func pickPrecision(r *rand.Rand) tasks.Precision {
 	return precisions[len(precisions)-1].p
 }
 
-// deadline writes a deadline of precision p around the day t the way
-// documents write them, and resolves it with tasks.ParseDeadline, the
+// deadline writes a deadline of precision p falling on or after the day t
+// (in t's period) the way documents write them, and resolves it with tasks.ParseDeadline, the
 // parser of createTask and the import: the due date and precision stored
 // are the parser's.
 func deadline(r *rand.Rand, p tasks.Precision, t day) (tasks.Deadline, error) {
@@ -187,8 +187,13 @@ func deadline(r *rand.Rand, p tasks.Precision, t day) (tasks.Deadline, error) {
 	switch p {
 	case tasks.PrecisionDay:
 		if r.IntN(20) == 0 {
-			if _, err := tasks.TetDate(y); err == nil {
-				text = pick(r, "trước Tết Nguyên đán "+tasks.CanChi(y)+" ", "từ nay đến Tết Nguyên đán "+tasks.CanChi(y)+" ", "trước Tết ") + fmt.Sprint(y)
+			// The first Tết after t: its eve is the due date.
+			ty := y
+			if tet, err := tasks.TetDate(ty); err == nil && dayOf(tet) <= t {
+				ty++
+			}
+			if _, err := tasks.TetDate(ty); err == nil {
+				text = pick(r, "trước Tết Nguyên đán "+tasks.CanChi(ty)+" ", "từ nay đến Tết Nguyên đán "+tasks.CanChi(ty)+" ", "trước Tết ") + fmt.Sprint(ty)
 				break
 			}
 		}
@@ -197,7 +202,7 @@ func deadline(r *rand.Rand, p tasks.Precision, t day) (tasks.Deadline, error) {
 			fmt.Sprintf("ngày %d tháng %d năm %d", d.Day, m, y))
 	case tasks.PrecisionMonth:
 		text = pick(r, fmt.Sprintf("tháng %d/%d", m, y), fmt.Sprintf("tháng %d/%d", m, y), fmt.Sprintf("trong tháng %d/%d", m, y),
-			fmt.Sprintf("trước tháng %d/%d", m, y), fmt.Sprintf("cuối tháng %d/%d", m, y), fmt.Sprintf("đến hết tháng %d/%d", m, y),
+			fmt.Sprintf("trước tháng %d/%d", m%12+1, y+m/12), fmt.Sprintf("cuối tháng %d/%d", m, y), fmt.Sprintf("đến hết tháng %d/%d", m, y),
 			fmt.Sprintf("tháng %02d năm %d", m, y))
 	case tasks.PrecisionQuarter:
 		q := (m-1)/3 + 1
