@@ -11,8 +11,6 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
-
-	"p06/store"
 )
 
 // batch is rows of one table built for a bulk write: COPY text on
@@ -115,7 +113,6 @@ func (b *batch) reset() {
 // PostgreSQL (on the transaction's own connection), with multi-row INSERTs
 // of bound values on SQLite (statements prepared once per table).
 type writer struct {
-	db    *store.DB
 	conn  bun.Conn
 	tx    bun.Tx
 	stmts map[string]*sql.Stmt

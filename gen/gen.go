@@ -186,12 +186,12 @@ func Programme(ctx context.Context, db *store.DB, o Options) (Report, error) {
 	if o.Documents == 0 {
 		o.Documents = max(1, o.Tasks/tasksPerDocument)
 	}
-	taskTitles, docTitles, err := seeds.DemoTexts()
+	taskTitles, err := seeds.DemoTaskTitles()
 	if err != nil {
 		return Report{}, fmt.Errorf("gen: %w", err)
 	}
-	g := &generator{o: o, db: db, pg: db.Engine == store.Postgres, today: dayOf(store.Today(o.Clock)),
-		note: fmt.Sprintf("%s%d", notePrefix, o.Seed), words: newChain(taskTitles), docWords: newChain(docTitles),
+	g := &generator{o: o, pg: db.Engine == store.Postgres, today: dayOf(store.Today(o.Clock)),
+		note: fmt.Sprintf("%s%d", notePrefix, o.Seed), words: newChain(taskTitles),
 		rng: rand.New(rand.NewPCG(o.Seed, 0x06062022)), zipf: map[int][]float64{},
 		rep: Report{Seed: o.Seed, ByState: map[tasks.State]int{}}}
 	start := time.Now()
@@ -210,7 +210,7 @@ func Programme(ctx context.Context, db *store.DB, o Options) (Report, error) {
 		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -2000") //nolint:errcheck // best effort
 	}
 	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		g.tx, g.w = tx, &writer{db: db, conn: conn, tx: tx}
+		g.tx, g.w = tx, &writer{conn: conn, tx: tx}
 		defer g.w.close()
 		return g.run(ctx)
 	})
@@ -227,7 +227,7 @@ func Programme(ctx context.Context, db *store.DB, o Options) (Report, error) {
 		return g.rep, err
 	}
 	g.rep.Analyze = time.Since(start)
-	g.rep.Bytes, err = Size(ctx, db)
+	g.rep.Bytes, err = size(ctx, db)
 	return g.rep, err
 }
 
@@ -256,9 +256,9 @@ func analyze(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-// Size is the size of db in bytes: the SQLite file's pages, or the whole
+// size is the size of db in bytes: the SQLite file's pages, or the whole
 // PostgreSQL database.
-func Size(ctx context.Context, db *store.DB) (int64, error) {
+func size(ctx context.Context, db *store.DB) (int64, error) {
 	var n int64
 	q := "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
 	if db.Engine == store.Postgres {
@@ -294,19 +294,17 @@ type taskPlan struct {
 }
 
 type generator struct {
-	o        Options
-	db       *store.DB
-	pg       bool
-	tx       bun.Tx
-	w        *writer
-	rng      *rand.Rand
-	today    day
-	note     string
-	words    *chain // the demo tasks' titles
-	docWords *chain // the demo documents' titles
-	rep      Report
-	started  time.Time
-	zipf     map[int][]float64
+	o       Options
+	pg      bool
+	tx      bun.Tx
+	w       *writer
+	rng     *rand.Rand
+	today   day
+	note    string
+	words   *chain // the demo tasks' titles
+	rep     Report
+	started time.Time
+	zipf    map[int][]float64
 
 	ministries, provinces []unit
 	national              []int64   // ministries and provinces, ranked for the Zipf law
@@ -678,7 +676,7 @@ func (g *generator) docTitle(r *rand.Rand, d *docPlan) string {
 	case tasks.KeHoach:
 		return "Kế hoạch " + phrase
 	}
-	return "Về " + lowerFirst(g.docWords.phrase(r, 6, 18))
+	return "Về " + phrase // a directive (Chỉ thị)
 }
 
 // weights are the Zipf weights of n ranked items.

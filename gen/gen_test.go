@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +99,7 @@ func TestGeneratedRowsKeepTheRules(t *testing.T) {
 				t.Errorf("report: %+v", rep)
 			}
 			checkUnits(t, db)
+			checkDocuments(t, db)
 			checkTasks(t, db, rep)
 			checkAssignments(t, db, rep)
 
@@ -135,6 +137,27 @@ func checkUnits(t *testing.T, db *store.DB) {
 	}
 	if kinds["DISTRICT"] != 126 || kinds["COMMUNE"] != 189 {
 		t.Errorf("units by kind: %v", kinds)
+	}
+}
+
+// Documents are written as their kind is: "Về …" for a directive,
+// "123/CT-TTg", issued by the Prime Minister.
+func checkDocuments(t *testing.T, db *store.DB) {
+	var ds []struct{ Kind, Number, Issuer, Title string }
+	scan(t, db, &ds, "SELECT kind, number, issuer, title FROM documents WHERE note LIKE 'gen seed=%'")
+	form := map[string]*regexp.Regexp{
+		"CHI_THI":    regexp.MustCompile(`^\d{2,}/CT-TTg Thủ tướng Chính phủ Về `),
+		"NGHI_QUYET": regexp.MustCompile(`^\d{2,}/NQ-CP Chính phủ (Về |Phiên họp Chính phủ thường kỳ tháng \d+ năm \d{4}$)`),
+		"QUYET_DINH": regexp.MustCompile(`^\d{2,}/QĐ-(TTg Thủ tướng Chính phủ Phê duyệt Kế hoạch |UBND Ủy ban nhân dân (tỉnh|thành phố) .* Ban hành danh mục nhiệm vụ)`),
+		"CONG_DIEN":  regexp.MustCompile(`^\d{2,}/CĐ-TTg Thủ tướng Chính phủ Về việc `),
+		"KET_LUAN":   regexp.MustCompile(`^\d{2,}-KL/TW Bộ Chính trị Kết luận của Bộ Chính trị về `),
+		"THONG_BAO":  regexp.MustCompile(`^\d{2,}/TB-(VPCP Văn phòng Chính phủ|UBND Ủy ban nhân dân .*) Kết luận của `),
+		"KE_HOACH":   regexp.MustCompile(`^\d{2,}/KH-(BCA Bộ Công an|UBND Ủy ban nhân dân .*) Kế hoạch `),
+	}
+	for _, d := range ds {
+		if re := form[d.Kind]; re == nil || !re.MatchString(d.Number+" "+d.Issuer+" "+d.Title) {
+			t.Errorf("document %s %s by %s: %q", d.Kind, d.Number, d.Issuer, d.Title)
+		}
 	}
 }
 

@@ -212,23 +212,17 @@ func unitList(s string, units map[string]int64, provinces []int64) ([]int64, err
 	return out, nil
 }
 
-// DemoTexts returns the titles of the demo programme's tasks and of its
-// documents, in the files' order (NFC): the words a generated programme is
-// made of (package gen), the same whatever the database holds.
-func DemoTexts() (taskTitles, documentTitles []string, err error) {
+// DemoTaskTitles returns the titles of the demo programme's tasks, in the
+// file's order (NFC): the words a generated programme is made of (package
+// gen), the same whatever the database holds.
+func DemoTaskTitles() ([]string, error) {
 	rows, err := readTable("demo/tasks.tsv")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	for _, r := range rows.rows {
-		taskTitles = append(taskTitles, rows.get(r, "title"))
+	titles := make([]string, len(rows.rows))
+	for i, r := range rows.rows {
+		titles[i] = rows.get(r, "title")
 	}
-	docs, err := readTable("demo/documents.tsv")
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, r := range docs.rows {
-		documentTitles = append(documentTitles, docs.get(r, "title"))
-	}
-	return taskTitles, documentTitles, nil
+	return titles, nil
 }
