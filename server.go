@@ -424,11 +424,11 @@ func runGen(ctx context.Context, db *store.DB, o gen.Options, stdout io.Writer) 
 }
 
 // genError says a refusal of the generator with its code, in both
-// languages.
+// languages; other errors already name the generator.
 func genError(err error) error {
 	var se *store.Error
 	if errors.As(err, &se) {
 		return fmt.Errorf("gen: %s: %w (%s)", se.Code, err, se.English)
 	}
-	return fmt.Errorf("gen: %w", err)
+	return err
 }

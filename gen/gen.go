@@ -190,6 +190,10 @@ func Programme(ctx context.Context, db *store.DB, o Options) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("gen: %w", err)
 	}
+	// One COPY on a busy machine, or the VACUUM of the search index, can
+	// take longer than the pool's read timeout.
+	db, release := db.LongRunning()
+	defer release()
 	g := &generator{o: o, pg: db.Engine == store.Postgres, today: dayOf(store.Today(o.Clock)),
 		note: fmt.Sprintf("%s%d", notePrefix, o.Seed), words: newChain(taskTitles),
 		rng: rand.New(rand.NewPCG(o.Seed, 0x06062022)), zipf: map[int][]float64{},

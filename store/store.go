@@ -35,6 +35,10 @@ type DB struct {
 	Engine Dialect
 	// Where is a description of the database safe to print (no password).
 	Where string
+
+	// dsn and params open PostgreSQL again (LongRunning).
+	dsn    string
+	params map[string]any
 }
 
 // Config says which database to open.
@@ -111,11 +115,7 @@ const PoolSize = 20
 // openPostgres opens PostgreSQL through bun's pgdriver. params are extra
 // connection parameters (the tests use search_path).
 func openPostgres(dsn string, params map[string]any) (*DB, error) {
-	opts := []pgdriver.Option{pgdriver.WithDSN(dsn), pgdriver.WithTimeout(10 * time.Second)}
-	if params != nil {
-		opts = append(opts, pgdriver.WithConnParams(params))
-	}
-	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
+	sqldb := sql.OpenDB(pgdriver.NewConnector(postgresOptions(dsn, params)...))
 	// Keep as many idle as may be open: each request runs two or three
 	// queries at once through its loaders, and with Go's default of two idle
 	// connections a busy server closed and reopened PostgreSQL connections
@@ -123,7 +123,36 @@ func openPostgres(dsn string, params map[string]any) (*DB, error) {
 	sqldb.SetMaxOpenConns(PoolSize)
 	sqldb.SetMaxIdleConns(PoolSize)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Where: redact(dsn)}, nil
+	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Where: redact(dsn), dsn: dsn, params: params}, nil
+}
+
+// postgresTimeout bounds connecting, and each read and write of a
+// statement's messages: a statement that sends nothing back for longer
+// fails (i/o timeout), whatever its context allows.
+const postgresTimeout = 10 * time.Second
+
+func postgresOptions(dsn string, params map[string]any) []pgdriver.Option {
+	opts := []pgdriver.Option{pgdriver.WithDSN(dsn), pgdriver.WithTimeout(postgresTimeout)}
+	if params != nil {
+		opts = append(opts, pgdriver.WithConnParams(params))
+	}
+	return opts
+}
+
+// LongRunning returns a handle on the same database for work of which one
+// statement may take longer than postgresTimeout (a bulk COPY on a busy
+// machine, VACUUM of large tables), and the function that releases it: on
+// PostgreSQL a small pool of its own whose reads and writes wait as long as
+// their context allows; on SQLite, which has no such timeout, db itself.
+func (db *DB) LongRunning() (*DB, func() error) {
+	if db.Engine != Postgres {
+		return db, func() error { return nil }
+	}
+	opts := append(postgresOptions(db.dsn, db.params), pgdriver.WithReadTimeout(0), pgdriver.WithWriteTimeout(0))
+	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
+	sqldb.SetMaxOpenConns(2)
+	long := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Where: db.Where, dsn: db.dsn, params: db.params}
+	return long, long.Close
 }
 
 // OpenPostgresSchema opens PostgreSQL with search_path set to schema, so that
