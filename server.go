@@ -27,6 +27,7 @@ import (
 
 	"p06/auth"
 	"p06/events"
+	"p06/gen"
 	"p06/graph"
 	"p06/rbac"
 	"p06/seeds"
@@ -179,12 +180,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
-	if cmd != "serve" && cmd != "admin" {
+	if cmd != "serve" && cmd != "admin" && cmd != "gen" {
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	var genOpts gen.Options
+	if cmd == "gen" {
+		var err error
+		if genOpts, err = genFlags(args); err != nil {
+			return err
+		}
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
+	}
+	if cmd == "gen" {
+		// Generated data sits on the demo programme and its users (the
+		// benchmarks and tests sign in as them), whatever P06_SEED says.
+		cfg.seed = seeds.Demo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 
@@ -207,6 +220,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cmd == "admin" {
 		return runAdmin(ctx, db, args, stdin(ctx), stdout)
+	}
+	if cmd == "gen" {
+		return runGen(ctx, db, genOpts, stdout)
 	}
 	authz, err := rbac.NewAuthorizer(ctx, db, time.Second)
 	if err != nil {
@@ -330,6 +346,15 @@ const usage = `usage:
   p06 admin create --username NAME --name "DISPLAY NAME" [--unit VN] [--email ADDR]
                               create an administrator; the password is read from standard input
                               (typed without echo on a terminal, else its first line)
+  p06 gen [--tasks 100000] [--assignments-per-task 10] [--documents 0] [--communes-per-province 10]
+          [--districts-per-province 0] [--skew 1.1] [--all-provinces 2] [--reports 2] [--seed 1]
+                              fill the database serve would open (migrated, with the demo data) with a generated
+                              national-scale programme: --tasks tasks given to --assignments-per-task units each on
+                              average (--all-provinces % of the national ones to every province, the others drawn by a
+                              Zipf law of exponent --skew), in --documents documents (0: one per 40 tasks), with
+                              --communes-per-province communes (and --districts-per-province districts) below each
+                              province and progress reports on --reports % of the started assignments; the same
+                              --seed gives the same data on the same day. Refused when generated data is already there
   p06 help, p06 --help        print this usage`
 
 // stdinKey lets tests give the admin command its standard input.
@@ -397,4 +422,51 @@ func runAdmin(ctx context.Context, db *store.DB, args []string, in io.Reader, st
 	}
 	fmt.Fprintf(stdout, "created administrator %s (ADMIN on %s)\n", u.Username, *unit)
 	return nil
+}
+
+// genFlags reads the options of "p06 gen".
+func genFlags(args []string) (gen.Options, error) {
+	o := gen.DefaultOptions
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&o.Tasks, "tasks", o.Tasks, "tasks")
+	fs.Float64Var(&o.AssignmentsPerTask, "assignments-per-task", o.AssignmentsPerTask, "average assignments per task")
+	fs.IntVar(&o.Documents, "documents", o.Documents, "documents (0: one per 40 tasks)")
+	fs.IntVar(&o.CommunesPerProvince, "communes-per-province", o.CommunesPerProvince, "communes below each province")
+	fs.IntVar(&o.DistrictsPerProvince, "districts-per-province", o.DistrictsPerProvince, "districts below each province")
+	fs.Float64Var(&o.Skew, "skew", o.Skew, "Zipf exponent of the units' draws")
+	fs.Float64Var(&o.AllProvincesPercent, "all-provinces", o.AllProvincesPercent, "% of national tasks given to every province")
+	fs.Float64Var(&o.ReportsPercent, "reports", o.ReportsPercent, "% of started assignments with progress reports")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed")
+	if err := fs.Parse(args); err != nil {
+		return o, fmt.Errorf("gen: %w\n%s", err, usage)
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("gen: unexpected argument %q\n%s", fs.Arg(0), usage)
+	}
+	if err := o.Validate(); err != nil {
+		return o, genError(err)
+	}
+	return o, nil
+}
+
+// runGen runs "p06 gen": the generator, printing its progress and report.
+func runGen(ctx context.Context, db *store.DB, o gen.Options, stdout io.Writer) error {
+	o.Progress = stdout
+	rep, err := gen.Programme(ctx, db, o)
+	if err != nil {
+		return genError(err)
+	}
+	fmt.Fprintln(stdout, rep)
+	return nil
+}
+
+// genError says a refusal of the generator with its code, in both
+// languages; other errors already name the generator.
+func genError(err error) error {
+	var se *store.Error
+	if errors.As(err, &se) {
+		return fmt.Errorf("gen: %s: %w (%s)", se.Code, err, se.English)
+	}
+	return err
 }

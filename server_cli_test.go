@@ -15,7 +15,7 @@ import (
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"admin", "--help"}, {"admin", "-h"}, {"admin", "help"},
-		{"admin", "create", "--help"}, {"serve", "--help"}} {
+		{"admin", "create", "--help"}, {"serve", "--help"}, {"gen", "--help"}} {
 		dir := t.TempDir()
 		var out bytes.Buffer
 		err := run(context.Background(), args, func(k string) string {

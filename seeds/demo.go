@@ -211,3 +211,18 @@ func unitList(s string, units map[string]int64, provinces []int64) ([]int64, err
 	}
 	return out, nil
 }
+
+// DemoTaskTitles returns the titles of the demo programme's tasks, in the
+// file's order (NFC): the words a generated programme is made of (package
+// gen), the same whatever the database holds.
+func DemoTaskTitles() ([]string, error) {
+	rows, err := readTable("demo/tasks.tsv")
+	if err != nil {
+		return nil, err
+	}
+	titles := make([]string, len(rows.rows))
+	for i, r := range rows.rows {
+		titles[i] = rows.get(r, "title")
+	}
+	return titles, nil
+}

@@ -106,19 +106,30 @@ func IndexSearch(ctx context.Context, db bun.IDB, kind SearchKind, id int64, tit
 }
 
 func searchRows(kind SearchKind, id int64, title, body string) []searchWord {
+	var rows []searchWord
+	EachSearchWord(title, body, func(w string, weight int) {
+		rows = append(rows, searchWord{Word: w, Kind: kind, ObjectID: id, Weight: weight})
+	})
+	return rows
+}
+
+// EachSearchWord calls fn with each row of search_words an object with
+// title and body has: every distinct word of title with WeightTitle, then
+// every word only in body with 0. IndexSearch writes these rows; a bulk
+// loader that writes search_words itself (package gen) takes them from
+// here, so the rule is one.
+func EachSearchWord(title, body string, fn func(word string, weight int)) {
 	tw := SearchWords(title)
-	rows := make([]searchWord, 0, len(tw))
 	inTitle := make(map[string]bool, len(tw))
 	for _, w := range tw {
 		inTitle[w] = true
-		rows = append(rows, searchWord{Word: w, Kind: kind, ObjectID: id, Weight: WeightTitle})
+		fn(w, WeightTitle)
 	}
 	for _, w := range SearchWords(body) {
 		if !inTitle[w] {
-			rows = append(rows, searchWord{Word: w, Kind: kind, ObjectID: id})
+			fn(w, 0)
 		}
 	}
-	return rows
 }
 
 // wordsEnd follows every text that starts with a word: U+10FFFF is the

@@ -41,6 +41,9 @@ type DB struct {
 	// PoolMax is how many connections the pool opens at most.
 	PoolMax int
 	stats   *Stats
+	// dsn and params open PostgreSQL again (LongRunning).
+	dsn    string
+	params map[string]any
 }
 
 // Config says which database to open.
@@ -176,14 +179,40 @@ func (db *DB) sizePool(ctx context.Context, want int) error {
 // openPostgres opens PostgreSQL through bun's pgdriver. params are extra
 // connection parameters (the tests use search_path).
 func openPostgres(dsn string, params map[string]any) (*DB, error) {
-	opts := []pgdriver.Option{pgdriver.WithDSN(dsn), pgdriver.WithTimeout(10 * time.Second)}
+	sqldb := sql.OpenDB(pgdriver.NewConnector(postgresOptions(dsn, params)...))
+	db := newDB(sqldb, pgdialect.New(), Postgres, redact(dsn))
+	db.dsn, db.params = dsn, params
+	db.setPool(PoolSize(runtime.GOMAXPROCS(0), 0))
+	return db, nil
+}
+
+// postgresTimeout bounds connecting, and each read and write of a
+// statement's messages: a statement that sends nothing back for longer
+// fails (i/o timeout), whatever its context allows.
+const postgresTimeout = 10 * time.Second
+
+func postgresOptions(dsn string, params map[string]any) []pgdriver.Option {
+	opts := []pgdriver.Option{pgdriver.WithDSN(dsn), pgdriver.WithTimeout(postgresTimeout)}
 	if params != nil {
 		opts = append(opts, pgdriver.WithConnParams(params))
 	}
-	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
-	db := newDB(sqldb, pgdialect.New(), Postgres, redact(dsn))
-	db.setPool(PoolSize(runtime.GOMAXPROCS(0), 0))
-	return db, nil
+	return opts
+}
+
+// LongRunning returns a handle on the same database for work of which one
+// statement may take longer than postgresTimeout (a bulk COPY on a busy
+// machine, VACUUM of large tables), and the function that releases it: on
+// PostgreSQL a small pool of its own whose reads and writes wait as long as
+// their context allows; on SQLite, which has no such timeout, db itself.
+func (db *DB) LongRunning() (*DB, func() error) {
+	if db.Engine != Postgres {
+		return db, func() error { return nil }
+	}
+	opts := append(postgresOptions(db.dsn, db.params), pgdriver.WithReadTimeout(0), pgdriver.WithWriteTimeout(0))
+	long := newDB(sql.OpenDB(pgdriver.NewConnector(opts...)), pgdialect.New(), Postgres, db.Where)
+	long.dsn, long.params = db.dsn, db.params
+	long.setPool(2)
+	return long, long.Close
 }
 
 // newDB wraps an opened pool, counting its statements.

@@ -248,3 +248,26 @@ func TestPoolSize(t *testing.T) {
 		}
 	}
 }
+
+// LongRunning reaches the same database (on PostgreSQL, the same schema)
+// through its own pool, which the original's closing leaves alone.
+func TestLongRunningIsTheSameDatabase(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, "CREATE TABLE long_probe (n INTEGER)"); err != nil {
+			t.Fatal(err)
+		}
+		long, done := db.LongRunning()
+		if _, err := long.ExecContext(ctx, "INSERT INTO long_probe (n) VALUES (7)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := done(); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.NewRaw("SELECT n FROM long_probe").Scan(ctx, &n); err != nil || n != 7 {
+			t.Errorf("read back %d, %v", n, err)
+		}
+	})
+}
