@@ -97,8 +97,12 @@ func newListBounds(orgs *org.Store, ts *tasks.Store, now store.Clock) *listBound
 }
 
 // refresh re-measures the tree when the last measurement is a minute old.
+// One request measures (at national scale, a tenth of a second or more);
+// the others meanwhile keep the bounds they have rather than wait.
 func (b *listBounds) refresh(ctx context.Context) error {
-	b.mu.Lock()
+	if !b.mu.TryLock() {
+		return nil
+	}
 	defer b.mu.Unlock()
 	now := b.now()
 	if !b.checked.IsZero() && now.Sub(b.checked) < time.Minute && !now.Before(b.checked) {
