@@ -1,9 +1,7 @@
 package events
 
 import (
-	"context"
-
-	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"p06/tasks"
 )
@@ -15,8 +13,8 @@ type Local struct{ *fanout }
 // NewLocal returns an in-process broker.
 func NewLocal() *Local { return &Local{newFanout()} }
 
-// InTx does nothing: nothing is published before the commit.
-func (*Local) InTx(context.Context, bun.Tx, []tasks.Change) error { return nil }
+// Notice is nil: nothing is told before the commit.
+func (*Local) Notice([]tasks.Change) schema.QueryAppender { return nil }
 
 // Committed publishes cs.
 func (l *Local) Committed(cs []tasks.Change) { l.publish(cs) }

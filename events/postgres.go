@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/schema"
 
 	"p06/store"
 	"p06/tasks"
@@ -76,14 +77,20 @@ func NewPostgres(ctx context.Context, db *store.DB, log *slog.Logger) (*Postgres
 	return p, nil
 }
 
-// InTx sends cs with NOTIFY in tx: delivered on commit, never on rollback.
-func (p *Postgres) InTx(ctx context.Context, tx bun.Tx, cs []tasks.Change) error {
-	for _, payload := range encode(cs, payloadLimit) {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", p.channel, payload); err != nil {
-			return fmt.Errorf("events: NOTIFY: %w", err)
-		}
+// Notice is the NOTIFY of cs (pg_notify, a call per payload), for the
+// transaction that makes them: delivered on commit, never on rollback.
+func (p *Postgres) Notice(cs []tasks.Change) schema.QueryAppender {
+	parts := encode(cs, payloadLimit)
+	if len(parts) == 0 {
+		return nil
 	}
-	return nil
+	calls := make([]string, len(parts))
+	args := make([]any, 0, 2*len(parts))
+	for i, payload := range parts {
+		calls[i] = "pg_notify(?, ?)"
+		args = append(args, p.channel, payload)
+	}
+	return bun.SafeQuery(strings.Join(calls, ", "), args...)
 }
 
 // Committed does nothing: the notification comes back through LISTEN, to

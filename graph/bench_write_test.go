@@ -25,13 +25,15 @@ import (
 //
 // Each op is one mutation over HTTP saving a note (a new version whatever
 // the assignment's state): load in scope, rule, versioned update,
-// history row, audit row, commit, then the payload read back.
+// history row, audit row, change notice, commit, then the payload read
+// back. The server is wired as server.go wires it (serveLive): live updates
+// on, policies looked up at most once a second.
 func BenchmarkUpdateAssignment(b *testing.B) {
 	for _, d := range storetest.Dialects() {
 		for _, mode := range []string{"own", "shared"} {
 			b.Run(string(d)+"/"+mode, func(b *testing.B) {
 				db := seedtest.Fresh(b, d)
-				url := serveAs(b, db, "hue")
+				url := serveLive(b, db, "hue")
 				c := &client{t: &testing.T{}, url: url}
 				var list struct {
 					Assignments struct {

@@ -2,9 +2,11 @@ package tasks
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 )
 
 // ChangeKind says what happened to an assignment.
@@ -37,13 +39,16 @@ type Change struct {
 }
 
 // Notifier is told of the changes a transaction of the Service makes to
-// assignments. InTx runs inside the transaction, just before it commits (an
-// error rolls it back): a notifier that can write into the transaction
-// (PostgreSQL's NOTIFY, delivered only on commit) does it there. Committed
-// runs after the commit, never after a rollback: an in-process notifier
-// publishes there.
+// assignments. Notice is the part told inside the transaction: SQL
+// expressions (for a SELECT list) that the Service runs as the
+// transaction's last statement, or inside the one statement that makes a
+// change alone (UpdateAssignment on PostgreSQL); nil when nothing is told
+// there. A notifier that can write into the transaction (PostgreSQL's
+// pg_notify, delivered only on commit) does it there, and its failure rolls
+// the change back. Committed runs after the commit, never after a rollback:
+// an in-process notifier publishes there.
 type Notifier interface {
-	InTx(ctx context.Context, tx bun.Tx, cs []Change) error
+	Notice(cs []Change) schema.QueryAppender
 	Committed(cs []Change)
 }
 
@@ -91,7 +96,12 @@ func (s *Service) inTx(ctx context.Context, kind ChangeKind, fn func(ctx context
 		if s.notifier == nil || len(set.cs) == 0 {
 			return nil
 		}
-		return s.notifier.InTx(ctx, tx, set.cs)
+		if n := s.notifier.Notice(set.cs); n != nil {
+			if _, err := tx.NewRaw("SELECT ?", n).Exec(ctx); err != nil {
+				return fmt.Errorf("tasks: telling of changes: %w", err)
+			}
+		}
+		return nil
 	})
 	if err == nil && s.notifier != nil && len(set.cs) > 0 {
 		s.notifier.Committed(set.cs)

@@ -2,12 +2,12 @@ package tasks_test
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"p06/auth"
 	"p06/rbac"
@@ -18,19 +18,22 @@ import (
 )
 
 // recorder is a Notifier that remembers what it was told, and can refuse
-// inside the transaction.
+// inside the transaction: its notice is then SQL that fails.
 type recorder struct {
 	mu        sync.Mutex
 	inTx      []tasks.Change
 	committed []tasks.Change
-	refuse    error
+	refuse    bool
 }
 
-func (r *recorder) InTx(_ context.Context, _ bun.Tx, cs []tasks.Change) error {
+func (r *recorder) Notice(cs []tasks.Change) schema.QueryAppender {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inTx = append(r.inTx, cs...)
-	return r.refuse
+	if r.refuse {
+		return bun.SafeQuery("refused_by_the_test()")
+	}
+	return nil
 }
 
 func (r *recorder) Committed(cs []tasks.Change) {
@@ -50,28 +53,10 @@ func TestChangesAreToldOnlyOnCommit(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			db := seedtest.Fresh(t, d)
-			authz, err := rbac.NewAuthorizer(ctx, db, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
 			clock := store.FixedClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
-			asvc := auth.NewService(db, authz, clock, auth.DefaultConfig)
-			us, _, err := asvc.ListUsers(ctx, rbac.National(), auth.UserFilter{Search: "hue"}, store.Page{Limit: 10})
-			if err != nil || len(us) == 0 {
-				t.Fatalf("user hue: %v", err)
-			}
-			var hue *auth.User
-			for _, u := range us {
-				if u.Username == "hue" {
-					hue = u
-				}
-			}
-			actor := &auth.Identity{User: hue, Method: auth.MethodSession, CSRFOK: true}
-			svc := tasks.NewService(db, authz, clock)
+			svc, actor, sc := hueService(t, db, clock)
 			rec := &recorder{}
 			svc.SetNotifier(rec)
-
-			sc := authz.ScopeOf(actor.Subject())
 			as, _, err := tasks.NewStore(db, clock).ListAssignments(ctx, sc,
 				tasks.AssignmentFilter{States: []tasks.State{tasks.NotStarted, tasks.InProgress}}, tasks.Order{}, store.Page{Limit: 1})
 			if err != nil || len(as) == 0 {
@@ -79,7 +64,7 @@ func TestChangesAreToldOnlyOnCommit(t *testing.T) {
 			}
 			a := as[0]
 			progress := 13
-			rec.refuse = errors.New("refused")
+			rec.refuse = true
 			if _, err := svc.UpdateAssignment(ctx, actor, tasks.AssignmentUpdate{AssignmentID: a.ID, ExpectedVersion: a.Version, Progress: &progress}); err == nil {
 				t.Fatal("the notifier refused, yet the update succeeded")
 			}
@@ -90,8 +75,14 @@ func TestChangesAreToldOnlyOnCommit(t *testing.T) {
 			if err != nil || now[0].Version != a.Version || now[0].Progress == progress {
 				t.Fatalf("rolled back, yet the assignment changed: %+v %v", now[0], err)
 			}
+			if n := count(t, db, "audit_log", "action = 'assignment.update'"); n != 0 {
+				t.Fatalf("rolled back, yet %d audit rows", n)
+			}
+			if n := count(t, db, "assignment_facts", "assignment_id = ?", a.ID); n != a.Version {
+				t.Fatalf("rolled back, yet %d versions of the facts for version %d", n, a.Version)
+			}
 
-			rec.refuse, rec.inTx = nil, nil
+			rec.refuse, rec.inTx = false, nil
 			if _, err := svc.UpdateAssignment(ctx, actor, tasks.AssignmentUpdate{AssignmentID: a.ID, ExpectedVersion: a.Version, Progress: &progress}); err != nil {
 				t.Fatal(err)
 			}
@@ -101,4 +92,29 @@ func TestChangesAreToldOnlyOnCommit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hueService is the write path on db as the demo editor of Huế (hue) uses
+// it, telling the time by clock: the service, hue signed in by session 7
+// from 203.0.113.9, and hue's scope.
+func hueService(t *testing.T, db *store.DB, clock store.Clock) (*tasks.Service, *auth.Identity, rbac.Scope) {
+	t.Helper()
+	ctx := context.Background()
+	authz, err := rbac.NewAuthorizer(ctx, db, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, _, err := auth.NewService(db, authz, clock, auth.DefaultConfig).
+		ListUsers(ctx, rbac.National(), auth.UserFilter{Search: "hue"}, store.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		if u.Username == "hue" {
+			actor := &auth.Identity{User: u, Method: auth.MethodSession, SessionID: 7, CSRFOK: true, ClientIP: "203.0.113.9"}
+			return tasks.NewService(db, authz, clock), actor, authz.ScopeOf(actor.Subject())
+		}
+	}
+	t.Fatal("no demo user hue")
+	return nil, nil, rbac.Scope{}
 }
