@@ -1,10 +1,6 @@
 package events
 
-import (
-	"github.com/uptrace/bun/schema"
-
-	"p06/tasks"
-)
+import "p06/tasks"
 
 // Local is the in-process broker, for SQLite (one process per database):
 // changes are published once their transaction has committed.
@@ -12,9 +8,6 @@ type Local struct{ *fanout }
 
 // NewLocal returns an in-process broker.
 func NewLocal() *Local { return &Local{newFanout()} }
-
-// Notice is nil: nothing is told before the commit.
-func (*Local) Notice([]tasks.Change) schema.QueryAppender { return nil }
 
 // Committed publishes cs.
 func (l *Local) Committed(cs []tasks.Change) { l.publish(cs) }

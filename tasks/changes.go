@@ -2,11 +2,9 @@ package tasks
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/schema"
 )
 
 // ChangeKind says what happened to an assignment.
@@ -38,17 +36,12 @@ type Change struct {
 	Kind       ChangeKind
 }
 
-// Notifier is told of the changes a transaction of the Service makes to
-// assignments. Notice is the part told inside the transaction: SQL
-// expressions (for a SELECT list) that the Service runs as the
-// transaction's last statement, or inside the one statement that makes a
-// change alone (UpdateAssignment on PostgreSQL); nil when nothing is told
-// there. A notifier that can write into the transaction (PostgreSQL's
-// pg_notify, delivered only on commit) does it there, and its failure rolls
-// the change back. Committed runs after the commit, never after a rollback:
-// an in-process notifier publishes there.
+// Notifier is told of the changes a transaction of the Service made to
+// assignments, once it has committed (never after a rollback). Committed
+// must return at once: it runs on the request's path. The in-process
+// notifier publishes there; PostgreSQL's queues them for a NOTIFY it sends
+// after the commit (see events.Postgres).
 type Notifier interface {
-	Notice(cs []Change) schema.QueryAppender
 	Committed(cs []Change)
 }
 
@@ -84,25 +77,12 @@ func changed(ctx context.Context, id int64) {
 }
 
 // inTx is store.DB.InTx for the Service's use cases: the changes fn makes to
-// assignments (as kind) are told to the notifier inside the transaction and,
-// once it has committed, after it. A rolled-back transaction tells nobody.
+// assignments (as kind) are told to the notifier once the transaction has
+// committed. A rolled-back transaction tells nobody.
 func (s *Service) inTx(ctx context.Context, kind ChangeKind, fn func(ctx context.Context, tx bun.Tx) error) error {
 	set := &changeSet{kind: kind, seen: map[int64]bool{}}
 	ctx = context.WithValue(ctx, changeSetKey{}, set)
-	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := fn(ctx, tx); err != nil {
-			return err
-		}
-		if s.notifier == nil || len(set.cs) == 0 {
-			return nil
-		}
-		if n := s.notifier.Notice(set.cs); n != nil {
-			if _, err := tx.NewRaw("SELECT ?", n).Exec(ctx); err != nil {
-				return fmt.Errorf("tasks: telling of changes: %w", err)
-			}
-		}
-		return nil
-	})
+	err := s.db.InTx(ctx, fn)
 	if err == nil && s.notifier != nil && len(set.cs) > 0 {
 		s.notifier.Committed(set.cs)
 	}

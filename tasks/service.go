@@ -156,28 +156,22 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 }
 
 // saveAlone saves a change of one assignment's facts that is a use case's
-// only write (SaveFacts), told to the notifier as kind: on PostgreSQL as one
-// statement, its own transaction, with the notifier's notice inside it; on
-// SQLite in a transaction (which takes the database's write lock at BEGIN).
+// only write (SaveFacts) and tells the notifier of it as kind: on
+// PostgreSQL as one statement, its own transaction; on SQLite in a
+// transaction (which takes the database's write lock at BEGIN).
 func (s *Service) saveAlone(ctx context.Context, kind ChangeKind, a *Assignment, c FactsChange) error {
-	if s.db.Engine != store.Postgres {
-		return s.inTx(ctx, kind, func(ctx context.Context, tx bun.Tx) error { return NewStore(tx, s.clock).SaveFacts(ctx, a, c) })
-	}
-	var cs []Change
-	if s.notifier != nil {
-		cs = []Change{{Assignment: a.ID, Kind: kind}}
-		c.notice = s.notifier.Notice(cs)
-	}
-	if err := NewStore(s.db, s.clock).SaveFacts(ctx, a, c); err != nil {
-		if store.IsBusy(err) {
-			return store.ErrBusy
+	var err error
+	if s.db.Engine == store.Postgres {
+		if err = NewStore(s.db, s.clock).SaveFacts(ctx, a, c); err != nil && store.IsBusy(err) {
+			err = store.ErrBusy
 		}
-		return err
+	} else {
+		err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return NewStore(tx, s.clock).SaveFacts(ctx, a, c) })
 	}
-	if s.notifier != nil {
-		s.notifier.Committed(cs)
+	if err == nil && s.notifier != nil {
+		s.notifier.Committed([]Change{{Assignment: a.ID, Kind: kind}})
 	}
-	return nil
+	return err
 }
 
 func conflictError(current *Assignment) *store.Error {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
-	"github.com/uptrace/bun/schema"
 
 	"p06/rbac"
 	"p06/store"
@@ -575,10 +574,6 @@ type FactsChange struct {
 	// written with it; nil for none (seeds and tests).
 	Audit  *store.AuditEntry
 	Detail any
-
-	// notice is the notifier's SQL telling of the change, run inside the
-	// statement (PostgreSQL) when the change is made alone (saveAlone).
-	notice schema.QueryAppender
 }
 
 // SaveFacts stores a's facts (state, progress, due date, completion date) as
@@ -642,15 +637,8 @@ func (s *Store) saveFactsOnce(ctx context.Context, a *Assignment, c FactsChange,
 		}
 		q = q.With("l", s.db.NewRaw("?", audit))
 	}
-	told := "0"
-	if c.notice != nil {
-		// A SELECT in WITH runs only when read: the count reads it, once
-		// for the row u returned.
-		q = q.With("n", s.db.NewRaw("SELECT ? FROM u", c.notice))
-		told = "(SELECT count(*) FROM n)"
-	}
-	var n int
-	if err := q.TableExpr("u").ColumnExpr(told).Scan(ctx, &n); err != nil {
+	var version int
+	if err := q.TableExpr("u").Column("version").Scan(ctx, &version); err != nil {
 		if store.IsNoRows(err) {
 			return errVersionConflict
 		}
