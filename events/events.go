@@ -4,8 +4,8 @@
 // (any number of processes on one database).
 //
 // A Broker is the tasks.Service's Notifier: it is told of the changes of a
-// transaction inside it and after its commit, and only committed changes
-// reach subscribers. Changes carry assignment ids and the kind of change,
+// transaction after its commit, so only committed changes reach
+// subscribers. Changes carry assignment ids and the kind of change,
 // never data: whoever delivers one re-reads the assignment in its
 // subscriber's scope as it is at that moment.
 package events

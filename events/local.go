@@ -1,12 +1,6 @@
 package events
 
-import (
-	"context"
-
-	"github.com/uptrace/bun"
-
-	"p06/tasks"
-)
+import "p06/tasks"
 
 // Local is the in-process broker, for SQLite (one process per database):
 // changes are published once their transaction has committed.
@@ -14,9 +8,6 @@ type Local struct{ *fanout }
 
 // NewLocal returns an in-process broker.
 func NewLocal() *Local { return &Local{newFanout()} }
-
-// InTx does nothing: nothing is published before the commit.
-func (*Local) InTx(context.Context, bun.Tx, []tasks.Change) error { return nil }
 
 // Committed publishes cs.
 func (l *Local) Committed(cs []tasks.Change) { l.publish(cs) }

@@ -7,31 +7,49 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"p06/store"
 	"p06/tasks"
 )
 
-// Postgres is the broker of processes sharing a PostgreSQL database: a
-// change is sent with NOTIFY inside its own transaction, so PostgreSQL
-// delivers it only if and when the transaction commits, to every process
-// listening (this one included), each of which publishes it to its own
-// subscribers.
+// Postgres is the broker of processes sharing a PostgreSQL database: the
+// changes of each committed transaction are sent with NOTIFY, which
+// PostgreSQL delivers to every process listening (this one included), each
+// of which publishes them to its own subscribers.
+//
+// The NOTIFY is sent after the commit, by a goroutine of the broker, not in
+// the transaction of the change: PostgreSQL serialises the commits of all
+// transactions that notify (one lock for the whole server, held through the
+// commit's flush to disk), so a NOTIFY in every write would make writers
+// commit one at a time. Changes that commit while a NOTIFY is on its way are
+// sent together in the next one.
 //
 // Notifications sent while a process's listening connection is down (it
-// reconnects by itself) are lost to that process: live updates are a
+// reconnects by itself), or not sent because this process stopped or lost
+// the database just after a commit, are lost: live updates are a
 // convenience, never the record, which is in the database.
 type Postgres struct {
 	*fanout
 	channel string
+	db      *store.DB
 	ln      *pgdriver.Listener
 	log     *slog.Logger
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // the listening goroutine
+	sender  sync.WaitGroup // the sending goroutine
 	once    sync.Once
+
+	mu      sync.Mutex
+	pending []tasks.Change // committed, not yet sent
+	wake    chan struct{}  // a change is pending (buffer 1)
+	stop    chan struct{}  // closed by Close
 }
+
+// maxPending bounds the changes waiting to be sent (the database being
+// unreachable, say); past it new ones are dropped, with a warning.
+const maxPending = 100000
 
 // payloadLimit keeps each NOTIFY payload under PostgreSQL's 8000 bytes.
 const payloadLimit = 7000
@@ -50,7 +68,8 @@ func NewPostgres(ctx context.Context, db *store.DB, log *slog.Logger) (*Postgres
 	if len(channel) > 63 {
 		channel = channel[:63]
 	}
-	p := &Postgres{fanout: newFanout(), channel: channel, ln: pgdriver.NewListener(db.DB), log: log}
+	p := &Postgres{fanout: newFanout(), channel: channel, db: db, ln: pgdriver.NewListener(db.DB), log: log,
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	if err := p.ln.Listen(ctx, channel); err != nil {
 		_ = p.ln.Close()
 		return nil, fmt.Errorf("events: LISTEN %s: %w", channel, err)
@@ -73,27 +92,72 @@ func NewPostgres(ctx context.Context, db *store.DB, log *slog.Logger) (*Postgres
 			p.publish(cs)
 		}
 	}()
+	p.sender.Add(1)
+	go p.sendLoop()
 	return p, nil
 }
 
-// InTx sends cs with NOTIFY in tx: delivered on commit, never on rollback.
-func (p *Postgres) InTx(ctx context.Context, tx bun.Tx, cs []tasks.Change) error {
-	for _, payload := range encode(cs, payloadLimit) {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", p.channel, payload); err != nil {
-			return fmt.Errorf("events: NOTIFY: %w", err)
-		}
+// Committed queues cs to be sent with NOTIFY, and returns at once.
+func (p *Postgres) Committed(cs []tasks.Change) {
+	p.mu.Lock()
+	if len(p.pending)+len(cs) > maxPending {
+		p.mu.Unlock()
+		p.log.Warn("live updates: changes dropped, too many waiting to be sent", "changes", len(cs))
+		return
 	}
-	return nil
+	p.pending = append(p.pending, cs...)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default: // already awake
+	}
 }
 
-// Committed does nothing: the notification comes back through LISTEN, to
-// this process as to every other.
-func (*Postgres) Committed([]tasks.Change) {}
+// sendLoop sends the pending changes whenever there are some, until Close,
+// which it answers by sending what is left.
+func (p *Postgres) sendLoop() {
+	defer p.sender.Done()
+	for {
+		select {
+		case <-p.wake:
+			p.send()
+		case <-p.stop:
+			p.send()
+			return
+		}
+	}
+}
 
-// Close stops listening and ends every subscription.
+// send sends the pending changes in one statement (pg_notify per payload).
+func (p *Postgres) send() {
+	p.mu.Lock()
+	cs := p.pending
+	p.pending = nil
+	p.mu.Unlock()
+	parts := encode(cs, payloadLimit)
+	if len(parts) == 0 {
+		return
+	}
+	calls := make([]string, len(parts))
+	args := make([]any, 0, 2*len(parts))
+	for i, payload := range parts {
+		calls[i] = "pg_notify(?, ?)"
+		args = append(args, p.channel, payload)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := p.db.ExecContext(ctx, "SELECT "+strings.Join(calls, ", "), args...); err != nil {
+		p.log.Warn("live updates: NOTIFY failed, changes not told", "changes", len(cs), "err", err)
+	}
+}
+
+// Close sends the changes still pending, stops listening and ends every
+// subscription.
 func (p *Postgres) Close() error {
 	var err error
 	p.once.Do(func() {
+		close(p.stop)
+		p.sender.Wait()
 		err = p.ln.Close()
 		p.wg.Wait()
 		p.close()

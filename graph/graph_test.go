@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"p06/auth"
+	"p06/events"
 	"p06/graph"
 	"p06/rbac"
 	"p06/seeds/seedtest"
@@ -53,8 +54,25 @@ func serveAs(tb testing.TB, db *store.DB, username string) string {
 // serveWith is serveAs with other limits.
 func serveWith(tb testing.TB, db *store.DB, username string, lim graph.Limits) string {
 	tb.Helper()
+	return serve(tb, db, username, lim, false)
+}
+
+// serveLive is serveAs wired as the server is (server.go): policies looked
+// up in the database at most once a second, and changes told to live
+// updates (LISTEN/NOTIFY on PostgreSQL). The benchmarks use it.
+func serveLive(tb testing.TB, db *store.DB, username string) string {
+	tb.Helper()
+	return serve(tb, db, username, graph.DefaultLimits, true)
+}
+
+func serve(tb testing.TB, db *store.DB, username string, lim graph.Limits, live bool) string {
+	tb.Helper()
 	ctx := context.Background()
-	authz, err := rbac.NewAuthorizer(ctx, db, 0)
+	interval := time.Duration(0) // every request sees a grant written straight into the database
+	if live {
+		interval = time.Second
+	}
+	authz, err := rbac.NewAuthorizer(ctx, db, interval)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -78,6 +96,14 @@ func serveWith(tb testing.TB, db *store.DB, username string, lim graph.Limits) s
 	}
 	r := graph.NewResolver(db, svc, store.FixedClock(today))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if live {
+		broker, err := events.New(ctx, db, log)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { broker.Close() })
+		r.UseEvents(broker)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /evidence/{id}", graph.EvidenceHandler(r, log))
 	mux.Handle("/", graph.NewHandler(r, lim, log))

@@ -324,7 +324,7 @@ func TestPagingWhileWriting(t *testing.T) {
 					if a := as[0]; a.Progress < 99 {
 						a.Progress++
 						touched[gid("Assignment", a.ID)] = true
-						if err := ts.SaveFacts(ctx, a, a.Version, store.Today(clock), "", 0); err != nil {
+						if err := ts.SaveFacts(ctx, a, tasks.FactsChange{Expected: a.Version, Day: store.Today(clock)}); err != nil {
 							t.Error(err)
 							return touched, writes
 						}

@@ -36,14 +36,12 @@ type Change struct {
 	Kind       ChangeKind
 }
 
-// Notifier is told of the changes a transaction of the Service makes to
-// assignments. InTx runs inside the transaction, just before it commits (an
-// error rolls it back): a notifier that can write into the transaction
-// (PostgreSQL's NOTIFY, delivered only on commit) does it there. Committed
-// runs after the commit, never after a rollback: an in-process notifier
-// publishes there.
+// Notifier is told of the changes a transaction of the Service made to
+// assignments, once it has committed (never after a rollback). Committed
+// must return at once: it runs on the request's path. The in-process
+// notifier publishes there; PostgreSQL's queues them for a NOTIFY it sends
+// after the commit (see events.Postgres).
 type Notifier interface {
-	InTx(ctx context.Context, tx bun.Tx, cs []Change) error
 	Committed(cs []Change)
 }
 
@@ -79,20 +77,12 @@ func changed(ctx context.Context, id int64) {
 }
 
 // inTx is store.DB.InTx for the Service's use cases: the changes fn makes to
-// assignments (as kind) are told to the notifier inside the transaction and,
-// once it has committed, after it. A rolled-back transaction tells nobody.
+// assignments (as kind) are told to the notifier once the transaction has
+// committed. A rolled-back transaction tells nobody.
 func (s *Service) inTx(ctx context.Context, kind ChangeKind, fn func(ctx context.Context, tx bun.Tx) error) error {
 	set := &changeSet{kind: kind, seen: map[int64]bool{}}
 	ctx = context.WithValue(ctx, changeSetKey{}, set)
-	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := fn(ctx, tx); err != nil {
-			return err
-		}
-		if s.notifier == nil || len(set.cs) == 0 {
-			return nil
-		}
-		return s.notifier.InTx(ctx, tx, set.cs)
-	})
+	err := s.db.InTx(ctx, fn)
 	if err == nil && s.notifier != nil && len(set.cs) > 0 {
 		s.notifier.Committed(set.cs)
 	}

@@ -420,11 +420,10 @@ func (s *Service) CancelTask(ctx context.Context, actor *auth.Identity, taskID i
 		for _, a := range open {
 			before := *a
 			a.State, a.CompletedOn = Cancelled, store.Date{}
-			if err := st.SaveFacts(ctx, a, before.Version, today, reason, actor.User.ID); err != nil {
-				return err
-			}
-			if err := store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "task.cancel", "Assignment", a.ID, path[a.ID]),
-				map[string]any{"task": t.ID, "before": factsDetail(&before), "after": factsDetail(a), "note": reason}); err != nil {
+			detail := changeDetail(&before, a)
+			detail["task"], detail["note"] = t.ID, reason
+			if err := st.SaveFacts(ctx, a, FactsChange{Expected: before.Version, Day: today, Note: reason, By: actor.User.ID,
+				Audit: auth.AuditEntry(actor, s.clock(), "task.cancel", "Assignment", a.ID, path[a.ID]), Detail: detail}); err != nil {
 				return err
 			}
 		}

@@ -91,10 +91,11 @@ func (s *Service) RequestExtension(ctx context.Context, actor *auth.Identity, in
 	r := &ExtensionRequest{DeadlineText: dl.Text, RequestedDueDate: dl.Due, Precision: dl.Precision, Reason: reason,
 		State: ExtensionPending, RequestedBy: actor.User.ID, RequestedAt: s.clock().UTC()}
 	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		a, path, err := s.assignmentForWrite(ctx, tx, actor, in.AssignmentID, rbac.RequestExtension)
+		t, err := s.assignmentForWrite(ctx, tx, actor, in.AssignmentID, rbac.RequestExtension)
 		if err != nil {
 			return err
 		}
+		a, path := &t.Assignment, t.Path
 		switch {
 		case a.State == Done || a.State == Cancelled:
 			return errField(store.Invalid, "assignment", fmt.Sprintf("nhiệm vụ đang ở trạng thái %s, không thể xin gia hạn", a.State),
@@ -173,10 +174,12 @@ func (s *Service) DecideExtension(ctx context.Context, actor *auth.Identity, d E
 		}
 		// The assignment first, then the request, locked in that order
 		// (as RequestExtension does), so two decisions take turns.
-		var path string
-		if a, path, err = s.assignmentForWrite(ctx, tx, actor, found[0].AssignmentID, rbac.DecideExtension); err != nil {
+		t, err := s.assignmentForWrite(ctx, tx, actor, found[0].AssignmentID, rbac.DecideExtension)
+		if err != nil {
 			return err
 		}
+		a = &t.Assignment
+		path := t.Path
 		r = new(ExtensionRequest)
 		q := tx.NewSelect().Model(r).Where("er.id = ?", d.RequestID)
 		if s.db.Engine == store.Postgres {
@@ -205,14 +208,13 @@ func (s *Service) DecideExtension(ctx context.Context, actor *auth.Identity, d E
 			if why == "" {
 				why = r.Reason
 			}
-			if err := NewStore(tx, s.clock).SaveFacts(ctx, a, was.Version, store.Today(s.clock), why, actor.User.ID); err != nil {
+			detail := changeDetail(&was, a)
+			detail["note"], detail["extensionRequest"] = why, r.ID
+			if err := NewStore(tx, s.clock).SaveFacts(ctx, a, FactsChange{Expected: was.Version, Day: store.Today(s.clock), Note: why, By: actor.User.ID,
+				Audit: auth.AuditEntry(actor, s.clock(), "assignment.extend", "Assignment", a.ID, path), Detail: detail}); err != nil {
 				return err
 			}
 			r.FactsVersion = a.Version
-			if err := store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "assignment.extend", "Assignment", a.ID, path),
-				map[string]any{"before": factsDetail(&was), "after": factsDetail(a), "note": why, "extensionRequest": r.ID}); err != nil {
-				return err
-			}
 		}
 		res, err := tx.NewUpdate().Model(r).Column("state", "decided_by", "decided_at", "decision_note", "facts_version").
 			Where("er.id = ? AND er.state = ?", r.ID, ExtensionPending).Exec(ctx)

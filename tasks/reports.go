@@ -116,11 +116,12 @@ func (s *Service) ReportProgress(ctx context.Context, actor *auth.Identity, in N
 		ReportedAt: now.UTC(), ReportedOn: store.Today(s.clock)}
 	var a *Assignment
 	err = s.inTx(ctx, ChangeReported, func(ctx context.Context, tx bun.Tx) error {
-		var path string
-		var err error
-		if a, path, err = s.assignmentForWrite(ctx, tx, actor, in.AssignmentID, rbac.UpdateAssignment); err != nil {
+		t, err := s.assignmentForWrite(ctx, tx, actor, in.AssignmentID, rbac.UpdateAssignment)
+		if err != nil {
 			return err
 		}
+		a = &t.Assignment
+		path := t.Path
 		switch n := utf8.RuneCountInString(text); {
 		case n == 0:
 			return errField(store.Invalid, "text", "báo cáo cần nội dung", "the report needs a text")

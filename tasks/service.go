@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -109,6 +110,10 @@ func (c *Conflict) Unwrap() error { return c.Err }
 // state but DONE clears the completion date; a completion date is not before
 // the document giving the task was issued; NOT_STARTED means progress 0 and
 // IN_PROGRESS less than 100.
+//
+// The rules are judged on the assignment as read, unlocked; the write then
+// checks that it is still at that version (see saveAlone), so a change saved
+// in between is a CONFLICT like any stale expectedVersion.
 func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u AssignmentUpdate) (*Assignment, error) {
 	if err := signedIn(actor); err != nil {
 		return nil, err
@@ -117,41 +122,56 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 	if err != nil {
 		return nil, err
 	}
-	var a *Assignment
-	err = s.inTx(ctx, ChangeUpdated, func(ctx context.Context, tx bun.Tx) error {
-		var path string
-		var err error
-		if a, path, err = s.assignmentForWrite(ctx, tx, actor, u.AssignmentID, rbac.UpdateAssignment); err != nil {
-			return err
+	t, err := s.assignmentForWrite(ctx, s.db, actor, u.AssignmentID, rbac.UpdateAssignment)
+	if err != nil {
+		return nil, err
+	}
+	a := &t.Assignment
+	if a.Version != u.ExpectedVersion {
+		return nil, &Conflict{Err: conflictError(a), Current: a}
+	}
+	before := *a
+	if err := s.applyUpdate(a, u, note, t.Issued); err != nil {
+		return nil, err
+	}
+	if a.State == before.State && a.Progress == before.Progress && a.CompletedOn == before.CompletedOn && note == "" {
+		return a, nil // nothing changed: no version, no history, no audit
+	}
+	detail := changeDetail(&before, a)
+	detail["note"] = note
+	err = s.saveAlone(ctx, ChangeUpdated, a, FactsChange{Expected: u.ExpectedVersion, Day: store.Today(s.clock), Note: note,
+		By: actor.User.ID, Audit: auth.AuditEntry(actor, s.clock(), "assignment.update", "Assignment", a.ID, t.Path), Detail: detail})
+	if errors.Is(err, errVersionConflict) {
+		// Saved by someone else since it was read: the payload shows the
+		// assignment as it now stands.
+		if t, err = s.assignmentForWrite(ctx, s.db, actor, u.AssignmentID, rbac.UpdateAssignment); err != nil {
+			return nil, err
 		}
-		if a.Version != u.ExpectedVersion {
-			return &Conflict{Err: conflictError(a), Current: a}
-		}
-		before := *a
-		var issued store.Date
-		if err := tx.NewSelect().TableExpr("tasks AS t").Join("JOIN documents AS d ON d.id = t.document_id").
-			ColumnExpr("d.issue_date").Where("t.id = ?", a.TaskID).Scan(ctx, &issued); err != nil {
-			return fmt.Errorf("tasks: document of assignment %d: %w", a.ID, err)
-		}
-		if err := s.applyUpdate(a, u, note, issued); err != nil {
-			return err
-		}
-		if a.State == before.State && a.Progress == before.Progress && a.CompletedOn == before.CompletedOn && note == "" {
-			return nil // nothing changed: no version, no history, no audit
-		}
-		// The row is locked (PostgreSQL) or the database is (SQLite), so the
-		// version read above is still the current one; SaveFacts checks it
-		// again all the same.
-		if err := NewStore(tx, s.clock).SaveFacts(ctx, a, u.ExpectedVersion, store.Today(s.clock), note, actor.User.ID); err != nil {
-			return err
-		}
-		return store.Audit(ctx, tx, auth.AuditEntry(actor, s.clock(), "assignment.update", "Assignment", a.ID, path),
-			map[string]any{"before": factsDetail(&before), "after": factsDetail(a), "note": note})
-	})
+		return nil, &Conflict{Err: conflictError(&t.Assignment), Current: &t.Assignment}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// saveAlone saves a change of one assignment's facts that is a use case's
+// only write (SaveFacts) and tells the notifier of it as kind: on
+// PostgreSQL as one statement, its own transaction; on SQLite in a
+// transaction (which takes the database's write lock at BEGIN).
+func (s *Service) saveAlone(ctx context.Context, kind ChangeKind, a *Assignment, c FactsChange) error {
+	var err error
+	if s.db.Engine == store.Postgres {
+		if err = NewStore(s.db, s.clock).SaveFacts(ctx, a, c); err != nil && store.IsBusy(err) {
+			err = store.ErrBusy
+		}
+	} else {
+		err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return NewStore(tx, s.clock).SaveFacts(ctx, a, c) })
+	}
+	if err == nil && s.notifier != nil {
+		s.notifier.Committed([]Change{{Assignment: a.ID, Kind: kind}})
+	}
+	return err
 }
 
 func conflictError(current *Assignment) *store.Error {
@@ -229,30 +249,46 @@ func (s *Service) applyUpdate(a *Assignment, u AssignmentUpdate, note string, is
 	return nil
 }
 
-// assignmentForWrite loads an assignment in the actor's scope, locked for
-// the transaction on PostgreSQL, with its unit's path, and checks that the
-// actor holds perm on that unit.
-func (s *Service) assignmentForWrite(ctx context.Context, tx bun.Tx, actor *auth.Identity, id int64, perm rbac.Permission) (*Assignment, string, error) {
+// writeTarget is an assignment as a change loads it: with its unit's path
+// and the issue date of the document giving its task.
+type writeTarget struct {
+	Assignment `bun:",extend"`
+	Path       string     `bun:"unit_path,scanonly"`
+	Issued     store.Date `bun:"issue_date,scanonly"`
+}
+
+// assignmentForWrite loads an assignment in the actor's scope, with its
+// unit's path and its document's issue date, in one query, and checks that
+// the actor holds perm on that unit. In a transaction (db a bun.Tx) on
+// PostgreSQL the row is locked for it; read outside one, it is not, and the
+// change must check its version when it writes (SaveFacts does).
+func (s *Service) assignmentForWrite(ctx context.Context, db bun.IDB, actor *auth.Identity, id int64, perm rbac.Permission) (*writeTarget, error) {
 	sc := s.authz.ScopeOf(actor.Subject())
-	a := new(Assignment)
-	q := assignmentQuery(tx.NewSelect().Model(a), sc).Where("a.id = ?", id)
-	if s.db.Engine == store.Postgres {
+	t := new(writeTarget)
+	q := assignmentQuery(db.NewSelect().Model(t), sc).ColumnExpr("a.*").ColumnExpr("au.path AS unit_path").
+		ColumnExpr("(SELECT d.issue_date FROM tasks AS t JOIN documents AS d ON d.id = t.document_id WHERE t.id = a.task_id) AS issue_date").
+		Where("a.id = ?", id)
+	if _, inTx := db.(bun.Tx); inTx && s.db.Engine == store.Postgres {
 		q = q.For("UPDATE OF a")
 	}
 	if err := q.Scan(ctx); err != nil {
 		if store.IsNoRows(err) {
-			return nil, "", errNoAssignment
+			return nil, errNoAssignment
 		}
-		return nil, "", fmt.Errorf("tasks: loading assignment %d: %w", id, err)
+		return nil, fmt.Errorf("tasks: loading assignment %d: %w", id, err)
 	}
-	var path string
-	if err := tx.NewSelect().Table("org_units").Column("path").Where("id = ?", a.OrgUnitID).Scan(ctx, &path); err != nil {
-		return nil, "", fmt.Errorf("tasks: unit of assignment %d: %w", id, err)
+	if err := s.must(actor, t.Path, perm); err != nil {
+		return nil, err
 	}
-	if err := s.must(actor, path, perm); err != nil {
-		return nil, "", err
-	}
-	return a, path, nil
+	return t, nil
+}
+
+// changeDetail is what the audit log records of a change of facts from
+// before to after: both, after at its next version.
+func changeDetail(before, after *Assignment) map[string]any {
+	next := *after
+	next.Version = before.Version + 1
+	return map[string]any{"before": factsDetail(before), "after": factsDetail(&next)}
 }
 
 // factsDetail is what the audit log records of an assignment's facts.

@@ -85,7 +85,7 @@ func (f *fixture) task(deadline string, list ...as) (*tasks.Task, []*tasks.Assig
 func (f *fixture) change(a *tasks.Assignment, day string, edit func(a *tasks.Assignment)) {
 	f.t.Helper()
 	edit(a)
-	if err := f.ts.SaveFacts(f.ctx, a, a.Version, store.MustDate(day), "", 0); err != nil {
+	if err := f.ts.SaveFacts(f.ctx, a, tasks.FactsChange{Expected: a.Version, Day: store.MustDate(day)}); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -227,7 +227,7 @@ func TestStatusRule(t *testing.T) {
 			stale := *a[0]
 			f.change(a[0], "2026-12-01", func(a *tasks.Assignment) { a.Progress = 30 })
 			stale.Progress = 60
-			if err := f.ts.SaveFacts(f.ctx, &stale, stale.Version, store.MustDate("2026-12-01"), "", 0); store.ErrorCode(err) != store.Conflict {
+			if err := f.ts.SaveFacts(f.ctx, &stale, tasks.FactsChange{Expected: stale.Version, Day: store.MustDate("2026-12-01")}); store.ErrorCode(err) != store.Conflict {
 				t.Fatalf("saving a stale version: %v", err)
 			}
 			cur, err := f.ts.AssignmentsByIDs(f.ctx, national, []int64{a[0].ID})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"p06/rbac"
 	"p06/store"
@@ -558,18 +559,98 @@ func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignme
 var errVersionConflict = &store.Error{Code: store.Conflict, Field: "expectedVersion",
 	Message: "người khác đã lưu thay đổi trước bạn", English: "someone else saved first"}
 
+// FactsChange is a new version of an assignment's facts: what SaveFacts
+// needs besides the facts themselves.
+type FactsChange struct {
+	// Expected is the version the change was made from: another one in the
+	// database is a CONFLICT, and nothing is written.
+	Expected int
+	// Day is the first day the new facts hold (the previous version's end).
+	Day store.Date
+	// Note and By (the user; 0 for none) are the history row's.
+	Note string
+	By   int64
+	// Audit, with its Detail (stored as JSON), is the change's audit row,
+	// written with it; nil for none (seeds and tests).
+	Audit  *store.AuditEntry
+	Detail any
+}
+
 // SaveFacts stores a's facts (state, progress, due date, completion date) as
-// its next version, provided it still is at version expected: otherwise
-// nothing is written and the error is CONFLICT. The new facts hold from day
-// (the previous version's end), with note and the user who changed them.
-// Run it in the transaction of the change's audit entry.
-func (s *Store) SaveFacts(ctx context.Context, a *Assignment, expected int, day store.Date, note string, by int64) error {
+// its next version, provided it still is at version c.Expected: otherwise
+// nothing is written and the error is CONFLICT. With the new version go its
+// history row (valid from c.Day, closing the previous one: the open row of
+// version c.Expected, as every version's row is written with the version
+// its assignment reaches), the task's updated time and the audit row
+// c.Audit. On PostgreSQL that is one
+// statement (a WITH of data-modifying queries, each made only if the
+// versioned UPDATE changed the row), so it is atomic even outside a
+// transaction; on SQLite it is a statement per table, so run it in a
+// transaction.
+func (s *Store) SaveFacts(ctx context.Context, a *Assignment, c FactsChange) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
 	at := s.now().UTC()
+	var err error
+	if dialectOf(s.db) == store.Postgres {
+		err = s.saveFactsOnce(ctx, a, c, at)
+	} else {
+		err = s.saveFactsSteps(ctx, a, c, at)
+	}
+	if err != nil {
+		return err
+	}
+	a.Version, a.UpdatedAt = c.Expected+1, at
+	changed(ctx, a.ID)
+	return nil
+}
+
+// dialectOf names db's database engine.
+func dialectOf(db bun.IDB) store.Dialect {
+	if db.Dialect().Name() == dialect.PG {
+		return store.Postgres
+	}
+	return store.SQLite
+}
+
+// saveFactsOnce is SaveFacts on PostgreSQL: one statement, one round trip.
+// The versioned UPDATE waits for a writer holding the row and then checks
+// the version again, so when it returns the row, the facts row it closes
+// is the one of version c.Expected.
+func (s *Store) saveFactsOnce(ctx context.Context, a *Assignment, c FactsChange, at time.Time) error {
+	q := s.db.NewSelect().
+		With("u", s.db.NewRaw("UPDATE assignments AS a SET state = ?, progress = ?, due_date = ?, completed_on = ?,"+
+			" version = a.version + 1, updated_at = ? WHERE a.id = ? AND a.version = ? RETURNING a.id, a.version",
+			a.State, a.Progress, a.DueDate, a.CompletedOn, at, a.ID, c.Expected)).
+		// The task's updated time is the latest of its assignments'.
+		With("t", s.db.NewRaw("UPDATE tasks SET updated_at = ? WHERE id = ? AND updated_at < ? AND EXISTS (SELECT 1 FROM u)", at, a.TaskID, at)).
+		With("c", s.db.NewRaw("UPDATE assignment_facts SET valid_to = ? WHERE assignment_id = ? AND version = ? AND valid_to IS NULL"+
+			" AND EXISTS (SELECT 1 FROM u)", c.Day, a.ID, c.Expected)).
+		With("f", s.db.NewRaw("INSERT INTO assignment_facts (assignment_id, version, valid_from, state, progress, due_date, completed_on,"+
+			" note, changed_at, changed_by) SELECT id, version, ?, ?, ?, ?, ?, ?, ?, ? FROM u",
+			c.Day, a.State, a.Progress, a.DueDate, a.CompletedOn, c.Note, at, nullID(c.By)))
+	if c.Audit != nil {
+		audit, err := store.AuditFrom(c.Audit, c.Detail, "u")
+		if err != nil {
+			return err
+		}
+		q = q.With("l", s.db.NewRaw("?", audit))
+	}
+	var version int
+	if err := q.TableExpr("u").Column("version").Scan(ctx, &version); err != nil {
+		if store.IsNoRows(err) {
+			return errVersionConflict
+		}
+		return fmt.Errorf("tasks: saving assignment %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+// saveFactsSteps is SaveFacts on SQLite, a statement per table.
+func (s *Store) saveFactsSteps(ctx context.Context, a *Assignment, c FactsChange, at time.Time) error {
 	res, err := s.db.NewUpdate().Model(a).Column("state", "progress", "due_date", "completed_on").
-		Set("version = version + 1").Set("updated_at = ?", at).Where("a.id = ? AND a.version = ?", a.ID, expected).Exec(ctx)
+		Set("version = version + 1").Set("updated_at = ?", at).Where("a.id = ? AND a.version = ?", a.ID, c.Expected).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("tasks: saving assignment %d: %w", a.ID, err)
 	}
@@ -579,21 +660,34 @@ func (s *Store) SaveFacts(ctx context.Context, a *Assignment, expected int, day 
 		}
 		return errVersionConflict
 	}
-	a.Version, a.UpdatedAt = expected+1, at
 	// The task's updated time is the latest of its assignments'.
 	if _, err := s.db.NewUpdate().Table("tasks").Set("updated_at = ?", at).
-		Where("id = (SELECT task_id FROM assignments WHERE id = ?) AND updated_at < ?", a.ID, at).Exec(ctx); err != nil {
+		Where("id = ? AND updated_at < ?", a.TaskID, at).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: touching the task of assignment %d: %w", a.ID, err)
 	}
-	if _, err := s.db.NewUpdate().Table("assignment_facts").Set("valid_to = ?", day.String()).
-		Where("assignment_id = ? AND valid_to IS NULL", a.ID).Exec(ctx); err != nil {
+	if _, err := s.db.NewUpdate().Table("assignment_facts").Set("valid_to = ?", c.Day.String()).
+		Where("assignment_id = ? AND version = ? AND valid_to IS NULL", a.ID, c.Expected).Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: closing the facts of assignment %d: %w", a.ID, err)
 	}
-	if _, err := s.db.NewInsert().Model(factsOf(a, day, note, s.now(), by)).Exec(ctx); err != nil {
+	f := factsOf(a, c.Day, c.Note, at, c.By)
+	f.Version = c.Expected + 1
+	// Without RETURNING: SQLite runs an INSERT … RETURNING several times
+	// slower, and the new row's id is not needed.
+	if _, err := s.db.NewInsert().Model(f).Returning("NULL").Exec(ctx); err != nil {
 		return fmt.Errorf("tasks: recording the facts of assignment %d: %w", a.ID, err)
 	}
-	changed(ctx, a.ID)
+	if c.Audit != nil {
+		return store.Audit(ctx, s.db, c.Audit, c.Detail)
+	}
 	return nil
+}
+
+// nullID is id, or NULL for 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // AssignmentBounds measures every assignment, whatever any caller's scope:
