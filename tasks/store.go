@@ -582,11 +582,10 @@ type FactsChange struct {
 // history row (valid from c.Day, closing the previous one: the open row of
 // version c.Expected, as every version's row is written with the version
 // its assignment reaches), the task's updated time and the audit row
-// c.Audit. On PostgreSQL that is one
-// statement (a WITH of data-modifying queries, each made only if the
-// versioned UPDATE changed the row), so it is atomic even outside a
-// transaction; on SQLite it is a statement per table, so run it in a
-// transaction.
+// c.Audit. On PostgreSQL that is one statement (a WITH of data-modifying
+// queries, each made only if the versioned UPDATE changed the row), so it is
+// atomic even outside a transaction; on SQLite it is a statement per table,
+// so run it in a transaction.
 func (s *Store) SaveFacts(ctx context.Context, a *Assignment, c FactsChange) error {
 	if err := a.Validate(); err != nil {
 		return err
