@@ -214,10 +214,7 @@ func Programme(ctx context.Context, db *store.DB, o Options) (Report, error) {
 		return g.run(ctx)
 	})
 	if err != nil {
-		if store.IsBusy(err) {
-			return Report{}, store.ErrBusy
-		}
-		return Report{}, err
+		return Report{}, store.AsBusy(err)
 	}
 	g.rep.Load = time.Since(start)
 	g.progress("committed %s rows in %s; updating the planner's statistics", thousands(g.w.rows), g.rep.Load.Round(time.Second))

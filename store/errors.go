@@ -69,3 +69,12 @@ func IsBusy(err error) bool {
 	return strings.Contains(m, "SQLITE_BUSY") || strings.Contains(m, "database is locked") ||
 		strings.Contains(m, "55P03") || strings.Contains(m, "40P01")
 }
+
+// AsBusy is ErrBusy when err is such a lock wait (IsBusy), else err: what a
+// write that could not get its locks tells its caller.
+func AsBusy(err error) error {
+	if err != nil && IsBusy(err) {
+		return ErrBusy
+	}
+	return err
+}

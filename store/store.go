@@ -262,9 +262,5 @@ func redact(s string) string {
 // the database or the rows too long, or a deadlock) is the caller's to
 // retry: a CONFLICT saying so, not an internal error.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) })
-	if err != nil && IsBusy(err) {
-		return ErrBusy
-	}
-	return err
+	return AsBusy(db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) }))
 }

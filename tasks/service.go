@@ -162,9 +162,7 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 func (s *Service) saveAlone(ctx context.Context, kind ChangeKind, a *Assignment, c FactsChange) error {
 	var err error
 	if s.db.Engine == store.Postgres {
-		if err = NewStore(s.db, s.clock).SaveFacts(ctx, a, c); err != nil && store.IsBusy(err) {
-			err = store.ErrBusy
-		}
+		err = store.AsBusy(NewStore(s.db, s.clock).SaveFacts(ctx, a, c))
 	} else {
 		err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return NewStore(tx, s.clock).SaveFacts(ctx, a, c) })
 	}
