@@ -153,8 +153,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	if a := getenv("P06_PPROF"); a != "" {
-		if _, _, err := net.SplitHostPort(a); err != nil {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
 			return c, fmt.Errorf("P06_PPROF must be an address like 127.0.0.1:6060, got %q", a)
+		}
+		// The debug listener has no sign-in: only this machine may reach it.
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return c, fmt.Errorf("P06_PPROF must be a loopback address like 127.0.0.1:6060 (it has no sign-in), got %q", a)
 		}
 		c.pprofAddr = a
 	}

@@ -335,3 +335,19 @@ func TestDebugListener(t *testing.T) {
 		}
 	}
 }
+
+// The debug listener has no sign-in, so it may listen only on this machine.
+func TestDebugListenerOnlyOnLoopback(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{"0.0.0.0:6060", ":6060", "[::]:6060", "10.0.0.5:6060", "example.org:6060"} {
+		_, err := loadConfig(func(k string) string { return map[string]string{"P06_PPROF": a}[k] })
+		if err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("P06_PPROF=%s: %v", a, err)
+		}
+	}
+	for _, a := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060", "127.0.0.1:0"} {
+		if _, err := loadConfig(func(k string) string { return map[string]string{"P06_PPROF": a}[k] }); err != nil {
+			t.Errorf("P06_PPROF=%s: %v", a, err)
+		}
+	}
+}
