@@ -229,7 +229,7 @@ func Programme(ctx context.Context, db *store.DB, o Options) (Report, error) {
 
 // analyzed are the tables a generation fills.
 var analyzed = []string{"org_units", "working_groups", "working_group_members", "documents", "tasks", "assignments",
-	"assignment_facts", "progress_reports", "search_words"}
+	"assignment_facts", "progress_reports", "search_words", "task_statuses", "task_status_days"}
 
 // analyze gives the planner statistics of the loaded tables; on PostgreSQL
 // VACUUM also sets the visibility map, which index-only scans (the search

@@ -95,6 +95,10 @@ func (g *generator) run(ctx context.Context) error {
 	if err := g.writeTasks(ctx); err != nil {
 		return err
 	}
+	g.progress("building the kept statuses")
+	if err := tasks.BuildStatuses(ctx, g.tx, g.nextTask); err != nil {
+		return err
+	}
 	if g.pg {
 		// Rows were written with explicit ids: move the identity sequences
 		// past them.

@@ -47,7 +47,8 @@ func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) er
 	if err != nil {
 		return err
 	}
-	ts := tasks.NewStore(tx, clock)
+	// The kept statuses of all the tasks in one go, at the end.
+	ts := tasks.NewStore(tx, clock).KeepStatusesLater()
 	added := map[string]*tasks.Document{}
 	for i, r := range docs.rows {
 		number := docs.get(r, "number")
@@ -94,7 +95,7 @@ func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) er
 		rep.Tasks++
 		rep.Assignments += len(as)
 	}
-	return nil
+	return ts.RefreshStatuses(ctx)
 }
 
 // demoAssignments turns a task row's lead, coordinate, completed_on,

@@ -416,7 +416,7 @@ func (s *Service) CancelTask(ctx context.Context, actor *auth.Identity, taskID i
 				return err
 			}
 		}
-		st, today := NewStore(tx, s.clock), store.Today(s.clock)
+		st, today := NewStore(tx, s.clock).KeepStatusesLater(), store.Today(s.clock)
 		for _, a := range open {
 			before := *a
 			a.State, a.CompletedOn = Cancelled, store.Date{}
@@ -428,7 +428,7 @@ func (s *Service) CancelTask(ctx context.Context, actor *auth.Identity, taskID i
 			}
 		}
 		cancelled = open
-		return nil
+		return st.RefreshStatuses(ctx)
 	})
 	if err != nil {
 		return nil, nil, err

@@ -140,7 +140,8 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 	detail := changeDetail(&before, a)
 	detail["note"] = note
 	err = s.saveAlone(ctx, ChangeUpdated, a, FactsChange{Expected: u.ExpectedVersion, Day: store.Today(s.clock), Note: note,
-		By: actor.User.ID, Audit: auth.AuditEntry(actor, s.clock(), "assignment.update", "Assignment", a.ID, t.Path), Detail: detail})
+		By: actor.User.ID, Audit: auth.AuditEntry(actor, s.clock(), "assignment.update", "Assignment", a.ID, t.Path), Detail: detail,
+		KeepsStatus: a.State == before.State && a.DueDate == before.DueDate && a.CompletedOn == before.CompletedOn})
 	if errors.Is(err, errVersionConflict) {
 		// Saved by someone else since it was read: the payload shows the
 		// assignment as it now stands.
@@ -157,11 +158,12 @@ func (s *Service) UpdateAssignment(ctx context.Context, actor *auth.Identity, u 
 
 // saveAlone saves a change of one assignment's facts that is a use case's
 // only write (SaveFacts) and tells the notifier of it as kind: on
-// PostgreSQL as one statement, its own transaction; on SQLite in a
-// transaction (which takes the database's write lock at BEGIN).
+// PostgreSQL, when it keeps every status (a note, a progress), as one
+// statement, its own transaction; otherwise in a transaction with the
+// task's kept statuses (on SQLite that takes the write lock at BEGIN).
 func (s *Service) saveAlone(ctx context.Context, kind ChangeKind, a *Assignment, c FactsChange) error {
 	var err error
-	if s.db.Engine == store.Postgres {
+	if s.db.Engine == store.Postgres && c.KeepsStatus {
 		err = store.AsBusy(NewStore(s.db, s.clock).SaveFacts(ctx, a, c))
 	} else {
 		err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return NewStore(tx, s.clock).SaveFacts(ctx, a, c) })

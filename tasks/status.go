@@ -69,20 +69,45 @@ func (j Judged) column() string {
 // due date j (the due_date column is always the one in force).
 func assignmentsJudged(db bun.IDB, sc rbac.Scope, asOf store.Date, j Judged) *bun.SelectQuery {
 	d := asOf.String()
-	due := j.column()
 	cond, args := sc.ReadFilter("xu.path")
 	return db.NewSelect().TableExpr("assignments AS xa").
 		Join("JOIN assignment_facts AS xf ON xf.assignment_id = xa.id AND xf.valid_from <= ? AND (xf.valid_to IS NULL OR xf.valid_to > ?)", d, d).
 		Join("JOIN tasks AS xt ON xt.id = xa.task_id").
 		Join("JOIN org_units AS xu ON xu.id = xa.org_unit_id").
 		ColumnExpr("xa.id, xa.task_id, xa.org_unit_id, xa.role, xf.state, xf.progress, xf.due_date, xf.completed_on").
-		ColumnExpr("CASE WHEN xf.state = 'CANCELLED' THEN 'CANCELLED'"+
-			" WHEN xt.precision = 'CONTINUOUS' THEN 'CONTINUOUS'"+
-			" WHEN xf.state = 'DONE' AND COALESCE(xf.completed_on, '9999-12-31') <= ? THEN"+
-			" CASE WHEN "+due+" IS NOT NULL AND xf.completed_on > "+due+" THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END"+
-			" WHEN "+due+" IS NOT NULL AND "+due+" < ? THEN 'OVERDUE'"+
-			" ELSE 'IN_PROGRESS' END AS status", d, d).
+		ColumnExpr(assignmentStatusCase(j.column(), "?")+" AS status", d, d).
 		Where(cond, args...)
+}
+
+// assignmentStatusCase is the status of an assignment (facts xf, task xt)
+// at the end of the day at (an SQL expression used twice: "?" for a
+// parameter, or a column), judged against the due date column due.
+func assignmentStatusCase(due, at string) string {
+	return "CASE WHEN xf.state = 'CANCELLED' THEN 'CANCELLED'" +
+		" WHEN xt.precision = 'CONTINUOUS' THEN 'CONTINUOUS'" +
+		" WHEN xf.state = 'DONE' AND COALESCE(xf.completed_on, '9999-12-31') <= " + at + " THEN" +
+		" CASE WHEN " + due + " IS NOT NULL AND xf.completed_on > " + due + " THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END" +
+		" WHEN " + due + " IS NOT NULL AND " + due + " < " + at + " THEN 'OVERDUE'" +
+		" ELSE 'IN_PROGRESS' END"
+}
+
+// tallyTerms are the counts of a task's tally, as (column, indicator)
+// pairs: the indicator is 1 for an assignment (with status and role the
+// SQL expressions given) that the column counts, else 0. Over the lead
+// (chủ trì) assignments (columns *_l) and over all of them (*_a): n, those
+// not cancelled (active), open (in progress or overdue), overdue, late.
+func tallyTerms(status, role string) [][2]string {
+	var out [][2]string
+	for _, set := range []struct{ suffix, cond string }{{"l", role + " = 'LEAD'"}, {"a", "1 = 1"}} {
+		for _, c := range []struct{ name, cond string }{{"n", ""},
+			{"active", " AND " + status + " <> 'CANCELLED'"},
+			{"open", " AND " + status + " IN ('IN_PROGRESS', 'OVERDUE')"},
+			{"overdue", " AND " + status + " = 'OVERDUE'"},
+			{"late", " AND " + status + " = 'DONE_LATE'"}} {
+			out = append(out, [2]string{c.name + "_" + set.suffix, "CASE WHEN " + set.cond + c.cond + " THEN 1 ELSE 0 END"})
+		}
+	}
+	return out
 }
 
 // taskTally counts, per task, its assignments in sc as of asOf by status,
@@ -100,35 +125,35 @@ func taskTallyJudged(db bun.IDB, sc rbac.Scope, asOf store.Date, j Judged, taskI
 		x = x.Where("xa.task_id IN (?)", bun.In(taskIDs))
 	}
 	q := db.NewSelect().TableExpr("(?) AS x", x).ColumnExpr("x.task_id")
-	for _, set := range []struct{ suffix, cond string }{{"l", "x.role = 'LEAD'"}, {"a", "1 = 1"}} {
-		count := func(col, status string) {
-			q = q.ColumnExpr("SUM(CASE WHEN " + set.cond + status + " THEN 1 ELSE 0 END) AS " + col + "_" + set.suffix)
-		}
-		count("n", "")
-		count("active", " AND x.status <> 'CANCELLED'")
-		count("open", " AND x.status IN ('IN_PROGRESS', 'OVERDUE')")
-		count("overdue", " AND x.status = 'OVERDUE'")
-		count("late", " AND x.status = 'DONE_LATE'")
+	for _, c := range tallyTerms("x.status", "x.role") {
+		q = q.ColumnExpr("SUM(" + c[1] + ") AS " + c[0])
 	}
 	return q.GroupExpr("x.task_id")
 }
 
 // taskStatusSQL is the status of task t from its tally s (taskTally, joined
-// as s): a continuous task is CONTINUOUS; otherwise judged on the lead
-// assignments, or on all of them when none leads (a unit that only
-// coordinates): CANCELLED when all are cancelled, done when all the others
-// are done (DONE_LATE if any was late), OVERDUE if any open one is past due,
-// else IN_PROGRESS. A task with no assignment at all in the tally is judged
-// by its own due date.
+// as s) as of asOf: taskStatusCase with the date as a parameter.
 func taskStatusSQL(asOf store.Date) schema.QueryWithArgs {
+	return bun.SafeQuery(taskStatusCase("?"), asOf.String())
+}
+
+// taskStatusCase is the status of task t from its tally s (columns of
+// tallyTerms) at the end of the day at (an SQL expression: "?" for a
+// parameter, or a column): a continuous task is CONTINUOUS; otherwise
+// judged on the lead assignments, or on all of them when none leads (a unit
+// that only coordinates): CANCELLED when all are cancelled, done when all
+// the others are done (DONE_LATE if any was late), OVERDUE if any open one
+// is past due, else IN_PROGRESS. A task with no assignment in the tally
+// (no row, or a count of 0) is judged by its own due date.
+func taskStatusCase(at string) string {
 	rule := func(x string) string {
 		return "CASE WHEN s.active_" + x + " = 0 THEN 'CANCELLED'" +
 			" WHEN s.open_" + x + " = 0 THEN CASE WHEN s.late_" + x + " > 0 THEN 'DONE_LATE' ELSE 'DONE_ON_TIME' END" +
 			" WHEN s.overdue_" + x + " > 0 THEN 'OVERDUE'" +
 			" ELSE 'IN_PROGRESS' END"
 	}
-	return bun.SafeQuery("CASE WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'"+
-		" WHEN s.task_id IS NULL THEN CASE WHEN t.due_date IS NOT NULL AND t.due_date < ? THEN 'OVERDUE' ELSE 'IN_PROGRESS' END"+
-		" WHEN s.n_l > 0 THEN "+rule("l")+
-		" ELSE "+rule("a")+" END", asOf.String())
+	return "CASE WHEN t.precision = 'CONTINUOUS' THEN 'CONTINUOUS'" +
+		" WHEN COALESCE(s.n_a, 0) = 0 THEN CASE WHEN t.due_date IS NOT NULL AND t.due_date < " + at + " THEN 'OVERDUE' ELSE 'IN_PROGRESS' END" +
+		" WHEN s.n_l > 0 THEN " + rule("l") +
+		" ELSE " + rule("a") + " END"
 }

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -19,6 +20,9 @@ import (
 type Store struct {
 	db    bun.IDB
 	clock store.Clock
+	// later, when not nil, holds the tasks whose kept statuses its writes
+	// changed, for RefreshStatuses (KeepStatusesLater).
+	later map[int64]bool
 }
 
 // NewStore returns a Store on db (a database or a transaction) that tells
@@ -26,6 +30,48 @@ type Store struct {
 func NewStore(db bun.IDB, clock store.Clock) *Store { return &Store{db: db, clock: clock} }
 
 func (s *Store) now() time.Time { return s.clock() }
+
+// KeepStatusesLater returns a Store on the same database or transaction
+// whose writes note the tasks whose kept statuses they change, rather than
+// refreshing each task's at once; RefreshStatuses then refreshes them all in
+// one go, before the commit (a use case writing many assignments, the seeds
+// writing hundreds of tasks).
+func (s *Store) KeepStatusesLater() *Store {
+	return &Store{db: s.db, clock: s.clock, later: map[int64]bool{}}
+}
+
+// RefreshStatuses refreshes the kept statuses of the tasks noted since
+// KeepStatusesLater (or since the last call).
+func (s *Store) RefreshStatuses(ctx context.Context) error {
+	if len(s.later) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(s.later))
+	for id := range s.later {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	clear(s.later)
+	// A hundred tasks a statement: each stays well within the read timeout.
+	for len(ids) > 0 {
+		n := min(len(ids), 100)
+		if err := refreshStatuses(ctx, s.db, ids[:n]...); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// statusesChanged refreshes the kept statuses of task id, or notes it for
+// RefreshStatuses.
+func (s *Store) statusesChanged(ctx context.Context, id int64) error {
+	if s.later != nil {
+		s.later[id] = true
+		return nil
+	}
+	return refreshStatuses(ctx, s.db, id)
+}
 
 // ofVisibleAssignment restricts q to rows whose assignment (the column col,
 // e.g. "af.assignment_id") sc may read: the rows of an assignment's lists
@@ -179,8 +225,15 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 		q = q.Where("t.recorded_on <= ?", f.StatusAsOf.String())
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, judgedOn(sc, f.AssigneePath), f.StatusAsOf)).
-			Where("? IN (?)", taskStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
+		judged := judgedOn(sc, f.AssigneePath)
+		if path, kept := keptScope(judged); kept {
+			d := f.StatusAsOf.String()
+			q = q.Where("EXISTS (SELECT 1 FROM task_statuses AS ks WHERE ks.task_id = t.id AND ks.scope = ?"+
+				" AND ks.valid_from <= ? AND ks.valid_to > ? AND ks.status IN (?))", path, d, d, bun.In(f.Statuses))
+		} else {
+			q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, judged, f.StatusAsOf)).
+				Where("? IN (?)", taskStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
+		}
 	}
 	return q
 }
@@ -505,13 +558,17 @@ func (s *Store) CreateTask(ctx context.Context, t *Task, as []NewAssignment) err
 	if err := store.IndexSearch(ctx, s.db, store.SearchTask, t.ID, t.Title, t.Description); err != nil {
 		return err
 	}
+	if len(as) == 0 {
+		return s.statusesChanged(ctx, t.ID) // judged by its own due date
+	}
 	_, err = s.insertAssignments(ctx, t, as, t.RecordedOn)
 	return err
 }
 
 // insertAssignments stores the assignments as of task t, each at version 1
-// with the task's due date and its first facts valid from day: the one way
-// assignments are made (CreateTask, Service.AssignTask).
+// with the task's due date and its first facts valid from day, and the
+// task's kept statuses: the one way assignments are made (CreateTask,
+// Service.AssignTask).
 func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignment, day store.Date) ([]*Assignment, error) {
 	if len(as) == 0 {
 		return nil, nil
@@ -550,6 +607,9 @@ func (s *Store) insertAssignments(ctx context.Context, t *Task, as []NewAssignme
 	if _, err := s.db.NewInsert().Model(&facts).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("tasks: recording assignment facts: %w", err)
 	}
+	if err := s.statusesChanged(ctx, t.ID); err != nil {
+		return nil, err
+	}
 	for _, a := range rows {
 		changed(ctx, a.ID)
 	}
@@ -574,6 +634,11 @@ type FactsChange struct {
 	// written with it; nil for none (seeds and tests).
 	Audit  *store.AuditEntry
 	Detail any
+	// KeepsStatus says the change leaves the state, due date and
+	// completion date as they were (a note, a progress): no status can
+	// change, so the kept statuses are not recomputed, and on PostgreSQL
+	// SaveFacts needs no transaction.
+	KeepsStatus bool
 }
 
 // SaveFacts stores a's facts (state, progress, due date, completion date) as
@@ -582,10 +647,11 @@ type FactsChange struct {
 // history row (valid from c.Day, closing the previous one: the open row of
 // version c.Expected, as every version's row is written with the version
 // its assignment reaches), the task's updated time and the audit row
-// c.Audit. On PostgreSQL that is one statement (a WITH of data-modifying
-// queries, each made only if the versioned UPDATE changed the row), so it is
-// atomic even outside a transaction; on SQLite it is a statement per table,
-// so run it in a transaction.
+// c.Audit, and unless c.KeepsStatus the task's kept statuses
+// (refreshStatuses). On PostgreSQL the facts are one statement (a WITH of
+// data-modifying queries, each made only if the versioned UPDATE changed the
+// row), so with c.KeepsStatus it is atomic even outside a transaction; on
+// SQLite it is a statement per table, so run it in a transaction.
 func (s *Store) SaveFacts(ctx context.Context, a *Assignment, c FactsChange) error {
 	if err := a.Validate(); err != nil {
 		return err
@@ -599,6 +665,11 @@ func (s *Store) SaveFacts(ctx context.Context, a *Assignment, c FactsChange) err
 	}
 	if err != nil {
 		return err
+	}
+	if !c.KeepsStatus {
+		if err := s.statusesChanged(ctx, a.TaskID); err != nil {
+			return err
+		}
 	}
 	a.Version, a.UpdatedAt = c.Expected+1, at
 	changed(ctx, a.ID)

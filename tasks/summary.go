@@ -35,13 +35,22 @@ const (
 // the document kinds given, if any) and the tasks by status as of asOf, as
 // they stood that day: documents issued by then, tasks recorded by then,
 // assignments made by then. Only the parts asked for are counted (the rest
-// stay zero): each costs a statement, the statuses the most.
+// stay zero): each costs a statement, the statuses the most, unless the
+// scope's statuses are kept (keptScope): then tasks, statuses and
+// assignments are one sum over task_status_days.
 func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind, parts SummaryPart) (*Summary, error) {
 	out := &Summary{ByKind: map[DocKind]int{}, ByStatus: map[Status]int{}}
 	if parts&SumDocuments != 0 {
 		if err := s.countDocuments(ctx, sc, asOf, kinds, out); err != nil {
 			return nil, err
 		}
+	}
+	if path, kept := keptScope(sc); kept && parts&(SumTasks|SumStatuses|SumAssignments) != 0 {
+		// Tasks, statuses and assignments in one sum over the kept days.
+		if err := s.keptCounts(ctx, path, asOf, kinds, out); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	if parts&SumStatuses != 0 {
 		if err := s.countStatuses(ctx, sc, asOf, kinds, out); err != nil {
