@@ -9,7 +9,8 @@ import (
 )
 
 // Status is the reporting status of a task or an assignment as of a cut-off
-// date, in the Government's vocabulary. It is derived, never stored.
+// date, in the Government's vocabulary. It is derived from the facts by the
+// rule below; statuses.go keeps it, computed by the same rule, for counting.
 type Status string
 
 const (
@@ -27,7 +28,9 @@ var Statuses = []Status{DoneOnTime, DoneLate, InProgressOK, Overdue, Continuous,
 
 // The status rule exists once, here, in SQL: every list, filter, count and
 // field that shows a status reads it from assignmentsAsOf (an assignment's)
-// and taskTally/taskStatusSQL (a task's, from its assignments').
+// and taskTally/taskStatusSQL (a task's, from its assignments'), or from
+// the kept statuses, which statusSpansSQL computes with the same CASEs
+// (assignmentStatusCase, tallyTerms, taskStatusCase).
 
 // assignmentsAsOf selects the assignments sc may read with their facts as
 // they stood at the end of the day asOf (from assignment_facts, so a past

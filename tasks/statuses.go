@@ -61,8 +61,8 @@ func topOf(db bun.IDB, path string) string {
 	return "substr(" + path + ", 1, " + n + " + " + find + "(substr(" + path + ", " + n + " + 1), '/'))"
 }
 
-// statusSpansSQL selects the spans of the tasks t matching taskCond (with a
-// "?" for its one argument, given three times: statusSpansArgs): task_id, scope, valid_from,
+// statusSpansSQL selects the spans of the tasks t matching taskCond (its
+// arguments given three times: statusSpansArgs): task_id, scope, valid_from,
 // valid_to, status, assignments, kind. In steps:
 //   - f: every version of the tasks' assignments' facts that holds a day;
 //   - b, p: each version cut where its status may change (its first day,
@@ -119,7 +119,7 @@ func statusSpansSQL(db bun.IDB, taskCond string) string {
 }
 
 // statusSpansArgs are the arguments of statusSpansSQL for its condition's.
-func statusSpansArgs(arg any) []any { return []any{arg, arg, arg} }
+func statusSpansArgs(args ...any) []any { return append(append(args, args...), args...) }
 
 // statusSpan is a row of task_statuses.
 type statusSpan struct {
@@ -249,18 +249,33 @@ func refreshStatuses(ctx context.Context, db bun.IDB, ids ...int64) error {
 // BuildStatuses computes the kept statuses of the tasks from id from on,
 // which have none yet, in bulk (db is a transaction): the migration that
 // adds them for existing rows, and the generator after loading its rows.
+// A few thousand tasks a statement, so each statement's sorts stay in
+// memory (on PostgreSQL with a larger work_mem for the transaction).
 func BuildStatuses(ctx context.Context, db bun.IDB, from int64) error {
-	if _, err := db.NewRaw("INSERT INTO task_statuses (task_id, scope, valid_from, valid_to, status, assignments, kind) "+
-		statusSpansSQL(db, "t.id >= ?"), statusSpansArgs(from)...).Exec(ctx); err != nil {
+	var last int64
+	if err := db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tasks").Scan(ctx, &last); err != nil {
 		return fmt.Errorf("tasks: building kept statuses: %w", err)
 	}
-	// (WHERE 1 = 1: SQLite reads an ON after a bare FROM as a join's.)
-	if _, err := db.NewRaw("INSERT INTO task_status_days (scope, day, kind, status, tasks, assignments)"+
-		" SELECT scope, day, kind, status, SUM(n), SUM(a) FROM ("+
-		" SELECT scope, valid_from AS day, kind, status, 1 AS n, assignments AS a FROM task_statuses WHERE task_id >= ?"+
-		" UNION ALL SELECT scope, valid_to, kind, status, -1, 0 - assignments FROM task_statuses WHERE task_id >= ? AND valid_to <> ?"+
-		") AS x WHERE 1 = 1 GROUP BY scope, day, kind, status ON "+addDays, from, from, openEnd).Exec(ctx); err != nil {
-		return fmt.Errorf("tasks: counting kept statuses: %w", err)
+	if dialectOf(db) == store.Postgres {
+		if _, err := db.ExecContext(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
+			return fmt.Errorf("tasks: building kept statuses: %w", err)
+		}
+	}
+	const chunk = 2000
+	for lo := from; lo <= last; lo += chunk {
+		hi := lo + chunk
+		if _, err := db.NewRaw("INSERT INTO task_statuses (task_id, scope, valid_from, valid_to, status, assignments, kind) "+
+			statusSpansSQL(db, "t.id >= ? AND t.id < ?"), statusSpansArgs(lo, hi)...).Exec(ctx); err != nil {
+			return fmt.Errorf("tasks: building kept statuses: %w", err)
+		}
+		// (WHERE 1 = 1: SQLite reads an ON after a bare FROM as a join's.)
+		if _, err := db.NewRaw("INSERT INTO task_status_days (scope, day, kind, status, tasks, assignments)"+
+			" SELECT scope, day, kind, status, SUM(n), SUM(a) FROM ("+
+			" SELECT scope, valid_from AS day, kind, status, 1 AS n, assignments AS a FROM task_statuses WHERE task_id >= ? AND task_id < ?"+
+			" UNION ALL SELECT scope, valid_to, kind, status, -1, 0 - assignments FROM task_statuses WHERE task_id >= ? AND task_id < ? AND valid_to <> ?"+
+			") AS x WHERE 1 = 1 GROUP BY scope, day, kind, status ON "+addDays, lo, hi, lo, hi, openEnd).Exec(ctx); err != nil {
+			return fmt.Errorf("tasks: counting kept statuses: %w", err)
+		}
 	}
 	return nil
 }

@@ -52,24 +52,32 @@ func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kin
 		}
 		return out, nil
 	}
+	if err := s.derivedCounts(ctx, sc, asOf, kinds, parts, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// derivedCounts counts the tasks, their statuses and the assignments of
+// Summary from the facts (the status rule as of the day), for the scopes
+// whose statuses are not kept.
+func (s *Store) derivedCounts(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind, parts SummaryPart, out *Summary) error {
 	if parts&SumStatuses != 0 {
 		if err := s.countStatuses(ctx, sc, asOf, kinds, out); err != nil {
-			return nil, err
+			return err
 		}
 	} else if parts&SumTasks != 0 {
 		q := s.taskQuery(s.db.NewSelect().TableExpr("tasks AS t"), sc, TaskFilter{DocumentKinds: kinds, StatusAsOf: asOf})
 		n, err := q.Count(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("tasks: summary tasks: %w", err)
+			return fmt.Errorf("tasks: summary tasks: %w", err)
 		}
 		out.Tasks = int(n)
 	}
 	if parts&SumAssignments != 0 {
-		if err := s.countAssignments(ctx, sc, asOf, kinds, out); err != nil {
-			return nil, err
-		}
+		return s.countAssignments(ctx, sc, asOf, kinds, out)
 	}
-	return out, nil
+	return nil
 }
 
 func (s *Store) countDocuments(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind, out *Summary) error {

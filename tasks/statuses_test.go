@@ -1,0 +1,205 @@
+package tasks_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"p06/gen"
+	"p06/rbac"
+	"p06/seeds/seedtest"
+	"p06/store"
+	"p06/store/storetest"
+	"p06/tasks"
+)
+
+// The kept statuses give the answers the status rule derives from the facts,
+// on a generated programme (with districts and communes), over a walk of
+// dates from before the first document to after the last deadline, for
+// the nation, provinces and a ministry, by kind: the summary's counts of
+// tasks, statuses and assignments, and the lists filtered by status (also
+// judged on a province). Then changes through the write path (completions,
+// cancellations, reopenings, extensions, a task cancelled, a new task) on
+// later days keep them equal, and leave every answer for the days before
+// the changes as it was.
+func TestKeptStatusesAgreeWithTheRule(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := seedtest.Fresh(t, d)
+			o := gen.DefaultOptions
+			o.Tasks, o.Documents, o.CommunesPerProvince, o.DistrictsPerProvince, o.AllProvincesPercent, o.Seed = 150, 8, 2, 1, 5, 11
+			o.Clock = store.FixedClock(time.Date(2026, 11, 20, 9, 0, 0, 0, store.VN))
+			if _, err := gen.Programme(ctx, db, o); err != nil {
+				t.Fatal(err)
+			}
+			var dates []store.Date
+			for day := store.MustDate("2018-12-01"); day.Before(store.MustDate("2028-01-01")); day = day.AddDays(113) {
+				dates = append(dates, day)
+			}
+			dates = append(dates, store.MustDate("2023-12-21"), store.MustDate("2026-11-30"), store.MustDate("2026-12-01"),
+				store.MustDate("2026-12-14"), store.MustDate("2026-12-15"), store.MustDate("2027-01-20"), store.MustDate("2027-03-31"), store.MustDate("2027-04-01"))
+			before := agree(t, ctx, db, dates)
+
+			// Changes on three later days, each in a transaction of the write path.
+			rng := rand.New(rand.NewPCG(3, 4))
+			ts := tasks.NewStore(db, store.SystemClock)
+			all, _, err := ts.ListAssignments(ctx, rbac.National(), tasks.AssignmentFilter{}, tasks.Order{}, store.Page{Limit: 100, SkipCount: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, day := range []string{"2026-12-01", "2026-12-15", "2027-01-20"} {
+				at := store.MustDate(day)
+				clock := store.FixedClock(at.Time().Add(10 * time.Hour))
+				err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					st := tasks.NewStore(tx, clock)
+					for i := 0; i < 25; i++ {
+						cur, err := st.AssignmentsByIDs(ctx, rbac.National(), []int64{all[rng.IntN(len(all))].ID})
+						if err != nil {
+							return err
+						}
+						a := cur[0]
+						was := a.Version
+						switch {
+						case a.State == tasks.Cancelled:
+							a.State, a.Progress = tasks.InProgress, 10
+						case a.State == tasks.Done:
+							a.State, a.Progress, a.CompletedOn = tasks.InProgress, 80, store.Date{}
+						case rng.IntN(3) == 0 && !a.DueDate.IsZero():
+							a.DueDate = a.DueDate.AddDays(40)
+						case rng.IntN(2) == 0:
+							a.State, a.CompletedOn = tasks.Cancelled, store.Date{}
+						default:
+							a.State, a.Progress, a.CompletedOn = tasks.Done, 100, at
+						}
+						if err := st.SaveFacts(ctx, a, tasks.FactsChange{Expected: was, Day: at}); err != nil {
+							return err
+						}
+					}
+					// Notes and progress keep every status.
+					cur, err := st.AssignmentsByIDs(ctx, rbac.National(), []int64{all[rng.IntN(len(all))].ID})
+					if err != nil {
+						return err
+					}
+					if err := st.SaveFacts(ctx, cur[0], tasks.FactsChange{Expected: cur[0].Version, Day: at, Note: "ghi chú", KeepsStatus: true}); err != nil {
+						return err
+					}
+					// A new task, recorded today, given to Huế and a commune of Hà Nội.
+					var units []int64
+					if err := tx.NewRaw("SELECT id FROM org_units WHERE code IN ('46', '01-X001') ORDER BY code").Scan(ctx, &units); err != nil {
+						return err
+					}
+					nt := &tasks.Task{DocumentID: all[0].TaskID, Title: "Nhiệm vụ mới " + day, DeadlineText: "tháng 1/2027",
+						Source: store.SourceDemo, RecordedOn: at}
+					var doc int64
+					if err := tx.NewRaw("SELECT document_id FROM tasks WHERE id = ?", all[0].TaskID).Scan(ctx, &doc); err != nil {
+						return err
+					}
+					nt.DocumentID, nt.SortOrder = doc, 1000+rng.IntN(1000)
+					return st.CreateTask(ctx, nt, []tasks.NewAssignment{{OrgUnitID: units[0], Role: tasks.Lead}, {OrgUnitID: units[1], Role: tasks.Coordinate}})
+				})
+				if err != nil {
+					t.Fatalf("changes on %s: %v", day, err)
+				}
+			}
+			after := agree(t, ctx, db, dates)
+			for k, v := range before {
+				if k.day.Before(store.MustDate("2026-12-01")) && after[k] != v {
+					t.Errorf("after the changes, %s as of %s became %s (was %s)", k.scope, k.day, after[k], v)
+				}
+			}
+		})
+	}
+}
+
+type agreedKey struct {
+	scope string
+	day   store.Date
+}
+
+// agree checks that the kept answers are the derived ones on every date,
+// and returns the summaries.
+func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) map[agreedKey]string {
+	t.Helper()
+	ts := tasks.NewStore(db, store.SystemClock)
+	out := map[agreedKey]string{}
+	for _, c := range []struct {
+		sc       rbac.Scope
+		unitPath string
+	}{{rbac.National(), ""}, {rbac.Scope{Read: []string{"/VN/01/"}}, ""}, {rbac.Scope{Read: []string{"/VN/46/"}}, ""},
+		{rbac.Scope{Read: []string{"/VN/BCA/"}}, ""}, {rbac.National(), "/VN/01/"}} {
+		name := fmt.Sprint(c.sc.Read, c.unitPath)
+		list := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
+			return ts.ListTasks(ctx, c.sc, tasks.TaskFilter{AssigneePath: c.unitPath}, tasks.Order{}, p)
+		}, func(x *tasks.Task) int64 { return x.ID })
+		recorded := map[int64]store.Date{}
+		got, err := ts.TasksByIDs(ctx, c.sc, list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range got {
+			recorded[x.ID] = x.RecordedOn
+		}
+		for i, day := range dates {
+			derived, err := ts.TaskStatuses(ctx, c.sc, day, c.unitPath, list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byStatus := map[tasks.Status]map[int64]bool{}
+			for _, id := range list {
+				if recorded[id].After(day) {
+					continue
+				}
+				st := derived[id]
+				if byStatus[st] == nil {
+					byStatus[st] = map[int64]bool{}
+				}
+				byStatus[st][id] = true
+			}
+			if c.unitPath == "" {
+				for _, kinds := range [][]tasks.DocKind{nil, {tasks.ChiThi, tasks.KeHoach}} {
+					kept, err := ts.Summary(ctx, c.sc, day, kinds, tasks.SumAll)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := ts.DerivedSummary(ctx, c.sc, day, kinds)
+					if err != nil {
+						t.Fatal(err)
+					}
+					k := fmt.Sprintf("tasks %d, assignments %d, %v", kept.Tasks, kept.Assignments, kept.ByStatus)
+					if w := fmt.Sprintf("tasks %d, assignments %d, %v", want.Tasks, want.Assignments, want.ByStatus); k != w {
+						t.Errorf("%s as of %s, kinds %v: kept %s, derived %s", name, day, kinds, k, w)
+					}
+					if kinds == nil {
+						out[agreedKey{name, day}] = k
+						n := 0
+						for _, set := range byStatus {
+							n += len(set)
+						}
+						if n != kept.Tasks {
+							t.Errorf("%s as of %s: kept %d tasks, the status field has %d", name, day, kept.Tasks, n)
+						}
+					}
+				}
+			}
+			if i%4 != 0 {
+				continue
+			}
+			for _, st := range tasks.Statuses {
+				listed := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
+					return ts.ListTasks(ctx, c.sc, tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: day, Statuses: []tasks.Status{st}}, tasks.Order{}, p)
+				}, func(x *tasks.Task) int64 { return x.ID })
+				if !sameSet(listed, byStatus[st]) {
+					t.Errorf("%s as of %s: the filter lists %d tasks %s, the rule gives %d", name, day, len(listed), st, len(byStatus[st]))
+				}
+			}
+		}
+	}
+	return out
+}
