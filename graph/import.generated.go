@@ -58,7 +58,7 @@ func (ec *executionContext) field_ImportTasksPayload_rows_args(ctx context.Conte
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ImportRow_row(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -81,7 +81,7 @@ func (ec *executionContext) fieldContext_ImportRow_row(_ context.Context, field 
 }
 
 func (ec *executionContext) _ImportRow_number(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -104,7 +104,7 @@ func (ec *executionContext) fieldContext_ImportRow_number(_ context.Context, fie
 }
 
 func (ec *executionContext) _ImportRow_title(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -127,7 +127,7 @@ func (ec *executionContext) fieldContext_ImportRow_title(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ImportRow_description(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -150,7 +150,7 @@ func (ec *executionContext) fieldContext_ImportRow_description(_ context.Context
 }
 
 func (ec *executionContext) _ImportRow_deadlineText(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -173,7 +173,7 @@ func (ec *executionContext) fieldContext_ImportRow_deadlineText(_ context.Contex
 }
 
 func (ec *executionContext) _ImportRow_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -196,7 +196,7 @@ func (ec *executionContext) fieldContext_ImportRow_dueDate(_ context.Context, fi
 }
 
 func (ec *executionContext) _ImportRow_precision(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -219,7 +219,7 @@ func (ec *executionContext) fieldContext_ImportRow_precision(_ context.Context, 
 }
 
 func (ec *executionContext) _ImportRow_leads(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -242,7 +242,7 @@ func (ec *executionContext) fieldContext_ImportRow_leads(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ImportRow_coordinators(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -265,7 +265,7 @@ func (ec *executionContext) fieldContext_ImportRow_coordinators(_ context.Contex
 }
 
 func (ec *executionContext) _ImportRowError_row(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -288,7 +288,7 @@ func (ec *executionContext) fieldContext_ImportRowError_row(_ context.Context, f
 }
 
 func (ec *executionContext) _ImportRowError_column(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -311,7 +311,7 @@ func (ec *executionContext) fieldContext_ImportRowError_column(_ context.Context
 }
 
 func (ec *executionContext) _ImportRowError_message(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -334,7 +334,7 @@ func (ec *executionContext) fieldContext_ImportRowError_message(_ context.Contex
 }
 
 func (ec *executionContext) _ImportRowError_code(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -357,7 +357,7 @@ func (ec *executionContext) fieldContext_ImportRowError_code(_ context.Context, 
 }
 
 func (ec *executionContext) _ImportTasksPayload_document(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -389,7 +389,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_document(_ context.C
 }
 
 func (ec *executionContext) _ImportTasksPayload_rows(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -433,7 +433,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_rows(ctx context.Con
 }
 
 func (ec *executionContext) _ImportTasksPayload_rowCount(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -456,7 +456,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_rowCount(_ context.C
 }
 
 func (ec *executionContext) _ImportTasksPayload_rowErrors(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -488,7 +488,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_rowErrors(_ context.
 }
 
 func (ec *executionContext) _ImportTasksPayload_errorCount(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -511,7 +511,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_errorCount(_ context
 }
 
 func (ec *executionContext) _ImportTasksPayload_imported(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -534,7 +534,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_imported(_ context.C
 }
 
 func (ec *executionContext) _ImportTasksPayload_tasks(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -566,7 +566,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_tasks(_ context.Cont
 }
 
 func (ec *executionContext) _ImportTasksPayload_assignmentCount(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -589,7 +589,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_assignmentCount(_ co
 }
 
 func (ec *executionContext) _ImportTasksPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -694,7 +694,7 @@ func (ec *executionContext) _ImportRow(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -759,7 +759,7 @@ func (ec *executionContext) _ImportRow(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var importRowErrorImplementors = []string{"ImportRowError"}
@@ -768,7 +768,7 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRowErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -808,7 +808,7 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var importTasksPayloadImplementors = []string{"ImportTasksPayload"}
@@ -817,7 +817,7 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, importTasksPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -882,7 +882,7 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -890,7 +890,7 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNImportRow2ᚕᚖp06ᚋtasksᚐImportRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.ImportRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRow2ᚖp06ᚋtasksᚐImportRow(ctx, sel, v[i])
@@ -914,7 +914,7 @@ func (ec *executionContext) marshalNImportRow2ᚖp06ᚋtasksᚐImportRow(ctx con
 }
 
 func (ec *executionContext) marshalNImportRowError2ᚕᚖp06ᚋtasksᚐImportErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.ImportError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRowError2ᚖp06ᚋtasksᚐImportError(ctx, sel, v[i])

@@ -345,8 +345,11 @@ func budgetOf(ctx context.Context) *budget {
 
 var errOverBudget = errors.New("response too large")
 
-// countFields is the field middleware.
-func countFields(ctx context.Context, next graphql.Resolver) (any, error) {
+// spend charges one field to the request's budget around its resolver
+// (resolveField, graph/exec.go): it refuses the field once the request is
+// over its count of fields or its client has gone, and counts the bytes of
+// a string result.
+func spend(ctx context.Context, next graphql.Resolver) (any, error) {
 	if b := budgetOf(ctx); b != nil {
 		if err := ctx.Err(); err != nil {
 			b.cancelled.Store(true)

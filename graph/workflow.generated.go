@@ -32,7 +32,7 @@ type AssignmentChangeResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AssignmentChange_version(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -55,7 +55,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_version(_ context.Cont
 }
 
 func (ec *executionContext) _AssignmentChange_validFrom(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -78,7 +78,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_validFrom(_ context.Co
 }
 
 func (ec *executionContext) _AssignmentChange_validTo(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -101,7 +101,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_validTo(_ context.Cont
 }
 
 func (ec *executionContext) _AssignmentChange_state(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -124,7 +124,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_state(_ context.Contex
 }
 
 func (ec *executionContext) _AssignmentChange_progress(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -147,7 +147,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_progress(_ context.Con
 }
 
 func (ec *executionContext) _AssignmentChange_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -170,7 +170,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_dueDate(_ context.Cont
 }
 
 func (ec *executionContext) _AssignmentChange_completedOn(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -193,7 +193,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_completedOn(_ context.
 }
 
 func (ec *executionContext) _AssignmentChange_note(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -216,7 +216,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_note(_ context.Context
 }
 
 func (ec *executionContext) _AssignmentChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -239,7 +239,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_changedAt(_ context.Co
 }
 
 func (ec *executionContext) _AssignmentChange_changedBy(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -271,7 +271,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_changedBy(_ context.Co
 }
 
 func (ec *executionContext) _UpdateAssignmentPayload_assignment(ctx context.Context, field graphql.CollectedField, obj *model.UpdateAssignmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -303,7 +303,7 @@ func (ec *executionContext) fieldContext_UpdateAssignmentPayload_assignment(_ co
 }
 
 func (ec *executionContext) _UpdateAssignmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateAssignmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -429,7 +429,7 @@ func (ec *executionContext) _AssignmentChange(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -499,7 +499,7 @@ func (ec *executionContext) _AssignmentChange(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var updateAssignmentPayloadImplementors = []string{"UpdateAssignmentPayload"}
@@ -508,7 +508,7 @@ func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateAssignmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -537,7 +537,7 @@ func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -545,7 +545,7 @@ func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel as
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAssignmentChange2ᚕᚖp06ᚋtasksᚐFactsᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Facts) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentChange2ᚖp06ᚋtasksᚐFacts(ctx, sel, v[i])
