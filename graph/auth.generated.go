@@ -381,7 +381,7 @@ func (ec *executionContext) _ApiToken_name(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ApiToken_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -404,7 +404,7 @@ func (ec *executionContext) _ApiToken_prefix(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ApiToken_prefix(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Prefix, nil
 		},
 		nil,
@@ -459,7 +459,7 @@ func (ec *executionContext) _ApiToken_createdAt(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ApiToken_createdAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.CreatedAt, nil
 		},
 		nil,
@@ -482,7 +482,7 @@ func (ec *executionContext) _ApiToken_expiresAt(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ApiToken_expiresAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ExpiresAt, nil
 		},
 		nil,
@@ -505,7 +505,7 @@ func (ec *executionContext) _ApiToken_lastUsedAt(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ApiToken_lastUsedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.LastUsedAt, nil
 		},
 		nil,
@@ -528,7 +528,7 @@ func (ec *executionContext) _ApiToken_revokedAt(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ApiToken_revokedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.RevokedAt, nil
 		},
 		nil,
@@ -574,7 +574,7 @@ func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_at(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.At, nil
 		},
 		nil,
@@ -597,7 +597,7 @@ func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_actor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Actor, nil
 		},
 		nil,
@@ -620,7 +620,7 @@ func (ec *executionContext) _AuditEntry_via(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_via(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Via, nil
 		},
 		nil,
@@ -643,7 +643,7 @@ func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_action(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Action, nil
 		},
 		nil,
@@ -666,7 +666,7 @@ func (ec *executionContext) _AuditEntry_objectType(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_objectType(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.ObjectType, nil
 		},
 		nil,
@@ -689,7 +689,7 @@ func (ec *executionContext) _AuditEntry_objectId(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_objectId(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.ObjectID, nil
 		},
 		nil,
@@ -712,7 +712,7 @@ func (ec *executionContext) _AuditEntry_orgPath(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_orgPath(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.OrgPath, nil
 		},
 		nil,
@@ -735,7 +735,7 @@ func (ec *executionContext) _AuditEntry_detail(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_detail(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Detail, nil
 		},
 		nil,
@@ -758,7 +758,7 @@ func (ec *executionContext) _AuditEntry_clientIp(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntry_clientIp(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.ClientIP, nil
 		},
 		nil,
@@ -877,7 +877,7 @@ func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -900,7 +900,7 @@ func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -955,7 +955,7 @@ func (ec *executionContext) _ChangePasswordPayload_ok(ctx context.Context, field
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ChangePasswordPayload_ok(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.Ok, nil
 		},
 		nil,
@@ -1042,7 +1042,7 @@ func (ec *executionContext) _CreateApiTokenPayload_token(ctx context.Context, fi
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_CreateApiTokenPayload_token(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*string, error) {
 			return obj.Token, nil
 		},
 		nil,
@@ -1225,7 +1225,7 @@ func (ec *executionContext) _LogoutPayload_ok(ctx context.Context, field graphql
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_LogoutPayload_ok(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.Ok, nil
 		},
 		nil,
@@ -1344,7 +1344,7 @@ func (ec *executionContext) _Me_authMethod(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Me_authMethod(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (auth.Method, error) {
 			return obj.AuthMethod, nil
 		},
 		nil,
@@ -1431,7 +1431,7 @@ func (ec *executionContext) _Me_csrfToken(ctx context.Context, field graphql.Col
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Me_csrfToken(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*string, error) {
 			return obj.CsrfToken, nil
 		},
 		nil,
@@ -2644,7 +2644,7 @@ func (ec *executionContext) _PermissionGrant_permission(ctx context.Context, fie
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PermissionGrant_permission(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (rbac.Permission, error) {
 			return obj.Permission, nil
 		},
 		nil,
@@ -2699,7 +2699,7 @@ func (ec *executionContext) _ResetPasswordPayload_ok(ctx context.Context, field 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ResetPasswordPayload_ok(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.Ok, nil
 		},
 		nil,
@@ -2818,7 +2818,7 @@ func (ec *executionContext) _RoleGrant_role(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_RoleGrant_role(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (rbac.Role, error) {
 			return obj.Role, nil
 		},
 		nil,
@@ -2960,7 +2960,7 @@ func (ec *executionContext) _User_username(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_User_username(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Username, nil
 		},
 		nil,
@@ -2983,7 +2983,7 @@ func (ec *executionContext) _User_displayName(ctx context.Context, field graphql
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_User_displayName(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DisplayName, nil
 		},
 		nil,
@@ -3006,7 +3006,7 @@ func (ec *executionContext) _User_email(ctx context.Context, field graphql.Colle
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_User_email(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Email, nil
 		},
 		nil,
@@ -3061,7 +3061,7 @@ func (ec *executionContext) _User_disabled(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_User_disabled(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.Disabled, nil
 		},
 		nil,
@@ -3084,7 +3084,7 @@ func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_User_createdAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.CreatedAt, nil
 		},
 		nil,
@@ -3235,7 +3235,7 @@ func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, fiel
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_UserConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -3258,7 +3258,7 @@ func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_UserEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -3313,7 +3313,7 @@ func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_UserError_field(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) ([]string, error) {
 			return obj.Field, nil
 		},
 		nil,
@@ -3336,7 +3336,7 @@ func (ec *executionContext) _UserError_message(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_UserError_message(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Message, nil
 		},
 		nil,
@@ -3359,7 +3359,7 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_UserError_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Code, error) {
 			return obj.Code, nil
 		},
 		nil,

@@ -41,7 +41,7 @@ func (ec *executionContext) _EvidenceFile_name(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -64,7 +64,7 @@ func (ec *executionContext) _EvidenceFile_size(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_size(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Size, nil
 		},
 		nil,
@@ -87,7 +87,7 @@ func (ec *executionContext) _EvidenceFile_contentType(ctx context.Context, field
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_contentType(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.ContentType, nil
 		},
 		nil,
@@ -110,7 +110,7 @@ func (ec *executionContext) _EvidenceFile_sha256(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_sha256(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.SHA256, nil
 		},
 		nil,
@@ -179,7 +179,7 @@ func (ec *executionContext) _ProgressReport_reportedAt(ctx context.Context, fiel
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgressReport_reportedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ReportedAt, nil
 		},
 		nil,
@@ -202,7 +202,7 @@ func (ec *executionContext) _ProgressReport_reportedOn(ctx context.Context, fiel
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgressReport_reportedOn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ReportedOn, nil
 		},
 		nil,
@@ -225,7 +225,7 @@ func (ec *executionContext) _ProgressReport_text(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgressReport_text(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Text, nil
 		},
 		nil,

@@ -49,36 +49,47 @@ func resolveField[T any](
 }
 
 // resolvePlain resolves a field that reads a scalar from its object's
-// struct (graph/gqlgen picks them: no resolver, no method): its value is
-// marshalled without a field context of its own, which is made only when
-// something goes wrong, to say where. (A marshaller's own complaint, which
-// only a bug can cause, is reported at the object's path.)
+// struct (graph/gqlgen picks them: no resolver, no method), with get typed:
+// its value is marshalled without boxing and without a field context of its
+// own, which is made only when the budget refuses the field, to say where. A
+// marshaller's own complaint (a null in a non-null field, which only a bug
+// can cause) is reported at the object's path.
 func resolvePlain[T any](
 	ctx context.Context,
 	oc *graphql.OperationContext,
 	field graphql.CollectedField,
 	initializeFieldContext func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error),
-	fieldResolver func(ctx context.Context) (any, error),
+	get func(ctx context.Context) (T, error),
 	middlewareChain func(ctx context.Context, next graphql.Resolver) graphql.Resolver,
 	marshal func(ctx context.Context, sel ast.SelectionSet, v T) graphql.Marshaler,
 	recoverFromPanic bool,
 	nonNull bool,
 ) (ret graphql.Marshaler) {
 	if middlewareChain != nil {
-		return resolveField(ctx, oc, field, initializeFieldContext, fieldResolver, middlewareChain, marshal, recoverFromPanic, nonNull)
+		// Reading the field has no effect, so it may precede the
+		// directives (get must not escape: it is made per field).
+		res, err := get(ctx)
+		return resolveField(ctx, oc, field, initializeFieldContext, func(context.Context) (any, error) { return res, err }, middlewareChain, marshal, recoverFromPanic, nonNull)
 	}
 	if recoverFromPanic {
 		defer recoverField(ctx, oc, &ret)
 	}
-	res, err := spend(ctx, fieldResolver)
-	if v, ok := res.(T); ok && err == nil {
+	b, err := charge(ctx)
+	var v T
+	if err == nil {
+		v, err = get(ctx)
+	}
+	if s, ok := any(&v).(*string); ok && err == nil {
+		err = b.chargeBytes(len(*s))
+	}
+	if err == nil {
 		return marshal(ctx, field.Selections, v)
 	}
 	fc, ferr := initializeFieldContext(ctx, field)
 	if ferr != nil {
 		return graphql.Null
 	}
-	return finishField(graphql.WithFieldContext(ctx, fc), oc, fc, field, res, err, marshal, nonNull)
+	return finishField(graphql.WithFieldContext(ctx, fc), oc, fc, field, nil, err, marshal, nonNull)
 }
 
 // resolveChain runs a field's directives around its resolver; a directive

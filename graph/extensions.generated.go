@@ -145,7 +145,7 @@ func (ec *executionContext) _DueDateChange_dueDate(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -168,7 +168,7 @@ func (ec *executionContext) _DueDateChange_version(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -191,7 +191,7 @@ func (ec *executionContext) _DueDateChange_validFrom(ctx context.Context, field 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_validFrom(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidFrom, nil
 		},
 		nil,
@@ -214,7 +214,7 @@ func (ec *executionContext) _DueDateChange_setAt(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_setAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ChangedAt, nil
 		},
 		nil,
@@ -269,7 +269,7 @@ func (ec *executionContext) _DueDateChange_note(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -379,7 +379,7 @@ func (ec *executionContext) _ExtensionRequest_deadlineText(ctx context.Context, 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_deadlineText(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DeadlineText, nil
 		},
 		nil,
@@ -402,7 +402,7 @@ func (ec *executionContext) _ExtensionRequest_requestedDueDate(ctx context.Conte
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_requestedDueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.RequestedDueDate, nil
 		},
 		nil,
@@ -425,7 +425,7 @@ func (ec *executionContext) _ExtensionRequest_precision(ctx context.Context, fie
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_precision(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Precision, error) {
 			return obj.Precision, nil
 		},
 		nil,
@@ -448,7 +448,7 @@ func (ec *executionContext) _ExtensionRequest_previousDueDate(ctx context.Contex
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_previousDueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.PreviousDueDate, nil
 		},
 		nil,
@@ -471,7 +471,7 @@ func (ec *executionContext) _ExtensionRequest_reason(ctx context.Context, field 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_reason(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Reason, nil
 		},
 		nil,
@@ -494,7 +494,7 @@ func (ec *executionContext) _ExtensionRequest_state(ctx context.Context, field g
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.ExtensionState, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -549,7 +549,7 @@ func (ec *executionContext) _ExtensionRequest_requestedAt(ctx context.Context, f
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_requestedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.RequestedAt, nil
 		},
 		nil,
@@ -604,7 +604,7 @@ func (ec *executionContext) _ExtensionRequest_decidedAt(ctx context.Context, fie
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_decidedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*time.Time, error) {
 			return obj.DecidedAt, nil
 		},
 		nil,
@@ -627,7 +627,7 @@ func (ec *executionContext) _ExtensionRequest_decisionNote(ctx context.Context, 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_decisionNote(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DecisionNote, nil
 		},
 		nil,

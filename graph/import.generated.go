@@ -65,7 +65,7 @@ func (ec *executionContext) _ImportRow_row(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_row(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Row, nil
 		},
 		nil,
@@ -88,7 +88,7 @@ func (ec *executionContext) _ImportRow_number(ctx context.Context, field graphql
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_number(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Number, nil
 		},
 		nil,
@@ -111,7 +111,7 @@ func (ec *executionContext) _ImportRow_title(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_title(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Title, nil
 		},
 		nil,
@@ -134,7 +134,7 @@ func (ec *executionContext) _ImportRow_description(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_description(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Description, nil
 		},
 		nil,
@@ -157,7 +157,7 @@ func (ec *executionContext) _ImportRow_deadlineText(ctx context.Context, field g
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_deadlineText(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DeadlineText, nil
 		},
 		nil,
@@ -180,7 +180,7 @@ func (ec *executionContext) _ImportRow_dueDate(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -226,7 +226,7 @@ func (ec *executionContext) _ImportRow_leads(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_leads(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) ([]string, error) {
 			return obj.Leads, nil
 		},
 		nil,
@@ -249,7 +249,7 @@ func (ec *executionContext) _ImportRow_coordinators(ctx context.Context, field g
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_coordinators(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) ([]string, error) {
 			return obj.Coordinators, nil
 		},
 		nil,
@@ -272,7 +272,7 @@ func (ec *executionContext) _ImportRowError_row(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRowError_row(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Row, nil
 		},
 		nil,
@@ -295,7 +295,7 @@ func (ec *executionContext) _ImportRowError_column(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRowError_column(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Column, nil
 		},
 		nil,
@@ -341,7 +341,7 @@ func (ec *executionContext) _ImportRowError_code(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRowError_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Code, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -440,7 +440,7 @@ func (ec *executionContext) _ImportTasksPayload_rowCount(ctx context.Context, fi
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_rowCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.RowCount, nil
 		},
 		nil,
@@ -495,7 +495,7 @@ func (ec *executionContext) _ImportTasksPayload_errorCount(ctx context.Context, 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_errorCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.ErrorCount, nil
 		},
 		nil,
@@ -518,7 +518,7 @@ func (ec *executionContext) _ImportTasksPayload_imported(ctx context.Context, fi
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_imported(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.Imported, nil
 		},
 		nil,
@@ -573,7 +573,7 @@ func (ec *executionContext) _ImportTasksPayload_assignmentCount(ctx context.Cont
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_assignmentCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.AssignmentCount, nil
 		},
 		nil,

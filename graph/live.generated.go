@@ -54,7 +54,7 @@ func (ec *executionContext) _AssignmentEvent_kind(ctx context.Context, field gra
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentEvent_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.ChangeKind, error) {
 			return obj.Kind, nil
 		},
 		nil,

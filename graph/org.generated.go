@@ -71,7 +71,7 @@ func (ec *executionContext) _OrgUnit_code(ctx context.Context, field graphql.Col
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -94,7 +94,7 @@ func (ec *executionContext) _OrgUnit_name(ctx context.Context, field graphql.Col
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -117,7 +117,7 @@ func (ec *executionContext) _OrgUnit_nameEn(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_nameEn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.NameEn, nil
 		},
 		nil,
@@ -140,7 +140,7 @@ func (ec *executionContext) _OrgUnit_kind(ctx context.Context, field graphql.Col
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (org.Kind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -163,7 +163,7 @@ func (ec *executionContext) _OrgUnit_subtype(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_subtype(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Subtype, nil
 		},
 		nil,
@@ -186,7 +186,7 @@ func (ec *executionContext) _OrgUnit_region(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_region(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Region, nil
 		},
 		nil,
@@ -209,7 +209,7 @@ func (ec *executionContext) _OrgUnit_path(ctx context.Context, field graphql.Col
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_path(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Path, nil
 		},
 		nil,
@@ -232,7 +232,7 @@ func (ec *executionContext) _OrgUnit_depth(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_depth(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Depth, nil
 		},
 		nil,
@@ -351,7 +351,7 @@ func (ec *executionContext) _OrgUnit_source(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -470,7 +470,7 @@ func (ec *executionContext) _OrgUnitConnection_totalCount(ctx context.Context, f
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnitConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -493,7 +493,7 @@ func (ec *executionContext) _OrgUnitEdge_cursor(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnitEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -571,7 +571,7 @@ func (ec *executionContext) _WorkingGroup_code(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -594,7 +594,7 @@ func (ec *executionContext) _WorkingGroup_name(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -617,7 +617,7 @@ func (ec *executionContext) _WorkingGroup_level(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_level(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (org.Level, error) {
 			return obj.Level, nil
 		},
 		nil,
@@ -736,7 +736,7 @@ func (ec *executionContext) _WorkingGroup_source(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -855,7 +855,7 @@ func (ec *executionContext) _WorkingGroupConnection_totalCount(ctx context.Conte
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -878,7 +878,7 @@ func (ec *executionContext) _WorkingGroupEdge_cursor(ctx context.Context, field 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -933,7 +933,7 @@ func (ec *executionContext) _WorkingGroupMember_position(ctx context.Context, fi
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupMember_position(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Position, nil
 		},
 		nil,
@@ -956,7 +956,7 @@ func (ec *executionContext) _WorkingGroupMember_role(ctx context.Context, field 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupMember_role(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (org.MemberRole, error) {
 			return obj.Role, nil
 		},
 		nil,

@@ -449,7 +449,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.HasNextPage, nil
 		},
 		nil,
@@ -472,7 +472,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.HasPreviousPage, nil
 		},
 		nil,
@@ -495,7 +495,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_startCursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*string, error) {
 			return obj.StartCursor, nil
 		},
 		nil,
@@ -518,7 +518,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_PageInfo_endCursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*string, error) {
 			return obj.EndCursor, nil
 		},
 		nil,

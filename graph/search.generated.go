@@ -129,7 +129,7 @@ func (ec *executionContext) _SearchConnection_totalCount(ctx context.Context, fi
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_SearchConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -152,7 +152,7 @@ func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_SearchEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -207,7 +207,7 @@ func (ec *executionContext) _SearchHit_kind(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_SearchHit_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.SearchKind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -262,7 +262,7 @@ func (ec *executionContext) _SearchHit_title(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_SearchHit_title(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Title, nil
 		},
 		nil,
@@ -285,7 +285,7 @@ func (ec *executionContext) _SearchHit_snippet(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_SearchHit_snippet(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Snippet, nil
 		},
 		nil,
@@ -308,7 +308,7 @@ func (ec *executionContext) _SearchHit_rank(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_SearchHit_rank(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Rank, nil
 		},
 		nil,

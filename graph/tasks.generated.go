@@ -335,7 +335,7 @@ func (ec *executionContext) _Assignment_role(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_role(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Role, error) {
 			return obj.Role, nil
 		},
 		nil,
@@ -358,7 +358,7 @@ func (ec *executionContext) _Assignment_state(ctx context.Context, field graphql
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.State, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -381,7 +381,7 @@ func (ec *executionContext) _Assignment_progress(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_progress(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Progress, nil
 		},
 		nil,
@@ -404,7 +404,7 @@ func (ec *executionContext) _Assignment_dueDate(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -427,7 +427,7 @@ func (ec *executionContext) _Assignment_completedOn(ctx context.Context, field g
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_completedOn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.CompletedOn, nil
 		},
 		nil,
@@ -494,7 +494,7 @@ func (ec *executionContext) _Assignment_version(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -517,7 +517,7 @@ func (ec *executionContext) _Assignment_source(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -739,7 +739,7 @@ func (ec *executionContext) _Assignment_updatedAt(ctx context.Context, field gra
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_updatedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.UpdatedAt, nil
 		},
 		nil,
@@ -946,7 +946,7 @@ func (ec *executionContext) _AssignmentConnection_totalCount(ctx context.Context
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -969,7 +969,7 @@ func (ec *executionContext) _AssignmentEdge_cursor(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -1024,7 +1024,7 @@ func (ec *executionContext) _DeadlineResolution_text(ctx context.Context, field 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DeadlineResolution_text(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Text, nil
 		},
 		nil,
@@ -1047,7 +1047,7 @@ func (ec *executionContext) _DeadlineResolution_dueDate(ctx context.Context, fie
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DeadlineResolution_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.Due, nil
 		},
 		nil,
@@ -1070,7 +1070,7 @@ func (ec *executionContext) _DeadlineResolution_precision(ctx context.Context, f
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DeadlineResolution_precision(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Precision, error) {
 			return obj.Precision, nil
 		},
 		nil,
@@ -1116,7 +1116,7 @@ func (ec *executionContext) _Document_kind(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.DocKind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -1139,7 +1139,7 @@ func (ec *executionContext) _Document_number(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_number(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Number, nil
 		},
 		nil,
@@ -1162,7 +1162,7 @@ func (ec *executionContext) _Document_issueDate(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_issueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.IssueDate, nil
 		},
 		nil,
@@ -1185,7 +1185,7 @@ func (ec *executionContext) _Document_issuer(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_issuer(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Issuer, nil
 		},
 		nil,
@@ -1208,7 +1208,7 @@ func (ec *executionContext) _Document_title(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_title(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Title, nil
 		},
 		nil,
@@ -1298,7 +1298,7 @@ func (ec *executionContext) _Document_source(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -1321,7 +1321,7 @@ func (ec *executionContext) _Document_note(ctx context.Context, field graphql.Co
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -1440,7 +1440,7 @@ func (ec *executionContext) _DocumentConnection_totalCount(ctx context.Context, 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -1463,7 +1463,7 @@ func (ec *executionContext) _DocumentEdge_cursor(ctx context.Context, field grap
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -1518,7 +1518,7 @@ func (ec *executionContext) _DocumentKindCount_kind(ctx context.Context, field g
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentKindCount_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.DocKind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -1541,7 +1541,7 @@ func (ec *executionContext) _DocumentKindCount_count(ctx context.Context, field 
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentKindCount_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Count, nil
 		},
 		nil,
@@ -1564,7 +1564,7 @@ func (ec *executionContext) _ProgrammeSummary_asOf(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_asOf(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.AsOf, nil
 		},
 		nil,
@@ -1619,7 +1619,7 @@ func (ec *executionContext) _ProgrammeSummary_documentCount(ctx context.Context,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_documentCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.DocumentCount, nil
 		},
 		nil,
@@ -1674,7 +1674,7 @@ func (ec *executionContext) _ProgrammeSummary_taskCount(ctx context.Context, fie
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_taskCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TaskCount, nil
 		},
 		nil,
@@ -1697,7 +1697,7 @@ func (ec *executionContext) _ProgrammeSummary_assignmentCount(ctx context.Contex
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_assignmentCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.AssignmentCount, nil
 		},
 		nil,
@@ -1752,7 +1752,7 @@ func (ec *executionContext) _ProgrammeSummary_workingGroupCount(ctx context.Cont
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_workingGroupCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.WorkingGroupCount, nil
 		},
 		nil,
@@ -1775,7 +1775,7 @@ func (ec *executionContext) _StatusCount_status(ctx context.Context, field graph
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_StatusCount_status(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Status, error) {
 			return obj.Status, nil
 		},
 		nil,
@@ -1798,7 +1798,7 @@ func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_StatusCount_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Count, nil
 		},
 		nil,
@@ -1876,7 +1876,7 @@ func (ec *executionContext) _Task_clause(ctx context.Context, field graphql.Coll
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_clause(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Clause, nil
 		},
 		nil,
@@ -1899,7 +1899,7 @@ func (ec *executionContext) _Task_title(ctx context.Context, field graphql.Colle
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_title(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Title, nil
 		},
 		nil,
@@ -1922,7 +1922,7 @@ func (ec *executionContext) _Task_description(ctx context.Context, field graphql
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_description(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Description, nil
 		},
 		nil,
@@ -1945,7 +1945,7 @@ func (ec *executionContext) _Task_deadlineText(ctx context.Context, field graphq
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_deadlineText(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DeadlineText, nil
 		},
 		nil,
@@ -1968,7 +1968,7 @@ func (ec *executionContext) _Task_dueDate(ctx context.Context, field graphql.Col
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -1991,7 +1991,7 @@ func (ec *executionContext) _Task_precision(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_precision(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Precision, error) {
 			return obj.Precision, nil
 		},
 		nil,
@@ -2090,7 +2090,7 @@ func (ec *executionContext) _Task_source(ctx context.Context, field graphql.Coll
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -2113,7 +2113,7 @@ func (ec *executionContext) _Task_note(ctx context.Context, field graphql.Collec
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -2180,7 +2180,7 @@ func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.C
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_updatedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.UpdatedAt, nil
 		},
 		nil,
@@ -2299,7 +2299,7 @@ func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, fiel
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_TaskConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -2322,7 +2322,7 @@ func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_TaskEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,

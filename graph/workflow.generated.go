@@ -39,7 +39,7 @@ func (ec *executionContext) _AssignmentChange_version(ctx context.Context, field
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -62,7 +62,7 @@ func (ec *executionContext) _AssignmentChange_validFrom(ctx context.Context, fie
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_validFrom(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidFrom, nil
 		},
 		nil,
@@ -85,7 +85,7 @@ func (ec *executionContext) _AssignmentChange_validTo(ctx context.Context, field
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_validTo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidTo, nil
 		},
 		nil,
@@ -108,7 +108,7 @@ func (ec *executionContext) _AssignmentChange_state(ctx context.Context, field g
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.State, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -131,7 +131,7 @@ func (ec *executionContext) _AssignmentChange_progress(ctx context.Context, fiel
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_progress(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Progress, nil
 		},
 		nil,
@@ -154,7 +154,7 @@ func (ec *executionContext) _AssignmentChange_dueDate(ctx context.Context, field
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -177,7 +177,7 @@ func (ec *executionContext) _AssignmentChange_completedOn(ctx context.Context, f
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_completedOn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.CompletedOn, nil
 		},
 		nil,
@@ -200,7 +200,7 @@ func (ec *executionContext) _AssignmentChange_note(ctx context.Context, field gr
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -223,7 +223,7 @@ func (ec *executionContext) _AssignmentChange_changedAt(ctx context.Context, fie
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_changedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ChangedAt, nil
 		},
 		nil,

@@ -46,6 +46,20 @@ func plainCall(name string) []byte {
 	return []byte("func (ec *executionContext) _" + name + "(")
 }
 
+// marshalledType matches the type a field's marshaller takes.
+var marshalledType = regexp.MustCompile(`func\(ctx context.Context, selections ast.SelectionSet, v ([^)]+)\) graphql.Marshaler \{`)
+
+// plainBody rewrites the function resolving a plain scalar field to call
+// resolvePlain with a getter of the field's own type (no boxing in any).
+func plainBody(fn []byte) ([]byte, error) {
+	typ := marshalledType.FindSubmatch(fn)
+	if typ == nil || bytes.Count(fn, []byte("\treturn resolveField(")) != 1 || bytes.Count(fn, []byte("func(ctx context.Context) (any, error) {")) != 1 {
+		return nil, fmt.Errorf("not in the expected shape")
+	}
+	fn = bytes.Replace(fn, []byte("\treturn resolveField("), []byte("\treturn resolvePlain("), 1)
+	return bytes.Replace(fn, []byte("func(ctx context.Context) (any, error) {"), []byte("func(ctx context.Context) ("+string(typ[1])+", error) {"), 1), nil
+}
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gqlgen:", err)
@@ -79,12 +93,15 @@ func run() error {
 		}
 		for _, m := range plainField.FindAllSubmatch(out, -1) {
 			fn := bytes.Index(out, plainCall(string(m[1])))
-			call := bytes.Index(out[max(fn, 0):], []byte("\treturn resolveField("))
-			if fn < 0 || call < 0 {
-				return fmt.Errorf("%s: no resolveField call for %s", f, m[1])
+			end := bytes.Index(out[max(fn, 0):], []byte("\n}\n"))
+			if fn < 0 || end < 0 {
+				return fmt.Errorf("%s: no function _%s", f, m[1])
 			}
-			at := fn + call + len("\treturn ")
-			out = append(out[:at:at], append([]byte("resolvePlain("), out[at+len("resolveField("):]...)...)
+			body, err := plainBody(out[fn : fn+end])
+			if err != nil {
+				return fmt.Errorf("%s: _%s: %w", f, m[1], err)
+			}
+			out = append(out[:fn:fn], append(body, out[fn+end:]...)...)
 			plain++
 		}
 		if !bytes.Equal(out, src) {
