@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -237,13 +238,14 @@ func inlineList(ctx context.Context) bool {
 	if memo == nil {
 		return false
 	}
+	key := selectionKey{unsafe.SliceData(sel), len(sel)}
 	memo.mu.Lock()
-	v, ok := memo.m[sel[0]]
+	v, ok := memo.m[key]
 	memo.mu.Unlock()
 	if !ok {
 		v = inlineSelection(ctx, fc, fc.Field.Definition.Type.Name(), sel, 0)
 		memo.mu.Lock()
-		memo.m[sel[0]] = v
+		memo.m[key] = v
 		memo.mu.Unlock()
 	}
 	return v
@@ -276,10 +278,16 @@ func inlineSelection(ctx context.Context, fc *graphql.FieldContext, typeName str
 	return true
 }
 
-// inlineMemo keeps inlineList's verdicts for one request, by the first
-// selection of the list's selection set (a pointer into the request's
-// parsed document).
+// inlineMemo keeps inlineList's verdicts for one request, by selection set.
 type inlineMemo struct {
 	mu sync.Mutex
-	m  map[ast.Selection]bool
+	m  map[selectionKey]bool
+}
+
+// selectionKey names a selection set by its array, as gqlgen's own cache of
+// collected fields does: the sets of the parsed document, or the new one
+// gqlgen makes when it merges fields of the same name.
+type selectionKey struct {
+	first *ast.Selection
+	n     int
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"p06/auth"
@@ -331,7 +330,7 @@ type request struct {
 // WithScope returns ctx carrying the caller's scope and fresh loaders bound
 // to it.
 func (r *Resolver) WithScope(ctx context.Context, sc rbac.Scope) context.Context {
-	return context.WithValue(ctx, requestKey, &request{scope: sc, loaders: newLoaders(r, sc), inline: inlineMemo{m: map[ast.Selection]bool{}}})
+	return context.WithValue(ctx, requestKey, &request{scope: sc, loaders: newLoaders(r, sc), inline: inlineMemo{m: map[selectionKey]bool{}}})
 }
 
 // switchScope makes the rest of the request run with scope sc.
