@@ -25,7 +25,7 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AssignTaskPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.AssignTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -57,7 +57,7 @@ func (ec *executionContext) fieldContext_AssignTaskPayload_task(_ context.Contex
 }
 
 func (ec *executionContext) _AssignTaskPayload_assignments(ctx context.Context, field graphql.CollectedField, obj *model.AssignTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -89,7 +89,7 @@ func (ec *executionContext) fieldContext_AssignTaskPayload_assignments(_ context
 }
 
 func (ec *executionContext) _AssignTaskPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AssignTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -121,7 +121,7 @@ func (ec *executionContext) fieldContext_AssignTaskPayload_userErrors(_ context.
 }
 
 func (ec *executionContext) _CancelTaskPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.CancelTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -153,7 +153,7 @@ func (ec *executionContext) fieldContext_CancelTaskPayload_task(_ context.Contex
 }
 
 func (ec *executionContext) _CancelTaskPayload_assignments(ctx context.Context, field graphql.CollectedField, obj *model.CancelTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -185,7 +185,7 @@ func (ec *executionContext) fieldContext_CancelTaskPayload_assignments(_ context
 }
 
 func (ec *executionContext) _CancelTaskPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CancelTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -217,7 +217,7 @@ func (ec *executionContext) fieldContext_CancelTaskPayload_userErrors(_ context.
 }
 
 func (ec *executionContext) _CreateDocumentPayload_document(ctx context.Context, field graphql.CollectedField, obj *model.CreateDocumentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -249,7 +249,7 @@ func (ec *executionContext) fieldContext_CreateDocumentPayload_document(_ contex
 }
 
 func (ec *executionContext) _CreateDocumentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateDocumentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -281,7 +281,7 @@ func (ec *executionContext) fieldContext_CreateDocumentPayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _CreateTaskPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.CreateTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -313,7 +313,7 @@ func (ec *executionContext) fieldContext_CreateTaskPayload_task(_ context.Contex
 }
 
 func (ec *executionContext) _CreateTaskPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateTaskPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -638,7 +638,7 @@ func (ec *executionContext) _AssignTaskPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignTaskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -672,7 +672,7 @@ func (ec *executionContext) _AssignTaskPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var cancelTaskPayloadImplementors = []string{"CancelTaskPayload"}
@@ -681,7 +681,7 @@ func (ec *executionContext) _CancelTaskPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, cancelTaskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -715,7 +715,7 @@ func (ec *executionContext) _CancelTaskPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var createDocumentPayloadImplementors = []string{"CreateDocumentPayload"}
@@ -724,7 +724,7 @@ func (ec *executionContext) _CreateDocumentPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, createDocumentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -753,7 +753,7 @@ func (ec *executionContext) _CreateDocumentPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var createTaskPayloadImplementors = []string{"CreateTaskPayload"}
@@ -762,7 +762,7 @@ func (ec *executionContext) _CreateTaskPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, createTaskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -791,7 +791,7 @@ func (ec *executionContext) _CreateTaskPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

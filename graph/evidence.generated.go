@@ -34,14 +34,14 @@ type ProgressReportResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _EvidenceFile_name(ctx context.Context, field graphql.CollectedField, obj *tasks.EvidenceFile) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -57,14 +57,14 @@ func (ec *executionContext) fieldContext_EvidenceFile_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _EvidenceFile_size(ctx context.Context, field graphql.CollectedField, obj *tasks.EvidenceFile) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_size(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Size, nil
 		},
 		nil,
@@ -80,14 +80,14 @@ func (ec *executionContext) fieldContext_EvidenceFile_size(_ context.Context, fi
 }
 
 func (ec *executionContext) _EvidenceFile_contentType(ctx context.Context, field graphql.CollectedField, obj *tasks.EvidenceFile) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_contentType(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.ContentType, nil
 		},
 		nil,
@@ -103,14 +103,14 @@ func (ec *executionContext) fieldContext_EvidenceFile_contentType(_ context.Cont
 }
 
 func (ec *executionContext) _EvidenceFile_sha256(ctx context.Context, field graphql.CollectedField, obj *tasks.EvidenceFile) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_EvidenceFile_sha256(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.SHA256, nil
 		},
 		nil,
@@ -126,7 +126,7 @@ func (ec *executionContext) fieldContext_EvidenceFile_sha256(_ context.Context, 
 }
 
 func (ec *executionContext) _EvidenceFile_url(ctx context.Context, field graphql.CollectedField, obj *tasks.EvidenceFile) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -149,7 +149,7 @@ func (ec *executionContext) fieldContext_EvidenceFile_url(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProgressReport_id(ctx context.Context, field graphql.CollectedField, obj *tasks.ProgressReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -172,14 +172,14 @@ func (ec *executionContext) fieldContext_ProgressReport_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProgressReport_reportedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.ProgressReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgressReport_reportedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ReportedAt, nil
 		},
 		nil,
@@ -195,14 +195,14 @@ func (ec *executionContext) fieldContext_ProgressReport_reportedAt(_ context.Con
 }
 
 func (ec *executionContext) _ProgressReport_reportedOn(ctx context.Context, field graphql.CollectedField, obj *tasks.ProgressReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgressReport_reportedOn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ReportedOn, nil
 		},
 		nil,
@@ -218,14 +218,14 @@ func (ec *executionContext) fieldContext_ProgressReport_reportedOn(_ context.Con
 }
 
 func (ec *executionContext) _ProgressReport_text(ctx context.Context, field graphql.CollectedField, obj *tasks.ProgressReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgressReport_text(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Text, nil
 		},
 		nil,
@@ -241,7 +241,7 @@ func (ec *executionContext) fieldContext_ProgressReport_text(_ context.Context, 
 }
 
 func (ec *executionContext) _ProgressReport_author(ctx context.Context, field graphql.CollectedField, obj *tasks.ProgressReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -273,7 +273,7 @@ func (ec *executionContext) fieldContext_ProgressReport_author(_ context.Context
 }
 
 func (ec *executionContext) _ProgressReport_files(ctx context.Context, field graphql.CollectedField, obj *tasks.ProgressReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -305,7 +305,7 @@ func (ec *executionContext) fieldContext_ProgressReport_files(_ context.Context,
 }
 
 func (ec *executionContext) _ReportProgressPayload_progressReport(ctx context.Context, field graphql.CollectedField, obj *model.ReportProgressPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -337,7 +337,7 @@ func (ec *executionContext) fieldContext_ReportProgressPayload_progressReport(_ 
 }
 
 func (ec *executionContext) _ReportProgressPayload_assignment(ctx context.Context, field graphql.CollectedField, obj *model.ReportProgressPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -369,7 +369,7 @@ func (ec *executionContext) fieldContext_ReportProgressPayload_assignment(_ cont
 }
 
 func (ec *executionContext) _ReportProgressPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReportProgressPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -474,7 +474,7 @@ func (ec *executionContext) _EvidenceFile(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceFileImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -518,7 +518,7 @@ func (ec *executionContext) _EvidenceFile(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var progressReportImplementors = []string{"ProgressReport", "Node"}
@@ -527,7 +527,7 @@ func (ec *executionContext) _ProgressReport(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, progressReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -578,7 +578,7 @@ func (ec *executionContext) _ProgressReport(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var reportProgressPayloadImplementors = []string{"ReportProgressPayload"}
@@ -587,7 +587,7 @@ func (ec *executionContext) _ReportProgressPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, reportProgressPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -621,7 +621,7 @@ func (ec *executionContext) _ReportProgressPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -629,7 +629,7 @@ func (ec *executionContext) _ReportProgressPayload(ctx context.Context, sel ast.
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNEvidenceFile2ᚕᚖp06ᚋtasksᚐEvidenceFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.EvidenceFile) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvidenceFile2ᚖp06ᚋtasksᚐEvidenceFile(ctx, sel, v[i])
@@ -653,7 +653,7 @@ func (ec *executionContext) marshalNEvidenceFile2ᚖp06ᚋtasksᚐEvidenceFile(c
 }
 
 func (ec *executionContext) marshalNProgressReport2ᚕᚖp06ᚋtasksᚐProgressReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.ProgressReport) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProgressReport2ᚖp06ᚋtasksᚐProgressReport(ctx, sel, v[i])

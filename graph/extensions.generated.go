@@ -42,7 +42,7 @@ type ExtensionRequestResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _DecideDeadlineExtensionPayload_extensionRequest(ctx context.Context, field graphql.CollectedField, obj *model.DecideDeadlineExtensionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -74,7 +74,7 @@ func (ec *executionContext) fieldContext_DecideDeadlineExtensionPayload_extensio
 }
 
 func (ec *executionContext) _DecideDeadlineExtensionPayload_assignment(ctx context.Context, field graphql.CollectedField, obj *model.DecideDeadlineExtensionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -106,7 +106,7 @@ func (ec *executionContext) fieldContext_DecideDeadlineExtensionPayload_assignme
 }
 
 func (ec *executionContext) _DecideDeadlineExtensionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DecideDeadlineExtensionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -138,14 +138,14 @@ func (ec *executionContext) fieldContext_DecideDeadlineExtensionPayload_userErro
 }
 
 func (ec *executionContext) _DueDateChange_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.DueDateChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -161,14 +161,14 @@ func (ec *executionContext) fieldContext_DueDateChange_dueDate(_ context.Context
 }
 
 func (ec *executionContext) _DueDateChange_version(ctx context.Context, field graphql.CollectedField, obj *tasks.DueDateChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -184,14 +184,14 @@ func (ec *executionContext) fieldContext_DueDateChange_version(_ context.Context
 }
 
 func (ec *executionContext) _DueDateChange_validFrom(ctx context.Context, field graphql.CollectedField, obj *tasks.DueDateChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_validFrom(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidFrom, nil
 		},
 		nil,
@@ -207,14 +207,14 @@ func (ec *executionContext) fieldContext_DueDateChange_validFrom(_ context.Conte
 }
 
 func (ec *executionContext) _DueDateChange_setAt(ctx context.Context, field graphql.CollectedField, obj *tasks.DueDateChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_setAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ChangedAt, nil
 		},
 		nil,
@@ -230,7 +230,7 @@ func (ec *executionContext) fieldContext_DueDateChange_setAt(_ context.Context, 
 }
 
 func (ec *executionContext) _DueDateChange_setBy(ctx context.Context, field graphql.CollectedField, obj *tasks.DueDateChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -262,14 +262,14 @@ func (ec *executionContext) fieldContext_DueDateChange_setBy(_ context.Context, 
 }
 
 func (ec *executionContext) _DueDateChange_note(ctx context.Context, field graphql.CollectedField, obj *tasks.DueDateChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DueDateChange_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -285,7 +285,7 @@ func (ec *executionContext) fieldContext_DueDateChange_note(_ context.Context, f
 }
 
 func (ec *executionContext) _DueDateChange_extensionRequest(ctx context.Context, field graphql.CollectedField, obj *tasks.DueDateChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -317,7 +317,7 @@ func (ec *executionContext) fieldContext_DueDateChange_extensionRequest(_ contex
 }
 
 func (ec *executionContext) _ExtensionRequest_id(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -340,7 +340,7 @@ func (ec *executionContext) fieldContext_ExtensionRequest_id(_ context.Context, 
 }
 
 func (ec *executionContext) _ExtensionRequest_assignment(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -372,14 +372,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_assignment(_ context.C
 }
 
 func (ec *executionContext) _ExtensionRequest_deadlineText(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_deadlineText(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DeadlineText, nil
 		},
 		nil,
@@ -395,14 +395,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_deadlineText(_ context
 }
 
 func (ec *executionContext) _ExtensionRequest_requestedDueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_requestedDueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.RequestedDueDate, nil
 		},
 		nil,
@@ -418,14 +418,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_requestedDueDate(_ con
 }
 
 func (ec *executionContext) _ExtensionRequest_precision(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_precision(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Precision, error) {
 			return obj.Precision, nil
 		},
 		nil,
@@ -441,14 +441,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_precision(_ context.Co
 }
 
 func (ec *executionContext) _ExtensionRequest_previousDueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_previousDueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.PreviousDueDate, nil
 		},
 		nil,
@@ -464,14 +464,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_previousDueDate(_ cont
 }
 
 func (ec *executionContext) _ExtensionRequest_reason(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_reason(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Reason, nil
 		},
 		nil,
@@ -487,14 +487,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_reason(_ context.Conte
 }
 
 func (ec *executionContext) _ExtensionRequest_state(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.ExtensionState, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -510,7 +510,7 @@ func (ec *executionContext) fieldContext_ExtensionRequest_state(_ context.Contex
 }
 
 func (ec *executionContext) _ExtensionRequest_requestedBy(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -542,14 +542,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_requestedBy(_ context.
 }
 
 func (ec *executionContext) _ExtensionRequest_requestedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_requestedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.RequestedAt, nil
 		},
 		nil,
@@ -565,7 +565,7 @@ func (ec *executionContext) fieldContext_ExtensionRequest_requestedAt(_ context.
 }
 
 func (ec *executionContext) _ExtensionRequest_decidedBy(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -597,14 +597,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_decidedBy(_ context.Co
 }
 
 func (ec *executionContext) _ExtensionRequest_decidedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_decidedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*time.Time, error) {
 			return obj.DecidedAt, nil
 		},
 		nil,
@@ -620,14 +620,14 @@ func (ec *executionContext) fieldContext_ExtensionRequest_decidedAt(_ context.Co
 }
 
 func (ec *executionContext) _ExtensionRequest_decisionNote(ctx context.Context, field graphql.CollectedField, obj *tasks.ExtensionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ExtensionRequest_decisionNote(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DecisionNote, nil
 		},
 		nil,
@@ -643,7 +643,7 @@ func (ec *executionContext) fieldContext_ExtensionRequest_decisionNote(_ context
 }
 
 func (ec *executionContext) _RequestDeadlineExtensionPayload_extensionRequest(ctx context.Context, field graphql.CollectedField, obj *model.RequestDeadlineExtensionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -675,7 +675,7 @@ func (ec *executionContext) fieldContext_RequestDeadlineExtensionPayload_extensi
 }
 
 func (ec *executionContext) _RequestDeadlineExtensionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RequestDeadlineExtensionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -836,7 +836,7 @@ func (ec *executionContext) _DecideDeadlineExtensionPayload(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, decideDeadlineExtensionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -870,7 +870,7 @@ func (ec *executionContext) _DecideDeadlineExtensionPayload(ctx context.Context,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var dueDateChangeImplementors = []string{"DueDateChange"}
@@ -879,7 +879,7 @@ func (ec *executionContext) _DueDateChange(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, dueDateChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -935,7 +935,7 @@ func (ec *executionContext) _DueDateChange(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var extensionRequestImplementors = []string{"ExtensionRequest", "Node"}
@@ -944,7 +944,7 @@ func (ec *executionContext) _ExtensionRequest(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, extensionRequestImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1032,7 +1032,7 @@ func (ec *executionContext) _ExtensionRequest(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var requestDeadlineExtensionPayloadImplementors = []string{"RequestDeadlineExtensionPayload"}
@@ -1041,7 +1041,7 @@ func (ec *executionContext) _RequestDeadlineExtensionPayload(ctx context.Context
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestDeadlineExtensionPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1070,7 +1070,7 @@ func (ec *executionContext) _RequestDeadlineExtensionPayload(ctx context.Context
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -1091,7 +1091,7 @@ func (ec *executionContext) marshalNDecideDeadlineExtensionPayload2ᚖp06ᚋgrap
 }
 
 func (ec *executionContext) marshalNDueDateChange2ᚕᚖp06ᚋtasksᚐDueDateChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.DueDateChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDueDateChange2ᚖp06ᚋtasksᚐDueDateChange(ctx, sel, v[i])
@@ -1115,7 +1115,7 @@ func (ec *executionContext) marshalNDueDateChange2ᚖp06ᚋtasksᚐDueDateChange
 }
 
 func (ec *executionContext) marshalNExtensionRequest2ᚕᚖp06ᚋtasksᚐExtensionRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.ExtensionRequest) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExtensionRequest2ᚖp06ᚋtasksᚐExtensionRequest(ctx, sel, v[i])

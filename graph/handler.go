@@ -123,7 +123,9 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	srv.Use(queryText{})
 	srv.Use(newDocCheck(lim))
 	srv.Use(extension.FixedComplexityLimit(lim.Complexity))
-	srv.AroundFields(countFields)
+	// No AroundFields: the generated executor resolves fields with
+	// resolveField (graph/exec.go), which charges the response budget itself
+	// and calls no field middleware.
 	srv.AroundResponses(lv.aroundResponses) // before capResponse: a budget per event
 	srv.AroundResponses(capResponse(lim))
 	srv.SetErrorPresenter(presentError(log))

@@ -58,14 +58,14 @@ func (ec *executionContext) field_ImportTasksPayload_rows_args(ctx context.Conte
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ImportRow_row(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_row(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Row, nil
 		},
 		nil,
@@ -81,14 +81,14 @@ func (ec *executionContext) fieldContext_ImportRow_row(_ context.Context, field 
 }
 
 func (ec *executionContext) _ImportRow_number(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_number(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Number, nil
 		},
 		nil,
@@ -104,14 +104,14 @@ func (ec *executionContext) fieldContext_ImportRow_number(_ context.Context, fie
 }
 
 func (ec *executionContext) _ImportRow_title(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_title(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Title, nil
 		},
 		nil,
@@ -127,14 +127,14 @@ func (ec *executionContext) fieldContext_ImportRow_title(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ImportRow_description(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_description(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Description, nil
 		},
 		nil,
@@ -150,14 +150,14 @@ func (ec *executionContext) fieldContext_ImportRow_description(_ context.Context
 }
 
 func (ec *executionContext) _ImportRow_deadlineText(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_deadlineText(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DeadlineText, nil
 		},
 		nil,
@@ -173,14 +173,14 @@ func (ec *executionContext) fieldContext_ImportRow_deadlineText(_ context.Contex
 }
 
 func (ec *executionContext) _ImportRow_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -196,7 +196,7 @@ func (ec *executionContext) fieldContext_ImportRow_dueDate(_ context.Context, fi
 }
 
 func (ec *executionContext) _ImportRow_precision(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -219,14 +219,14 @@ func (ec *executionContext) fieldContext_ImportRow_precision(_ context.Context, 
 }
 
 func (ec *executionContext) _ImportRow_leads(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_leads(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) ([]string, error) {
 			return obj.Leads, nil
 		},
 		nil,
@@ -242,14 +242,14 @@ func (ec *executionContext) fieldContext_ImportRow_leads(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ImportRow_coordinators(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRow_coordinators(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) ([]string, error) {
 			return obj.Coordinators, nil
 		},
 		nil,
@@ -265,14 +265,14 @@ func (ec *executionContext) fieldContext_ImportRow_coordinators(_ context.Contex
 }
 
 func (ec *executionContext) _ImportRowError_row(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRowError_row(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Row, nil
 		},
 		nil,
@@ -288,14 +288,14 @@ func (ec *executionContext) fieldContext_ImportRowError_row(_ context.Context, f
 }
 
 func (ec *executionContext) _ImportRowError_column(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRowError_column(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Column, nil
 		},
 		nil,
@@ -311,7 +311,7 @@ func (ec *executionContext) fieldContext_ImportRowError_column(_ context.Context
 }
 
 func (ec *executionContext) _ImportRowError_message(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -334,14 +334,14 @@ func (ec *executionContext) fieldContext_ImportRowError_message(_ context.Contex
 }
 
 func (ec *executionContext) _ImportRowError_code(ctx context.Context, field graphql.CollectedField, obj *tasks.ImportError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportRowError_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Code, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -357,7 +357,7 @@ func (ec *executionContext) fieldContext_ImportRowError_code(_ context.Context, 
 }
 
 func (ec *executionContext) _ImportTasksPayload_document(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -389,7 +389,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_document(_ context.C
 }
 
 func (ec *executionContext) _ImportTasksPayload_rows(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -433,14 +433,14 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_rows(ctx context.Con
 }
 
 func (ec *executionContext) _ImportTasksPayload_rowCount(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_rowCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.RowCount, nil
 		},
 		nil,
@@ -456,7 +456,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_rowCount(_ context.C
 }
 
 func (ec *executionContext) _ImportTasksPayload_rowErrors(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -488,14 +488,14 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_rowErrors(_ context.
 }
 
 func (ec *executionContext) _ImportTasksPayload_errorCount(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_errorCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.ErrorCount, nil
 		},
 		nil,
@@ -511,14 +511,14 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_errorCount(_ context
 }
 
 func (ec *executionContext) _ImportTasksPayload_imported(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_imported(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.Imported, nil
 		},
 		nil,
@@ -534,7 +534,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_imported(_ context.C
 }
 
 func (ec *executionContext) _ImportTasksPayload_tasks(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -566,14 +566,14 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_tasks(_ context.Cont
 }
 
 func (ec *executionContext) _ImportTasksPayload_assignmentCount(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ImportTasksPayload_assignmentCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.AssignmentCount, nil
 		},
 		nil,
@@ -589,7 +589,7 @@ func (ec *executionContext) fieldContext_ImportTasksPayload_assignmentCount(_ co
 }
 
 func (ec *executionContext) _ImportTasksPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ImportTasksPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -694,7 +694,7 @@ func (ec *executionContext) _ImportRow(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -759,7 +759,7 @@ func (ec *executionContext) _ImportRow(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var importRowErrorImplementors = []string{"ImportRowError"}
@@ -768,7 +768,7 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRowErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -808,7 +808,7 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var importTasksPayloadImplementors = []string{"ImportTasksPayload"}
@@ -817,7 +817,7 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, importTasksPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -882,7 +882,7 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -890,7 +890,7 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNImportRow2ᚕᚖp06ᚋtasksᚐImportRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.ImportRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRow2ᚖp06ᚋtasksᚐImportRow(ctx, sel, v[i])
@@ -914,7 +914,7 @@ func (ec *executionContext) marshalNImportRow2ᚖp06ᚋtasksᚐImportRow(ctx con
 }
 
 func (ec *executionContext) marshalNImportRowError2ᚕᚖp06ᚋtasksᚐImportErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.ImportError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRowError2ᚖp06ᚋtasksᚐImportError(ctx, sel, v[i])

@@ -345,34 +345,58 @@ func budgetOf(ctx context.Context) *budget {
 
 var errOverBudget = errors.New("response too large")
 
-// countFields is the field middleware.
-func countFields(ctx context.Context, next graphql.Resolver) (any, error) {
-	if b := budgetOf(ctx); b != nil {
-		if err := ctx.Err(); err != nil {
-			b.cancelled.Store(true)
-			return nil, err
-		}
-		if b.left.Add(-1) < 0 {
-			b.over.Store(true)
-			return nil, errOverBudget
-		}
-		res, err := next(ctx)
-		var n int
-		switch v := res.(type) {
-		case string:
-			n = len(v)
-		case *string:
-			if v != nil {
-				n = len(*v)
-			}
-		}
-		if n > 0 && b.bytes.Add(-int64(n)) < 0 {
-			b.over.Store(true)
-			return nil, errOverBudget
-		}
-		return res, err
+// spend charges one field to the request's budget around its resolver
+// (resolveField, graph/exec.go), and the bytes of a string result.
+func spend(ctx context.Context, next graphql.Resolver) (any, error) {
+	b, err := charge(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return next(ctx)
+	res, err := next(ctx)
+	var n int
+	switch v := res.(type) {
+	case string:
+		n = len(v)
+	case *string:
+		if v != nil {
+			n = len(*v)
+		}
+	}
+	if err == nil {
+		err = b.chargeBytes(n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// charge counts one field against the request's budget (nil outside a
+// request): it refuses the field once the request is over its count of
+// fields or its client has gone.
+func charge(ctx context.Context) (*budget, error) {
+	b := budgetOf(ctx)
+	if b == nil {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		b.cancelled.Store(true)
+		return nil, err
+	}
+	if b.left.Add(-1) < 0 {
+		b.over.Store(true)
+		return nil, errOverBudget
+	}
+	return b, nil
+}
+
+// chargeBytes counts n bytes of resolved text against the budget.
+func (b *budget) chargeBytes(n int) error {
+	if b != nil && n > 0 && b.bytes.Add(-int64(n)) < 0 {
+		b.over.Store(true)
+		return errOverBudget
+	}
+	return nil
 }
 
 // silenced says whether errors of this request are dropped: once it is over

@@ -47,14 +47,14 @@ func (ec *executionContext) field_Subscription_assignmentUpdated_args(ctx contex
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AssignmentEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentEvent_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.ChangeKind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -70,7 +70,7 @@ func (ec *executionContext) fieldContext_AssignmentEvent_kind(_ context.Context,
 }
 
 func (ec *executionContext) _AssignmentEvent_assignment(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -176,7 +176,7 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -206,7 +206,7 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var subscriptionImplementors = []string{"Subscription"}

@@ -324,12 +324,13 @@ const (
 type request struct {
 	scope   rbac.Scope
 	loaders *loaders
+	inline  inlineMemo // marshalList's verdicts (graph/exec.go)
 }
 
 // WithScope returns ctx carrying the caller's scope and fresh loaders bound
 // to it.
 func (r *Resolver) WithScope(ctx context.Context, sc rbac.Scope) context.Context {
-	return context.WithValue(ctx, requestKey, &request{scope: sc, loaders: newLoaders(r, sc)})
+	return context.WithValue(ctx, requestKey, &request{scope: sc, loaders: newLoaders(r, sc), inline: inlineMemo{m: map[selectionKey]bool{}}})
 }
 
 // switchScope makes the rest of the request run with scope sc.
@@ -346,6 +347,15 @@ func scopeOf(ctx context.Context) rbac.Scope {
 		return req.scope
 	}
 	return rbac.Scope{}
+}
+
+// inlineMemoOf returns the request's memo of inlineList, nil outside a
+// request.
+func inlineMemoOf(ctx context.Context) *inlineMemo {
+	if req, _ := ctx.Value(requestKey).(*request); req != nil {
+		return &req.inline
+	}
+	return nil
 }
 
 func loadersOf(ctx context.Context) *loaders {

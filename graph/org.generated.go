@@ -41,7 +41,7 @@ type WorkingGroupResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _OrgUnit_id(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -64,14 +64,14 @@ func (ec *executionContext) fieldContext_OrgUnit_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _OrgUnit_code(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -87,14 +87,14 @@ func (ec *executionContext) fieldContext_OrgUnit_code(_ context.Context, field g
 }
 
 func (ec *executionContext) _OrgUnit_name(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -110,14 +110,14 @@ func (ec *executionContext) fieldContext_OrgUnit_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _OrgUnit_nameEn(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_nameEn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.NameEn, nil
 		},
 		nil,
@@ -133,14 +133,14 @@ func (ec *executionContext) fieldContext_OrgUnit_nameEn(_ context.Context, field
 }
 
 func (ec *executionContext) _OrgUnit_kind(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (org.Kind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -156,14 +156,14 @@ func (ec *executionContext) fieldContext_OrgUnit_kind(_ context.Context, field g
 }
 
 func (ec *executionContext) _OrgUnit_subtype(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_subtype(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Subtype, nil
 		},
 		nil,
@@ -179,14 +179,14 @@ func (ec *executionContext) fieldContext_OrgUnit_subtype(_ context.Context, fiel
 }
 
 func (ec *executionContext) _OrgUnit_region(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_region(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Region, nil
 		},
 		nil,
@@ -202,14 +202,14 @@ func (ec *executionContext) fieldContext_OrgUnit_region(_ context.Context, field
 }
 
 func (ec *executionContext) _OrgUnit_path(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_path(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Path, nil
 		},
 		nil,
@@ -225,14 +225,14 @@ func (ec *executionContext) fieldContext_OrgUnit_path(_ context.Context, field g
 }
 
 func (ec *executionContext) _OrgUnit_depth(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_depth(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Depth, nil
 		},
 		nil,
@@ -248,7 +248,7 @@ func (ec *executionContext) fieldContext_OrgUnit_depth(_ context.Context, field 
 }
 
 func (ec *executionContext) _OrgUnit_parent(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -280,7 +280,7 @@ func (ec *executionContext) fieldContext_OrgUnit_parent(_ context.Context, field
 }
 
 func (ec *executionContext) _OrgUnit_children(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -312,7 +312,7 @@ func (ec *executionContext) fieldContext_OrgUnit_children(_ context.Context, fie
 }
 
 func (ec *executionContext) _OrgUnit_workingGroups(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -344,14 +344,14 @@ func (ec *executionContext) fieldContext_OrgUnit_workingGroups(_ context.Context
 }
 
 func (ec *executionContext) _OrgUnit_source(ctx context.Context, field graphql.CollectedField, obj *org.Unit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnit_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -367,7 +367,7 @@ func (ec *executionContext) fieldContext_OrgUnit_source(_ context.Context, field
 }
 
 func (ec *executionContext) _OrgUnitConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrgUnitConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -399,7 +399,7 @@ func (ec *executionContext) fieldContext_OrgUnitConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _OrgUnitConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.OrgUnitConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -431,7 +431,7 @@ func (ec *executionContext) fieldContext_OrgUnitConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _OrgUnitConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OrgUnitConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -463,14 +463,14 @@ func (ec *executionContext) fieldContext_OrgUnitConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _OrgUnitConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.OrgUnitConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnitConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -486,14 +486,14 @@ func (ec *executionContext) fieldContext_OrgUnitConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _OrgUnitEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrgUnitEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_OrgUnitEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -509,7 +509,7 @@ func (ec *executionContext) fieldContext_OrgUnitEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _OrgUnitEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OrgUnitEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -541,7 +541,7 @@ func (ec *executionContext) fieldContext_OrgUnitEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _WorkingGroup_id(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -564,14 +564,14 @@ func (ec *executionContext) fieldContext_WorkingGroup_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _WorkingGroup_code(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -587,14 +587,14 @@ func (ec *executionContext) fieldContext_WorkingGroup_code(_ context.Context, fi
 }
 
 func (ec *executionContext) _WorkingGroup_name(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -610,14 +610,14 @@ func (ec *executionContext) fieldContext_WorkingGroup_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _WorkingGroup_level(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_level(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (org.Level, error) {
 			return obj.Level, nil
 		},
 		nil,
@@ -633,7 +633,7 @@ func (ec *executionContext) fieldContext_WorkingGroup_level(_ context.Context, f
 }
 
 func (ec *executionContext) _WorkingGroup_orgUnit(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -665,7 +665,7 @@ func (ec *executionContext) fieldContext_WorkingGroup_orgUnit(_ context.Context,
 }
 
 func (ec *executionContext) _WorkingGroup_leader(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -697,7 +697,7 @@ func (ec *executionContext) fieldContext_WorkingGroup_leader(_ context.Context, 
 }
 
 func (ec *executionContext) _WorkingGroup_members(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -729,14 +729,14 @@ func (ec *executionContext) fieldContext_WorkingGroup_members(_ context.Context,
 }
 
 func (ec *executionContext) _WorkingGroup_source(ctx context.Context, field graphql.CollectedField, obj *org.WorkingGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroup_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -752,7 +752,7 @@ func (ec *executionContext) fieldContext_WorkingGroup_source(_ context.Context, 
 }
 
 func (ec *executionContext) _WorkingGroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WorkingGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -784,7 +784,7 @@ func (ec *executionContext) fieldContext_WorkingGroupConnection_edges(_ context.
 }
 
 func (ec *executionContext) _WorkingGroupConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.WorkingGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -816,7 +816,7 @@ func (ec *executionContext) fieldContext_WorkingGroupConnection_nodes(_ context.
 }
 
 func (ec *executionContext) _WorkingGroupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.WorkingGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -848,14 +848,14 @@ func (ec *executionContext) fieldContext_WorkingGroupConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _WorkingGroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.WorkingGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -871,14 +871,14 @@ func (ec *executionContext) fieldContext_WorkingGroupConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _WorkingGroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.WorkingGroupEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -894,7 +894,7 @@ func (ec *executionContext) fieldContext_WorkingGroupEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _WorkingGroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.WorkingGroupEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -926,14 +926,14 @@ func (ec *executionContext) fieldContext_WorkingGroupEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _WorkingGroupMember_position(ctx context.Context, field graphql.CollectedField, obj *org.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupMember_position(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Position, nil
 		},
 		nil,
@@ -949,14 +949,14 @@ func (ec *executionContext) fieldContext_WorkingGroupMember_position(_ context.C
 }
 
 func (ec *executionContext) _WorkingGroupMember_role(ctx context.Context, field graphql.CollectedField, obj *org.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_WorkingGroupMember_role(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (org.MemberRole, error) {
 			return obj.Role, nil
 		},
 		nil,
@@ -1108,7 +1108,7 @@ func (ec *executionContext) _OrgUnit(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, orgUnitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1196,7 +1196,7 @@ func (ec *executionContext) _OrgUnit(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var orgUnitConnectionImplementors = []string{"OrgUnitConnection"}
@@ -1205,7 +1205,7 @@ func (ec *executionContext) _OrgUnitConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, orgUnitConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1244,7 +1244,7 @@ func (ec *executionContext) _OrgUnitConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var orgUnitEdgeImplementors = []string{"OrgUnitEdge"}
@@ -1253,7 +1253,7 @@ func (ec *executionContext) _OrgUnitEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, orgUnitEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1282,7 +1282,7 @@ func (ec *executionContext) _OrgUnitEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var workingGroupImplementors = []string{"WorkingGroup", "Node"}
@@ -1291,7 +1291,7 @@ func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1354,7 +1354,7 @@ func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var workingGroupConnectionImplementors = []string{"WorkingGroupConnection"}
@@ -1363,7 +1363,7 @@ func (ec *executionContext) _WorkingGroupConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1402,7 +1402,7 @@ func (ec *executionContext) _WorkingGroupConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var workingGroupEdgeImplementors = []string{"WorkingGroupEdge"}
@@ -1411,7 +1411,7 @@ func (ec *executionContext) _WorkingGroupEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1440,7 +1440,7 @@ func (ec *executionContext) _WorkingGroupEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var workingGroupMemberImplementors = []string{"WorkingGroupMember"}
@@ -1449,7 +1449,7 @@ func (ec *executionContext) _WorkingGroupMember(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupMemberImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1478,7 +1478,7 @@ func (ec *executionContext) _WorkingGroupMember(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -1501,7 +1501,7 @@ func (ec *executionContext) marshalNMemberRole2p06ᚋorgᚐMemberRole(ctx contex
 }
 
 func (ec *executionContext) marshalNOrgUnit2ᚕᚖp06ᚋorgᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*org.Unit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrgUnit2ᚖp06ᚋorgᚐUnit(ctx, sel, v[i])
@@ -1533,7 +1533,7 @@ func (ec *executionContext) marshalNOrgUnitConnection2ᚖp06ᚋgraphᚋmodelᚐO
 }
 
 func (ec *executionContext) marshalNOrgUnitEdge2ᚕᚖp06ᚋgraphᚋmodelᚐOrgUnitEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrgUnitEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrgUnitEdge2ᚖp06ᚋgraphᚋmodelᚐOrgUnitEdge(ctx, sel, v[i])
@@ -1572,7 +1572,7 @@ func (ec *executionContext) marshalNOrgUnitKind2p06ᚋorgᚐKind(ctx context.Con
 }
 
 func (ec *executionContext) marshalNWorkingGroup2ᚕᚖp06ᚋorgᚐWorkingGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*org.WorkingGroup) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkingGroup2ᚖp06ᚋorgᚐWorkingGroup(ctx, sel, v[i])
@@ -1604,7 +1604,7 @@ func (ec *executionContext) marshalNWorkingGroupConnection2ᚖp06ᚋgraphᚋmode
 }
 
 func (ec *executionContext) marshalNWorkingGroupEdge2ᚕᚖp06ᚋgraphᚋmodelᚐWorkingGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WorkingGroupEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkingGroupEdge2ᚖp06ᚋgraphᚋmodelᚐWorkingGroupEdge(ctx, sel, v[i])
@@ -1643,7 +1643,7 @@ func (ec *executionContext) marshalNWorkingGroupLevel2p06ᚋorgᚐLevel(ctx cont
 }
 
 func (ec *executionContext) marshalNWorkingGroupMember2ᚕᚖp06ᚋorgᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*org.Member) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkingGroupMember2ᚖp06ᚋorgᚐMember(ctx, sel, v[i])
@@ -1702,7 +1702,7 @@ func (ec *executionContext) marshalOOrgUnitKind2ᚕp06ᚋorgᚐKindᚄ(ctx conte
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrgUnitKind2p06ᚋorgᚐKind(ctx, sel, v[i])
@@ -1746,7 +1746,7 @@ func (ec *executionContext) marshalOWorkingGroupLevel2ᚕp06ᚋorgᚐLevelᚄ(ct
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkingGroupLevel2p06ᚋorgᚐLevel(ctx, sel, v[i])

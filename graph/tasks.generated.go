@@ -241,7 +241,7 @@ func (ec *executionContext) field_Task_status_args(ctx context.Context, rawArgs 
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Assignment_id(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -264,7 +264,7 @@ func (ec *executionContext) fieldContext_Assignment_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Assignment_task(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -296,7 +296,7 @@ func (ec *executionContext) fieldContext_Assignment_task(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Assignment_orgUnit(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -328,14 +328,14 @@ func (ec *executionContext) fieldContext_Assignment_orgUnit(_ context.Context, f
 }
 
 func (ec *executionContext) _Assignment_role(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_role(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Role, error) {
 			return obj.Role, nil
 		},
 		nil,
@@ -351,14 +351,14 @@ func (ec *executionContext) fieldContext_Assignment_role(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Assignment_state(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.State, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -374,14 +374,14 @@ func (ec *executionContext) fieldContext_Assignment_state(_ context.Context, fie
 }
 
 func (ec *executionContext) _Assignment_progress(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_progress(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Progress, nil
 		},
 		nil,
@@ -397,14 +397,14 @@ func (ec *executionContext) fieldContext_Assignment_progress(_ context.Context, 
 }
 
 func (ec *executionContext) _Assignment_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -420,14 +420,14 @@ func (ec *executionContext) fieldContext_Assignment_dueDate(_ context.Context, f
 }
 
 func (ec *executionContext) _Assignment_completedOn(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_completedOn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.CompletedOn, nil
 		},
 		nil,
@@ -443,7 +443,7 @@ func (ec *executionContext) fieldContext_Assignment_completedOn(_ context.Contex
 }
 
 func (ec *executionContext) _Assignment_status(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -487,14 +487,14 @@ func (ec *executionContext) fieldContext_Assignment_status(ctx context.Context, 
 }
 
 func (ec *executionContext) _Assignment_version(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -510,14 +510,14 @@ func (ec *executionContext) fieldContext_Assignment_version(_ context.Context, f
 }
 
 func (ec *executionContext) _Assignment_source(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -533,7 +533,7 @@ func (ec *executionContext) fieldContext_Assignment_source(_ context.Context, fi
 }
 
 func (ec *executionContext) _Assignment_progressReports(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -577,7 +577,7 @@ func (ec *executionContext) fieldContext_Assignment_progressReports(ctx context.
 }
 
 func (ec *executionContext) _Assignment_originalDueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -600,7 +600,7 @@ func (ec *executionContext) fieldContext_Assignment_originalDueDate(_ context.Co
 }
 
 func (ec *executionContext) _Assignment_statusAgainstOriginal(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -644,7 +644,7 @@ func (ec *executionContext) fieldContext_Assignment_statusAgainstOriginal(ctx co
 }
 
 func (ec *executionContext) _Assignment_extensionRequests(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -688,7 +688,7 @@ func (ec *executionContext) fieldContext_Assignment_extensionRequests(ctx contex
 }
 
 func (ec *executionContext) _Assignment_dueDateHistory(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -732,14 +732,14 @@ func (ec *executionContext) fieldContext_Assignment_dueDateHistory(ctx context.C
 }
 
 func (ec *executionContext) _Assignment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Assignment_updatedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.UpdatedAt, nil
 		},
 		nil,
@@ -755,7 +755,7 @@ func (ec *executionContext) fieldContext_Assignment_updatedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_history(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -799,7 +799,7 @@ func (ec *executionContext) fieldContext_Assignment_history(ctx context.Context,
 }
 
 func (ec *executionContext) _Assignment_factsAsOf(ctx context.Context, field graphql.CollectedField, obj *tasks.Assignment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -843,7 +843,7 @@ func (ec *executionContext) fieldContext_Assignment_factsAsOf(ctx context.Contex
 }
 
 func (ec *executionContext) _AssignmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -875,7 +875,7 @@ func (ec *executionContext) fieldContext_AssignmentConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AssignmentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -907,7 +907,7 @@ func (ec *executionContext) fieldContext_AssignmentConnection_nodes(_ context.Co
 }
 
 func (ec *executionContext) _AssignmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -939,14 +939,14 @@ func (ec *executionContext) fieldContext_AssignmentConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AssignmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -962,14 +962,14 @@ func (ec *executionContext) fieldContext_AssignmentConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AssignmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -985,7 +985,7 @@ func (ec *executionContext) fieldContext_AssignmentEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _AssignmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1017,14 +1017,14 @@ func (ec *executionContext) fieldContext_AssignmentEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _DeadlineResolution_text(ctx context.Context, field graphql.CollectedField, obj *tasks.Deadline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DeadlineResolution_text(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Text, nil
 		},
 		nil,
@@ -1040,14 +1040,14 @@ func (ec *executionContext) fieldContext_DeadlineResolution_text(_ context.Conte
 }
 
 func (ec *executionContext) _DeadlineResolution_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Deadline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DeadlineResolution_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.Due, nil
 		},
 		nil,
@@ -1063,14 +1063,14 @@ func (ec *executionContext) fieldContext_DeadlineResolution_dueDate(_ context.Co
 }
 
 func (ec *executionContext) _DeadlineResolution_precision(ctx context.Context, field graphql.CollectedField, obj *tasks.Deadline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DeadlineResolution_precision(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Precision, error) {
 			return obj.Precision, nil
 		},
 		nil,
@@ -1086,7 +1086,7 @@ func (ec *executionContext) fieldContext_DeadlineResolution_precision(_ context.
 }
 
 func (ec *executionContext) _Document_id(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1109,14 +1109,14 @@ func (ec *executionContext) fieldContext_Document_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Document_kind(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.DocKind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -1132,14 +1132,14 @@ func (ec *executionContext) fieldContext_Document_kind(_ context.Context, field 
 }
 
 func (ec *executionContext) _Document_number(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_number(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Number, nil
 		},
 		nil,
@@ -1155,14 +1155,14 @@ func (ec *executionContext) fieldContext_Document_number(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Document_issueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_issueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.IssueDate, nil
 		},
 		nil,
@@ -1178,14 +1178,14 @@ func (ec *executionContext) fieldContext_Document_issueDate(_ context.Context, f
 }
 
 func (ec *executionContext) _Document_issuer(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_issuer(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Issuer, nil
 		},
 		nil,
@@ -1201,14 +1201,14 @@ func (ec *executionContext) fieldContext_Document_issuer(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Document_title(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_title(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Title, nil
 		},
 		nil,
@@ -1224,7 +1224,7 @@ func (ec *executionContext) fieldContext_Document_title(_ context.Context, field
 }
 
 func (ec *executionContext) _Document_taskCount(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1247,7 +1247,7 @@ func (ec *executionContext) fieldContext_Document_taskCount(_ context.Context, f
 }
 
 func (ec *executionContext) _Document_tasks(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1291,14 +1291,14 @@ func (ec *executionContext) fieldContext_Document_tasks(ctx context.Context, fie
 }
 
 func (ec *executionContext) _Document_source(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -1314,14 +1314,14 @@ func (ec *executionContext) fieldContext_Document_source(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Document_note(ctx context.Context, field graphql.CollectedField, obj *tasks.Document) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Document_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -1337,7 +1337,7 @@ func (ec *executionContext) fieldContext_Document_note(_ context.Context, field 
 }
 
 func (ec *executionContext) _DocumentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DocumentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1369,7 +1369,7 @@ func (ec *executionContext) fieldContext_DocumentConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _DocumentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DocumentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1401,7 +1401,7 @@ func (ec *executionContext) fieldContext_DocumentConnection_nodes(_ context.Cont
 }
 
 func (ec *executionContext) _DocumentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DocumentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1433,14 +1433,14 @@ func (ec *executionContext) fieldContext_DocumentConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _DocumentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DocumentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -1456,14 +1456,14 @@ func (ec *executionContext) fieldContext_DocumentConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _DocumentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DocumentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -1479,7 +1479,7 @@ func (ec *executionContext) fieldContext_DocumentEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _DocumentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DocumentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1511,14 +1511,14 @@ func (ec *executionContext) fieldContext_DocumentEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _DocumentKindCount_kind(ctx context.Context, field graphql.CollectedField, obj *model.DocumentKindCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentKindCount_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.DocKind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -1534,14 +1534,14 @@ func (ec *executionContext) fieldContext_DocumentKindCount_kind(_ context.Contex
 }
 
 func (ec *executionContext) _DocumentKindCount_count(ctx context.Context, field graphql.CollectedField, obj *model.DocumentKindCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DocumentKindCount_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Count, nil
 		},
 		nil,
@@ -1557,14 +1557,14 @@ func (ec *executionContext) fieldContext_DocumentKindCount_count(_ context.Conte
 }
 
 func (ec *executionContext) _ProgrammeSummary_asOf(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_asOf(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.AsOf, nil
 		},
 		nil,
@@ -1580,7 +1580,7 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_asOf(_ context.Context
 }
 
 func (ec *executionContext) _ProgrammeSummary_orgUnit(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1612,14 +1612,14 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_orgUnit(_ context.Cont
 }
 
 func (ec *executionContext) _ProgrammeSummary_documentCount(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_documentCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.DocumentCount, nil
 		},
 		nil,
@@ -1635,7 +1635,7 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_documentCount(_ contex
 }
 
 func (ec *executionContext) _ProgrammeSummary_documentsByKind(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1667,14 +1667,14 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_documentsByKind(_ cont
 }
 
 func (ec *executionContext) _ProgrammeSummary_taskCount(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_taskCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TaskCount, nil
 		},
 		nil,
@@ -1690,14 +1690,14 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_taskCount(_ context.Co
 }
 
 func (ec *executionContext) _ProgrammeSummary_assignmentCount(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_assignmentCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.AssignmentCount, nil
 		},
 		nil,
@@ -1713,7 +1713,7 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_assignmentCount(_ cont
 }
 
 func (ec *executionContext) _ProgrammeSummary_byStatus(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1745,14 +1745,14 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_byStatus(_ context.Con
 }
 
 func (ec *executionContext) _ProgrammeSummary_workingGroupCount(ctx context.Context, field graphql.CollectedField, obj *model.ProgrammeSummary) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_ProgrammeSummary_workingGroupCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.WorkingGroupCount, nil
 		},
 		nil,
@@ -1768,14 +1768,14 @@ func (ec *executionContext) fieldContext_ProgrammeSummary_workingGroupCount(_ co
 }
 
 func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_StatusCount_status(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Status, error) {
 			return obj.Status, nil
 		},
 		nil,
@@ -1791,14 +1791,14 @@ func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, f
 }
 
 func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_StatusCount_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Count, nil
 		},
 		nil,
@@ -1814,7 +1814,7 @@ func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, fi
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1837,7 +1837,7 @@ func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Task_document(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1869,14 +1869,14 @@ func (ec *executionContext) fieldContext_Task_document(_ context.Context, field 
 }
 
 func (ec *executionContext) _Task_clause(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_clause(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Clause, nil
 		},
 		nil,
@@ -1892,14 +1892,14 @@ func (ec *executionContext) fieldContext_Task_clause(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_title(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Title, nil
 		},
 		nil,
@@ -1915,14 +1915,14 @@ func (ec *executionContext) fieldContext_Task_title(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Task_description(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_description(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Description, nil
 		},
 		nil,
@@ -1938,14 +1938,14 @@ func (ec *executionContext) fieldContext_Task_description(_ context.Context, fie
 }
 
 func (ec *executionContext) _Task_deadlineText(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_deadlineText(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.DeadlineText, nil
 		},
 		nil,
@@ -1961,14 +1961,14 @@ func (ec *executionContext) fieldContext_Task_deadlineText(_ context.Context, fi
 }
 
 func (ec *executionContext) _Task_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -1984,14 +1984,14 @@ func (ec *executionContext) fieldContext_Task_dueDate(_ context.Context, field g
 }
 
 func (ec *executionContext) _Task_precision(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_precision(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.Precision, error) {
 			return obj.Precision, nil
 		},
 		nil,
@@ -2007,7 +2007,7 @@ func (ec *executionContext) fieldContext_Task_precision(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2051,7 +2051,7 @@ func (ec *executionContext) fieldContext_Task_status(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Task_assignments(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2083,14 +2083,14 @@ func (ec *executionContext) fieldContext_Task_assignments(_ context.Context, fie
 }
 
 func (ec *executionContext) _Task_source(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -2106,14 +2106,14 @@ func (ec *executionContext) fieldContext_Task_source(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_note(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -2129,7 +2129,7 @@ func (ec *executionContext) fieldContext_Task_note(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Task_statusAgainstOriginal(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2173,14 +2173,14 @@ func (ec *executionContext) fieldContext_Task_statusAgainstOriginal(ctx context.
 }
 
 func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Task_updatedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.UpdatedAt, nil
 		},
 		nil,
@@ -2196,7 +2196,7 @@ func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2228,7 +2228,7 @@ func (ec *executionContext) fieldContext_TaskConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _TaskConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2260,7 +2260,7 @@ func (ec *executionContext) fieldContext_TaskConnection_nodes(_ context.Context,
 }
 
 func (ec *executionContext) _TaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2292,14 +2292,14 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_TaskConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -2315,14 +2315,14 @@ func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_TaskEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -2338,7 +2338,7 @@ func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TaskEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2632,7 +2632,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2757,7 +2757,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var assignmentConnectionImplementors = []string{"AssignmentConnection"}
@@ -2766,7 +2766,7 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2805,7 +2805,7 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var assignmentEdgeImplementors = []string{"AssignmentEdge"}
@@ -2814,7 +2814,7 @@ func (ec *executionContext) _AssignmentEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2843,7 +2843,7 @@ func (ec *executionContext) _AssignmentEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var deadlineResolutionImplementors = []string{"DeadlineResolution"}
@@ -2852,7 +2852,7 @@ func (ec *executionContext) _DeadlineResolution(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, deadlineResolutionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2886,7 +2886,7 @@ func (ec *executionContext) _DeadlineResolution(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var documentImplementors = []string{"Document", "Node"}
@@ -2895,7 +2895,7 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2967,7 +2967,7 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var documentConnectionImplementors = []string{"DocumentConnection"}
@@ -2976,7 +2976,7 @@ func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3015,7 +3015,7 @@ func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var documentEdgeImplementors = []string{"DocumentEdge"}
@@ -3024,7 +3024,7 @@ func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3053,7 +3053,7 @@ func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var documentKindCountImplementors = []string{"DocumentKindCount"}
@@ -3062,7 +3062,7 @@ func (ec *executionContext) _DocumentKindCount(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentKindCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3091,7 +3091,7 @@ func (ec *executionContext) _DocumentKindCount(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var programmeSummaryImplementors = []string{"ProgrammeSummary"}
@@ -3100,7 +3100,7 @@ func (ec *executionContext) _ProgrammeSummary(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, programmeSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3159,7 +3159,7 @@ func (ec *executionContext) _ProgrammeSummary(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var statusCountImplementors = []string{"StatusCount"}
@@ -3168,7 +3168,7 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3197,7 +3197,7 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var taskImplementors = []string{"Task", "Node"}
@@ -3206,7 +3206,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3300,7 +3300,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var taskConnectionImplementors = []string{"TaskConnection"}
@@ -3309,7 +3309,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3348,7 +3348,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var taskEdgeImplementors = []string{"TaskEdge"}
@@ -3357,7 +3357,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3386,7 +3386,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -3394,7 +3394,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAssignment2ᚕᚖp06ᚋtasksᚐAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Assignment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignment2ᚖp06ᚋtasksᚐAssignment(ctx, sel, v[i])
@@ -3426,7 +3426,7 @@ func (ec *executionContext) marshalNAssignmentConnection2ᚖp06ᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNAssignmentEdge2ᚕᚖp06ᚋgraphᚋmodelᚐAssignmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AssignmentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentEdge2ᚖp06ᚋgraphᚋmodelᚐAssignmentEdge(ctx, sel, v[i])
@@ -3503,7 +3503,7 @@ func (ec *executionContext) marshalNDeadlineResolution2ᚖp06ᚋtasksᚐDeadline
 }
 
 func (ec *executionContext) marshalNDocument2ᚕᚖp06ᚋtasksᚐDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Document) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDocument2ᚖp06ᚋtasksᚐDocument(ctx, sel, v[i])
@@ -3535,7 +3535,7 @@ func (ec *executionContext) marshalNDocumentConnection2ᚖp06ᚋgraphᚋmodelᚐ
 }
 
 func (ec *executionContext) marshalNDocumentEdge2ᚕᚖp06ᚋgraphᚋmodelᚐDocumentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DocumentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDocumentEdge2ᚖp06ᚋgraphᚋmodelᚐDocumentEdge(ctx, sel, v[i])
@@ -3574,7 +3574,7 @@ func (ec *executionContext) marshalNDocumentKind2p06ᚋtasksᚐDocKind(ctx conte
 }
 
 func (ec *executionContext) marshalNDocumentKindCount2ᚕᚖp06ᚋgraphᚋmodelᚐDocumentKindCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DocumentKindCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDocumentKindCount2ᚖp06ᚋgraphᚋmodelᚐDocumentKindCount(ctx, sel, v[i])
@@ -3621,7 +3621,7 @@ func (ec *executionContext) marshalNReportingStatus2p06ᚋtasksᚐStatus(ctx con
 }
 
 func (ec *executionContext) marshalNStatusCount2ᚕᚖp06ᚋgraphᚋmodelᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStatusCount2ᚖp06ᚋgraphᚋmodelᚐStatusCount(ctx, sel, v[i])
@@ -3645,7 +3645,7 @@ func (ec *executionContext) marshalNStatusCount2ᚖp06ᚋgraphᚋmodelᚐStatusC
 }
 
 func (ec *executionContext) marshalNTask2ᚕᚖp06ᚋtasksᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Task) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTask2ᚖp06ᚋtasksᚐTask(ctx, sel, v[i])
@@ -3677,7 +3677,7 @@ func (ec *executionContext) marshalNTaskConnection2ᚖp06ᚋgraphᚋmodelᚐTask
 }
 
 func (ec *executionContext) marshalNTaskEdge2ᚕᚖp06ᚋgraphᚋmodelᚐTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskEdge2ᚖp06ᚋgraphᚋmodelᚐTaskEdge(ctx, sel, v[i])
@@ -3704,7 +3704,7 @@ func (ec *executionContext) marshalOAssignment2ᚕᚖp06ᚋtasksᚐAssignmentᚄ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignment2ᚖp06ᚋtasksᚐAssignment(ctx, sel, v[i])
@@ -3755,7 +3755,7 @@ func (ec *executionContext) marshalOAssignmentRole2ᚕp06ᚋtasksᚐRoleᚄ(ctx 
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentRole2p06ᚋtasksᚐRole(ctx, sel, v[i])
@@ -3810,7 +3810,7 @@ func (ec *executionContext) marshalOAssignmentState2ᚕp06ᚋtasksᚐStateᚄ(ct
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentState2p06ᚋtasksᚐState(ctx, sel, v[i])
@@ -3865,7 +3865,7 @@ func (ec *executionContext) marshalODeadlinePrecision2ᚕp06ᚋtasksᚐPrecision
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDeadlinePrecision2p06ᚋtasksᚐPrecision(ctx, sel, v[i])
@@ -3935,7 +3935,7 @@ func (ec *executionContext) marshalODocumentKind2ᚕp06ᚋtasksᚐDocKindᚄ(ctx
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDocumentKind2p06ᚋtasksᚐDocKind(ctx, sel, v[i])
@@ -3971,7 +3971,7 @@ func (ec *executionContext) marshalOReportingStatus2ᚕp06ᚋtasksᚐStatusᚄ(c
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReportingStatus2p06ᚋtasksᚐStatus(ctx, sel, v[i])

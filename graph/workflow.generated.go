@@ -32,14 +32,14 @@ type AssignmentChangeResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AssignmentChange_version(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -55,14 +55,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_version(_ context.Cont
 }
 
 func (ec *executionContext) _AssignmentChange_validFrom(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_validFrom(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidFrom, nil
 		},
 		nil,
@@ -78,14 +78,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_validFrom(_ context.Co
 }
 
 func (ec *executionContext) _AssignmentChange_validTo(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_validTo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidTo, nil
 		},
 		nil,
@@ -101,14 +101,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_validTo(_ context.Cont
 }
 
 func (ec *executionContext) _AssignmentChange_state(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (tasks.State, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -124,14 +124,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_state(_ context.Contex
 }
 
 func (ec *executionContext) _AssignmentChange_progress(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_progress(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Progress, nil
 		},
 		nil,
@@ -147,14 +147,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_progress(_ context.Con
 }
 
 func (ec *executionContext) _AssignmentChange_dueDate(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_dueDate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.DueDate, nil
 		},
 		nil,
@@ -170,14 +170,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_dueDate(_ context.Cont
 }
 
 func (ec *executionContext) _AssignmentChange_completedOn(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_completedOn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.CompletedOn, nil
 		},
 		nil,
@@ -193,14 +193,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_completedOn(_ context.
 }
 
 func (ec *executionContext) _AssignmentChange_note(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_note(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Note, nil
 		},
 		nil,
@@ -216,14 +216,14 @@ func (ec *executionContext) fieldContext_AssignmentChange_note(_ context.Context
 }
 
 func (ec *executionContext) _AssignmentChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_AssignmentChange_changedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ChangedAt, nil
 		},
 		nil,
@@ -239,7 +239,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_changedAt(_ context.Co
 }
 
 func (ec *executionContext) _AssignmentChange_changedBy(ctx context.Context, field graphql.CollectedField, obj *tasks.Facts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -271,7 +271,7 @@ func (ec *executionContext) fieldContext_AssignmentChange_changedBy(_ context.Co
 }
 
 func (ec *executionContext) _UpdateAssignmentPayload_assignment(ctx context.Context, field graphql.CollectedField, obj *model.UpdateAssignmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -303,7 +303,7 @@ func (ec *executionContext) fieldContext_UpdateAssignmentPayload_assignment(_ co
 }
 
 func (ec *executionContext) _UpdateAssignmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateAssignmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -429,7 +429,7 @@ func (ec *executionContext) _AssignmentChange(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -499,7 +499,7 @@ func (ec *executionContext) _AssignmentChange(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var updateAssignmentPayloadImplementors = []string{"UpdateAssignmentPayload"}
@@ -508,7 +508,7 @@ func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateAssignmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -537,7 +537,7 @@ func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -545,7 +545,7 @@ func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel as
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAssignmentChange2ᚕᚖp06ᚋtasksᚐFactsᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Facts) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentChange2ᚖp06ᚋtasksᚐFacts(ctx, sel, v[i])
