@@ -398,9 +398,9 @@ func unitsByPath(ctx context.Context, db bun.IDB, paths map[string]bool) (map[st
 	return out, nil
 }
 
-// changesOf are the roll-up changes of a value going from before to after
+// ChangesOf are the roll-up changes of a value going from before to after
 // (nil: no value), for each class.
-func changesOf(ind *Indicator, path, period string, before, after *DataValue) []OwnChange {
+func ChangesOf(ind *Indicator, path, period string, before, after *DataValue) []OwnChange {
 	var out []OwnChange
 	for _, class := range []int{classCounted, classApproved} {
 		in := func(v *DataValue) *Agg {

@@ -570,7 +570,7 @@ func (s *Service) saveValues(ctx context.Context, tx bun.Tx, actor *auth.Identit
 			d["reason"] = reason
 		}
 		details[i] = d
-		changes = append(changes, changesOf(w.ind, w.path, a.Period, w.before, a)...)
+		changes = append(changes, ChangesOf(w.ind, w.path, a.Period, w.before, a)...)
 	}
 	if _, err := tx.NewInsert().Model(&hist).Returning("NULL").Exec(ctx); err != nil {
 		return fmt.Errorf("kpi: writing history: %w", err)
