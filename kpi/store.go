@@ -22,14 +22,19 @@ type Store struct {
 // NewStore returns a Store on db.
 func NewStore(db bun.IDB) *Store { return &Store{db: db} }
 
-// MaxIndicators bounds the indicators one list returns.
-const MaxIndicators = 500
+// Bounds of the definition lists.
+const (
+	MaxIndicators      = 200 // indicators in one list
+	MaxGroups          = 50  // groups
+	MaxGroupIndicators = 100 // indicators of one group
+	MaxHistory         = 100 // versions of a value
+)
 
 // Groups returns every indicator group, in order (definitions are national
 // and readable by every signed-in caller).
 func (s *Store) Groups(ctx context.Context, ids ...int64) ([]*Group, error) {
 	var gs []*Group
-	q := s.db.NewSelect().Model(&gs).OrderExpr("g.sort_order, g.id").Limit(MaxIndicators)
+	q := s.db.NewSelect().Model(&gs).OrderExpr("g.sort_order, g.id").Limit(MaxGroups)
 	if len(ids) > 0 {
 		q = q.Where("g.id IN (?)", bun.In(ids))
 	}
@@ -56,7 +61,7 @@ func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]*Indicator
 	q := s.db.NewSelect().Model(&is).Join("JOIN indicator_groups AS g ON g.id = i.group_id").
 		OrderExpr("g.sort_order, g.id, i.sort_order, i.id").Limit(MaxIndicators)
 	if f.GroupID != 0 {
-		q = q.Where("i.group_id = ?", f.GroupID)
+		q = q.Where("i.group_id = ?", f.GroupID).Limit(MaxGroupIndicators)
 	}
 	if len(f.Kinds) > 0 {
 		q = q.Where("i.kind IN (?)", bun.In(f.Kinds))
@@ -126,7 +131,7 @@ func (s *Store) DataValues(ctx context.Context, sc rbac.Scope, f ValueFilter, p 
 // History returns the versions of a value, oldest first (at most 100).
 func (s *Store) History(ctx context.Context, valueID int64) ([]*HistoryRow, error) {
 	var hs []*HistoryRow
-	if err := s.db.NewSelect().Model(&hs).Where("h.data_value_id = ?", valueID).OrderExpr("h.version DESC").Limit(100).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&hs).Where("h.data_value_id = ?", valueID).OrderExpr("h.version DESC").Limit(MaxHistory).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("kpi: history: %w", err)
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i].Version < hs[j].Version })
