@@ -299,8 +299,12 @@ func kpiPrices(c *ComplexityRoot, b *listBounds) {
 	}
 	units := func(child int) int { return priceFigure + each(b.get().Units, child) }
 	c.Query.KpiRanking = func(child int, _, _ string, _ org.Kind, _ *bool) int { return units(child) }
-	c.Query.KpiGroupScore = func(child int, _, _ string, _ org.Kind, _ *bool) int { return priceFigure*kpi.MaxGroupIndicators + units(child) }
-	c.Query.KpiCompleteness = func(child int, _ string, _ org.Kind, _ *string) int { return priceFigure*kpi.MaxIndicators + units(child) }
+	c.Query.KpiGroupScore = func(child int, _, _ string, _ org.Kind, _ *bool) int {
+		return priceFigure*kpi.MaxGroupIndicators + units(child)
+	}
+	c.Query.KpiCompleteness = func(child int, _ string, _ org.Kind, _ *string) int {
+		return priceFigure*kpi.MaxIndicators + units(child)
+	}
 	batch := func(child int) int { return each(kpi.MaxBatch, child) }
 	c.SubmitDataValuesPayload.Values = batch
 	c.SubmitDataValuesPayload.Problems = batch
