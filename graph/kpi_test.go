@@ -394,3 +394,52 @@ func TestKpiApprovalAndValidation(t *testing.T) {
 		})
 	}
 }
+
+// node(id:) resolves indicator groups, indicators and data values, a value
+// only for a caller who reads its unit.
+func TestKpiNode(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Shared(t, d)
+			c := newClient(t, db)
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			ind := indicatorID(c, "P06.04")
+			var vs struct {
+				DataValues struct{ Nodes []struct{ ID string } }
+			}
+			c.must(`query($i: ID) { dataValues(filter: {indicator: $i, orgUnit: "01", period: "2023-12"}) { nodes { id } } }`, map[string]any{"i": ind}, &vs)
+			if len(vs.DataValues.Nodes) != 1 {
+				t.Fatalf("values: %+v", vs)
+			}
+			const q = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename
+				... on DataValue { period orgUnit { code } indicator { code } }
+				... on Indicator { code group { id } }
+				... on IndicatorGroup { code } } }`
+			var out struct {
+				Nodes []*struct {
+					Typename  string `json:"__typename"`
+					Period    string
+					Code      string
+					OrgUnit   struct{ Code string }
+					Indicator struct{ Code string }
+					Group     struct{ ID string }
+				}
+			}
+			var g struct{ Node struct{ Group struct{ ID string } } }
+			c.must(`query($id: ID!) { node(id: $id) { ... on Indicator { group { id } } } }`, map[string]any{"id": ind}, &g)
+			c.must(q, map[string]any{"ids": []string{vs.DataValues.Nodes[0].ID, ind, g.Node.Group.ID}}, &out)
+			if len(out.Nodes) != 3 || out.Nodes[0] == nil || out.Nodes[0].Typename != "DataValue" || out.Nodes[0].Period != "2023-12" ||
+				out.Nodes[0].OrgUnit.Code != "01" || out.Nodes[0].Indicator.Code != "P06.04" ||
+				out.Nodes[1] == nil || out.Nodes[1].Code != "P06.04" || out.Nodes[2] == nil || out.Nodes[2].Typename != "IndicatorGroup" {
+				t.Fatalf("nodes: %+v", out.Nodes)
+			}
+			// Hà Nội's value is not Huế's to read: NOT_FOUND, as if it did not exist.
+			var none struct{ Node *struct{ ID string } }
+			if r := hue.do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": vs.DataValues.Nodes[0].ID}, &none); code(r) != "NOT_FOUND" || none.Node != nil {
+				t.Fatalf("Huế reading Hà Nội's value: %+v %+v", r.Errors, none)
+			}
+		})
+	}
+}
