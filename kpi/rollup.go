@@ -85,11 +85,12 @@ func (ind *Indicator) effective(own *Agg, below Agg) Agg {
 
 // overTime combines the figures of the periods making up a longer one, in
 // order: LATEST takes the last with values, the others add up. Units is then
-// the most units any one period had.
-func (ind *Indicator) overTime(parts []Agg) Agg {
-	var out Agg
+// the most units any one period had; unitPeriods counts the units of every
+// period, what a SHARE_OF_UNITS share over time is taken over.
+func (ind *Indicator) overTime(parts []Agg) (out Agg, unitPeriods int) {
 	most := 0
 	for _, p := range parts {
+		unitPeriods += p.Units
 		if ind.Aggregation == Latest {
 			if p.Units > 0 {
 				out = p
@@ -101,20 +102,8 @@ func (ind *Indicator) overTime(parts []Agg) Agg {
 	}
 	if ind.Aggregation != Latest {
 		out.Units = most
-		if ind.Aggregation == ShareOfUnits {
-			// the share is over unit-periods; Units is reported separately
-			return Agg{Units: most, Yes: out.Yes, Value: float64(sumUnits(parts))}
-		}
 	}
-	return out
-}
-
-func sumUnits(parts []Agg) int {
-	n := 0
-	for _, p := range parts {
-		n += p.Units
-	}
-	return n
+	return out, unitPeriods
 }
 
 // Result is a figure as the API shows it.
@@ -124,7 +113,7 @@ type Result struct {
 }
 
 // result reads an Agg as the indicator's figure; over is how many
-// unit-periods a SHARE_OF_UNITS share is over (0: a's Units).
+// unit-periods a SHARE_OF_UNITS share is over (0: a's Units, one period).
 func (ind *Indicator) result(a Agg, over int) Result {
 	r := Result{Contributing: a.Units}
 	if a.Units == 0 {
@@ -158,8 +147,10 @@ type OwnChange struct {
 	Own       *Agg
 }
 
-// rollupRow is a row of kpi_rollups.
-type rollupRow struct {
+// RollupRow is a row of kpi_rollups: the unit's own contribution (O*), the
+// sum of its children's figures (B*) and its figure (E*). Exported for bulk
+// writers (the generator copies the rows Build makes).
+type RollupRow struct {
 	bun.BaseModel `bun:"table:kpi_rollups,alias:r"`
 
 	IndicatorID int64   `bun:"indicator_id,pk"`
@@ -183,33 +174,33 @@ type rollupRow struct {
 	EYes        int     `bun:"e_yes"`
 }
 
-func (r *rollupRow) own() *Agg {
+func (r *RollupRow) own() *Agg {
 	if r.OUnits == 0 {
 		return nil
 	}
 	return &Agg{Units: r.OUnits, Value: r.OValue, Num: r.ONum, Den: r.ODen, Yes: r.OYes}
 }
 
-func (r *rollupRow) below() Agg {
+func (r *RollupRow) below() Agg {
 	return Agg{Units: r.BUnits, Value: r.BValue, Num: r.BNum, Den: r.BDen, Yes: r.BYes}
 }
 
-func (r *rollupRow) eff() Agg {
+func (r *RollupRow) eff() Agg {
 	return Agg{Units: r.EUnits, Value: r.EValue, Num: r.ENum, Den: r.EDen, Yes: r.EYes}
 }
 
-func (r *rollupRow) setOwn(a *Agg) {
+func (r *RollupRow) setOwn(a *Agg) {
 	if a == nil {
 		a = &Agg{}
 	}
 	r.OUnits, r.OValue, r.ONum, r.ODen, r.OYes = a.Units, a.Value, a.Num, a.Den, a.Yes
 }
 
-func (r *rollupRow) setBelow(a Agg) {
+func (r *RollupRow) setBelow(a Agg) {
 	r.BUnits, r.BValue, r.BNum, r.BDen, r.BYes = a.Units, a.Value, a.Num, a.Den, a.Yes
 }
 
-func (r *rollupRow) setEff(a Agg) {
+func (r *RollupRow) setEff(a Agg) {
 	r.EUnits, r.EValue, r.ENum, r.EDen, r.EYes = a.Units, a.Value, a.Num, a.Den, a.Yes
 }
 
@@ -265,7 +256,7 @@ func ApplyOwn(ctx context.Context, db bun.IDB, engine store.Dialect, changes []O
 		unit   int64
 		period string
 	}
-	rows := map[key]*rollupRow{}
+	rows := map[key]*RollupRow{}
 	inds := map[int64]*Indicator{}
 	var keys []key
 	for _, c := range changes {
@@ -277,7 +268,7 @@ func ApplyOwn(ctx context.Context, db bun.IDB, engine store.Dialect, changes []O
 			}
 			k := key{c.Indicator.ID, c.Class, u.id, c.Period}
 			if rows[k] == nil {
-				rows[k] = &rollupRow{IndicatorID: k.ind, Class: k.class, OrgUnitID: k.unit, Period: k.period}
+				rows[k] = &RollupRow{IndicatorID: k.ind, Class: k.class, OrgUnitID: k.unit, Period: k.period}
 				keys = append(keys, k)
 			}
 		}
@@ -298,11 +289,11 @@ func ApplyOwn(ctx context.Context, db bun.IDB, engine store.Dialect, changes []O
 	// Read (and on PostgreSQL create and lock) the rows, in key order.
 	for i := 0; i < len(keys); i += rollupChunk {
 		part := keys[i:min(i+rollupChunk, len(keys))]
-		fresh := make([]*rollupRow, len(part))
+		fresh := make([]*RollupRow, len(part))
 		tuples := make([]string, len(part))
 		args := make([]any, 0, 4*len(part))
 		for j, k := range part {
-			fresh[j] = &rollupRow{IndicatorID: k.ind, Class: k.class, OrgUnitID: k.unit, Period: k.period}
+			fresh[j] = &RollupRow{IndicatorID: k.ind, Class: k.class, OrgUnitID: k.unit, Period: k.period}
 			tuples[j] = "(?, ?, ?, ?)"
 			args = append(args, k.ind, k.class, k.unit, k.period)
 		}
@@ -311,7 +302,7 @@ func ApplyOwn(ctx context.Context, db bun.IDB, engine store.Dialect, changes []O
 				return fmt.Errorf("kpi: creating roll-up rows: %w", err)
 			}
 		}
-		var got []*rollupRow
+		var got []*RollupRow
 		q := db.NewSelect().Model(&got).
 			Where("(r.indicator_id, r.class, r.org_unit_id, r.period) IN ("+strings.Join(tuples, ", ")+")", args...).
 			OrderExpr("r.indicator_id, r.class, r.org_unit_id, r.period")
@@ -353,7 +344,7 @@ func ApplyOwn(ctx context.Context, db bun.IDB, engine store.Dialect, changes []O
 	}
 	for i := 0; i < len(keys); i += rollupChunk {
 		part := keys[i:min(i+rollupChunk, len(keys))]
-		out := make([]*rollupRow, len(part))
+		out := make([]*RollupRow, len(part))
 		for j, k := range part {
 			out[j] = rows[k]
 		}
@@ -469,4 +460,154 @@ func (ind *Indicator) foldTree(owns map[string]Agg, roots []string) map[string]A
 		below[pp] = below[pp].add(e)
 	}
 	return out
+}
+
+// Build computes from nothing the roll-up rows that ApplyOwn keeps for the
+// own contributions in changes (removals are skipped): the row of each
+// contributing unit and of each of its ancestors, deepest first, by the same
+// rule (effective). unitID gives the id of the unit at a path. For bulk
+// loads (the seeds through Rebuild, the generator), which would otherwise
+// read and lock rows that do not exist yet. The rows come in key order.
+func Build(changes []OwnChange, unitID func(path string) (int64, bool)) ([]*RollupRow, error) {
+	type key struct {
+		ind          int64
+		class        int
+		path, period string
+	}
+	rows := map[key]*RollupRow{}
+	inds := map[int64]*Indicator{}
+	var keys []key
+	for _, c := range changes {
+		if c.Own == nil {
+			continue
+		}
+		inds[c.Indicator.ID] = c.Indicator
+		for i, p := range ancestors(c.UnitPath) {
+			k := key{c.Indicator.ID, c.Class, p, c.Period}
+			r := rows[k]
+			if r == nil {
+				id, ok := unitID(p)
+				if !ok {
+					return nil, fmt.Errorf("kpi: no org unit at %s", p)
+				}
+				r = &RollupRow{IndicatorID: k.ind, Class: k.class, OrgUnitID: id, Period: k.period}
+				rows[k] = r
+				keys = append(keys, k)
+			}
+			if i == 0 {
+				r.setOwn(c.Own)
+			}
+		}
+	}
+	depth := func(p string) int { return strings.Count(p, "/") }
+	sort.SliceStable(keys, func(i, j int) bool { return depth(keys[i].path) > depth(keys[j].path) })
+	for _, k := range keys {
+		r := rows[k]
+		e := inds[k.ind].effective(r.own(), r.below())
+		r.setEff(e)
+		if pp := parentPath(k.path); pp != "" {
+			pr := rows[key{k.ind, k.class, pp, k.period}]
+			pr.setBelow(pr.below().add(e))
+		}
+	}
+	out := make([]*RollupRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.IndicatorID != b.IndicatorID {
+			return a.IndicatorID < b.IndicatorID
+		}
+		if a.Class != b.Class {
+			return a.Class < b.Class
+		}
+		if a.OrgUnitID != b.OrgUnitID {
+			return a.OrgUnitID < b.OrgUnitID
+		}
+		return a.Period < b.Period
+	})
+	return out, nil
+}
+
+// Rebuild recomputes the roll-ups of ind from its current values, in db (a
+// transaction): Build over the values, its rows written in place of the
+// old ones. It returns how many rows it wrote and how many of the old
+// rows' figures (E*) it changed. The roll-ups kept on write add and
+// subtract differences in floating point: counts stay exact (whole
+// numbers below 2^53), but amounts with decimals can drift in their last
+// digits after many corrections, which Rebuild removes (changed > 0 says
+// it did). The seeds write their roll-ups with it. On PostgreSQL it first
+// locks kpi_rollups against writers (SHARE ROW EXCLUSIVE), so that no
+// value written meanwhile is missed.
+func Rebuild(ctx context.Context, db bun.IDB, engine store.Dialect, ind *Indicator) (written, changed int, err error) {
+	if engine == store.Postgres {
+		if _, err := db.ExecContext(ctx, "LOCK TABLE kpi_rollups IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return 0, 0, fmt.Errorf("kpi: locking the roll-ups: %w", err)
+		}
+	}
+	var vs []struct {
+		Path   string   `bun:"path"`
+		Period string   `bun:"period"`
+		State  State    `bun:"state"`
+		Value  *float64 `bun:"value"`
+		Num    *float64 `bun:"numerator"`
+		Den    *float64 `bun:"denominator"`
+	}
+	if err := db.NewSelect().TableExpr("data_values AS dv").Join("JOIN org_units AS u ON u.id = dv.org_unit_id").
+		ColumnExpr("u.path, dv.period, dv.state, dv.value, dv.numerator, dv.denominator").
+		Where("dv.indicator_id = ?", ind.ID).Scan(ctx, &vs); err != nil {
+		return 0, 0, fmt.Errorf("kpi: values of %s: %w", ind.Code, err)
+	}
+	var changes []OwnChange
+	paths := map[string]bool{}
+	for _, v := range vs {
+		dv := &DataValue{State: v.State, Value: v.Value, Numerator: v.Num, Denominator: v.Den}
+		changes = append(changes, ChangesOf(ind, v.Path, v.Period, nil, dv)...)
+		for _, p := range ancestors(v.Path) {
+			paths[p] = true
+		}
+	}
+	units, err := unitsByPath(ctx, db, paths)
+	if err != nil {
+		return 0, 0, err
+	}
+	rows, err := Build(changes, func(p string) (int64, bool) { u, ok := units[p]; return u.id, ok })
+	if err != nil {
+		return 0, 0, err
+	}
+	var old []*RollupRow
+	if err := db.NewSelect().Model(&old).Where("r.indicator_id = ?", ind.ID).Scan(ctx); err != nil {
+		return 0, 0, fmt.Errorf("kpi: roll-ups of %s: %w", ind.Code, err)
+	}
+	type key struct {
+		class  int
+		unit   int64
+		period string
+	}
+	before := make(map[key]Agg, len(old))
+	for _, r := range old {
+		before[key{r.Class, r.OrgUnitID, r.Period}] = r.eff()
+	}
+	for _, r := range rows {
+		if b, ok := before[key{r.Class, r.OrgUnitID, r.Period}]; !ok && r.EUnits != 0 || ok && b != r.eff() {
+			changed++
+		}
+		delete(before, key{r.Class, r.OrgUnitID, r.Period})
+	}
+	for _, b := range before {
+		if b.Units != 0 {
+			changed++
+		}
+	}
+	if _, err := db.NewDelete().Model((*RollupRow)(nil)).Where("indicator_id = ?", ind.ID).Exec(ctx); err != nil {
+		return 0, 0, fmt.Errorf("kpi: roll-ups of %s: %w", ind.Code, err)
+	}
+	for i := 0; i < len(rows); i += rollupChunk {
+		part := rows[i:min(i+rollupChunk, len(rows))]
+		if _, err := db.NewInsert().Model(&part).Exec(ctx); err != nil {
+			return 0, 0, fmt.Errorf("kpi: writing the roll-ups of %s: %w", ind.Code, err)
+		}
+	}
+	return len(rows), changed, nil
 }

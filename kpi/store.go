@@ -308,12 +308,8 @@ func combine(ind *Indicator, by []map[string]Agg, parts []string) Result {
 	if len(aggs) == 1 {
 		return ind.result(aggs[0], 0)
 	}
-	a := ind.overTime(aggs)
-	over := 0
-	if ind.Aggregation == ShareOfUnits {
-		over = int(a.Value)
-	}
-	return ind.result(a, over)
+	a, unitPeriods := ind.overTime(aggs)
+	return ind.result(a, unitPeriods)
 }
 
 // Figure is a figure with its target.

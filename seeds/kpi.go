@@ -87,6 +87,9 @@ func loadIndicators(ctx context.Context, tx bun.Tx, clock store.Clock) error {
 	return nil
 }
 
+// seedChunk is how many rows one INSERT of the demo values carries.
+const seedChunk = 500
+
 // DemoMonths are the months of the demo values: 2022-01 … 2023-12.
 var DemoMonths = func() []string {
 	var out []string
@@ -132,7 +135,8 @@ func Spread(total int64, weights []int64) []int64 {
 // growing to them; each a DEMO row, ACCEPTED, holding since
 // store.Beginning. A figure the nation reports itself (38 of 53 essential
 // services) is the review's own (REVIEW), for 2023-12. The roll-ups are
-// written by kpi.ApplyOwn, as the write path does.
+// computed in one go from the values written (kpi.Rebuild), by the rule the
+// write path keeps them with.
 func loadDemoValues(ctx context.Context, tx bun.Tx, engine store.Dialect, clock store.Clock, rep *Report) error {
 	head, err := readTable("demo/kpi-headline.tsv")
 	if err != nil {
@@ -213,20 +217,25 @@ func loadDemoValues(ctx context.Context, tx bun.Tx, engine store.Dialect, clock 
 				}
 			}
 		}
-		if _, err := tx.NewInsert().Model(&vs).Returning("id").Exec(ctx); err != nil {
-			return fmt.Errorf("headline %s: %w", ind.Code, err)
+		// In parts: one statement of 1,500 rows is a large text to parse.
+		for i := 0; i < len(vs); i += seedChunk {
+			part := vs[i:min(i+seedChunk, len(vs))]
+			if _, err := tx.NewInsert().Model(&part).Returning("id").Exec(ctx); err != nil {
+				return fmt.Errorf("headline %s: %w", ind.Code, err)
+			}
 		}
 		hist := make([]*kpi.HistoryRow, len(vs))
-		var changes []kpi.OwnChange
 		for i, v := range vs {
 			hist[i] = &kpi.HistoryRow{DataValueID: v.ID, Version: 1, ValidFrom: store.Beginning, Value: v.Value, Numerator: v.Numerator,
 				Denominator: v.Denominator, Comment: v.Comment, State: v.State, ChangedAt: now}
-			changes = append(changes, kpi.ChangesOf(ind, v.UnitPath, v.Period, nil, v)...)
 		}
-		if _, err := tx.NewInsert().Model(&hist).Returning("NULL").Exec(ctx); err != nil {
-			return err
+		for i := 0; i < len(hist); i += seedChunk {
+			part := hist[i:min(i+seedChunk, len(hist))]
+			if _, err := tx.NewInsert().Model(&part).Returning("NULL").Exec(ctx); err != nil {
+				return fmt.Errorf("headline %s: %w", ind.Code, err)
+			}
 		}
-		if err := kpi.ApplyOwn(ctx, tx, engine, changes); err != nil {
+		if _, _, err := kpi.Rebuild(ctx, tx, engine, ind); err != nil {
 			return err
 		}
 		rep.DataValues += len(vs)
