@@ -427,7 +427,9 @@ func TestKpiNode(t *testing.T) {
 					Group     struct{ ID string }
 				}
 			}
-			var g struct{ Node struct{ Group struct{ ID string } } }
+			var g struct {
+				Node struct{ Group struct{ ID string } }
+			}
 			c.must(`query($id: ID!) { node(id: $id) { ... on Indicator { group { id } } } }`, map[string]any{"id": ind}, &g)
 			c.must(q, map[string]any{"ids": []string{vs.DataValues.Nodes[0].ID, ind, g.Node.Group.ID}}, &out)
 			if len(out.Nodes) != 3 || out.Nodes[0] == nil || out.Nodes[0].Typename != "DataValue" || out.Nodes[0].Period != "2023-12" ||
