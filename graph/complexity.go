@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"p06/graph/model"
+	"p06/kpi"
 	"p06/org"
 	"p06/store"
 	"p06/tasks"
@@ -234,6 +235,7 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.ImportTasksPayload.Tasks = list(tasks.MaxImportRows)
 	c.ImportRow.Leads = func(int) int { return b.get().Units }
 	c.ImportRow.Coordinators = func(int) int { return b.get().Units }
+	kpiPrices(&c, b)
 	return c
 }
 
@@ -260,4 +262,53 @@ func taskFilterPrice(b *listBounds, f *model.TaskFilter) int {
 		return b.aggregate(priceStatusFilter)
 	}
 	return 0
+}
+
+// Prices of the indicators' fields. A figure reads pre-aggregated rows (one
+// per unit read and period) and counts the expected units: priceFigure. As
+// of a date it folds the history of every value below the unit instead:
+// priceFigureAsOf. Rankings, scores and completeness read a figure per unit
+// of the level (at most the units of the tree).
+const (
+	priceFigure     = 20
+	priceFigureAsOf = 2000
+)
+
+func kpiPrices(c *ComplexityRoot, b *listBounds) {
+	figure := func(asOf *store.Date) int {
+		if asOf != nil {
+			return priceFigureAsOf
+		}
+		return priceFigure
+	}
+	c.Query.IndicatorGroups = func(child int) int { return each(kpi.MaxGroups, child) }
+	c.Query.Indicators = func(child int, _ *model.IndicatorFilter) int { return each(kpi.MaxIndicators, child) }
+	c.IndicatorGroup.Indicators = func(child int) int { return each(kpi.MaxGroupIndicators, child) }
+	c.Query.DataValues = func(child int, _ *model.DataValueFilter, first *int, _ *string) int {
+		n := defaultPage
+		if first != nil && *first > 0 {
+			n = min(*first, store.MaxPage)
+		}
+		return each(n, child)
+	}
+	c.DataValueConnection.TotalCount = func(int) int { return priceCount }
+	c.DataValue.History = func(child int) int { return each(kpi.MaxHistory, child) }
+	c.Query.KpiValue = func(child int, _, _, _ string, _ *bool, asOf *store.Date) int { return figure(asOf) + child }
+	c.Query.KpiSeries = func(child int, _, _, _, _ string, _ *bool, asOf *store.Date) int {
+		return figure(asOf)*4 + each(kpi.MaxSeries, child)
+	}
+	units := func(child int) int { return priceFigure + each(b.get().Units, child) }
+	c.Query.KpiRanking = func(child int, _, _ string, _ org.Kind, _ *bool) int { return units(child) }
+	c.Query.KpiGroupScore = func(child int, _, _ string, _ org.Kind, _ *bool) int {
+		return priceFigure*kpi.MaxGroupIndicators + units(child)
+	}
+	c.Query.KpiCompleteness = func(child int, _ string, _ org.Kind, _ *string) int {
+		return priceFigure*kpi.MaxIndicators + units(child)
+	}
+	batch := func(child int) int { return each(kpi.MaxBatch, child) }
+	c.SubmitDataValuesPayload.Values = batch
+	c.SubmitDataValuesPayload.Problems = batch
+	c.SubmitDataValuesPayload.Warnings = batch
+	c.DataValuesPayload.Values = batch
+	c.DataValuesPayload.Problems = batch
 }

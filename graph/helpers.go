@@ -10,6 +10,7 @@ import (
 
 	"p06/auth"
 	"p06/graph/model"
+	"p06/kpi"
 	"p06/org"
 	"p06/store"
 	"p06/tasks"
@@ -59,6 +60,16 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 		}
 	case typeExtensionRequest:
 		n, err = l.ext.request.Load(ctx, id)
+	case typeIndicatorGroup:
+		n, err = l.indicatorGroup.Load(ctx, id)
+	case typeIndicator:
+		n, err = l.indicator.Load(ctx, id)
+	case typeDataValue:
+		var vs []*kpi.DataValue
+		vs, _, err = r.KpiStore.DataValues(ctx, scopeOf(ctx), kpi.ValueFilter{IDs: []int64{id}}, store.Page{Limit: 1})
+		if err == nil && len(vs) == 1 {
+			n = vs[0]
+		}
 	}
 	if err != nil && !errors.Is(err, dataloadgen.ErrNotFound) && store.ErrorCode(err) != store.NotFound {
 		return nil, err

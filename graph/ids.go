@@ -54,4 +54,7 @@ const (
 	typeAPIToken       = "ApiToken"
 	typeAuditEntry     = "AuditEntry"
 	typeProgressReport = "ProgressReport"
+	typeIndicatorGroup = "IndicatorGroup"
+	typeIndicator      = "Indicator"
+	typeDataValue      = "DataValue"
 )

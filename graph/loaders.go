@@ -7,6 +7,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"p06/auth"
+	"p06/kpi"
 	"p06/org"
 	"p06/rbac"
 	"p06/store"
@@ -36,6 +37,8 @@ type loaders struct {
 	assignmentStatus *dataloadgen.Loader[assignmentStatusKey, tasks.Status]
 	user             *dataloadgen.Loader[int64, *auth.User]
 	ext              *extLoaders // deadline extensions (graph/extensions.go)
+	indicator        *dataloadgen.Loader[int64, *kpi.Indicator]
+	indicatorGroup   *dataloadgen.Loader[int64, *kpi.Group]
 }
 
 // statusKey asks for a task's status as of a date, judged on the caller's
@@ -213,6 +216,14 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		return byID(us, func(u *auth.User) int64 { return u.ID }), err
 	}, wait)
 	l.ext = newExtLoaders(r, sc, l)
+	l.indicator = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*kpi.Indicator, error) {
+		is, err := r.KpiStore.Indicators(ctx, kpi.IndicatorFilter{IDs: ids})
+		return byID(is, func(i *kpi.Indicator) int64 { return i.ID }), err
+	}, wait)
+	l.indicatorGroup = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*kpi.Group, error) {
+		gs, err := r.KpiStore.Groups(ctx, ids...)
+		return byID(gs, func(g *kpi.Group) int64 { return g.ID }), err
+	}, wait)
 	return l
 }
 

@@ -1571,6 +1571,36 @@ func (ec *executionContext) marshalNOrgUnitKind2p06ᚋorgᚐKind(ctx context.Con
 	return res
 }
 
+func (ec *executionContext) unmarshalNOrgUnitKind2ᚕp06ᚋorgᚐKindᚄ(ctx context.Context, v any) ([]org.Kind, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]org.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrgUnitKind2p06ᚋorgᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNOrgUnitKind2ᚕp06ᚋorgᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []org.Kind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrgUnitKind2p06ᚋorgᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNWorkingGroup2ᚕᚖp06ᚋorgᚐWorkingGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*org.WorkingGroup) graphql.Marshaler {
 	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)

@@ -6,6 +6,7 @@ package graph
 import (
 	"p06/auth"
 	"p06/events"
+	"p06/kpi"
 	"p06/org"
 	"p06/store"
 	"p06/tasks"
@@ -18,6 +19,8 @@ type Resolver struct {
 	TaskStore *tasks.Store
 	Tasks     *tasks.Service
 	Auth      *auth.Service
+	KpiStore  *kpi.Store
+	Kpi       *kpi.Service
 	Clock     store.Clock
 	// Events carries changes to subscribers (UseEvents); nil: no live updates.
 	Events events.Broker
@@ -28,5 +31,6 @@ type Resolver struct {
 // permissions, telling the time by clock.
 func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolver {
 	return &Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock),
-		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock}
+		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock,
+		KpiStore: kpi.NewStore(db), Kpi: kpi.NewService(db, authSvc.Authorizer(), clock)}
 }

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"p06/graph/model"
+	"p06/org"
 	"p06/rbac"
 	"p06/store"
 	"p06/tasks"
@@ -31,12 +32,15 @@ type ResolverRoot interface {
 	AssignmentChange() AssignmentChangeResolver
 	AssignmentEvent() AssignmentEventResolver
 	AuditEntry() AuditEntryResolver
+	DataValue() DataValueResolver
 	Document() DocumentResolver
 	DueDateChange() DueDateChangeResolver
 	ExtensionRequest() ExtensionRequestResolver
 	ImportRow() ImportRowResolver
 	ImportRowError() ImportRowErrorResolver
 	ImportTasksPayload() ImportTasksPayloadResolver
+	Indicator() IndicatorResolver
+	IndicatorGroup() IndicatorGroupResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
@@ -180,6 +184,69 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	DataValue struct {
+		AcceptedAt  func(childComplexity int) int
+		ApprovedAt  func(childComplexity int) int
+		Comment     func(childComplexity int) int
+		Denominator func(childComplexity int) int
+		EnteredAt   func(childComplexity int) int
+		EnteredBy   func(childComplexity int) int
+		History     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Indicator   func(childComplexity int) int
+		Numerator   func(childComplexity int) int
+		OrgUnit     func(childComplexity int) int
+		Period      func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Source      func(childComplexity int) int
+		State       func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		Value       func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	DataValueChange struct {
+		ChangedAt   func(childComplexity int) int
+		Comment     func(childComplexity int) int
+		Denominator func(childComplexity int) int
+		Numerator   func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		State       func(childComplexity int) int
+		ValidFrom   func(childComplexity int) int
+		ValidTo     func(childComplexity int) int
+		Value       func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	DataValueConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DataValueEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DataValueProblem struct {
+		Code      func(childComplexity int) int
+		Field     func(childComplexity int) int
+		Index     func(childComplexity int) int
+		Indicator func(childComplexity int) int
+		Message   func(childComplexity int) int
+		OrgUnit   func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Rule      func(childComplexity int) int
+	}
+
+	DataValuesPayload struct {
+		Problems   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Values     func(childComplexity int) int
+	}
+
 	DeadlineResolution struct {
 		Due       func(childComplexity int) int
 		Precision func(childComplexity int) int
@@ -287,6 +354,81 @@ type ComplexityRoot struct {
 		UserErrors      func(childComplexity int) int
 	}
 
+	Indicator struct {
+		Aggregation        func(childComplexity int) int
+		Code               func(childComplexity int) int
+		Direction          func(childComplexity int) int
+		DueDays            func(childComplexity int) int
+		Group              func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		JumpThreshold      func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		Max                func(childComplexity int) int
+		Min                func(childComplexity int) int
+		Name               func(childComplexity int) int
+		NameEn             func(childComplexity int) int
+		OwnValueWins       func(childComplexity int) int
+		PeriodType         func(childComplexity int) int
+		ReportingUnitKinds func(childComplexity int) int
+		Source             func(childComplexity int) int
+		SourceNote         func(childComplexity int) int
+		Unit               func(childComplexity int) int
+		Version            func(childComplexity int) int
+		Weight             func(childComplexity int) int
+	}
+
+	IndicatorGroup struct {
+		Code        func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Indicators  func(childComplexity int) int
+		Name        func(childComplexity int) int
+		NameEn      func(childComplexity int) int
+		Source      func(childComplexity int) int
+		SourceNote  func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	KpiCompleteness struct {
+		Completeness func(childComplexity int) int
+		Expected     func(childComplexity int) int
+		OnTime       func(childComplexity int) int
+		OrgUnit      func(childComplexity int) int
+		Submitted    func(childComplexity int) int
+		Timeliness   func(childComplexity int) int
+	}
+
+	KpiRank struct {
+		Attainment        func(childComplexity int) int
+		Change            func(childComplexity int) int
+		ContributingUnits func(childComplexity int) int
+		ExpectedUnits     func(childComplexity int) int
+		OrgUnit           func(childComplexity int) int
+		PreviousValue     func(childComplexity int) int
+		Rank              func(childComplexity int) int
+		Target            func(childComplexity int) int
+		Value             func(childComplexity int) int
+	}
+
+	KpiScore struct {
+		Indicators func(childComplexity int) int
+		OrgUnit    func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
+
+	KpiValue struct {
+		Attainment        func(childComplexity int) int
+		ContributingUnits func(childComplexity int) int
+		Denominator       func(childComplexity int) int
+		ExpectedUnits     func(childComplexity int) int
+		Indicator         func(childComplexity int) int
+		Numerator         func(childComplexity int) int
+		OrgUnit           func(childComplexity int) int
+		Period            func(childComplexity int) int
+		Target            func(childComplexity int) int
+		Value             func(childComplexity int) int
+	}
+
 	LoginPayload struct {
 		Me         func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -307,6 +449,8 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptDataValues         func(childComplexity int, input model.DataValueIdsInput) int
+		ApproveDataValues        func(childComplexity int, input model.DataValueIdsInput) int
 		AssignTask               func(childComplexity int, input model.AssignTaskInput) int
 		CancelTask               func(childComplexity int, input model.CancelTaskInput) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
@@ -321,11 +465,17 @@ type ComplexityRoot struct {
 		ImportTasks              func(childComplexity int, input model.ImportTasksInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		Logout                   func(childComplexity int) int
+		RejectDataValues         func(childComplexity int, input model.DataValueDecisionInput) int
+		ReopenDataValue          func(childComplexity int, input model.ReopenDataValueInput) int
 		ReportProgress           func(childComplexity int, input model.ReportProgressInput) int
 		RequestDeadlineExtension func(childComplexity int, input model.RequestDeadlineExtensionInput) int
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, input model.RevokeAPITokenInput) int
 		RevokeRole               func(childComplexity int, input model.RoleGrantInput) int
+		SaveIndicator            func(childComplexity int, input model.SaveIndicatorInput) int
+		SaveIndicatorGroup       func(childComplexity int, input model.SaveIndicatorGroupInput) int
+		SetTargets               func(childComplexity int, input model.SetTargetsInput) int
+		SubmitDataValues         func(childComplexity int, input model.SubmitDataValuesInput) int
 		UpdateAssignment         func(childComplexity int, input model.UpdateAssignmentInput) int
 	}
 
@@ -393,8 +543,16 @@ type ComplexityRoot struct {
 		APITokens        func(childComplexity int, user *string) int
 		Assignments      func(childComplexity int, filter *model.AssignmentFilter, orderBy *model.AssignmentOrder, first *int, after *string) int
 		AuditLog         func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
+		DataValues       func(childComplexity int, filter *model.DataValueFilter, first *int, after *string) int
 		Document         func(childComplexity int, number string) int
 		Documents        func(childComplexity int, filter *model.DocumentFilter, first *int, after *string) int
+		IndicatorGroups  func(childComplexity int) int
+		Indicators       func(childComplexity int, filter *model.IndicatorFilter) int
+		KpiCompleteness  func(childComplexity int, period string, level org.Kind, group *string) int
+		KpiGroupScore    func(childComplexity int, group string, period string, level org.Kind, approvedOnly *bool) int
+		KpiRanking       func(childComplexity int, indicator string, period string, level org.Kind, approvedOnly *bool) int
+		KpiSeries        func(childComplexity int, indicator string, orgUnit string, from string, to string, approvedOnly *bool, asOf *store.Date) int
+		KpiValue         func(childComplexity int, indicator string, orgUnit string, period string, approvedOnly *bool, asOf *store.Date) int
 		Me               func(childComplexity int) int
 		Node             func(childComplexity int, id string) int
 		Nodes            func(childComplexity int, ids []string) int
@@ -439,6 +597,16 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	SaveIndicatorGroupPayload struct {
+		Group      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	SaveIndicatorPayload struct {
+		Indicator  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	SearchConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -459,9 +627,21 @@ type ComplexityRoot struct {
 		Title   func(childComplexity int) int
 	}
 
+	SetTargetsPayload struct {
+		Count      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
+	}
+
+	SubmitDataValuesPayload struct {
+		Problems   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		Values     func(childComplexity int) int
+		Warnings   func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -1098,6 +1278,282 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateUserPayload.UserErrors(childComplexity), true
 
+	case "DataValue.acceptedAt":
+		if e.ComplexityRoot.DataValue.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.AcceptedAt(childComplexity), true
+	case "DataValue.approvedAt":
+		if e.ComplexityRoot.DataValue.ApprovedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.ApprovedAt(childComplexity), true
+	case "DataValue.comment":
+		if e.ComplexityRoot.DataValue.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Comment(childComplexity), true
+	case "DataValue.denominator":
+		if e.ComplexityRoot.DataValue.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Denominator(childComplexity), true
+	case "DataValue.enteredAt":
+		if e.ComplexityRoot.DataValue.EnteredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.EnteredAt(childComplexity), true
+	case "DataValue.enteredBy":
+		if e.ComplexityRoot.DataValue.EnteredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.EnteredBy(childComplexity), true
+	case "DataValue.history":
+		if e.ComplexityRoot.DataValue.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.History(childComplexity), true
+	case "DataValue.id":
+		if e.ComplexityRoot.DataValue.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.ID(childComplexity), true
+	case "DataValue.indicator":
+		if e.ComplexityRoot.DataValue.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Indicator(childComplexity), true
+	case "DataValue.numerator":
+		if e.ComplexityRoot.DataValue.Numerator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Numerator(childComplexity), true
+	case "DataValue.orgUnit":
+		if e.ComplexityRoot.DataValue.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.OrgUnit(childComplexity), true
+	case "DataValue.period":
+		if e.ComplexityRoot.DataValue.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Period(childComplexity), true
+	case "DataValue.reason":
+		if e.ComplexityRoot.DataValue.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Reason(childComplexity), true
+	case "DataValue.source":
+		if e.ComplexityRoot.DataValue.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Source(childComplexity), true
+	case "DataValue.state":
+		if e.ComplexityRoot.DataValue.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.State(childComplexity), true
+	case "DataValue.submittedAt":
+		if e.ComplexityRoot.DataValue.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.SubmittedAt(childComplexity), true
+	case "DataValue.value":
+		if e.ComplexityRoot.DataValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Value(childComplexity), true
+	case "DataValue.version":
+		if e.ComplexityRoot.DataValue.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValue.Version(childComplexity), true
+
+	case "DataValueChange.changedAt":
+		if e.ComplexityRoot.DataValueChange.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.ChangedAt(childComplexity), true
+	case "DataValueChange.comment":
+		if e.ComplexityRoot.DataValueChange.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.Comment(childComplexity), true
+	case "DataValueChange.denominator":
+		if e.ComplexityRoot.DataValueChange.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.Denominator(childComplexity), true
+	case "DataValueChange.numerator":
+		if e.ComplexityRoot.DataValueChange.Numerator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.Numerator(childComplexity), true
+	case "DataValueChange.reason":
+		if e.ComplexityRoot.DataValueChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.Reason(childComplexity), true
+	case "DataValueChange.state":
+		if e.ComplexityRoot.DataValueChange.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.State(childComplexity), true
+	case "DataValueChange.validFrom":
+		if e.ComplexityRoot.DataValueChange.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.ValidFrom(childComplexity), true
+	case "DataValueChange.validTo":
+		if e.ComplexityRoot.DataValueChange.ValidTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.ValidTo(childComplexity), true
+	case "DataValueChange.value":
+		if e.ComplexityRoot.DataValueChange.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.Value(childComplexity), true
+	case "DataValueChange.version":
+		if e.ComplexityRoot.DataValueChange.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueChange.Version(childComplexity), true
+
+	case "DataValueConnection.edges":
+		if e.ComplexityRoot.DataValueConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueConnection.Edges(childComplexity), true
+	case "DataValueConnection.nodes":
+		if e.ComplexityRoot.DataValueConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueConnection.Nodes(childComplexity), true
+	case "DataValueConnection.pageInfo":
+		if e.ComplexityRoot.DataValueConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueConnection.PageInfo(childComplexity), true
+	case "DataValueConnection.totalCount":
+		if e.ComplexityRoot.DataValueConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueConnection.TotalCount(childComplexity), true
+
+	case "DataValueEdge.cursor":
+		if e.ComplexityRoot.DataValueEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueEdge.Cursor(childComplexity), true
+	case "DataValueEdge.node":
+		if e.ComplexityRoot.DataValueEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueEdge.Node(childComplexity), true
+
+	case "DataValueProblem.code":
+		if e.ComplexityRoot.DataValueProblem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.Code(childComplexity), true
+	case "DataValueProblem.field":
+		if e.ComplexityRoot.DataValueProblem.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.Field(childComplexity), true
+	case "DataValueProblem.index":
+		if e.ComplexityRoot.DataValueProblem.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.Index(childComplexity), true
+	case "DataValueProblem.indicator":
+		if e.ComplexityRoot.DataValueProblem.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.Indicator(childComplexity), true
+	case "DataValueProblem.message":
+		if e.ComplexityRoot.DataValueProblem.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.Message(childComplexity), true
+	case "DataValueProblem.orgUnit":
+		if e.ComplexityRoot.DataValueProblem.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.OrgUnit(childComplexity), true
+	case "DataValueProblem.period":
+		if e.ComplexityRoot.DataValueProblem.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.Period(childComplexity), true
+	case "DataValueProblem.rule":
+		if e.ComplexityRoot.DataValueProblem.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValueProblem.Rule(childComplexity), true
+
+	case "DataValuesPayload.problems":
+		if e.ComplexityRoot.DataValuesPayload.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValuesPayload.Problems(childComplexity), true
+	case "DataValuesPayload.userErrors":
+		if e.ComplexityRoot.DataValuesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValuesPayload.UserErrors(childComplexity), true
+	case "DataValuesPayload.values":
+		if e.ComplexityRoot.DataValuesPayload.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataValuesPayload.Values(childComplexity), true
+
 	case "DeadlineResolution.dueDate":
 		if e.ComplexityRoot.DeadlineResolution.Due == nil {
 			break
@@ -1546,6 +2002,354 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImportTasksPayload.UserErrors(childComplexity), true
 
+	case "Indicator.aggregation":
+		if e.ComplexityRoot.Indicator.Aggregation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Aggregation(childComplexity), true
+	case "Indicator.code":
+		if e.ComplexityRoot.Indicator.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Code(childComplexity), true
+	case "Indicator.direction":
+		if e.ComplexityRoot.Indicator.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Direction(childComplexity), true
+	case "Indicator.dueDays":
+		if e.ComplexityRoot.Indicator.DueDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.DueDays(childComplexity), true
+	case "Indicator.group":
+		if e.ComplexityRoot.Indicator.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Group(childComplexity), true
+	case "Indicator.id":
+		if e.ComplexityRoot.Indicator.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.ID(childComplexity), true
+	case "Indicator.jumpThreshold":
+		if e.ComplexityRoot.Indicator.JumpThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.JumpThreshold(childComplexity), true
+	case "Indicator.kind":
+		if e.ComplexityRoot.Indicator.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Kind(childComplexity), true
+	case "Indicator.max":
+		if e.ComplexityRoot.Indicator.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Max(childComplexity), true
+	case "Indicator.min":
+		if e.ComplexityRoot.Indicator.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Min(childComplexity), true
+	case "Indicator.name":
+		if e.ComplexityRoot.Indicator.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Name(childComplexity), true
+	case "Indicator.nameEn":
+		if e.ComplexityRoot.Indicator.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.NameEn(childComplexity), true
+	case "Indicator.ownValueWins":
+		if e.ComplexityRoot.Indicator.OwnValueWins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.OwnValueWins(childComplexity), true
+	case "Indicator.periodType":
+		if e.ComplexityRoot.Indicator.PeriodType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.PeriodType(childComplexity), true
+	case "Indicator.reportingUnitKinds":
+		if e.ComplexityRoot.Indicator.ReportingUnitKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.ReportingUnitKinds(childComplexity), true
+	case "Indicator.source":
+		if e.ComplexityRoot.Indicator.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Source(childComplexity), true
+	case "Indicator.sourceNote":
+		if e.ComplexityRoot.Indicator.SourceNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.SourceNote(childComplexity), true
+	case "Indicator.unit":
+		if e.ComplexityRoot.Indicator.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Unit(childComplexity), true
+	case "Indicator.version":
+		if e.ComplexityRoot.Indicator.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Version(childComplexity), true
+	case "Indicator.weight":
+		if e.ComplexityRoot.Indicator.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Weight(childComplexity), true
+
+	case "IndicatorGroup.code":
+		if e.ComplexityRoot.IndicatorGroup.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.Code(childComplexity), true
+	case "IndicatorGroup.description":
+		if e.ComplexityRoot.IndicatorGroup.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.Description(childComplexity), true
+	case "IndicatorGroup.id":
+		if e.ComplexityRoot.IndicatorGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.ID(childComplexity), true
+	case "IndicatorGroup.indicators":
+		if e.ComplexityRoot.IndicatorGroup.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.Indicators(childComplexity), true
+	case "IndicatorGroup.name":
+		if e.ComplexityRoot.IndicatorGroup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.Name(childComplexity), true
+	case "IndicatorGroup.nameEn":
+		if e.ComplexityRoot.IndicatorGroup.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.NameEn(childComplexity), true
+	case "IndicatorGroup.source":
+		if e.ComplexityRoot.IndicatorGroup.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.Source(childComplexity), true
+	case "IndicatorGroup.sourceNote":
+		if e.ComplexityRoot.IndicatorGroup.SourceNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.SourceNote(childComplexity), true
+	case "IndicatorGroup.version":
+		if e.ComplexityRoot.IndicatorGroup.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorGroup.Version(childComplexity), true
+
+	case "KpiCompleteness.completeness":
+		if e.ComplexityRoot.KpiCompleteness.Completeness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCompleteness.Completeness(childComplexity), true
+	case "KpiCompleteness.expected":
+		if e.ComplexityRoot.KpiCompleteness.Expected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCompleteness.Expected(childComplexity), true
+	case "KpiCompleteness.onTime":
+		if e.ComplexityRoot.KpiCompleteness.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCompleteness.OnTime(childComplexity), true
+	case "KpiCompleteness.orgUnit":
+		if e.ComplexityRoot.KpiCompleteness.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCompleteness.OrgUnit(childComplexity), true
+	case "KpiCompleteness.submitted":
+		if e.ComplexityRoot.KpiCompleteness.Submitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCompleteness.Submitted(childComplexity), true
+	case "KpiCompleteness.timeliness":
+		if e.ComplexityRoot.KpiCompleteness.Timeliness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCompleteness.Timeliness(childComplexity), true
+
+	case "KpiRank.attainment":
+		if e.ComplexityRoot.KpiRank.Attainment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.Attainment(childComplexity), true
+	case "KpiRank.change":
+		if e.ComplexityRoot.KpiRank.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.Change(childComplexity), true
+	case "KpiRank.contributingUnits":
+		if e.ComplexityRoot.KpiRank.ContributingUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.ContributingUnits(childComplexity), true
+	case "KpiRank.expectedUnits":
+		if e.ComplexityRoot.KpiRank.ExpectedUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.ExpectedUnits(childComplexity), true
+	case "KpiRank.orgUnit":
+		if e.ComplexityRoot.KpiRank.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.OrgUnit(childComplexity), true
+	case "KpiRank.previousValue":
+		if e.ComplexityRoot.KpiRank.PreviousValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.PreviousValue(childComplexity), true
+	case "KpiRank.rank":
+		if e.ComplexityRoot.KpiRank.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.Rank(childComplexity), true
+	case "KpiRank.target":
+		if e.ComplexityRoot.KpiRank.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.Target(childComplexity), true
+	case "KpiRank.value":
+		if e.ComplexityRoot.KpiRank.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRank.Value(childComplexity), true
+
+	case "KpiScore.indicators":
+		if e.ComplexityRoot.KpiScore.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiScore.Indicators(childComplexity), true
+	case "KpiScore.orgUnit":
+		if e.ComplexityRoot.KpiScore.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiScore.OrgUnit(childComplexity), true
+	case "KpiScore.score":
+		if e.ComplexityRoot.KpiScore.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiScore.Score(childComplexity), true
+
+	case "KpiValue.attainment":
+		if e.ComplexityRoot.KpiValue.Attainment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.Attainment(childComplexity), true
+	case "KpiValue.contributingUnits":
+		if e.ComplexityRoot.KpiValue.ContributingUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.ContributingUnits(childComplexity), true
+	case "KpiValue.denominator":
+		if e.ComplexityRoot.KpiValue.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.Denominator(childComplexity), true
+	case "KpiValue.expectedUnits":
+		if e.ComplexityRoot.KpiValue.ExpectedUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.ExpectedUnits(childComplexity), true
+	case "KpiValue.indicator":
+		if e.ComplexityRoot.KpiValue.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.Indicator(childComplexity), true
+	case "KpiValue.numerator":
+		if e.ComplexityRoot.KpiValue.Numerator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.Numerator(childComplexity), true
+	case "KpiValue.orgUnit":
+		if e.ComplexityRoot.KpiValue.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.OrgUnit(childComplexity), true
+	case "KpiValue.period":
+		if e.ComplexityRoot.KpiValue.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.Period(childComplexity), true
+	case "KpiValue.target":
+		if e.ComplexityRoot.KpiValue.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.Target(childComplexity), true
+	case "KpiValue.value":
+		if e.ComplexityRoot.KpiValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiValue.Value(childComplexity), true
+
 	case "LoginPayload.me":
 		if e.ComplexityRoot.LoginPayload.Me == nil {
 			break
@@ -1609,6 +2413,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.User(childComplexity), true
 
+	case "Mutation.acceptDataValues":
+		if e.ComplexityRoot.Mutation.AcceptDataValues == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptDataValues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptDataValues(childComplexity, args["input"].(model.DataValueIdsInput)), true
+	case "Mutation.approveDataValues":
+		if e.ComplexityRoot.Mutation.ApproveDataValues == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveDataValues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveDataValues(childComplexity, args["input"].(model.DataValueIdsInput)), true
 	case "Mutation.assignTask":
 		if e.ComplexityRoot.Mutation.AssignTask == nil {
 			break
@@ -1758,6 +2584,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.rejectDataValues":
+		if e.ComplexityRoot.Mutation.RejectDataValues == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectDataValues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectDataValues(childComplexity, args["input"].(model.DataValueDecisionInput)), true
+	case "Mutation.reopenDataValue":
+		if e.ComplexityRoot.Mutation.ReopenDataValue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenDataValue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenDataValue(childComplexity, args["input"].(model.ReopenDataValueInput)), true
 	case "Mutation.reportProgress":
 		if e.ComplexityRoot.Mutation.ReportProgress == nil {
 			break
@@ -1813,6 +2661,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RoleGrantInput)), true
+	case "Mutation.saveIndicator":
+		if e.ComplexityRoot.Mutation.SaveIndicator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveIndicator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveIndicator(childComplexity, args["input"].(model.SaveIndicatorInput)), true
+	case "Mutation.saveIndicatorGroup":
+		if e.ComplexityRoot.Mutation.SaveIndicatorGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveIndicatorGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveIndicatorGroup(childComplexity, args["input"].(model.SaveIndicatorGroupInput)), true
+	case "Mutation.setTargets":
+		if e.ComplexityRoot.Mutation.SetTargets == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTargets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTargets(childComplexity, args["input"].(model.SetTargetsInput)), true
+	case "Mutation.submitDataValues":
+		if e.ComplexityRoot.Mutation.SubmitDataValues == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitDataValues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitDataValues(childComplexity, args["input"].(model.SubmitDataValuesInput)), true
 	case "Mutation.updateAssignment":
 		if e.ComplexityRoot.Mutation.UpdateAssignment == nil {
 			break
@@ -2099,6 +2991,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.dataValues":
+		if e.ComplexityRoot.Query.DataValues == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataValues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataValues(childComplexity, args["filter"].(*model.DataValueFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.document":
 		if e.ComplexityRoot.Query.Document == nil {
 			break
@@ -2121,7 +3024,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Documents(childComplexity, args["filter"].(*model.DocumentFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.indicatorGroups":
+		if e.ComplexityRoot.Query.IndicatorGroups == nil {
+			break
+		}
 
+		return e.ComplexityRoot.Query.IndicatorGroups(childComplexity), true
+	case "Query.indicators":
+		if e.ComplexityRoot.Query.Indicators == nil {
+			break
+		}
+
+		args, err := ec.field_Query_indicators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Indicators(childComplexity, args["filter"].(*model.IndicatorFilter)), true
+
+	case "Query.kpiCompleteness":
+		if e.ComplexityRoot.Query.KpiCompleteness == nil {
+			break
+		}
+
+		args, err := ec.field_Query_kpiCompleteness_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.KpiCompleteness(childComplexity, args["period"].(string), args["level"].(org.Kind), args["group"].(*string)), true
+	case "Query.kpiGroupScore":
+		if e.ComplexityRoot.Query.KpiGroupScore == nil {
+			break
+		}
+
+		args, err := ec.field_Query_kpiGroupScore_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.KpiGroupScore(childComplexity, args["group"].(string), args["period"].(string), args["level"].(org.Kind), args["approvedOnly"].(*bool)), true
+	case "Query.kpiRanking":
+		if e.ComplexityRoot.Query.KpiRanking == nil {
+			break
+		}
+
+		args, err := ec.field_Query_kpiRanking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.KpiRanking(childComplexity, args["indicator"].(string), args["period"].(string), args["level"].(org.Kind), args["approvedOnly"].(*bool)), true
+	case "Query.kpiSeries":
+		if e.ComplexityRoot.Query.KpiSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_kpiSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.KpiSeries(childComplexity, args["indicator"].(string), args["orgUnit"].(string), args["from"].(string), args["to"].(string), args["approvedOnly"].(*bool), args["asOf"].(*store.Date)), true
+	case "Query.kpiValue":
+		if e.ComplexityRoot.Query.KpiValue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_kpiValue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.KpiValue(childComplexity, args["indicator"].(string), args["orgUnit"].(string), args["period"].(string), args["approvedOnly"].(*bool), args["asOf"].(*store.Date)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -2323,6 +3298,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrantPayload.UserErrors(childComplexity), true
 
+	case "SaveIndicatorGroupPayload.group":
+		if e.ComplexityRoot.SaveIndicatorGroupPayload.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveIndicatorGroupPayload.Group(childComplexity), true
+	case "SaveIndicatorGroupPayload.userErrors":
+		if e.ComplexityRoot.SaveIndicatorGroupPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveIndicatorGroupPayload.UserErrors(childComplexity), true
+
+	case "SaveIndicatorPayload.indicator":
+		if e.ComplexityRoot.SaveIndicatorPayload.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveIndicatorPayload.Indicator(childComplexity), true
+	case "SaveIndicatorPayload.userErrors":
+		if e.ComplexityRoot.SaveIndicatorPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveIndicatorPayload.UserErrors(childComplexity), true
+
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
 			break
@@ -2392,6 +3393,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SearchHit.Title(childComplexity), true
 
+	case "SetTargetsPayload.count":
+		if e.ComplexityRoot.SetTargetsPayload.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetTargetsPayload.Count(childComplexity), true
+	case "SetTargetsPayload.userErrors":
+		if e.ComplexityRoot.SetTargetsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetTargetsPayload.UserErrors(childComplexity), true
+
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
 			break
@@ -2404,6 +3418,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
+
+	case "SubmitDataValuesPayload.problems":
+		if e.ComplexityRoot.SubmitDataValuesPayload.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitDataValuesPayload.Problems(childComplexity), true
+	case "SubmitDataValuesPayload.userErrors":
+		if e.ComplexityRoot.SubmitDataValuesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitDataValuesPayload.UserErrors(childComplexity), true
+	case "SubmitDataValuesPayload.values":
+		if e.ComplexityRoot.SubmitDataValuesPayload.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitDataValuesPayload.Values(childComplexity), true
+	case "SubmitDataValuesPayload.warnings":
+		if e.ComplexityRoot.SubmitDataValuesPayload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitDataValuesPayload.Warnings(childComplexity), true
 
 	case "Subscription.assignmentUpdated":
 		if e.ComplexityRoot.Subscription.AssignmentUpdated == nil {
@@ -2801,18 +3840,29 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateDocumentInput", ec.unmarshalInputCreateDocumentInput),
 			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("DataValueDecisionInput", ec.unmarshalInputDataValueDecisionInput),
+			graphql.NewInputUnmarshaler("DataValueFilter", ec.unmarshalInputDataValueFilter),
+			graphql.NewInputUnmarshaler("DataValueIdsInput", ec.unmarshalInputDataValueIdsInput),
+			graphql.NewInputUnmarshaler("DataValueInput", ec.unmarshalInputDataValueInput),
 			graphql.NewInputUnmarshaler("DecideDeadlineExtensionInput", ec.unmarshalInputDecideDeadlineExtensionInput),
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
 			graphql.NewInputUnmarshaler("DocumentFilter", ec.unmarshalInputDocumentFilter),
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
 			graphql.NewInputUnmarshaler("ImportTasksInput", ec.unmarshalInputImportTasksInput),
+			graphql.NewInputUnmarshaler("IndicatorFilter", ec.unmarshalInputIndicatorFilter),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrgUnitFilter", ec.unmarshalInputOrgUnitFilter),
+			graphql.NewInputUnmarshaler("ReopenDataValueInput", ec.unmarshalInputReopenDataValueInput),
 			graphql.NewInputUnmarshaler("ReportProgressInput", ec.unmarshalInputReportProgressInput),
 			graphql.NewInputUnmarshaler("RequestDeadlineExtensionInput", ec.unmarshalInputRequestDeadlineExtensionInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
+			graphql.NewInputUnmarshaler("SaveIndicatorGroupInput", ec.unmarshalInputSaveIndicatorGroupInput),
+			graphql.NewInputUnmarshaler("SaveIndicatorInput", ec.unmarshalInputSaveIndicatorInput),
+			graphql.NewInputUnmarshaler("SetTargetsInput", ec.unmarshalInputSetTargetsInput),
+			graphql.NewInputUnmarshaler("SubmitDataValuesInput", ec.unmarshalInputSubmitDataValuesInput),
+			graphql.NewInputUnmarshaler("TargetInput", ec.unmarshalInputTargetInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("UpdateAssignmentInput", ec.unmarshalInputUpdateAssignmentInput),
@@ -2910,7 +3960,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/kpi.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2928,6 +3978,7 @@ var sources = []*ast.Source{
 	{Name: "schema/extensions.graphqls", Input: sourceData("schema/extensions.graphqls"), BuiltIn: false},
 	{Name: "schema/import.graphqls", Input: sourceData("schema/import.graphqls"), BuiltIn: false},
 	{Name: "schema/keyset.graphqls", Input: sourceData("schema/keyset.graphqls"), BuiltIn: false},
+	{Name: "schema/kpi.graphqls", Input: sourceData("schema/kpi.graphqls"), BuiltIn: false},
 	{Name: "schema/live.graphqls", Input: sourceData("schema/live.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
@@ -3193,6 +4244,132 @@ func (ec *executionContext) childFields_CreateUserPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CreateUserPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DataValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataValue_id(ctx, field)
+	case "indicator":
+		return ec.fieldContext_DataValue_indicator(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_DataValue_orgUnit(ctx, field)
+	case "period":
+		return ec.fieldContext_DataValue_period(ctx, field)
+	case "value":
+		return ec.fieldContext_DataValue_value(ctx, field)
+	case "numerator":
+		return ec.fieldContext_DataValue_numerator(ctx, field)
+	case "denominator":
+		return ec.fieldContext_DataValue_denominator(ctx, field)
+	case "comment":
+		return ec.fieldContext_DataValue_comment(ctx, field)
+	case "state":
+		return ec.fieldContext_DataValue_state(ctx, field)
+	case "reason":
+		return ec.fieldContext_DataValue_reason(ctx, field)
+	case "version":
+		return ec.fieldContext_DataValue_version(ctx, field)
+	case "source":
+		return ec.fieldContext_DataValue_source(ctx, field)
+	case "enteredBy":
+		return ec.fieldContext_DataValue_enteredBy(ctx, field)
+	case "enteredAt":
+		return ec.fieldContext_DataValue_enteredAt(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_DataValue_submittedAt(ctx, field)
+	case "approvedAt":
+		return ec.fieldContext_DataValue_approvedAt(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_DataValue_acceptedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_DataValue_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataValue", field.Name)
+}
+
+func (ec *executionContext) childFields_DataValueChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_DataValueChange_version(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_DataValueChange_validFrom(ctx, field)
+	case "validTo":
+		return ec.fieldContext_DataValueChange_validTo(ctx, field)
+	case "value":
+		return ec.fieldContext_DataValueChange_value(ctx, field)
+	case "numerator":
+		return ec.fieldContext_DataValueChange_numerator(ctx, field)
+	case "denominator":
+		return ec.fieldContext_DataValueChange_denominator(ctx, field)
+	case "comment":
+		return ec.fieldContext_DataValueChange_comment(ctx, field)
+	case "state":
+		return ec.fieldContext_DataValueChange_state(ctx, field)
+	case "reason":
+		return ec.fieldContext_DataValueChange_reason(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_DataValueChange_changedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataValueChange", field.Name)
+}
+
+func (ec *executionContext) childFields_DataValueConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DataValueConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DataValueConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DataValueConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DataValueConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataValueConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DataValueEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DataValueEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DataValueEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataValueEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DataValueProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_DataValueProblem_index(ctx, field)
+	case "indicator":
+		return ec.fieldContext_DataValueProblem_indicator(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_DataValueProblem_orgUnit(ctx, field)
+	case "period":
+		return ec.fieldContext_DataValueProblem_period(ctx, field)
+	case "rule":
+		return ec.fieldContext_DataValueProblem_rule(ctx, field)
+	case "field":
+		return ec.fieldContext_DataValueProblem_field(ctx, field)
+	case "message":
+		return ec.fieldContext_DataValueProblem_message(ctx, field)
+	case "code":
+		return ec.fieldContext_DataValueProblem_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataValueProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_DataValuesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "values":
+		return ec.fieldContext_DataValuesPayload_values(ctx, field)
+	case "problems":
+		return ec.fieldContext_DataValuesPayload_problems(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DataValuesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataValuesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeadlineResolution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "text":
@@ -3405,6 +4582,156 @@ func (ec *executionContext) childFields_ImportTasksPayload(ctx context.Context, 
 		return ec.fieldContext_ImportTasksPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportTasksPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Indicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Indicator_id(ctx, field)
+	case "group":
+		return ec.fieldContext_Indicator_group(ctx, field)
+	case "code":
+		return ec.fieldContext_Indicator_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Indicator_name(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_Indicator_nameEn(ctx, field)
+	case "unit":
+		return ec.fieldContext_Indicator_unit(ctx, field)
+	case "kind":
+		return ec.fieldContext_Indicator_kind(ctx, field)
+	case "periodType":
+		return ec.fieldContext_Indicator_periodType(ctx, field)
+	case "direction":
+		return ec.fieldContext_Indicator_direction(ctx, field)
+	case "aggregation":
+		return ec.fieldContext_Indicator_aggregation(ctx, field)
+	case "reportingUnitKinds":
+		return ec.fieldContext_Indicator_reportingUnitKinds(ctx, field)
+	case "ownValueWins":
+		return ec.fieldContext_Indicator_ownValueWins(ctx, field)
+	case "dueDays":
+		return ec.fieldContext_Indicator_dueDays(ctx, field)
+	case "min":
+		return ec.fieldContext_Indicator_min(ctx, field)
+	case "max":
+		return ec.fieldContext_Indicator_max(ctx, field)
+	case "jumpThreshold":
+		return ec.fieldContext_Indicator_jumpThreshold(ctx, field)
+	case "weight":
+		return ec.fieldContext_Indicator_weight(ctx, field)
+	case "source":
+		return ec.fieldContext_Indicator_source(ctx, field)
+	case "sourceNote":
+		return ec.fieldContext_Indicator_sourceNote(ctx, field)
+	case "version":
+		return ec.fieldContext_Indicator_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
+}
+
+func (ec *executionContext) childFields_IndicatorGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_IndicatorGroup_id(ctx, field)
+	case "code":
+		return ec.fieldContext_IndicatorGroup_code(ctx, field)
+	case "name":
+		return ec.fieldContext_IndicatorGroup_name(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_IndicatorGroup_nameEn(ctx, field)
+	case "description":
+		return ec.fieldContext_IndicatorGroup_description(ctx, field)
+	case "source":
+		return ec.fieldContext_IndicatorGroup_source(ctx, field)
+	case "sourceNote":
+		return ec.fieldContext_IndicatorGroup_sourceNote(ctx, field)
+	case "version":
+		return ec.fieldContext_IndicatorGroup_version(ctx, field)
+	case "indicators":
+		return ec.fieldContext_IndicatorGroup_indicators(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndicatorGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiCompleteness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_KpiCompleteness_orgUnit(ctx, field)
+	case "expected":
+		return ec.fieldContext_KpiCompleteness_expected(ctx, field)
+	case "submitted":
+		return ec.fieldContext_KpiCompleteness_submitted(ctx, field)
+	case "onTime":
+		return ec.fieldContext_KpiCompleteness_onTime(ctx, field)
+	case "completeness":
+		return ec.fieldContext_KpiCompleteness_completeness(ctx, field)
+	case "timeliness":
+		return ec.fieldContext_KpiCompleteness_timeliness(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiCompleteness", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiRank(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_KpiRank_orgUnit(ctx, field)
+	case "value":
+		return ec.fieldContext_KpiRank_value(ctx, field)
+	case "rank":
+		return ec.fieldContext_KpiRank_rank(ctx, field)
+	case "previousValue":
+		return ec.fieldContext_KpiRank_previousValue(ctx, field)
+	case "change":
+		return ec.fieldContext_KpiRank_change(ctx, field)
+	case "target":
+		return ec.fieldContext_KpiRank_target(ctx, field)
+	case "attainment":
+		return ec.fieldContext_KpiRank_attainment(ctx, field)
+	case "contributingUnits":
+		return ec.fieldContext_KpiRank_contributingUnits(ctx, field)
+	case "expectedUnits":
+		return ec.fieldContext_KpiRank_expectedUnits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiRank", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_KpiScore_orgUnit(ctx, field)
+	case "score":
+		return ec.fieldContext_KpiScore_score(ctx, field)
+	case "indicators":
+		return ec.fieldContext_KpiScore_indicators(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiScore", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_KpiValue_indicator(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_KpiValue_orgUnit(ctx, field)
+	case "period":
+		return ec.fieldContext_KpiValue_period(ctx, field)
+	case "value":
+		return ec.fieldContext_KpiValue_value(ctx, field)
+	case "numerator":
+		return ec.fieldContext_KpiValue_numerator(ctx, field)
+	case "denominator":
+		return ec.fieldContext_KpiValue_denominator(ctx, field)
+	case "target":
+		return ec.fieldContext_KpiValue_target(ctx, field)
+	case "attainment":
+		return ec.fieldContext_KpiValue_attainment(ctx, field)
+	case "contributingUnits":
+		return ec.fieldContext_KpiValue_contributingUnits(ctx, field)
+	case "expectedUnits":
+		return ec.fieldContext_KpiValue_expectedUnits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiValue", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3627,6 +4954,26 @@ func (ec *executionContext) childFields_RoleGrantPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrantPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SaveIndicatorGroupPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_SaveIndicatorGroupPayload_group(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SaveIndicatorGroupPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SaveIndicatorGroupPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SaveIndicatorPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_SaveIndicatorPayload_indicator(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SaveIndicatorPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SaveIndicatorPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -3667,6 +5014,16 @@ func (ec *executionContext) childFields_SearchHit(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
 }
 
+func (ec *executionContext) childFields_SetTargetsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_SetTargetsPayload_count(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetTargetsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetTargetsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -3675,6 +5032,20 @@ func (ec *executionContext) childFields_StatusCount(ctx context.Context, field g
 		return ec.fieldContext_StatusCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmitDataValuesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "values":
+		return ec.fieldContext_SubmitDataValuesPayload_values(ctx, field)
+	case "problems":
+		return ec.fieldContext_SubmitDataValuesPayload_problems(ctx, field)
+	case "warnings":
+		return ec.fieldContext_SubmitDataValuesPayload_warnings(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SubmitDataValuesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmitDataValuesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

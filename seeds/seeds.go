@@ -45,12 +45,12 @@ var ReviewDate = store.MustDate("2023-12-21")
 
 // Report counts what a Load added.
 type Report struct {
-	OrgUnits, WorkingGroups, Documents, Tasks, Assignments, Users int
+	OrgUnits, WorkingGroups, Documents, Tasks, Assignments, Users, DataValues int
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("%d org units, %d working groups, %d documents, %d tasks, %d assignments, %d users",
-		r.OrgUnits, r.WorkingGroups, r.Documents, r.Tasks, r.Assignments, r.Users)
+	return fmt.Sprintf("%d org units, %d working groups, %d documents, %d tasks, %d assignments, %d users, %d indicator values",
+		r.OrgUnits, r.WorkingGroups, r.Documents, r.Tasks, r.Assignments, r.Users, r.DataValues)
 }
 
 // Options tune a Load.
@@ -86,8 +86,14 @@ func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, e
 		if err := loadReference(ctx, tx, &rep); err != nil {
 			return err
 		}
+		if err := loadIndicators(ctx, tx, clock); err != nil {
+			return err
+		}
 		if mode == Demo {
-			return loadDemo(ctx, tx, clock, &rep)
+			if err := loadDemo(ctx, tx, clock, &rep); err != nil {
+				return err
+			}
+			return loadDemoValues(ctx, tx, db.Engine, clock, &rep)
 		}
 		return nil
 	})

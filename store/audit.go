@@ -75,3 +75,23 @@ func AuditFrom(e *AuditEntry, detail any, from string) (schema.QueryAppender, er
 		" SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM ?", e.At, actorID, e.Actor, e.Via, e.Action, e.ObjectType, e.ObjectID,
 		e.OrgPath, e.Detail, e.ClientIP, bun.Ident(from)), nil
 }
+
+// AuditMany appends entries (with their details, index for index) to the
+// log on db in one statement: Audit for a batch.
+func AuditMany(ctx context.Context, db bun.IDB, entries []*AuditEntry, details []any) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for i, e := range entries {
+		if err := e.complete(details[i]); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < len(entries); i += 500 {
+		part := entries[i:min(i+500, len(entries))]
+		if _, err := db.NewInsert().Model(&part).Returning("NULL").Exec(ctx); err != nil {
+			return fmt.Errorf("store: writing audit log: %w", err)
+		}
+	}
+	return nil
+}

@@ -33,6 +33,9 @@ const (
 	SearchReport   SearchKind = "PROGRESS_REPORT"
 	SearchUser     SearchKind = "USER"
 	SearchGroup    SearchKind = "WORKING_GROUP"
+	// SearchIndicator is an indicator (code, Vietnamese and English names):
+	// its list's search filter only, not the global search.
+	SearchIndicator SearchKind = "INDICATOR"
 )
 
 const (

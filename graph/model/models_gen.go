@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"p06/auth"
+	"p06/kpi"
 	"p06/org"
 	"p06/rbac"
 	"p06/store"
@@ -177,6 +178,68 @@ type CreateUserPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type DataValueConnection struct {
+	Edges      []*DataValueEdge `json:"edges"`
+	Nodes      []*kpi.DataValue `json:"nodes"`
+	PageInfo   *PageInfo        `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+type DataValueDecisionInput struct {
+	Values []string `json:"values"`
+	Reason string   `json:"reason"`
+}
+
+type DataValueEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *kpi.DataValue `json:"node"`
+}
+
+type DataValueFilter struct {
+	Indicator *string `json:"indicator,omitempty"`
+	// The unit and those below it.
+	OrgUnit *string     `json:"orgUnit,omitempty"`
+	Period  *string     `json:"period,omitempty"`
+	States  []kpi.State `json:"states,omitempty"`
+}
+
+type DataValueIdsInput struct {
+	Values []string `json:"values"`
+}
+
+type DataValueInput struct {
+	Indicator string `json:"indicator"`
+	OrgUnit   string `json:"orgUnit"`
+	Period    string `json:"period"`
+	// COUNT, AMOUNT, BOOLEAN (1 or 0); for PERCENT optional and checked against numerator/denominator.
+	Value *float64 `json:"value,omitempty"`
+	// RATIO and PERCENT.
+	Numerator   *float64 `json:"numerator,omitempty"`
+	Denominator *float64 `json:"denominator,omitempty"`
+	Comment     *string  `json:"comment,omitempty"`
+	// The version you read; omit (or 0) for a value not entered yet.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// What is wrong with one value of a batch.
+type DataValueProblem struct {
+	// Index in the input's values.
+	Index     int        `json:"index"`
+	Indicator string     `json:"indicator"`
+	OrgUnit   string     `json:"orgUnit"`
+	Period    string     `json:"period"`
+	Rule      kpi.Rule   `json:"rule"`
+	Field     []string   `json:"field"`
+	Message   string     `json:"message"`
+	Code      store.Code `json:"code"`
+}
+
+type DataValuesPayload struct {
+	Values     []*kpi.DataValue    `json:"values"`
+	Problems   []*DataValueProblem `json:"problems"`
+	UserErrors []*UserError        `json:"userErrors"`
+}
+
 type DecideDeadlineExtensionInput struct {
 	// Global ID of the extension request.
 	Request string `json:"request"`
@@ -236,6 +299,61 @@ type ImportTasksInput struct {
 	File graphql.Upload `json:"file"`
 	// True: check the file and return the preview, storing nothing.
 	DryRun bool `json:"dryRun"`
+}
+
+type IndicatorFilter struct {
+	Group *string `json:"group,omitempty"`
+	// Code or name, without diacritics.
+	Search *string    `json:"search,omitempty"`
+	Kinds  []kpi.Kind `json:"kinds,omitempty"`
+}
+
+type KpiCompleteness struct {
+	OrgUnit   *org.Unit `json:"orgUnit"`
+	Expected  int       `json:"expected"`
+	Submitted int       `json:"submitted"`
+	OnTime    int       `json:"onTime"`
+	// submitted ÷ expected, percent.
+	Completeness *float64 `json:"completeness,omitempty"`
+	// onTime ÷ expected, percent.
+	Timeliness *float64 `json:"timeliness,omitempty"`
+}
+
+type KpiRank struct {
+	OrgUnit *org.Unit `json:"orgUnit"`
+	Value   *float64  `json:"value,omitempty"`
+	// 1 is best; equal figures share a rank; null without a value.
+	Rank          *int     `json:"rank,omitempty"`
+	PreviousValue *float64 `json:"previousValue,omitempty"`
+	// value − previousValue.
+	Change            *float64 `json:"change,omitempty"`
+	Target            *float64 `json:"target,omitempty"`
+	Attainment        *float64 `json:"attainment,omitempty"`
+	ContributingUnits int      `json:"contributingUnits"`
+	ExpectedUnits     int      `json:"expectedUnits"`
+}
+
+type KpiScore struct {
+	OrgUnit *org.Unit `json:"orgUnit"`
+	// 0–100: Σ weight × min(attainment, 100) ÷ Σ weight over the indicators with a figure and a target.
+	Score      *float64 `json:"score,omitempty"`
+	Indicators int      `json:"indicators"`
+}
+
+// A figure: the roll-up of the values the caller may read below the unit.
+type KpiValue struct {
+	Indicator   *kpi.Indicator `json:"indicator"`
+	OrgUnit     *org.Unit      `json:"orgUnit"`
+	Period      string         `json:"period"`
+	Value       *float64       `json:"value,omitempty"`
+	Numerator   *float64       `json:"numerator,omitempty"`
+	Denominator *float64       `json:"denominator,omitempty"`
+	// The unit's own target, else the national one.
+	Target *float64 `json:"target,omitempty"`
+	// Percent of the target reached (value ÷ target; target ÷ value when lower is better).
+	Attainment        *float64 `json:"attainment,omitempty"`
+	ContributingUnits int      `json:"contributingUnits"`
+	ExpectedUnits     int      `json:"expectedUnits"`
 }
 
 type LoginInput struct {
@@ -324,6 +442,11 @@ type ProgrammeSummary struct {
 type Query struct {
 }
 
+type ReopenDataValueInput struct {
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
 type ReportProgressInput struct {
 	// Global ID of the assignment.
 	Assignment string `json:"assignment"`
@@ -394,6 +517,50 @@ type RoleGrantPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type SaveIndicatorGroupInput struct {
+	// Omit to create.
+	ID          *string `json:"id,omitempty"`
+	Code        string  `json:"code"`
+	Name        string  `json:"name"`
+	NameEn      *string `json:"nameEn,omitempty"`
+	Description *string `json:"description,omitempty"`
+	SortOrder   *int    `json:"sortOrder,omitempty"`
+	SourceNote  *string `json:"sourceNote,omitempty"`
+}
+
+type SaveIndicatorGroupPayload struct {
+	Group      *kpi.Group   `json:"group,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type SaveIndicatorInput struct {
+	// Omit to create.
+	ID                 *string         `json:"id,omitempty"`
+	Group              string          `json:"group"`
+	Code               string          `json:"code"`
+	Name               string          `json:"name"`
+	NameEn             *string         `json:"nameEn,omitempty"`
+	Unit               string          `json:"unit"`
+	Kind               kpi.Kind        `json:"kind"`
+	PeriodType         kpi.PeriodType  `json:"periodType"`
+	Direction          kpi.Direction   `json:"direction"`
+	Aggregation        kpi.Aggregation `json:"aggregation"`
+	ReportingUnitKinds []org.Kind      `json:"reportingUnitKinds"`
+	OwnValueWins       *bool           `json:"ownValueWins,omitempty"`
+	DueDays            int             `json:"dueDays"`
+	Min                *float64        `json:"min,omitempty"`
+	Max                *float64        `json:"max,omitempty"`
+	JumpThreshold      *float64        `json:"jumpThreshold,omitempty"`
+	Weight             *float64        `json:"weight,omitempty"`
+	SortOrder          *int            `json:"sortOrder,omitempty"`
+	SourceNote         *string         `json:"sourceNote,omitempty"`
+}
+
+type SaveIndicatorPayload struct {
+	Indicator  *kpi.Indicator `json:"indicator,omitempty"`
+	UserErrors []*UserError   `json:"userErrors"`
+}
+
 type SearchConnection struct {
 	Edges      []*SearchEdge `json:"edges"`
 	Nodes      []*SearchHit  `json:"nodes"`
@@ -424,12 +591,48 @@ type SearchHit struct {
 	Rank int `json:"rank"`
 }
 
+type SetTargetsInput struct {
+	Targets []*TargetInput `json:"targets"`
+}
+
+type SetTargetsPayload struct {
+	Count      int          `json:"count"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type StatusCount struct {
 	Status tasks.Status `json:"status"`
 	Count  int          `json:"count"`
 }
 
+type SubmitDataValuesInput struct {
+	// At most 1,000; all saved or none.
+	Values []*DataValueInput `json:"values"`
+	// false saves drafts.
+	Submit bool `json:"submit"`
+	// Save although some values change beyond their indicator's jump threshold.
+	ConfirmJumps *bool `json:"confirmJumps,omitempty"`
+}
+
+type SubmitDataValuesPayload struct {
+	// The values as saved; empty when nothing was.
+	Values []*kpi.DataValue `json:"values"`
+	// Every broken rule; nothing was saved.
+	Problems []*DataValueProblem `json:"problems"`
+	// Jumps to confirm (confirmJumps); nothing was saved unless confirmed.
+	Warnings   []*DataValueProblem `json:"warnings"`
+	UserErrors []*UserError        `json:"userErrors"`
+}
+
 type Subscription struct {
+}
+
+type TargetInput struct {
+	Indicator string `json:"indicator"`
+	OrgUnit   string `json:"orgUnit"`
+	Period    string `json:"period"`
+	// Null removes the target.
+	Value *float64 `json:"value,omitempty"`
 }
 
 type TaskConnection struct {

@@ -1,0 +1,447 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+
+	"p06/seeds/seedtest"
+	"p06/store/storetest"
+)
+
+// The review's national figures come back exactly from the provinces'
+// demo values through kpiValue(orgUnit: "VN").
+func TestKpiSeededHeadlineFigures(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			c := newClient(t, seedtest.Shared(t, d))
+			want := map[string]float64{"P06.01": 11200000, "P06.02": 35400000, "P06.04": 70000000, "P06.05": 2200000,
+				"P06.06": 10200000, "P06.07": 16800000, "P06.08": 63, "P06.09": 100, "P06.03": 100 * 38.0 / 53}
+			for code, v := range want {
+				id := indicatorID(c, code)
+				for _, approved := range []bool{false, true} {
+					var out struct {
+						KpiValue struct {
+							Value                            float64
+							ContributingUnits, ExpectedUnits int
+						}
+					}
+					c.must(`query($i: ID!, $a: Boolean) { kpiValue(indicator: $i, orgUnit: "VN", period: "2023-12", approvedOnly: $a) { value contributingUnits expectedUnits } }`,
+						map[string]any{"i": id, "a": approved}, &out)
+					if math.Abs(out.KpiValue.Value-v) > 1e-9 {
+						t.Errorf("%s: %v, want %v", code, out.KpiValue.Value, v)
+					}
+					if code != "P06.03" && (out.KpiValue.ContributingUnits != 63 || out.KpiValue.ExpectedUnits != 63) {
+						t.Errorf("%s: %d of %d units", code, out.KpiValue.ContributingUnits, out.KpiValue.ExpectedUnits)
+					}
+				}
+				if code == "P06.03" || code == "P06.08" || code == "P06.09" {
+					continue // ratios over a year are Σ numerators / Σ denominators of its months
+				}
+				// A year of a stock figure is its last month.
+				var y struct{ KpiValue struct{ Value float64 } }
+				c.must(`query($i: ID!) { kpiValue(indicator: $i, orgUnit: "VN", period: "2023") { value } }`, map[string]any{"i": id}, &y)
+				if math.Abs(y.KpiValue.Value-v) > 1e-9 {
+					t.Errorf("%s 2023: %v, want %v", code, y.KpiValue.Value, v)
+				}
+			}
+			var r struct {
+				KpiRanking []struct {
+					OrgUnit struct{ Code string }
+					Value   float64
+					Rank    int
+				}
+			}
+			c.must(`query($i: ID!) { kpiRanking(indicator: $i, period: "2023-12", level: PROVINCE) { orgUnit { code } value rank } }`,
+				map[string]any{"i": indicatorID(c, "P06.04")}, &r)
+			if len(r.KpiRanking) != 63 || r.KpiRanking[0].OrgUnit.Code != "79" || r.KpiRanking[0].Rank != 1 {
+				t.Fatalf("ranking: %+v", r.KpiRanking[:min(3, len(r.KpiRanking))])
+			}
+		})
+	}
+}
+
+func indicatorID(c *client, code string) string {
+	c.t.Helper()
+	var out struct{ Indicators []struct{ ID, Code string } }
+	c.must(`query($s: String) { indicators(filter: {search: $s}) { id code } }`, map[string]any{"s": code}, &out)
+	for _, i := range out.Indicators {
+		if i.Code == code {
+			return i.ID
+		}
+	}
+	c.t.Fatalf("no indicator %s in %+v", code, out)
+	return ""
+}
+
+const submitMutation = `mutation($in: SubmitDataValuesInput!) { submitDataValues(input: $in) {
+	values { id version state value numerator denominator }
+	problems { index indicator orgUnit period rule message code }
+	warnings { rule message }
+	userErrors { field message code } } }`
+
+type submitOut struct {
+	SubmitDataValues struct {
+		Values []struct {
+			ID, State                     string
+			Version                       int
+			Value, Numerator, Denominator *float64
+		}
+		Problems []struct {
+			Index                                  int
+			Indicator, OrgUnit, Period, Rule, Code string
+			Message                                string
+		}
+		Warnings   []struct{ Rule, Message string }
+		UserErrors []struct {
+			Field         []string
+			Message, Code string
+		}
+	}
+}
+
+func submit(c *client, values []map[string]any, doSubmit bool, extra map[string]any, lang string) (submitOut, response) {
+	c.t.Helper()
+	in := map[string]any{"values": values, "submit": doSubmit}
+	for k, v := range extra {
+		in[k] = v
+	}
+	var out submitOut
+	r := c.do(submitMutation, map[string]any{"in": in}, &out, "Accept-Language", lang)
+	return out, r
+}
+
+// saveIndicator creates an indicator as c06 (the coordinator) and returns its ID.
+func saveIndicator(c *client, in map[string]any) string {
+	c.t.Helper()
+	var gs struct{ IndicatorGroups []struct{ ID, Code string } }
+	c.must(`{ indicatorGroups { id code } }`, nil, &gs)
+	in["group"] = gs.IndicatorGroups[0].ID
+	base := map[string]any{"unit": "hồ sơ", "periodType": "MONTH", "direction": "HIGHER_IS_BETTER", "reportingUnitKinds": []string{"PROVINCE"}, "dueDays": 10}
+	for k, v := range base {
+		if _, ok := in[k]; !ok {
+			in[k] = v
+		}
+	}
+	var out struct {
+		SaveIndicator struct {
+			Indicator  *struct{ ID string }
+			UserErrors []struct{ Message string }
+		}
+	}
+	c.must(`mutation($in: SaveIndicatorInput!) { saveIndicator(input: $in) { indicator { id } userErrors { message } } }`, map[string]any{"in": in}, &out)
+	if out.SaveIndicator.Indicator == nil {
+		c.t.Fatalf("saveIndicator: %+v", out.SaveIndicator.UserErrors)
+	}
+	return out.SaveIndicator.Indicator.ID
+}
+
+func kpiValue(c *client, ind, unit, period string, approvedOnly bool) (v *float64, contributing int) {
+	c.t.Helper()
+	var out struct {
+		KpiValue struct {
+			Value             *float64
+			ContributingUnits int
+		}
+	}
+	c.must(`query($i: ID!, $u: String!, $p: String!, $a: Boolean) { kpiValue(indicator: $i, orgUnit: $u, period: $p, approvedOnly: $a) { value contributingUnits } }`,
+		map[string]any{"i": ind, "u": unit, "p": period, "a": approvedOnly}, &out)
+	return out.KpiValue.Value, out.KpiValue.ContributingUnits
+}
+
+func val(c *client, ind, unit, period string) float64 {
+	c.t.Helper()
+	v, _ := kpiValue(c, ind, unit, period, false)
+	if v == nil {
+		c.t.Fatalf("no value of %s for %s, %s", ind, unit, period)
+	}
+	return *v
+}
+
+func TestKpiRollUpRules(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			hanoi := &client{t: t, url: serveAs(t, db, "hanoi")}
+			ratio := saveIndicator(c06, map[string]any{"code": "T.RATIO", "name": "Tỷ lệ thử", "kind": "PERCENT", "aggregation": "RATIO_OF_SUMS"})
+			stock := saveIndicator(c06, map[string]any{"code": "T.STOCK", "name": "Tài khoản thử", "kind": "COUNT", "aggregation": "LATEST"})
+			flow := saveIndicator(c06, map[string]any{"code": "T.FLOW", "name": "Hồ sơ thử", "kind": "COUNT", "aggregation": "SUM"})
+			yes := saveIndicator(c06, map[string]any{"code": "T.YES", "name": "Có kết nối", "kind": "BOOLEAN", "aggregation": "SHARE_OF_UNITS"})
+			enter := func(c *client, unit string, vs ...map[string]any) {
+				for _, v := range vs {
+					v["orgUnit"] = unit
+				}
+				out, r := submit(c, vs, true, nil, "vi")
+				if len(r.Errors) > 0 || len(out.SubmitDataValues.UserErrors) > 0 || len(out.SubmitDataValues.Values) != len(vs) {
+					t.Fatalf("submit %s: %+v %+v", unit, r.Errors, out.SubmitDataValues)
+				}
+			}
+			enter(hue, "46",
+				map[string]any{"indicator": ratio, "period": "2026-01", "numerator": 1, "denominator": 2},
+				map[string]any{"indicator": ratio, "period": "2026-02", "numerator": 1, "denominator": 8},
+				map[string]any{"indicator": stock, "period": "2026-01", "value": 10},
+				map[string]any{"indicator": stock, "period": "2026-02", "value": 20},
+				map[string]any{"indicator": stock, "period": "2026-03", "value": 30},
+				map[string]any{"indicator": flow, "period": "2026-01", "value": 10},
+				map[string]any{"indicator": flow, "period": "2026-02", "value": 20},
+				map[string]any{"indicator": yes, "period": "2026-01", "value": 1})
+			enter(hanoi, "01",
+				map[string]any{"indicator": ratio, "period": "2026-01", "numerator": 1, "denominator": 8},
+				map[string]any{"indicator": stock, "period": "2026-03", "value": 5},
+				map[string]any{"indicator": yes, "period": "2026-01", "value": 0})
+			// Ratio of sums, never the mean of ratios: (1+1)/(2+8) = 20%, not 31.25%.
+			if v := val(c06, ratio, "VN", "2026-01"); math.Abs(v-20) > 1e-9 {
+				t.Errorf("national ratio %v", v)
+			}
+			// A quarter from its months the same way: Huế (1+1)/(2+8).
+			if v := val(c06, ratio, "46", "2026Q1"); math.Abs(v-20) > 1e-9 {
+				t.Errorf("Huế's quarter %v", v)
+			}
+			if v := val(c06, stock, "46", "2026Q1"); v != 30 {
+				t.Errorf("LATEST quarter %v", v)
+			}
+			if v := val(c06, stock, "VN", "2026-03"); v != 35 {
+				t.Errorf("LATEST across units %v", v)
+			}
+			if v := val(c06, flow, "46", "2026Q1"); v != 30 {
+				t.Errorf("SUM quarter %v", v)
+			}
+			if v, n := kpiValue(c06, yes, "VN", "2026-01", false); v == nil || *v != 50 || n != 2 {
+				t.Errorf("SHARE_OF_UNITS %v of %d", v, n)
+			}
+			// A caller's roll-up is over what it may read: Huế asking the nation gets Huế.
+			if v := val(hue, ratio, "VN", "2026-01"); v != 50 {
+				t.Errorf("Huế's view of the nation %v", v)
+			}
+			// Nothing approved yet.
+			if v, _ := kpiValue(c06, ratio, "VN", "2026-01", true); v != nil {
+				t.Errorf("approved only: %v", *v)
+			}
+		})
+	}
+}
+
+func TestKpiApprovalAndValidation(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hanoi := &client{t: t, url: serveAs(t, db, "hanoi")}
+			approver := &client{t: t, url: serveAs(t, db, "hanoi-approver")}
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			pct := saveIndicator(c06, map[string]any{"code": "T.PCT", "name": "Tỷ lệ", "kind": "PERCENT", "aggregation": "RATIO_OF_SUMS", "jumpThreshold": 50})
+			cnt := saveIndicator(c06, map[string]any{"code": "T.CNT", "name": "Số hồ sơ", "kind": "COUNT", "aggregation": "SUM", "max": 1000, "min": 1})
+			nat := saveIndicator(c06, map[string]any{"code": "T.NAT", "name": "Chỉ tiêu quốc gia", "kind": "COUNT", "aggregation": "SUM", "reportingUnitKinds": []string{"NATIONAL"}})
+
+			// Every rule, in one refused batch: nothing saved.
+			bad := []map[string]any{
+				{"indicator": cnt, "orgUnit": "01", "period": "2026-01", "value": -1},
+				{"indicator": cnt, "orgUnit": "01", "period": "2026-02", "value": 1.5},
+				{"indicator": pct, "orgUnit": "01", "period": "2026-01", "numerator": 5, "denominator": 4},
+				{"indicator": pct, "orgUnit": "01", "period": "2026-02", "numerator": 1, "denominator": 2, "value": 120},
+				{"indicator": cnt, "orgUnit": "01", "period": "2027-01", "value": 5},
+				{"indicator": nat, "orgUnit": "01", "period": "2026-01", "value": 5},
+				{"indicator": cnt, "orgUnit": "01", "period": "2026-03", "value": 5000},
+				{"indicator": cnt, "orgUnit": "01", "period": "2026-04", "value": 0},
+				{"indicator": cnt, "orgUnit": "01", "period": "2026Q1", "value": 5},
+				{"indicator": pct, "orgUnit": "01", "period": "2026-03", "value": 50},
+				{"indicator": cnt, "orgUnit": "46", "period": "2026-05", "value": 5},
+				{"indicator": cnt, "orgUnit": "01", "period": "2026-06", "value": 5},
+				{"indicator": cnt, "orgUnit": "01", "period": "2026-06", "value": 6},
+			}
+			out, r := submit(hanoi, bad, true, nil, "en")
+			want := []string{"NEGATIVE", "KIND", "NUMERATOR_DENOMINATOR", "PERCENT_RANGE", "FUTURE_PERIOD", "UNIT_NOT_REPORTING", "MAX", "MIN", "PERIOD", "KIND", "UNIT", "DUPLICATE"}
+			got := map[string]bool{}
+			for _, p := range out.SubmitDataValues.Problems {
+				got[p.Rule] = true
+				if p.Indicator == "" || p.OrgUnit == "" || p.Period == "" || p.Message == "" {
+					t.Errorf("problem without its names: %+v", p)
+				}
+			}
+			for _, w := range want {
+				if !got[w] {
+					t.Errorf("no %s problem in %+v", w, out.SubmitDataValues.Problems)
+				}
+			}
+			if len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 0 || len(out.SubmitDataValues.UserErrors) != 1 {
+				t.Fatalf("refused batch: %+v %+v", r.Errors, out.SubmitDataValues)
+			}
+			if n := auditCount(t, db, "kpi.value.submit"); n != 0 {
+				t.Fatalf("audit rows of a refused batch: %d", n)
+			}
+
+			// Drafts, then submitted; the version is required after.
+			out, _ = submit(hanoi, []map[string]any{{"indicator": pct, "orgUnit": "01", "period": "2026-01", "numerator": 40, "denominator": 100}}, false, nil, "vi")
+			dv := out.SubmitDataValues.Values[0]
+			if dv.State != "DRAFT" || dv.Version != 1 {
+				t.Fatalf("draft: %+v", out.SubmitDataValues)
+			}
+			if v, _ := kpiValue(c06, pct, "VN", "2026-01", false); v != nil {
+				t.Fatalf("a draft counted: %v", *v)
+			}
+			out, _ = submit(hanoi, []map[string]any{{"indicator": pct, "orgUnit": "01", "period": "2026-01", "numerator": 40, "denominator": 100}}, true, nil, "vi")
+			if len(out.SubmitDataValues.Problems) != 1 || out.SubmitDataValues.Problems[0].Rule != "VERSION" || out.SubmitDataValues.Problems[0].Code != "CONFLICT" {
+				t.Fatalf("stale version: %+v", out.SubmitDataValues)
+			}
+			out, _ = submit(hanoi, []map[string]any{{"indicator": pct, "orgUnit": "01", "period": "2026-01", "numerator": 40, "denominator": 100, "expectedVersion": 1}}, true, nil, "vi")
+			if dv = out.SubmitDataValues.Values[0]; dv.State != "SUBMITTED" || dv.Version != 2 {
+				t.Fatalf("submitted: %+v", out.SubmitDataValues)
+			}
+			if v := val(c06, pct, "VN", "2026-01"); v != 40 {
+				t.Fatalf("submitted figure %v", v)
+			}
+
+			// The jump warning: 40% → 90% is over 50%; saved only when confirmed.
+			jump := []map[string]any{{"indicator": pct, "orgUnit": "01", "period": "2026-02", "numerator": 90, "denominator": 100}}
+			out, _ = submit(hanoi, jump, true, nil, "vi")
+			if len(out.SubmitDataValues.Warnings) != 1 || out.SubmitDataValues.Warnings[0].Rule != "JUMP" || len(out.SubmitDataValues.Values) != 0 {
+				t.Fatalf("jump: %+v", out.SubmitDataValues)
+			}
+			out, _ = submit(hanoi, jump, true, map[string]any{"confirmJumps": true}, "vi")
+			if len(out.SubmitDataValues.Values) != 1 {
+				t.Fatalf("confirmed jump: %+v", out.SubmitDataValues)
+			}
+
+			// An approver of another province cannot see (so not approve) Hà Nội's value.
+			decide := func(c *client, mutation, input string, vars map[string]any) (struct {
+				Values []struct {
+					State   string
+					Version int
+				}
+				Problems   []struct{ Rule string }
+				UserErrors []struct{ Code string }
+			}, response) {
+				var out map[string]json.RawMessage
+				r := c.do(`mutation($in: `+input+`!) { `+mutation+`(input: $in) { values { state version } problems { rule } userErrors { code } } }`, map[string]any{"in": vars}, &out)
+				var p struct {
+					Values []struct {
+						State   string
+						Version int
+					}
+					Problems   []struct{ Rule string }
+					UserErrors []struct{ Code string }
+				}
+				if raw, ok := out[mutation]; ok {
+					json.Unmarshal(raw, &p)
+				}
+				return p, r
+			}
+			p, r := decide(hue, "approveDataValues", "DataValueIdsInput", map[string]any{"values": []string{dv.ID}})
+			if code(r) != "FORBIDDEN" {
+				t.Fatalf("an editor approving: %+v %+v", p, r.Errors)
+			}
+			other := &client{t: t, url: serveAs(t, db, "viewer-46")}
+			if _, r = decide(other, "approveDataValues", "DataValueIdsInput", map[string]any{"values": []string{dv.ID}}); code(r) != "FORBIDDEN" {
+				t.Fatalf("a viewer approving: %+v", r.Errors)
+			}
+			p, r = decide(approver, "approveDataValues", "DataValueIdsInput", map[string]any{"values": []string{dv.ID}})
+			if len(r.Errors) > 0 || len(p.Values) != 1 || p.Values[0].State != "APPROVED" {
+				t.Fatalf("approve: %+v %+v", p, r.Errors)
+			}
+			if v, _ := kpiValue(c06, pct, "VN", "2026-01", true); v == nil || *v != 40 {
+				t.Fatalf("approved only after approval: %v", v)
+			}
+			// Locked: a correction needs reopening.
+			out, _ = submit(hanoi, []map[string]any{{"indicator": pct, "orgUnit": "01", "period": "2026-01", "numerator": 45, "denominator": 100, "expectedVersion": 3}}, true, nil, "vi")
+			if len(out.SubmitDataValues.Problems) != 1 || out.SubmitDataValues.Problems[0].Rule != "LOCKED" {
+				t.Fatalf("locked: %+v", out.SubmitDataValues)
+			}
+			p, _ = decide(c06, "acceptDataValues", "DataValueIdsInput", map[string]any{"values": []string{dv.ID}})
+			if len(p.Values) != 1 || p.Values[0].State != "ACCEPTED" {
+				t.Fatalf("accept: %+v", p)
+			}
+			// ACCEPTED is reopened by the coordinator (ACCEPT_KPI), not the province's approver.
+			if _, r = decide(approver, "reopenDataValue", "ReopenDataValueInput", map[string]any{"value": dv.ID, "reason": "sửa"}); code(r) != "FORBIDDEN" {
+				t.Fatalf("approver reopening an accepted value: %+v", r.Errors)
+			}
+			if p, _ = decide(c06, "reopenDataValue", "ReopenDataValueInput", map[string]any{"value": dv.ID, "reason": ""}); len(p.UserErrors) != 1 {
+				t.Fatalf("reopen without a reason: %+v", p)
+			}
+			p, _ = decide(c06, "reopenDataValue", "ReopenDataValueInput", map[string]any{"value": dv.ID, "reason": "Số liệu sai, cần sửa"})
+			if len(p.Values) != 1 || p.Values[0].State != "SUBMITTED" {
+				t.Fatalf("reopen: %+v", p)
+			}
+			if v, _ := kpiValue(c06, pct, "VN", "2026-01", true); v != nil {
+				t.Fatalf("a reopened value still approved: %v", *v)
+			}
+			out, _ = submit(hanoi, []map[string]any{{"indicator": pct, "orgUnit": "01", "period": "2026-01", "numerator": 45, "denominator": 100, "expectedVersion": p.Values[0].Version}}, true, nil, "vi")
+			if len(out.SubmitDataValues.Values) != 1 || val(c06, pct, "VN", "2026-01") != 45 {
+				t.Fatalf("corrected: %+v", out.SubmitDataValues)
+			}
+			var h struct {
+				DataValues struct {
+					Nodes []struct {
+						History []struct {
+							Version   int
+							Numerator float64
+							State     string
+						}
+					}
+				}
+			}
+			c06.must(`query($i: ID) { dataValues(filter: {indicator: $i, period: "2026-01"}) { nodes { history { version numerator state } } } }`, map[string]any{"i": pct}, &h)
+			if len(h.DataValues.Nodes) != 1 || len(h.DataValues.Nodes[0].History) != 6 || h.DataValues.Nodes[0].History[0].Numerator != 40 {
+				t.Fatalf("history: %+v", h)
+			}
+		})
+	}
+}
+
+// node(id:) resolves indicator groups, indicators and data values, a value
+// only for a caller who reads its unit.
+func TestKpiNode(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Shared(t, d)
+			c := newClient(t, db)
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			ind := indicatorID(c, "P06.04")
+			var vs struct {
+				DataValues struct{ Nodes []struct{ ID string } }
+			}
+			c.must(`query($i: ID) { dataValues(filter: {indicator: $i, orgUnit: "01", period: "2023-12"}) { nodes { id } } }`, map[string]any{"i": ind}, &vs)
+			if len(vs.DataValues.Nodes) != 1 {
+				t.Fatalf("values: %+v", vs)
+			}
+			const q = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename
+				... on DataValue { period orgUnit { code } indicator { code } }
+				... on Indicator { code group { id } }
+				... on IndicatorGroup { code } } }`
+			var out struct {
+				Nodes []*struct {
+					Typename  string `json:"__typename"`
+					Period    string
+					Code      string
+					OrgUnit   struct{ Code string }
+					Indicator struct{ Code string }
+					Group     struct{ ID string }
+				}
+			}
+			var g struct {
+				Node struct{ Group struct{ ID string } }
+			}
+			c.must(`query($id: ID!) { node(id: $id) { ... on Indicator { group { id } } } }`, map[string]any{"id": ind}, &g)
+			c.must(q, map[string]any{"ids": []string{vs.DataValues.Nodes[0].ID, ind, g.Node.Group.ID}}, &out)
+			if len(out.Nodes) != 3 || out.Nodes[0] == nil || out.Nodes[0].Typename != "DataValue" || out.Nodes[0].Period != "2023-12" ||
+				out.Nodes[0].OrgUnit.Code != "01" || out.Nodes[0].Indicator.Code != "P06.04" ||
+				out.Nodes[1] == nil || out.Nodes[1].Code != "P06.04" || out.Nodes[2] == nil || out.Nodes[2].Typename != "IndicatorGroup" {
+				t.Fatalf("nodes: %+v", out.Nodes)
+			}
+			// Hà Nội's value is not Huế's to read: NOT_FOUND, as if it did not exist.
+			var none struct{ Node *struct{ ID string } }
+			if r := hue.do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": vs.DataValues.Nodes[0].ID}, &none); code(r) != "NOT_FOUND" || none.Node != nil {
+				t.Fatalf("Huế reading Hà Nội's value: %+v %+v", r.Errors, none)
+			}
+		})
+	}
+}
