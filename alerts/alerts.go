@@ -44,9 +44,10 @@ type Alert struct {
 
 // Store reads and writes alerts.
 type Store struct {
-	db    *store.DB
-	authz *rbac.Authorizer
-	clock store.Clock
+	db       *store.DB
+	authz    *rbac.Authorizer
+	clock    store.Clock
+	notifier Notifier
 }
 
 // NewStore returns the alerts of db; authz decides who may acknowledge.
