@@ -391,6 +391,9 @@ func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsCon
 func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, sched *jobs.Scheduler, cfg config, log *slog.Logger, clock store.Clock, counts *serverCounts) http.Handler {
 	r := graph.NewResolver(db, authSvc, clock)
 	r.UseEvents(broker)
+	if sched != nil {
+		r.Jobs = sched
+	}
 	lim := graph.DefaultLimits
 	lim.Introspection = cfg.introspection
 	lim.UploadBytes = cfg.uploadBytes

@@ -31,9 +31,9 @@ type Alert struct {
 	Escalated      bool        `bun:"escalated"`
 	RaisedAt       time.Time   `bun:"raised_at"`
 	JobRunID       int64       `bun:"job_run_id"`
-	AcknowledgedAt time.Time   `bun:"acknowledged_at,nullzero"`
+	AcknowledgedAt *time.Time  `bun:"acknowledged_at"`
 	AcknowledgedBy int64       `bun:"acknowledged_by,nullzero"`
-	ResolvedAt     time.Time   `bun:"resolved_at,nullzero"`
+	ResolvedAt     *time.Time  `bun:"resolved_at"`
 	Resolution     string      `bun:"resolution"`
 
 	// UnitPath is the path of the alert's unit (read with it).
@@ -54,6 +54,9 @@ type Store struct {
 func NewStore(db *store.DB, authz *rbac.Authorizer, clock store.Clock) *Store {
 	return &Store{db: db, authz: authz, clock: clock}
 }
+
+// Authorizer decides what callers may do.
+func (s *Store) Authorizer() *rbac.Authorizer { return s.authz }
 
 // DB is the database the store works on.
 func (s *Store) DB() *store.DB { return s.db }
@@ -281,14 +284,14 @@ func (s *Store) Acknowledge(ctx context.Context, actor *auth.Identity, ids []int
 			}
 		}
 		for _, a := range as {
-			if !a.AcknowledgedAt.IsZero() {
+			if a.AcknowledgedAt != nil {
 				continue
 			}
 			if _, err := tx.NewUpdate().Table("alerts").Set("acknowledged_at = ?, acknowledged_by = ?", now.UTC(), actor.User.ID).
 				Where("id = ? AND acknowledged_at IS NULL", a.ID).Exec(ctx); err != nil {
 				return fmt.Errorf("alerts: acknowledging: %w", err)
 			}
-			a.AcknowledgedAt, a.AcknowledgedBy = now, actor.User.ID
+			a.AcknowledgedAt, a.AcknowledgedBy = &now, actor.User.ID
 			e := auth.AuditEntry(actor, now, "alert.acknowledge", "Alert", a.ID, a.UnitPath)
 			if err := store.Audit(ctx, tx, e, map[string]any{"kind": a.Kind, "subject": a.SubjectKind, "subjectId": a.SubjectID,
 				"dueDate": a.DueDate}); err != nil {

@@ -15,16 +15,16 @@ import (
 type Run struct {
 	bun.BaseModel `bun:"table:job_runs,alias:jr"`
 
-	ID          int64     `bun:"id,pk,autoincrement"`
-	Job         string    `bun:"job"`
-	Trigger     string    `bun:"trigger"` // START, SCHEDULE, MANUAL
-	StartedAt   time.Time `bun:"started_at"`
-	EndedAt     time.Time `bun:"ended_at,nullzero"`
-	Outcome     string    `bun:"outcome"` // RUNNING, OK, FAILED
-	Counts      string    `bun:"counts"`  // JSON object of counts
-	Error       string    `bun:"error"`
-	Process     string    `bun:"process"`
-	RequestedBy int64     `bun:"requested_by,nullzero"`
+	ID          int64      `bun:"id,pk,autoincrement"`
+	Job         string     `bun:"job"`
+	Trigger     string     `bun:"trigger"` // START, SCHEDULE, MANUAL
+	StartedAt   time.Time  `bun:"started_at"`
+	EndedAt     *time.Time `bun:"ended_at"`
+	Outcome     string     `bun:"outcome"` // RUNNING, OK, FAILED
+	Counts      string     `bun:"counts"`  // JSON object of counts
+	Error       string     `bun:"error"`
+	Process     string     `bun:"process"`
+	RequestedBy int64      `bun:"requested_by,nullzero"`
 
 	store.SortKey
 }
@@ -56,7 +56,8 @@ func (s *Store) EndRun(ctx context.Context, r *Run, counts map[string]int, runEr
 	if counts == nil {
 		b = []byte("{}")
 	}
-	r.EndedAt, r.Counts, r.Outcome = s.clock().UTC(), string(b), OK
+	end := s.clock().UTC()
+	r.EndedAt, r.Counts, r.Outcome = &end, string(b), OK
 	if runErr != nil {
 		r.Outcome, r.Error = Failed, runErr.Error()
 	}

@@ -26,6 +26,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Alert() AlertResolver
 	ApiToken() ApiTokenResolver
 	Assignment() AssignmentResolver
 	AssignmentChange() AssignmentChangeResolver
@@ -37,6 +38,7 @@ type ResolverRoot interface {
 	ImportRow() ImportRowResolver
 	ImportRowError() ImportRowErrorResolver
 	ImportTasksPayload() ImportTasksPayloadResolver
+	JobRun() JobRunResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
@@ -54,6 +56,37 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AcknowledgeAlertsPayload struct {
+		Alerts     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Alert struct {
+		AcknowledgedAt func(childComplexity int) int
+		AcknowledgedBy func(childComplexity int) int
+		Assignment     func(childComplexity int) int
+		DueDate        func(childComplexity int) int
+		Escalated      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		OrgUnit        func(childComplexity int) int
+		RaisedAt       func(childComplexity int) int
+		Resolution     func(childComplexity int) int
+		ResolvedAt     func(childComplexity int) int
+	}
+
+	AlertConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AlertEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ApiToken struct {
 		CreatedAt  func(childComplexity int) int
 		ExpiresAt  func(childComplexity int) int
@@ -287,6 +320,36 @@ type ComplexityRoot struct {
 		UserErrors      func(childComplexity int) int
 	}
 
+	JobRun struct {
+		Counts      func(childComplexity int) int
+		EndedAt     func(childComplexity int) int
+		Error       func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Job         func(childComplexity int) int
+		Outcome     func(childComplexity int) int
+		Process     func(childComplexity int) int
+		RequestedBy func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Trigger     func(childComplexity int) int
+	}
+
+	JobRunConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	JobRunCount struct {
+		Count func(childComplexity int) int
+		Name  func(childComplexity int) int
+	}
+
+	JobRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	LoginPayload struct {
 		Me         func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -307,6 +370,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcknowledgeAlerts        func(childComplexity int, input model.AcknowledgeAlertsInput) int
 		AssignTask               func(childComplexity int, input model.AssignTaskInput) int
 		CancelTask               func(childComplexity int, input model.CancelTaskInput) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
@@ -326,6 +390,7 @@ type ComplexityRoot struct {
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, input model.RevokeAPITokenInput) int
 		RevokeRole               func(childComplexity int, input model.RoleGrantInput) int
+		RunJob                   func(childComplexity int, input model.RunJobInput) int
 		UpdateAssignment         func(childComplexity int, input model.UpdateAssignmentInput) int
 	}
 
@@ -391,10 +456,12 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APITokens        func(childComplexity int, user *string) int
+		Alerts           func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
 		Assignments      func(childComplexity int, filter *model.AssignmentFilter, orderBy *model.AssignmentOrder, first *int, after *string) int
 		AuditLog         func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Document         func(childComplexity int, number string) int
 		Documents        func(childComplexity int, filter *model.DocumentFilter, first *int, after *string) int
+		JobRuns          func(childComplexity int, filter *model.JobRunFilter, first *int, after *string) int
 		Me               func(childComplexity int) int
 		Node             func(childComplexity int, id string) int
 		Nodes            func(childComplexity int, ids []string) int
@@ -404,6 +471,7 @@ type ComplexityRoot struct {
 		ProgrammeSummary func(childComplexity int, asOf *store.Date, orgUnit *string, documentKinds []tasks.DocKind) int
 		Search           func(childComplexity int, query string, kinds []store.SearchKind, first *int, after *string) int
 		Tasks            func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
+		UnreadAlertCount func(childComplexity int, orgUnit *string) int
 		Users            func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
 	}
@@ -439,6 +507,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	RunJobPayload struct {
+		JobRun     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	SearchConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -465,6 +538,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		AlertRaised       func(childComplexity int, orgUnit *string) int
 		AssignmentUpdated func(childComplexity int, orgUnit *string) int
 	}
 
@@ -578,6 +652,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AcknowledgeAlertsPayload.alerts":
+		if e.ComplexityRoot.AcknowledgeAlertsPayload.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AcknowledgeAlertsPayload.Alerts(childComplexity), true
+	case "AcknowledgeAlertsPayload.userErrors":
+		if e.ComplexityRoot.AcknowledgeAlertsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AcknowledgeAlertsPayload.UserErrors(childComplexity), true
+
+	case "Alert.acknowledgedAt":
+		if e.ComplexityRoot.Alert.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedAt(childComplexity), true
+	case "Alert.acknowledgedBy":
+		if e.ComplexityRoot.Alert.AcknowledgedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedBy(childComplexity), true
+	case "Alert.assignment":
+		if e.ComplexityRoot.Alert.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Assignment(childComplexity), true
+	case "Alert.dueDate":
+		if e.ComplexityRoot.Alert.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.DueDate(childComplexity), true
+	case "Alert.escalated":
+		if e.ComplexityRoot.Alert.Escalated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Escalated(childComplexity), true
+	case "Alert.id":
+		if e.ComplexityRoot.Alert.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.kind":
+		if e.ComplexityRoot.Alert.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Kind(childComplexity), true
+	case "Alert.orgUnit":
+		if e.ComplexityRoot.Alert.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.OrgUnit(childComplexity), true
+	case "Alert.raisedAt":
+		if e.ComplexityRoot.Alert.RaisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.RaisedAt(childComplexity), true
+	case "Alert.resolution":
+		if e.ComplexityRoot.Alert.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Resolution(childComplexity), true
+	case "Alert.resolvedAt":
+		if e.ComplexityRoot.Alert.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ResolvedAt(childComplexity), true
+
+	case "AlertConnection.edges":
+		if e.ComplexityRoot.AlertConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Edges(childComplexity), true
+	case "AlertConnection.nodes":
+		if e.ComplexityRoot.AlertConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Nodes(childComplexity), true
+	case "AlertConnection.pageInfo":
+		if e.ComplexityRoot.AlertConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.PageInfo(childComplexity), true
+	case "AlertConnection.totalCount":
+		if e.ComplexityRoot.AlertConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.TotalCount(childComplexity), true
+
+	case "AlertEdge.cursor":
+		if e.ComplexityRoot.AlertEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Cursor(childComplexity), true
+	case "AlertEdge.node":
+		if e.ComplexityRoot.AlertEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
 
 	case "ApiToken.createdAt":
 		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
@@ -1546,6 +1738,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImportTasksPayload.UserErrors(childComplexity), true
 
+	case "JobRun.counts":
+		if e.ComplexityRoot.JobRun.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Counts(childComplexity), true
+	case "JobRun.endedAt":
+		if e.ComplexityRoot.JobRun.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.EndedAt(childComplexity), true
+	case "JobRun.error":
+		if e.ComplexityRoot.JobRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Error(childComplexity), true
+	case "JobRun.id":
+		if e.ComplexityRoot.JobRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.ID(childComplexity), true
+	case "JobRun.job":
+		if e.ComplexityRoot.JobRun.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Job(childComplexity), true
+	case "JobRun.outcome":
+		if e.ComplexityRoot.JobRun.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Outcome(childComplexity), true
+	case "JobRun.process":
+		if e.ComplexityRoot.JobRun.Process == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Process(childComplexity), true
+	case "JobRun.requestedBy":
+		if e.ComplexityRoot.JobRun.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.RequestedBy(childComplexity), true
+	case "JobRun.startedAt":
+		if e.ComplexityRoot.JobRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.StartedAt(childComplexity), true
+	case "JobRun.trigger":
+		if e.ComplexityRoot.JobRun.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Trigger(childComplexity), true
+
+	case "JobRunConnection.edges":
+		if e.ComplexityRoot.JobRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.Edges(childComplexity), true
+	case "JobRunConnection.nodes":
+		if e.ComplexityRoot.JobRunConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.Nodes(childComplexity), true
+	case "JobRunConnection.pageInfo":
+		if e.ComplexityRoot.JobRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.PageInfo(childComplexity), true
+	case "JobRunConnection.totalCount":
+		if e.ComplexityRoot.JobRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.TotalCount(childComplexity), true
+
+	case "JobRunCount.count":
+		if e.ComplexityRoot.JobRunCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunCount.Count(childComplexity), true
+	case "JobRunCount.name":
+		if e.ComplexityRoot.JobRunCount.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunCount.Name(childComplexity), true
+
+	case "JobRunEdge.cursor":
+		if e.ComplexityRoot.JobRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunEdge.Cursor(childComplexity), true
+	case "JobRunEdge.node":
+		if e.ComplexityRoot.JobRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunEdge.Node(childComplexity), true
+
 	case "LoginPayload.me":
 		if e.ComplexityRoot.LoginPayload.Me == nil {
 			break
@@ -1609,6 +1913,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.User(childComplexity), true
 
+	case "Mutation.acknowledgeAlerts":
+		if e.ComplexityRoot.Mutation.AcknowledgeAlerts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeAlerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeAlerts(childComplexity, args["input"].(model.AcknowledgeAlertsInput)), true
 	case "Mutation.assignTask":
 		if e.ComplexityRoot.Mutation.AssignTask == nil {
 			break
@@ -1813,6 +2128,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RoleGrantInput)), true
+	case "Mutation.runJob":
+		if e.ComplexityRoot.Mutation.RunJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunJob(childComplexity, args["input"].(model.RunJobInput)), true
 	case "Mutation.updateAssignment":
 		if e.ComplexityRoot.Mutation.UpdateAssignment == nil {
 			break
@@ -2077,6 +2403,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity, args["user"].(*string)), true
+	case "Query.alerts":
+		if e.ComplexityRoot.Query.Alerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["filter"].(*model.AlertFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.assignments":
 		if e.ComplexityRoot.Query.Assignments == nil {
 			break
@@ -2122,6 +2459,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Documents(childComplexity, args["filter"].(*model.DocumentFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.jobRuns":
+		if e.ComplexityRoot.Query.JobRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jobRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JobRuns(childComplexity, args["filter"].(*model.JobRunFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -2216,6 +2564,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["orderBy"].(*model.TaskOrder), args["first"].(*int), args["after"].(*string)), true
+	case "Query.unreadAlertCount":
+		if e.ComplexityRoot.Query.UnreadAlertCount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unreadAlertCount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnreadAlertCount(childComplexity, args["orgUnit"].(*string)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -2323,6 +2682,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrantPayload.UserErrors(childComplexity), true
 
+	case "RunJobPayload.jobRun":
+		if e.ComplexityRoot.RunJobPayload.JobRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunJobPayload.JobRun(childComplexity), true
+	case "RunJobPayload.userErrors":
+		if e.ComplexityRoot.RunJobPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunJobPayload.UserErrors(childComplexity), true
+
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
 			break
@@ -2405,6 +2777,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "Subscription.alertRaised":
+		if e.ComplexityRoot.Subscription.AlertRaised == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_alertRaised_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AlertRaised(childComplexity, args["orgUnit"].(*string)), true
 	case "Subscription.assignmentUpdated":
 		if e.ComplexityRoot.Subscription.AssignmentUpdated == nil {
 			break
@@ -2791,6 +3174,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AcknowledgeAlertsInput", ec.unmarshalInputAcknowledgeAlertsInput),
+			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("AssignTaskInput", ec.unmarshalInputAssignTaskInput),
 			graphql.NewInputUnmarshaler("AssignmentFilter", ec.unmarshalInputAssignmentFilter),
 			graphql.NewInputUnmarshaler("AssignmentOrder", ec.unmarshalInputAssignmentOrder),
@@ -2806,6 +3191,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DocumentFilter", ec.unmarshalInputDocumentFilter),
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
 			graphql.NewInputUnmarshaler("ImportTasksInput", ec.unmarshalInputImportTasksInput),
+			graphql.NewInputUnmarshaler("JobRunFilter", ec.unmarshalInputJobRunFilter),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrgUnitFilter", ec.unmarshalInputOrgUnitFilter),
 			graphql.NewInputUnmarshaler("ReportProgressInput", ec.unmarshalInputReportProgressInput),
@@ -2813,6 +3199,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
+			graphql.NewInputUnmarshaler("RunJobInput", ec.unmarshalInputRunJobInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("UpdateAssignmentInput", ec.unmarshalInputUpdateAssignmentInput),
@@ -2910,7 +3297,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/alerts.graphqls" "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2922,6 +3309,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/alerts.graphqls", Input: sourceData("schema/alerts.graphqls"), BuiltIn: false},
 	{Name: "schema/auth.graphqls", Input: sourceData("schema/auth.graphqls"), BuiltIn: false},
 	{Name: "schema/documents.graphqls", Input: sourceData("schema/documents.graphqls"), BuiltIn: false},
 	{Name: "schema/evidence.graphqls", Input: sourceData("schema/evidence.graphqls"), BuiltIn: false},
@@ -2940,6 +3328,68 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AcknowledgeAlertsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "alerts":
+		return ec.fieldContext_AcknowledgeAlertsPayload_alerts(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AcknowledgeAlertsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AcknowledgeAlertsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Alert_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Alert_kind(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_Alert_dueDate(ctx, field)
+	case "raisedAt":
+		return ec.fieldContext_Alert_raisedAt(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Alert_acknowledgedAt(ctx, field)
+	case "acknowledgedBy":
+		return ec.fieldContext_Alert_acknowledgedBy(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Alert_resolvedAt(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Alert_resolution(ctx, field)
+	case "escalated":
+		return ec.fieldContext_Alert_escalated(ctx, field)
+	case "assignment":
+		return ec.fieldContext_Alert_assignment(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_Alert_orgUnit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AlertConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AlertConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AlertConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AlertEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AlertEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -3407,6 +3857,66 @@ func (ec *executionContext) childFields_ImportTasksPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ImportTasksPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_JobRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_JobRun_id(ctx, field)
+	case "job":
+		return ec.fieldContext_JobRun_job(ctx, field)
+	case "trigger":
+		return ec.fieldContext_JobRun_trigger(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_JobRun_startedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_JobRun_endedAt(ctx, field)
+	case "outcome":
+		return ec.fieldContext_JobRun_outcome(ctx, field)
+	case "counts":
+		return ec.fieldContext_JobRun_counts(ctx, field)
+	case "error":
+		return ec.fieldContext_JobRun_error(ctx, field)
+	case "process":
+		return ec.fieldContext_JobRun_process(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_JobRun_requestedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRun", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_JobRunConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_JobRunConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_JobRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_JobRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_JobRunCount_name(ctx, field)
+	case "count":
+		return ec.fieldContext_JobRunCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunCount", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_JobRunEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_JobRunEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "me":
@@ -3625,6 +4135,16 @@ func (ec *executionContext) childFields_RoleGrantPayload(ctx context.Context, fi
 		return ec.fieldContext_RoleGrantPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RunJobPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "jobRun":
+		return ec.fieldContext_RunJobPayload_jobRun(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RunJobPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RunJobPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

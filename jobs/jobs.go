@@ -20,6 +20,8 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"p06/alerts"
+	"p06/auth"
+	"p06/rbac"
 	"p06/store"
 )
 
@@ -186,14 +188,32 @@ func (s *Scheduler) run(e *entry, trigger string, by int64) (*alerts.Run, error)
 	return r, runErr
 }
 
-// RunNow runs the job name now on this process, recorded as requested by
-// the user by, and returns its run (FAILED with its error when it failed).
-// A run of that job already in progress here is a CONFLICT.
-func (s *Scheduler) RunNow(ctx context.Context, name string, by int64) (*alerts.Run, error) {
+// RunNow runs the job name now on this process for actor, who must hold
+// ADMIN_POLICY on the national unit (jobs concern every unit), and returns
+// its run (FAILED with its error when it failed). The request is audited
+// (job.run). A run of that job already in progress here is a CONFLICT.
+func (s *Scheduler) RunNow(ctx context.Context, actor *auth.Identity, name string) (*alerts.Run, error) {
+	if actor == nil {
+		return nil, &store.Error{Code: store.Unauthenticated, Message: "cần đăng nhập", English: "sign-in required"}
+	}
+	if !s.runs.Authorizer().Can(actor.Subject(), rbac.RootPath, rbac.AdminPolicy) {
+		return nil, &store.Error{Code: store.Forbidden, Message: "chỉ quản trị viên toàn quốc được chạy tác vụ",
+			English: "only a national administrator may run jobs"}
+	}
 	e := s.jobs[name]
 	if e == nil {
 		return nil, errUnknownJob(name)
 	}
+	if err := store.Audit(ctx, s.runs.DB(), auth.AuditEntry(actor, s.clock(), "job.run", "Job", 0, rbac.RootPath),
+		map[string]string{"job": name}); err != nil {
+		return nil, err
+	}
+	return s.runNow(e, actor.User.ID)
+}
+
+// runNow runs e now for the user by.
+func (s *Scheduler) runNow(e *entry, by int64) (*alerts.Run, error) {
+	name := e.Name
 	r, err := s.run(e, TriggerManual, by)
 	if errors.Is(err, errBusy) {
 		return nil, &store.Error{Code: store.Conflict, Field: "job", Message: fmt.Sprintf("tác vụ %s đang chạy", name),

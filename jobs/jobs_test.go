@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"p06/alerts"
+	"p06/auth"
 	"p06/jobs"
 	"p06/rbac"
+	"p06/seeds/seedtest"
 	"p06/store"
 	"p06/store/storetest"
 )
@@ -25,6 +27,18 @@ func newStore(t *testing.T, db *store.DB, clock store.Clock) *alerts.Store {
 		t.Fatal(err)
 	}
 	return alerts.NewStore(db, authz, clock)
+}
+
+func TestMain(m *testing.M) { seedtest.Main(m) }
+
+// identity is the demo user name signed in with a session.
+func identity(t *testing.T, al *alerts.Store, name string) *auth.Identity {
+	t.Helper()
+	var u auth.User
+	if err := al.DB().NewSelect().Model(&u).Where("username = ?", name).Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &auth.Identity{User: &u, Method: auth.MethodSession, SessionID: 1, CSRFOK: true}
 }
 
 // waitRuns waits until job has n runs that ended, and returns them newest
@@ -57,7 +71,13 @@ func waitRuns(t *testing.T, al *alerts.Store, job string, n int) []*alerts.Run {
 // in progress until its context ends, and the run is recorded as failed.
 func TestSchedulerRunsRecordsAndReports(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) { t.Parallel(); schedulerRuns(t, seedtest.Fresh(t, d)) })
+	}
+}
+
+func schedulerRuns(t *testing.T, db *store.DB) {
+	{
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)
 		clock := func() time.Time { return now }
@@ -89,8 +109,12 @@ func TestSchedulerRunsRecordsAndReports(t *testing.T) {
 			t.Fatalf("healthy scheduler: %v", err)
 		}
 
+		admin, hue := identity(t, al, "admin"), identity(t, al, "hue")
+		if _, err := s.RunNow(ctx, hue, "count"); store.ErrorCode(err) != store.Forbidden {
+			t.Fatalf("a province editor running a job: %v", err)
+		}
 		fail = true
-		r, err := s.RunNow(ctx, "count", 0)
+		r, err := s.RunNow(ctx, admin, "count")
 		if err != nil || r.Trigger != jobs.TriggerManual || r.Outcome != alerts.Failed || r.Error != "nothing to count" {
 			t.Fatalf("manual run %+v %v", r, err)
 		}
@@ -98,7 +122,7 @@ func TestSchedulerRunsRecordsAndReports(t *testing.T) {
 			t.Fatalf("health after a failed run: %v", err)
 		}
 		fail = false
-		if _, err := s.RunNow(ctx, "count", 0); err != nil {
+		if _, err := s.RunNow(ctx, admin, "count"); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Health(ctx); err != nil {
@@ -108,13 +132,13 @@ func TestSchedulerRunsRecordsAndReports(t *testing.T) {
 		if err := s.Health(ctx); err == nil || !strings.Contains(err.Error(), "overdue") {
 			t.Fatalf("health 3 hours later: %v", err)
 		}
-		if _, err := s.RunNow(ctx, "nothing", 0); store.ErrorCode(err) != store.Invalid {
+		if _, err := s.RunNow(ctx, admin, "nothing"); store.ErrorCode(err) != store.Invalid {
 			t.Fatalf("an unknown job: %v", err)
 		}
 
-		go s.RunNow(ctx, "slow", 0) //nolint:errcheck // its run is checked below
+		go s.RunNow(ctx, admin, "slow") //nolint:errcheck // its run is checked below
 		<-block
-		if _, err := s.RunNow(ctx, "slow", 0); store.ErrorCode(err) != store.Conflict {
+		if _, err := s.RunNow(ctx, admin, "slow"); store.ErrorCode(err) != store.Conflict {
 			t.Fatalf("a second run of a running job: %v", err)
 		}
 		stopCtx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -126,7 +150,7 @@ func TestSchedulerRunsRecordsAndReports(t *testing.T) {
 		if rs[0].Outcome != alerts.Failed || !strings.Contains(rs[0].Error, "canceled") {
 			t.Fatalf("the run stopped by the shutdown: %+v", rs[0])
 		}
-	})
+	}
 }
 
 // On PostgreSQL one process of those sharing a database leads; when it
