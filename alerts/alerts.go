@@ -88,9 +88,24 @@ func (r Scanned) Total() int {
 func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned, error) {
 	d := store.DateOf(asOf)
 	res := Scanned{Raised: map[Kind]int{}}
+	// Alerts whose subject changed before the last scan that ended well
+	// were resolved by it; a margin covers writes that committed after
+	// that scan began (ResolveOnChanges resolves most at once anyway).
+	var since time.Time
+	if last, err := s.LastRun(ctx, JobScan); err != nil {
+		return res, err
+	} else if last != nil && last.Outcome == OK && last.StartedAt.Before(asOf) {
+		since = last.StartedAt.Add(-resolveMargin)
+	}
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res = Scanned{Raised: map[Kind]int{}}
-		n, err := resolve(ctx, tx, d, asOf, nil)
+		if s.db.Engine == store.Postgres {
+			// JIT compilation costs more than these statements save.
+			if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off"); err != nil {
+				return err
+			}
+		}
+		n, err := resolve(ctx, tx, d, asOf, nil, since)
 		if err != nil {
 			return err
 		}
@@ -129,12 +144,16 @@ func (s *Store) Resolve(ctx context.Context, assignmentIDs []int64) (int, error)
 		return 0, nil
 	}
 	now := s.clock()
-	return resolve(ctx, s.db, store.DateOf(now), now, assignmentIDs)
+	return resolve(ctx, s.db, store.DateOf(now), now, assignmentIDs, time.Time{})
 }
 
+// resolveMargin is how long before the last scan a scan looks for changes.
+const resolveMargin = 10 * time.Minute
+
 // resolve sets resolved_at and the resolution of the open alerts that no
-// longer hold on day d, for every source (with ids, only those subjects').
-func resolve(ctx context.Context, db bun.IDB, d store.Date, at time.Time, ids []int64) (int, error) {
+// longer hold on day d, for every source (with ids, only those subjects';
+// with since, only subjects whose facts changed since then).
+func resolve(ctx context.Context, db bun.IDB, d store.Date, at time.Time, ids []int64, since time.Time) (int, error) {
 	total := 0
 	for _, src := range Sources() {
 		cond, resolution, args := src.Resolved(d)
@@ -145,6 +164,9 @@ func resolve(ctx context.Context, db bun.IDB, d store.Date, at time.Time, ids []
 			Where(cond, args[2:]...)
 		if ids != nil {
 			q = q.Where("subject_id IN (?)", bun.In(ids))
+		}
+		if !since.IsZero() {
+			q = q.Where("subject_id IN (?)", src.Changed(db, since))
 		}
 		out, err := q.Exec(ctx)
 		if err != nil {

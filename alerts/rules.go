@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"time"
+
 	"github.com/uptrace/bun"
 
 	"p06/store"
@@ -65,6 +67,8 @@ type Source struct {
 	Subject  SubjectKind
 	Open     func(db bun.IDB, d, from, to store.Date) *bun.SelectQuery
 	Resolved func(d store.Date) (cond string, resolution string, args []any)
+	// Changed selects the ids of the subjects changed since an instant.
+	Changed func(db bun.IDB, since time.Time) *bun.SelectQuery
 }
 
 // Assignments are the assignments not done nor cancelled, of a task with a
@@ -73,21 +77,31 @@ type Source struct {
 var Assignments = &Source{
 	Subject: SubjectAssignment,
 	Open: func(db bun.IDB, d, from, to store.Date) *bun.SelectQuery {
-		q := db.NewSelect().TableExpr("assignment_facts AS f").
-			Join("JOIN assignments AS a ON a.id = f.assignment_id").
-			Join("JOIN tasks AS t ON t.id = a.task_id").
-			Join("JOIN org_units AS u ON u.id = a.org_unit_id").
-			ColumnExpr("a.id AS subject_id, a.org_unit_id, u.kind AS unit_kind, f.due_date").
-			Where("f.valid_from <= ? AND (f.valid_to IS NULL OR f.valid_to > ?)", d.String(), d.String()).
-			Where("f.due_date IS NOT NULL AND f.state IN ('NOT_STARTED', 'IN_PROGRESS')").
-			Where("t.precision <> 'CONTINUOUS'")
-		if !from.IsZero() {
-			q = q.Where("f.due_date >= ?", from.String())
+		// The facts in force on d: the current version (valid_to NULL),
+		// or one closed after d. Two branches, so that each reads its own
+		// partial index (assignment_facts_open_due_idx, _open_closed_idx)
+		// instead of every version of every assignment.
+		branch := func(validity string) *bun.SelectQuery {
+			q := db.NewSelect().TableExpr("assignment_facts AS f").
+				Join("JOIN assignments AS a ON a.id = f.assignment_id").
+				Join("JOIN tasks AS t ON t.id = a.task_id").
+				Join("JOIN org_units AS u ON u.id = a.org_unit_id").
+				ColumnExpr("a.id AS subject_id, a.org_unit_id, u.kind AS unit_kind, f.due_date").
+				Where("f.valid_from <= ?", d.String()).Where(validity, d.String()).
+				Where("f.due_date IS NOT NULL AND f.state IN ('NOT_STARTED', 'IN_PROGRESS')").
+				Where("t.precision <> 'CONTINUOUS'")
+			if !from.IsZero() {
+				q = q.Where("f.due_date >= ?", from.String())
+			}
+			if !to.IsZero() {
+				q = q.Where("f.due_date <= ?", to.String())
+			}
+			return q
 		}
-		if !to.IsZero() {
-			q = q.Where("f.due_date <= ?", to.String())
-		}
-		return q
+		return branch("f.valid_to IS NULL AND ? <> ''").UnionAll(branch("f.valid_to > ?"))
+	},
+	Changed: func(db bun.IDB, since time.Time) *bun.SelectQuery {
+		return db.NewSelect().TableExpr("assignment_facts AS f").Column("f.assignment_id").Where("f.changed_at >= ?", since.UTC())
 	},
 	Resolved: func(d store.Date) (string, string, []any) {
 		ds := d.String()

@@ -54,7 +54,13 @@ CREATE TABLE job_runs (
 --bun:split
 CREATE INDEX job_runs_job_idx ON job_runs (job, id);
 --bun:split
--- The alert scan reads the facts in force whose due date falls in a kind's
--- window: this index finds them by due date instead of reading every
--- assignment's facts.
-CREATE INDEX assignment_facts_due_idx ON assignment_facts (due_date, assignment_id) WHERE due_date IS NOT NULL AND state IN ('NOT_STARTED', 'IN_PROGRESS');
+-- The alert scan reads the open facts in force whose due date falls in a
+-- kind's window: the current versions by due date, and those closed later
+-- than the day scanned (none when scanning today), instead of every version
+-- of every assignment; it resolves the alerts of assignments whose facts
+-- changed since its last run (changed_at).
+CREATE INDEX IF NOT EXISTS assignment_facts_open_due_idx ON assignment_facts (due_date, assignment_id) WHERE valid_to IS NULL AND due_date IS NOT NULL AND state IN ('NOT_STARTED', 'IN_PROGRESS');
+--bun:split
+CREATE INDEX IF NOT EXISTS assignment_facts_open_closed_idx ON assignment_facts (valid_to) WHERE due_date IS NOT NULL AND state IN ('NOT_STARTED', 'IN_PROGRESS');
+--bun:split
+CREATE INDEX IF NOT EXISTS assignment_facts_changed_idx ON assignment_facts (changed_at);
