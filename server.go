@@ -25,10 +25,12 @@ import (
 
 	"golang.org/x/term"
 
+	"p06/alerts"
 	"p06/auth"
 	"p06/events"
 	"p06/gen"
 	"p06/graph"
+	"p06/jobs"
 	"p06/rbac"
 	"p06/seeds"
 	"p06/store"
@@ -75,6 +77,15 @@ type config struct {
 	auth          auth.Config
 	dbMaxConns    int
 	pprofAddr     string
+	jobs          jobsConfig
+}
+
+// jobsConfig is when the scheduled jobs run (see README, "Alerts").
+type jobsConfig struct {
+	on        bool          // P06_SCHEDULER
+	scanEvery time.Duration // P06_ALERT_SCAN_EVERY
+	scanAt    []string      // P06_ALERT_SCAN_AT
+	digestAt  []string      // P06_DIGEST_AT
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -163,12 +174,50 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.pprofAddr = a
 	}
+	if c.jobs, err = loadJobsConfig(getenv); err != nil {
+		return c, err
+	}
 	if lv := getenv("P06_LOG_LEVEL"); lv != "" {
 		if err := c.logLevel.UnmarshalText([]byte(lv)); err != nil {
 			return c, fmt.Errorf("P06_LOG_LEVEL must be debug, info, warn or error, got %q", lv)
 		}
 	}
 	return c, nil
+}
+
+// loadJobsConfig reads the scheduler's settings.
+func loadJobsConfig(getenv func(string) string) (jobsConfig, error) {
+	j := jobsConfig{on: true, scanEvery: 15 * time.Minute, scanAt: []string{"07:00"}, digestAt: []string{"07:30"}}
+	switch strings.ToLower(getenv("P06_SCHEDULER")) {
+	case "", "on", "true", "1":
+	case "off", "false", "0":
+		j.on = false
+	default:
+		return j, fmt.Errorf("P06_SCHEDULER must be on or off, got %q", getenv("P06_SCHEDULER"))
+	}
+	if v := getenv("P06_ALERT_SCAN_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 24*time.Hour {
+			return j, fmt.Errorf("P06_ALERT_SCAN_EVERY must be a duration from 1m to 24h, like 15m, got %q", v)
+		}
+		j.scanEvery = d
+	}
+	for name, dst := range map[string]*[]string{"P06_ALERT_SCAN_AT": &j.scanAt, "P06_DIGEST_AT": &j.digestAt} {
+		v := getenv(name)
+		if v == "" {
+			continue
+		}
+		*dst = nil
+		for _, at := range strings.Split(v, ",") {
+			at = strings.TrimSpace(at)
+			t, err := time.Parse("15:04", at)
+			if err != nil {
+				return j, fmt.Errorf("%s must be times of day like 07:00 (comma-separated, Asia/Ho_Chi_Minh), got %q", name, v)
+			}
+			*dst = append(*dst, t.Format("15:04"))
+		}
+	}
+	return j, nil
 }
 
 // run starts the server and blocks until ctx is cancelled, then shuts down
@@ -242,6 +291,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer broker.Close()
 
+	// Alerts: resolved as their work changes (on every process), raised
+	// and delivered by the scheduled jobs (on one process).
+	alertStore := alerts.NewStore(db, authz, store.SystemClock)
+	alertStore.SetNotifier(broker)
+	resolving := broker.Subscribe(1000)
+	go alertStore.ResolveOnChanges(context.WithoutCancel(ctx), resolving.C(), log)
+	defer resolving.Close()
+	sched, err := newScheduler(ctx, db, alertStore, cfg.jobs, log)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
@@ -255,7 +316,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer stopDebug()
 	}
 	srv := &http.Server{
-		Handler:           newServer(db, authSvc, broker, cfg, log, store.SystemClock, counts),
+		Handler:           newServer(db, authSvc, broker, sched, cfg, log, store.SystemClock, counts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -264,6 +325,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Shutdown neither closes nor waits for WebSocket connections (they are
 	// hijacked): closing the broker ends their subscriptions and closes them.
 	srv.RegisterOnShutdown(func() { broker.Close() })
+	if sched != nil {
+		sched.Start()
+	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -273,10 +337,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	// A job in progress finishes, or rolls back when the time is up.
+	stopped := make(chan error, 1)
+	go func() {
+		if sched == nil {
+			stopped <- nil
+			return
+		}
+		jobsCtx, cancel := context.WithTimeout(shutdownCtx, shutdownTimeout-2*time.Second)
+		defer cancel()
+		stopped <- sched.Stop(jobsCtx)
+	}()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-stopped; err != nil {
+		log.Warn("stopping the scheduled jobs", "err", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -284,11 +362,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
+// shutdownTimeout is how long a shutdown may take.
+const shutdownTimeout = 20 * time.Second
+
+// newScheduler makes the scheduled jobs (nil when P06_SCHEDULER=off): the
+// alert scan at start-up, at its interval and times of day. On PostgreSQL
+// one process of those sharing the database runs them (jobs.Elector).
+func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsConfig, log *slog.Logger) (*jobs.Scheduler, error) {
+	if !c.on {
+		log.Info("scheduled jobs are off on this process (P06_SCHEDULER=off)")
+		return nil, nil
+	}
+	var o jobs.Options
+	if db.Engine == store.Postgres {
+		e, err := jobs.NewElector(ctx, db, log)
+		if err != nil {
+			return nil, err
+		}
+		o.Elector = e
+	}
+	return jobs.New(al, log, o,
+		jobs.Job{Name: alerts.JobScan, Run: al.ScanJob, Every: c.scanEvery, At: c.scanAt, Due: 2*c.scanEvery + 5*time.Minute},
+	)
+}
+
 // newServer wires the stores into the HTTP routes, all in one place. Every
 // request passes CORS, then auth.Middleware, which names its caller.
-func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, cfg config, log *slog.Logger, clock store.Clock, counts *serverCounts) http.Handler {
+func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, sched *jobs.Scheduler, cfg config, log *slog.Logger, clock store.Clock, counts *serverCounts) http.Handler {
 	r := graph.NewResolver(db, authSvc, clock)
 	r.UseEvents(broker)
+	if sched != nil {
+		r.Jobs = sched
+	}
 	lim := graph.DefaultLimits
 	lim.Introspection = cfg.introspection
 	lim.UploadBytes = cfg.uploadBytes
@@ -312,6 +417,14 @@ func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, cfg co
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, "database unavailable\n")
 			return
+		}
+		if sched != nil {
+			if err := sched.Health(ctx); err != nil {
+				log.Warn("readiness check failed", "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, "scheduler: "+err.Error()+"\n")
+				return
+			}
 		}
 		io.WriteString(w, "ready\n")
 	})

@@ -56,7 +56,7 @@ func TestEncodeDecode(t *testing.T) {
 		if len(p) > payloadLimit {
 			t.Fatalf("payload of %d bytes", len(p))
 		}
-		got, err := decode(p)
+		got, _, err := decode(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestEncodeDecode(t *testing.T) {
 		t.Fatalf("read back %d changes, last %+v", len(back), back[len(back)-1])
 	}
 	for _, bad := range []string{"", "x:UPDATED", "1:DROP TABLE", "1", strings.Repeat("9", 30) + ":UPDATED"} {
-		if _, err := decode(bad); err == nil {
+		if _, _, err := decode(bad); err == nil {
 			t.Errorf("decode(%q) accepted", bad)
 		}
 	}

@@ -32,7 +32,7 @@ import (
 // the database just after a commit, are lost: live updates are a
 // convenience, never the record, which is in the database.
 type Postgres struct {
-	*fanout
+	hub
 	channel string
 	db      *store.DB
 	ln      *pgdriver.Listener
@@ -43,6 +43,7 @@ type Postgres struct {
 
 	mu      sync.Mutex
 	pending []tasks.Change // committed, not yet sent
+	raised  []AlertRange   // raised, not yet sent
 	wake    chan struct{}  // a change is pending (buffer 1)
 	stop    chan struct{}  // closed by Close
 }
@@ -68,7 +69,7 @@ func NewPostgres(ctx context.Context, db *store.DB, log *slog.Logger) (*Postgres
 	if len(channel) > 63 {
 		channel = channel[:63]
 	}
-	p := &Postgres{fanout: newFanout(), channel: channel, db: db, ln: pgdriver.NewListener(db.DB), log: log,
+	p := &Postgres{hub: newHub(), channel: channel, db: db, ln: pgdriver.NewListener(db.DB), log: log,
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	if err := p.ln.Listen(ctx, channel); err != nil {
 		_ = p.ln.Close()
@@ -84,12 +85,17 @@ func NewPostgres(ctx context.Context, db *store.DB, log *slog.Logger) (*Postgres
 			if n.Channel != channel {
 				continue
 			}
-			cs, err := decode(n.Payload)
+			cs, rs, err := decode(n.Payload)
 			if err != nil {
 				log.Warn("live updates: unreadable notification", "payload", n.Payload, "err", err)
 				continue
 			}
-			p.publish(cs)
+			if len(cs) > 0 {
+				p.publish(cs)
+			}
+			if len(rs) > 0 {
+				p.alerts.publish(rs)
+			}
 		}
 	}()
 	p.sender.Add(1)
@@ -113,6 +119,17 @@ func (p *Postgres) Committed(cs []tasks.Change) {
 	}
 }
 
+// AlertsRaised queues the range of alerts to be sent with NOTIFY.
+func (p *Postgres) AlertsRaised(first, last int64) {
+	p.mu.Lock()
+	p.raised = append(p.raised, AlertRange{first, last})
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
 // sendLoop sends the pending changes whenever there are some, until Close,
 // which it answers by sending what is left.
 func (p *Postgres) sendLoop() {
@@ -131,10 +148,10 @@ func (p *Postgres) sendLoop() {
 // send sends the pending changes in one statement (pg_notify per payload).
 func (p *Postgres) send() {
 	p.mu.Lock()
-	cs := p.pending
-	p.pending = nil
+	cs, rs := p.pending, p.raised
+	p.pending, p.raised = nil, nil
 	p.mu.Unlock()
-	parts := encode(cs, payloadLimit)
+	parts := encode(cs, payloadLimit, rs...)
 	if len(parts) == 0 {
 		return
 	}
@@ -160,7 +177,7 @@ func (p *Postgres) Close() error {
 		p.sender.Wait()
 		err = p.ln.Close()
 		p.wg.Wait()
-		p.close()
+		p.closeAll()
 	})
 	return err
 }

@@ -170,7 +170,7 @@ func (r *Resolver) me(ctx context.Context, id *auth.Identity) (*model.Me, error)
 // rbacPermissions lists the permissions in schema order.
 var rbacPermissions = []rbac.Permission{rbac.ReadData, rbac.AdminUsers, rbac.AdminPolicy, rbac.ReadAudit, rbac.CreateDocument,
 	rbac.AssignTask, rbac.DecideExtension, rbac.AcceptKPI, rbac.UpdateAssignment, rbac.RequestExtension, rbac.EnterKPI,
-	rbac.ApproveKPI, rbac.ApproveReport, rbac.ConfigureKPI}
+	rbac.ApproveKPI, rbac.ApproveReport, rbac.ConfigureKPI, rbac.AcknowledgeAlert}
 
 // grants lists a user's role grants with their units. Grants describe the
 // user, whom the caller may already see, so their units are shown even when

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"p06/alerts"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,6 +170,12 @@ func complexity(b *listBounds) ComplexityRoot {
 	}
 	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return page(child, first) }
+	c.Query.Alerts = func(child int, _ *model.AlertFilter, first *int, _ *string) int { return page(child, first) }
+	c.Query.JobRuns = func(child int, _ *model.JobRunFilter, first *int, _ *string) int { return page(child, first) }
+	c.Query.UnreadAlertCount = func(int, *string) int { return priceCount }
+	c.AcknowledgeAlertsPayload.Alerts = list(alerts.MaxAcknowledge)
+	// A run's counts: one per alert kind, resolved, and a few per delivery.
+	c.JobRun.Counts = list(smallList)
 	c.Document.Tasks = func(child int, f *model.TaskFilter, _ *model.TaskOrder, first *int, _ *string) int {
 		return page(child, first) + taskFilterPrice(b, f)
 	}
@@ -190,6 +197,8 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AssignmentConnection.TotalCount = count
 	c.UserConnection.TotalCount = count
 	c.AuditEntryConnection.TotalCount = count
+	c.AlertConnection.TotalCount = count
+	c.JobRunConnection.TotalCount = count
 	c.SearchConnection.TotalCount = count
 
 	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int {

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"p06/alerts"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -55,6 +56,12 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 	case typeAssignment:
 		var as []*tasks.Assignment
 		as, err = r.TaskStore.AssignmentsByIDs(ctx, scopeOf(ctx), []int64{id})
+		if err == nil && len(as) == 1 {
+			n = as[0]
+		}
+	case typeAlert:
+		var as []*alerts.Alert
+		as, err = r.AlertStore.ByIDs(ctx, scopeOf(ctx), []int64{id})
 		if err == nil && len(as) == 1 {
 			n = as[0]
 		}

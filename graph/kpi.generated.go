@@ -50,7 +50,7 @@ type IndicatorGroupResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _DataValue_id(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -73,7 +73,7 @@ func (ec *executionContext) fieldContext_DataValue_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _DataValue_indicator(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -105,7 +105,7 @@ func (ec *executionContext) fieldContext_DataValue_indicator(_ context.Context, 
 }
 
 func (ec *executionContext) _DataValue_orgUnit(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -137,14 +137,14 @@ func (ec *executionContext) fieldContext_DataValue_orgUnit(_ context.Context, fi
 }
 
 func (ec *executionContext) _DataValue_period(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_period(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Period, nil
 		},
 		nil,
@@ -160,14 +160,14 @@ func (ec *executionContext) fieldContext_DataValue_period(_ context.Context, fie
 }
 
 func (ec *executionContext) _DataValue_value(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_value(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Value, nil
 		},
 		nil,
@@ -183,14 +183,14 @@ func (ec *executionContext) fieldContext_DataValue_value(_ context.Context, fiel
 }
 
 func (ec *executionContext) _DataValue_numerator(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_numerator(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Numerator, nil
 		},
 		nil,
@@ -206,14 +206,14 @@ func (ec *executionContext) fieldContext_DataValue_numerator(_ context.Context, 
 }
 
 func (ec *executionContext) _DataValue_denominator(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_denominator(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Denominator, nil
 		},
 		nil,
@@ -229,14 +229,14 @@ func (ec *executionContext) fieldContext_DataValue_denominator(_ context.Context
 }
 
 func (ec *executionContext) _DataValue_comment(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_comment(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Comment, nil
 		},
 		nil,
@@ -252,14 +252,14 @@ func (ec *executionContext) fieldContext_DataValue_comment(_ context.Context, fi
 }
 
 func (ec *executionContext) _DataValue_state(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (kpi.State, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -275,14 +275,14 @@ func (ec *executionContext) fieldContext_DataValue_state(_ context.Context, fiel
 }
 
 func (ec *executionContext) _DataValue_reason(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_reason(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Reason, nil
 		},
 		nil,
@@ -298,14 +298,14 @@ func (ec *executionContext) fieldContext_DataValue_reason(_ context.Context, fie
 }
 
 func (ec *executionContext) _DataValue_version(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -321,14 +321,14 @@ func (ec *executionContext) fieldContext_DataValue_version(_ context.Context, fi
 }
 
 func (ec *executionContext) _DataValue_source(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -344,7 +344,7 @@ func (ec *executionContext) fieldContext_DataValue_source(_ context.Context, fie
 }
 
 func (ec *executionContext) _DataValue_enteredBy(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -376,14 +376,14 @@ func (ec *executionContext) fieldContext_DataValue_enteredBy(_ context.Context, 
 }
 
 func (ec *executionContext) _DataValue_enteredAt(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_enteredAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.EnteredAt, nil
 		},
 		nil,
@@ -399,14 +399,14 @@ func (ec *executionContext) fieldContext_DataValue_enteredAt(_ context.Context, 
 }
 
 func (ec *executionContext) _DataValue_submittedAt(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_submittedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*time.Time, error) {
 			return obj.SubmittedAt, nil
 		},
 		nil,
@@ -422,14 +422,14 @@ func (ec *executionContext) fieldContext_DataValue_submittedAt(_ context.Context
 }
 
 func (ec *executionContext) _DataValue_approvedAt(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_approvedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*time.Time, error) {
 			return obj.ApprovedAt, nil
 		},
 		nil,
@@ -445,14 +445,14 @@ func (ec *executionContext) fieldContext_DataValue_approvedAt(_ context.Context,
 }
 
 func (ec *executionContext) _DataValue_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValue_acceptedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*time.Time, error) {
 			return obj.AcceptedAt, nil
 		},
 		nil,
@@ -468,7 +468,7 @@ func (ec *executionContext) fieldContext_DataValue_acceptedAt(_ context.Context,
 }
 
 func (ec *executionContext) _DataValue_history(ctx context.Context, field graphql.CollectedField, obj *kpi.DataValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -500,14 +500,14 @@ func (ec *executionContext) fieldContext_DataValue_history(_ context.Context, fi
 }
 
 func (ec *executionContext) _DataValueChange_version(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -523,14 +523,14 @@ func (ec *executionContext) fieldContext_DataValueChange_version(_ context.Conte
 }
 
 func (ec *executionContext) _DataValueChange_validFrom(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_validFrom(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidFrom, nil
 		},
 		nil,
@@ -546,14 +546,14 @@ func (ec *executionContext) fieldContext_DataValueChange_validFrom(_ context.Con
 }
 
 func (ec *executionContext) _DataValueChange_validTo(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_validTo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Date, error) {
 			return obj.ValidTo, nil
 		},
 		nil,
@@ -569,14 +569,14 @@ func (ec *executionContext) fieldContext_DataValueChange_validTo(_ context.Conte
 }
 
 func (ec *executionContext) _DataValueChange_value(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_value(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Value, nil
 		},
 		nil,
@@ -592,14 +592,14 @@ func (ec *executionContext) fieldContext_DataValueChange_value(_ context.Context
 }
 
 func (ec *executionContext) _DataValueChange_numerator(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_numerator(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Numerator, nil
 		},
 		nil,
@@ -615,14 +615,14 @@ func (ec *executionContext) fieldContext_DataValueChange_numerator(_ context.Con
 }
 
 func (ec *executionContext) _DataValueChange_denominator(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_denominator(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Denominator, nil
 		},
 		nil,
@@ -638,14 +638,14 @@ func (ec *executionContext) fieldContext_DataValueChange_denominator(_ context.C
 }
 
 func (ec *executionContext) _DataValueChange_comment(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_comment(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Comment, nil
 		},
 		nil,
@@ -661,14 +661,14 @@ func (ec *executionContext) fieldContext_DataValueChange_comment(_ context.Conte
 }
 
 func (ec *executionContext) _DataValueChange_state(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_state(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (kpi.State, error) {
 			return obj.State, nil
 		},
 		nil,
@@ -684,14 +684,14 @@ func (ec *executionContext) fieldContext_DataValueChange_state(_ context.Context
 }
 
 func (ec *executionContext) _DataValueChange_reason(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_reason(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Reason, nil
 		},
 		nil,
@@ -707,14 +707,14 @@ func (ec *executionContext) fieldContext_DataValueChange_reason(_ context.Contex
 }
 
 func (ec *executionContext) _DataValueChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *kpi.HistoryRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueChange_changedAt(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (time.Time, error) {
 			return obj.ChangedAt, nil
 		},
 		nil,
@@ -730,7 +730,7 @@ func (ec *executionContext) fieldContext_DataValueChange_changedAt(_ context.Con
 }
 
 func (ec *executionContext) _DataValueConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DataValueConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -762,7 +762,7 @@ func (ec *executionContext) fieldContext_DataValueConnection_edges(_ context.Con
 }
 
 func (ec *executionContext) _DataValueConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DataValueConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -794,7 +794,7 @@ func (ec *executionContext) fieldContext_DataValueConnection_nodes(_ context.Con
 }
 
 func (ec *executionContext) _DataValueConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DataValueConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -826,14 +826,14 @@ func (ec *executionContext) fieldContext_DataValueConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _DataValueConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DataValueConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueConnection_totalCount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.TotalCount, nil
 		},
 		nil,
@@ -849,14 +849,14 @@ func (ec *executionContext) fieldContext_DataValueConnection_totalCount(_ contex
 }
 
 func (ec *executionContext) _DataValueEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DataValueEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueEdge_cursor(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Cursor, nil
 		},
 		nil,
@@ -872,7 +872,7 @@ func (ec *executionContext) fieldContext_DataValueEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _DataValueEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DataValueEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -904,14 +904,14 @@ func (ec *executionContext) fieldContext_DataValueEdge_node(_ context.Context, f
 }
 
 func (ec *executionContext) _DataValueProblem_index(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_index(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Index, nil
 		},
 		nil,
@@ -927,14 +927,14 @@ func (ec *executionContext) fieldContext_DataValueProblem_index(_ context.Contex
 }
 
 func (ec *executionContext) _DataValueProblem_indicator(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_indicator(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Indicator, nil
 		},
 		nil,
@@ -950,14 +950,14 @@ func (ec *executionContext) fieldContext_DataValueProblem_indicator(_ context.Co
 }
 
 func (ec *executionContext) _DataValueProblem_orgUnit(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_orgUnit(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.OrgUnit, nil
 		},
 		nil,
@@ -973,14 +973,14 @@ func (ec *executionContext) fieldContext_DataValueProblem_orgUnit(_ context.Cont
 }
 
 func (ec *executionContext) _DataValueProblem_period(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_period(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Period, nil
 		},
 		nil,
@@ -996,14 +996,14 @@ func (ec *executionContext) fieldContext_DataValueProblem_period(_ context.Conte
 }
 
 func (ec *executionContext) _DataValueProblem_rule(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_rule(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (kpi.Rule, error) {
 			return obj.Rule, nil
 		},
 		nil,
@@ -1019,14 +1019,14 @@ func (ec *executionContext) fieldContext_DataValueProblem_rule(_ context.Context
 }
 
 func (ec *executionContext) _DataValueProblem_field(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_field(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) ([]string, error) {
 			return obj.Field, nil
 		},
 		nil,
@@ -1042,14 +1042,14 @@ func (ec *executionContext) fieldContext_DataValueProblem_field(_ context.Contex
 }
 
 func (ec *executionContext) _DataValueProblem_message(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_message(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Message, nil
 		},
 		nil,
@@ -1065,14 +1065,14 @@ func (ec *executionContext) fieldContext_DataValueProblem_message(_ context.Cont
 }
 
 func (ec *executionContext) _DataValueProblem_code(ctx context.Context, field graphql.CollectedField, obj *model.DataValueProblem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_DataValueProblem_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Code, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -1088,7 +1088,7 @@ func (ec *executionContext) fieldContext_DataValueProblem_code(_ context.Context
 }
 
 func (ec *executionContext) _DataValuesPayload_values(ctx context.Context, field graphql.CollectedField, obj *model.DataValuesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1120,7 +1120,7 @@ func (ec *executionContext) fieldContext_DataValuesPayload_values(_ context.Cont
 }
 
 func (ec *executionContext) _DataValuesPayload_problems(ctx context.Context, field graphql.CollectedField, obj *model.DataValuesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1152,7 +1152,7 @@ func (ec *executionContext) fieldContext_DataValuesPayload_problems(_ context.Co
 }
 
 func (ec *executionContext) _DataValuesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DataValuesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1184,7 +1184,7 @@ func (ec *executionContext) fieldContext_DataValuesPayload_userErrors(_ context.
 }
 
 func (ec *executionContext) _Indicator_id(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1207,7 +1207,7 @@ func (ec *executionContext) fieldContext_Indicator_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Indicator_group(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1239,14 +1239,14 @@ func (ec *executionContext) fieldContext_Indicator_group(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Indicator_code(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -1262,14 +1262,14 @@ func (ec *executionContext) fieldContext_Indicator_code(_ context.Context, field
 }
 
 func (ec *executionContext) _Indicator_name(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -1285,14 +1285,14 @@ func (ec *executionContext) fieldContext_Indicator_name(_ context.Context, field
 }
 
 func (ec *executionContext) _Indicator_nameEn(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_nameEn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.NameEn, nil
 		},
 		nil,
@@ -1308,14 +1308,14 @@ func (ec *executionContext) fieldContext_Indicator_nameEn(_ context.Context, fie
 }
 
 func (ec *executionContext) _Indicator_unit(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_unit(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Unit, nil
 		},
 		nil,
@@ -1331,14 +1331,14 @@ func (ec *executionContext) fieldContext_Indicator_unit(_ context.Context, field
 }
 
 func (ec *executionContext) _Indicator_kind(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_kind(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (kpi.Kind, error) {
 			return obj.Kind, nil
 		},
 		nil,
@@ -1354,14 +1354,14 @@ func (ec *executionContext) fieldContext_Indicator_kind(_ context.Context, field
 }
 
 func (ec *executionContext) _Indicator_periodType(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_periodType(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (kpi.PeriodType, error) {
 			return obj.PeriodType, nil
 		},
 		nil,
@@ -1377,14 +1377,14 @@ func (ec *executionContext) fieldContext_Indicator_periodType(_ context.Context,
 }
 
 func (ec *executionContext) _Indicator_direction(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_direction(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (kpi.Direction, error) {
 			return obj.Direction, nil
 		},
 		nil,
@@ -1400,14 +1400,14 @@ func (ec *executionContext) fieldContext_Indicator_direction(_ context.Context, 
 }
 
 func (ec *executionContext) _Indicator_aggregation(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_aggregation(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (kpi.Aggregation, error) {
 			return obj.Aggregation, nil
 		},
 		nil,
@@ -1423,7 +1423,7 @@ func (ec *executionContext) fieldContext_Indicator_aggregation(_ context.Context
 }
 
 func (ec *executionContext) _Indicator_reportingUnitKinds(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1446,14 +1446,14 @@ func (ec *executionContext) fieldContext_Indicator_reportingUnitKinds(_ context.
 }
 
 func (ec *executionContext) _Indicator_ownValueWins(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_ownValueWins(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (bool, error) {
 			return obj.OwnValueWins, nil
 		},
 		nil,
@@ -1469,14 +1469,14 @@ func (ec *executionContext) fieldContext_Indicator_ownValueWins(_ context.Contex
 }
 
 func (ec *executionContext) _Indicator_dueDays(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_dueDays(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.DueDays, nil
 		},
 		nil,
@@ -1492,14 +1492,14 @@ func (ec *executionContext) fieldContext_Indicator_dueDays(_ context.Context, fi
 }
 
 func (ec *executionContext) _Indicator_min(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_min(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Min, nil
 		},
 		nil,
@@ -1515,14 +1515,14 @@ func (ec *executionContext) fieldContext_Indicator_min(_ context.Context, field 
 }
 
 func (ec *executionContext) _Indicator_max(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_max(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Max, nil
 		},
 		nil,
@@ -1538,14 +1538,14 @@ func (ec *executionContext) fieldContext_Indicator_max(_ context.Context, field 
 }
 
 func (ec *executionContext) _Indicator_jumpThreshold(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_jumpThreshold(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.JumpThreshold, nil
 		},
 		nil,
@@ -1561,14 +1561,14 @@ func (ec *executionContext) fieldContext_Indicator_jumpThreshold(_ context.Conte
 }
 
 func (ec *executionContext) _Indicator_weight(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_weight(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (float64, error) {
 			return obj.Weight, nil
 		},
 		nil,
@@ -1584,14 +1584,14 @@ func (ec *executionContext) fieldContext_Indicator_weight(_ context.Context, fie
 }
 
 func (ec *executionContext) _Indicator_source(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -1607,14 +1607,14 @@ func (ec *executionContext) fieldContext_Indicator_source(_ context.Context, fie
 }
 
 func (ec *executionContext) _Indicator_sourceNote(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_sourceNote(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.SourceNote, nil
 		},
 		nil,
@@ -1630,14 +1630,14 @@ func (ec *executionContext) fieldContext_Indicator_sourceNote(_ context.Context,
 }
 
 func (ec *executionContext) _Indicator_version(ctx context.Context, field graphql.CollectedField, obj *kpi.Indicator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_Indicator_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -1653,7 +1653,7 @@ func (ec *executionContext) fieldContext_Indicator_version(_ context.Context, fi
 }
 
 func (ec *executionContext) _IndicatorGroup_id(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1676,14 +1676,14 @@ func (ec *executionContext) fieldContext_IndicatorGroup_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _IndicatorGroup_code(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_IndicatorGroup_code(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Code, nil
 		},
 		nil,
@@ -1699,14 +1699,14 @@ func (ec *executionContext) fieldContext_IndicatorGroup_code(_ context.Context, 
 }
 
 func (ec *executionContext) _IndicatorGroup_name(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_IndicatorGroup_name(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Name, nil
 		},
 		nil,
@@ -1722,14 +1722,14 @@ func (ec *executionContext) fieldContext_IndicatorGroup_name(_ context.Context, 
 }
 
 func (ec *executionContext) _IndicatorGroup_nameEn(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_IndicatorGroup_nameEn(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.NameEn, nil
 		},
 		nil,
@@ -1745,14 +1745,14 @@ func (ec *executionContext) fieldContext_IndicatorGroup_nameEn(_ context.Context
 }
 
 func (ec *executionContext) _IndicatorGroup_description(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_IndicatorGroup_description(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Description, nil
 		},
 		nil,
@@ -1768,14 +1768,14 @@ func (ec *executionContext) fieldContext_IndicatorGroup_description(_ context.Co
 }
 
 func (ec *executionContext) _IndicatorGroup_source(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_IndicatorGroup_source(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (store.Source, error) {
 			return obj.Source, nil
 		},
 		nil,
@@ -1791,14 +1791,14 @@ func (ec *executionContext) fieldContext_IndicatorGroup_source(_ context.Context
 }
 
 func (ec *executionContext) _IndicatorGroup_sourceNote(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_IndicatorGroup_sourceNote(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.SourceNote, nil
 		},
 		nil,
@@ -1814,14 +1814,14 @@ func (ec *executionContext) fieldContext_IndicatorGroup_sourceNote(_ context.Con
 }
 
 func (ec *executionContext) _IndicatorGroup_version(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_IndicatorGroup_version(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Version, nil
 		},
 		nil,
@@ -1837,7 +1837,7 @@ func (ec *executionContext) fieldContext_IndicatorGroup_version(_ context.Contex
 }
 
 func (ec *executionContext) _IndicatorGroup_indicators(ctx context.Context, field graphql.CollectedField, obj *kpi.Group) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1869,7 +1869,7 @@ func (ec *executionContext) fieldContext_IndicatorGroup_indicators(_ context.Con
 }
 
 func (ec *executionContext) _KpiCompleteness_orgUnit(ctx context.Context, field graphql.CollectedField, obj *model.KpiCompleteness) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1901,14 +1901,14 @@ func (ec *executionContext) fieldContext_KpiCompleteness_orgUnit(_ context.Conte
 }
 
 func (ec *executionContext) _KpiCompleteness_expected(ctx context.Context, field graphql.CollectedField, obj *model.KpiCompleteness) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiCompleteness_expected(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Expected, nil
 		},
 		nil,
@@ -1924,14 +1924,14 @@ func (ec *executionContext) fieldContext_KpiCompleteness_expected(_ context.Cont
 }
 
 func (ec *executionContext) _KpiCompleteness_submitted(ctx context.Context, field graphql.CollectedField, obj *model.KpiCompleteness) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiCompleteness_submitted(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Submitted, nil
 		},
 		nil,
@@ -1947,14 +1947,14 @@ func (ec *executionContext) fieldContext_KpiCompleteness_submitted(_ context.Con
 }
 
 func (ec *executionContext) _KpiCompleteness_onTime(ctx context.Context, field graphql.CollectedField, obj *model.KpiCompleteness) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiCompleteness_onTime(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.OnTime, nil
 		},
 		nil,
@@ -1970,14 +1970,14 @@ func (ec *executionContext) fieldContext_KpiCompleteness_onTime(_ context.Contex
 }
 
 func (ec *executionContext) _KpiCompleteness_completeness(ctx context.Context, field graphql.CollectedField, obj *model.KpiCompleteness) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiCompleteness_completeness(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Completeness, nil
 		},
 		nil,
@@ -1993,14 +1993,14 @@ func (ec *executionContext) fieldContext_KpiCompleteness_completeness(_ context.
 }
 
 func (ec *executionContext) _KpiCompleteness_timeliness(ctx context.Context, field graphql.CollectedField, obj *model.KpiCompleteness) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiCompleteness_timeliness(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Timeliness, nil
 		},
 		nil,
@@ -2016,7 +2016,7 @@ func (ec *executionContext) fieldContext_KpiCompleteness_timeliness(_ context.Co
 }
 
 func (ec *executionContext) _KpiRank_orgUnit(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2048,14 +2048,14 @@ func (ec *executionContext) fieldContext_KpiRank_orgUnit(_ context.Context, fiel
 }
 
 func (ec *executionContext) _KpiRank_value(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_value(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Value, nil
 		},
 		nil,
@@ -2071,14 +2071,14 @@ func (ec *executionContext) fieldContext_KpiRank_value(_ context.Context, field 
 }
 
 func (ec *executionContext) _KpiRank_rank(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_rank(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*int, error) {
 			return obj.Rank, nil
 		},
 		nil,
@@ -2094,14 +2094,14 @@ func (ec *executionContext) fieldContext_KpiRank_rank(_ context.Context, field g
 }
 
 func (ec *executionContext) _KpiRank_previousValue(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_previousValue(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.PreviousValue, nil
 		},
 		nil,
@@ -2117,14 +2117,14 @@ func (ec *executionContext) fieldContext_KpiRank_previousValue(_ context.Context
 }
 
 func (ec *executionContext) _KpiRank_change(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_change(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Change, nil
 		},
 		nil,
@@ -2140,14 +2140,14 @@ func (ec *executionContext) fieldContext_KpiRank_change(_ context.Context, field
 }
 
 func (ec *executionContext) _KpiRank_target(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_target(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Target, nil
 		},
 		nil,
@@ -2163,14 +2163,14 @@ func (ec *executionContext) fieldContext_KpiRank_target(_ context.Context, field
 }
 
 func (ec *executionContext) _KpiRank_attainment(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_attainment(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Attainment, nil
 		},
 		nil,
@@ -2186,14 +2186,14 @@ func (ec *executionContext) fieldContext_KpiRank_attainment(_ context.Context, f
 }
 
 func (ec *executionContext) _KpiRank_contributingUnits(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_contributingUnits(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.ContributingUnits, nil
 		},
 		nil,
@@ -2209,14 +2209,14 @@ func (ec *executionContext) fieldContext_KpiRank_contributingUnits(_ context.Con
 }
 
 func (ec *executionContext) _KpiRank_expectedUnits(ctx context.Context, field graphql.CollectedField, obj *model.KpiRank) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiRank_expectedUnits(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.ExpectedUnits, nil
 		},
 		nil,
@@ -2232,7 +2232,7 @@ func (ec *executionContext) fieldContext_KpiRank_expectedUnits(_ context.Context
 }
 
 func (ec *executionContext) _KpiScore_orgUnit(ctx context.Context, field graphql.CollectedField, obj *model.KpiScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2264,14 +2264,14 @@ func (ec *executionContext) fieldContext_KpiScore_orgUnit(_ context.Context, fie
 }
 
 func (ec *executionContext) _KpiScore_score(ctx context.Context, field graphql.CollectedField, obj *model.KpiScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiScore_score(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Score, nil
 		},
 		nil,
@@ -2287,14 +2287,14 @@ func (ec *executionContext) fieldContext_KpiScore_score(_ context.Context, field
 }
 
 func (ec *executionContext) _KpiScore_indicators(ctx context.Context, field graphql.CollectedField, obj *model.KpiScore) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiScore_indicators(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Indicators, nil
 		},
 		nil,
@@ -2310,7 +2310,7 @@ func (ec *executionContext) fieldContext_KpiScore_indicators(_ context.Context, 
 }
 
 func (ec *executionContext) _KpiValue_indicator(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2342,7 +2342,7 @@ func (ec *executionContext) fieldContext_KpiValue_indicator(_ context.Context, f
 }
 
 func (ec *executionContext) _KpiValue_orgUnit(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2374,14 +2374,14 @@ func (ec *executionContext) fieldContext_KpiValue_orgUnit(_ context.Context, fie
 }
 
 func (ec *executionContext) _KpiValue_period(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_period(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (string, error) {
 			return obj.Period, nil
 		},
 		nil,
@@ -2397,14 +2397,14 @@ func (ec *executionContext) fieldContext_KpiValue_period(_ context.Context, fiel
 }
 
 func (ec *executionContext) _KpiValue_value(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_value(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Value, nil
 		},
 		nil,
@@ -2420,14 +2420,14 @@ func (ec *executionContext) fieldContext_KpiValue_value(_ context.Context, field
 }
 
 func (ec *executionContext) _KpiValue_numerator(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_numerator(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Numerator, nil
 		},
 		nil,
@@ -2443,14 +2443,14 @@ func (ec *executionContext) fieldContext_KpiValue_numerator(_ context.Context, f
 }
 
 func (ec *executionContext) _KpiValue_denominator(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_denominator(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Denominator, nil
 		},
 		nil,
@@ -2466,14 +2466,14 @@ func (ec *executionContext) fieldContext_KpiValue_denominator(_ context.Context,
 }
 
 func (ec *executionContext) _KpiValue_target(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_target(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Target, nil
 		},
 		nil,
@@ -2489,14 +2489,14 @@ func (ec *executionContext) fieldContext_KpiValue_target(_ context.Context, fiel
 }
 
 func (ec *executionContext) _KpiValue_attainment(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_attainment(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (*float64, error) {
 			return obj.Attainment, nil
 		},
 		nil,
@@ -2512,14 +2512,14 @@ func (ec *executionContext) fieldContext_KpiValue_attainment(_ context.Context, 
 }
 
 func (ec *executionContext) _KpiValue_contributingUnits(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_contributingUnits(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.ContributingUnits, nil
 		},
 		nil,
@@ -2535,14 +2535,14 @@ func (ec *executionContext) fieldContext_KpiValue_contributingUnits(_ context.Co
 }
 
 func (ec *executionContext) _KpiValue_expectedUnits(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_KpiValue_expectedUnits(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.ExpectedUnits, nil
 		},
 		nil,
@@ -2558,7 +2558,7 @@ func (ec *executionContext) fieldContext_KpiValue_expectedUnits(_ context.Contex
 }
 
 func (ec *executionContext) _SaveIndicatorGroupPayload_group(ctx context.Context, field graphql.CollectedField, obj *model.SaveIndicatorGroupPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2590,7 +2590,7 @@ func (ec *executionContext) fieldContext_SaveIndicatorGroupPayload_group(_ conte
 }
 
 func (ec *executionContext) _SaveIndicatorGroupPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SaveIndicatorGroupPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2622,7 +2622,7 @@ func (ec *executionContext) fieldContext_SaveIndicatorGroupPayload_userErrors(_ 
 }
 
 func (ec *executionContext) _SaveIndicatorPayload_indicator(ctx context.Context, field graphql.CollectedField, obj *model.SaveIndicatorPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2654,7 +2654,7 @@ func (ec *executionContext) fieldContext_SaveIndicatorPayload_indicator(_ contex
 }
 
 func (ec *executionContext) _SaveIndicatorPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SaveIndicatorPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2686,14 +2686,14 @@ func (ec *executionContext) fieldContext_SaveIndicatorPayload_userErrors(_ conte
 }
 
 func (ec *executionContext) _SetTargetsPayload_count(ctx context.Context, field graphql.CollectedField, obj *model.SetTargetsPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlain(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.fieldContext_SetTargetsPayload_count(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
+		func(ctx context.Context) (int, error) {
 			return obj.Count, nil
 		},
 		nil,
@@ -2709,7 +2709,7 @@ func (ec *executionContext) fieldContext_SetTargetsPayload_count(_ context.Conte
 }
 
 func (ec *executionContext) _SetTargetsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetTargetsPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2741,7 +2741,7 @@ func (ec *executionContext) fieldContext_SetTargetsPayload_userErrors(_ context.
 }
 
 func (ec *executionContext) _SubmitDataValuesPayload_values(ctx context.Context, field graphql.CollectedField, obj *model.SubmitDataValuesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2773,7 +2773,7 @@ func (ec *executionContext) fieldContext_SubmitDataValuesPayload_values(_ contex
 }
 
 func (ec *executionContext) _SubmitDataValuesPayload_problems(ctx context.Context, field graphql.CollectedField, obj *model.SubmitDataValuesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2805,7 +2805,7 @@ func (ec *executionContext) fieldContext_SubmitDataValuesPayload_problems(_ cont
 }
 
 func (ec *executionContext) _SubmitDataValuesPayload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.SubmitDataValuesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2837,7 +2837,7 @@ func (ec *executionContext) fieldContext_SubmitDataValuesPayload_warnings(_ cont
 }
 
 func (ec *executionContext) _SubmitDataValuesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SubmitDataValuesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3649,7 +3649,7 @@ func (ec *executionContext) _DataValue(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3763,7 +3763,7 @@ func (ec *executionContext) _DataValue(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var dataValueChangeImplementors = []string{"DataValueChange"}
@@ -3772,7 +3772,7 @@ func (ec *executionContext) _DataValueChange(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3841,7 +3841,7 @@ func (ec *executionContext) _DataValueChange(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var dataValueConnectionImplementors = []string{"DataValueConnection"}
@@ -3850,7 +3850,7 @@ func (ec *executionContext) _DataValueConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3889,7 +3889,7 @@ func (ec *executionContext) _DataValueConnection(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var dataValueEdgeImplementors = []string{"DataValueEdge"}
@@ -3898,7 +3898,7 @@ func (ec *executionContext) _DataValueEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3927,7 +3927,7 @@ func (ec *executionContext) _DataValueEdge(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var dataValueProblemImplementors = []string{"DataValueProblem"}
@@ -3936,7 +3936,7 @@ func (ec *executionContext) _DataValueProblem(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueProblemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -3995,7 +3995,7 @@ func (ec *executionContext) _DataValueProblem(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var dataValuesPayloadImplementors = []string{"DataValuesPayload"}
@@ -4004,7 +4004,7 @@ func (ec *executionContext) _DataValuesPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataValuesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4038,7 +4038,7 @@ func (ec *executionContext) _DataValuesPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var indicatorImplementors = []string{"Indicator", "Node"}
@@ -4047,7 +4047,7 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4169,7 +4169,7 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var indicatorGroupImplementors = []string{"IndicatorGroup", "Node"}
@@ -4178,7 +4178,7 @@ func (ec *executionContext) _IndicatorGroup(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4244,7 +4244,7 @@ func (ec *executionContext) _IndicatorGroup(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var kpiCompletenessImplementors = []string{"KpiCompleteness"}
@@ -4253,7 +4253,7 @@ func (ec *executionContext) _KpiCompleteness(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiCompletenessImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4302,7 +4302,7 @@ func (ec *executionContext) _KpiCompleteness(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var kpiRankImplementors = []string{"KpiRank"}
@@ -4311,7 +4311,7 @@ func (ec *executionContext) _KpiRank(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiRankImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4375,7 +4375,7 @@ func (ec *executionContext) _KpiRank(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var kpiScoreImplementors = []string{"KpiScore"}
@@ -4384,7 +4384,7 @@ func (ec *executionContext) _KpiScore(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiScoreImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4418,7 +4418,7 @@ func (ec *executionContext) _KpiScore(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var kpiValueImplementors = []string{"KpiValue"}
@@ -4427,7 +4427,7 @@ func (ec *executionContext) _KpiValue(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4496,7 +4496,7 @@ func (ec *executionContext) _KpiValue(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var saveIndicatorGroupPayloadImplementors = []string{"SaveIndicatorGroupPayload"}
@@ -4505,7 +4505,7 @@ func (ec *executionContext) _SaveIndicatorGroupPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, saveIndicatorGroupPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4534,7 +4534,7 @@ func (ec *executionContext) _SaveIndicatorGroupPayload(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var saveIndicatorPayloadImplementors = []string{"SaveIndicatorPayload"}
@@ -4543,7 +4543,7 @@ func (ec *executionContext) _SaveIndicatorPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, saveIndicatorPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4572,7 +4572,7 @@ func (ec *executionContext) _SaveIndicatorPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var setTargetsPayloadImplementors = []string{"SetTargetsPayload"}
@@ -4581,7 +4581,7 @@ func (ec *executionContext) _SetTargetsPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, setTargetsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4610,7 +4610,7 @@ func (ec *executionContext) _SetTargetsPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var submitDataValuesPayloadImplementors = []string{"SubmitDataValuesPayload"}
@@ -4619,7 +4619,7 @@ func (ec *executionContext) _SubmitDataValuesPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitDataValuesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -4658,7 +4658,7 @@ func (ec *executionContext) _SubmitDataValuesPayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -4681,7 +4681,7 @@ func (ec *executionContext) marshalNAggregation2p06ᚋkpiᚐAggregation(ctx cont
 }
 
 func (ec *executionContext) marshalNDataValue2ᚕᚖp06ᚋkpiᚐDataValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*kpi.DataValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataValue2ᚖp06ᚋkpiᚐDataValue(ctx, sel, v[i])
@@ -4705,7 +4705,7 @@ func (ec *executionContext) marshalNDataValue2ᚖp06ᚋkpiᚐDataValue(ctx conte
 }
 
 func (ec *executionContext) marshalNDataValueChange2ᚕᚖp06ᚋkpiᚐHistoryRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*kpi.HistoryRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataValueChange2ᚖp06ᚋkpiᚐHistoryRow(ctx, sel, v[i])
@@ -4742,7 +4742,7 @@ func (ec *executionContext) unmarshalNDataValueDecisionInput2p06ᚋgraphᚋmodel
 }
 
 func (ec *executionContext) marshalNDataValueEdge2ᚕᚖp06ᚋgraphᚋmodelᚐDataValueEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DataValueEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataValueEdge2ᚖp06ᚋgraphᚋmodelᚐDataValueEdge(ctx, sel, v[i])
@@ -4790,7 +4790,7 @@ func (ec *executionContext) unmarshalNDataValueInput2ᚖp06ᚋgraphᚋmodelᚐDa
 }
 
 func (ec *executionContext) marshalNDataValueProblem2ᚕᚖp06ᚋgraphᚋmodelᚐDataValueProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DataValueProblem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataValueProblem2ᚖp06ᚋgraphᚋmodelᚐDataValueProblem(ctx, sel, v[i])
@@ -4867,7 +4867,7 @@ func (ec *executionContext) marshalNDirection2p06ᚋkpiᚐDirection(ctx context.
 }
 
 func (ec *executionContext) marshalNIndicator2ᚕᚖp06ᚋkpiᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*kpi.Indicator) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIndicator2ᚖp06ᚋkpiᚐIndicator(ctx, sel, v[i])
@@ -4891,7 +4891,7 @@ func (ec *executionContext) marshalNIndicator2ᚖp06ᚋkpiᚐIndicator(ctx conte
 }
 
 func (ec *executionContext) marshalNIndicatorGroup2ᚕᚖp06ᚋkpiᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*kpi.Group) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIndicatorGroup2ᚖp06ᚋkpiᚐGroup(ctx, sel, v[i])
@@ -4930,7 +4930,7 @@ func (ec *executionContext) marshalNIndicatorKind2p06ᚋkpiᚐKind(ctx context.C
 }
 
 func (ec *executionContext) marshalNKpiCompleteness2ᚕᚖp06ᚋgraphᚋmodelᚐKpiCompletenessᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KpiCompleteness) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiCompleteness2ᚖp06ᚋgraphᚋmodelᚐKpiCompleteness(ctx, sel, v[i])
@@ -4954,7 +4954,7 @@ func (ec *executionContext) marshalNKpiCompleteness2ᚖp06ᚋgraphᚋmodelᚐKpi
 }
 
 func (ec *executionContext) marshalNKpiRank2ᚕᚖp06ᚋgraphᚋmodelᚐKpiRankᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KpiRank) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiRank2ᚖp06ᚋgraphᚋmodelᚐKpiRank(ctx, sel, v[i])
@@ -4978,7 +4978,7 @@ func (ec *executionContext) marshalNKpiRank2ᚖp06ᚋgraphᚋmodelᚐKpiRank(ctx
 }
 
 func (ec *executionContext) marshalNKpiScore2ᚕᚖp06ᚋgraphᚋmodelᚐKpiScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KpiScore) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiScore2ᚖp06ᚋgraphᚋmodelᚐKpiScore(ctx, sel, v[i])
@@ -5002,7 +5002,7 @@ func (ec *executionContext) marshalNKpiScore2ᚖp06ᚋgraphᚋmodelᚐKpiScore(c
 }
 
 func (ec *executionContext) marshalNKpiValue2ᚕᚖp06ᚋgraphᚋmodelᚐKpiValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KpiValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiValue2ᚖp06ᚋgraphᚋmodelᚐKpiValue(ctx, sel, v[i])
@@ -5145,7 +5145,7 @@ func (ec *executionContext) marshalODataValueState2ᚕp06ᚋkpiᚐStateᚄ(ctx c
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataValueState2p06ᚋkpiᚐState(ctx, sel, v[i])
@@ -5203,7 +5203,7 @@ func (ec *executionContext) marshalOIndicatorKind2ᚕp06ᚋkpiᚐKindᚄ(ctx con
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIndicatorKind2p06ᚋkpiᚐKind(ctx, sel, v[i])

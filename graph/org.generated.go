@@ -1586,7 +1586,7 @@ func (ec *executionContext) unmarshalNOrgUnitKind2ᚕp06ᚋorgᚐKindᚄ(ctx con
 }
 
 func (ec *executionContext) marshalNOrgUnitKind2ᚕp06ᚋorgᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []org.Kind) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrgUnitKind2p06ᚋorgᚐKind(ctx, sel, v[i])

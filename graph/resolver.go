@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"p06/alerts"
 	"p06/auth"
 	"p06/events"
 	"p06/kpi"
@@ -15,13 +16,16 @@ import (
 // Resolver is the dependency root of the API: the stores that read, the
 // services that write, and the clock.
 type Resolver struct {
-	OrgStore  *org.Store
-	TaskStore *tasks.Store
-	Tasks     *tasks.Service
-	Auth      *auth.Service
-	KpiStore  *kpi.Store
-	Kpi       *kpi.Service
-	Clock     store.Clock
+	OrgStore   *org.Store
+	TaskStore  *tasks.Store
+	Tasks      *tasks.Service
+	Auth       *auth.Service
+	KpiStore   *kpi.Store
+	Kpi        *kpi.Service
+	AlertStore *alerts.Store
+	// Jobs runs scheduled jobs on request (nil: jobs are off here).
+	Jobs  JobRunner
+	Clock store.Clock
 	// Events carries changes to subscribers (UseEvents); nil: no live updates.
 	Events events.Broker
 	live   *live // WebSocket connections, set by NewHandler
@@ -32,5 +36,6 @@ type Resolver struct {
 func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolver {
 	return &Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock),
 		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock,
-		KpiStore: kpi.NewStore(db), Kpi: kpi.NewService(db, authSvc.Authorizer(), clock)}
+		KpiStore: kpi.NewStore(db), Kpi: kpi.NewService(db, authSvc.Authorizer(), clock),
+		AlertStore: alerts.NewStore(db, authSvc.Authorizer(), clock)}
 }

@@ -27,6 +27,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Alert() AlertResolver
 	ApiToken() ApiTokenResolver
 	Assignment() AssignmentResolver
 	AssignmentChange() AssignmentChangeResolver
@@ -41,6 +42,7 @@ type ResolverRoot interface {
 	ImportTasksPayload() ImportTasksPayloadResolver
 	Indicator() IndicatorResolver
 	IndicatorGroup() IndicatorGroupResolver
+	JobRun() JobRunResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
@@ -58,6 +60,37 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AcknowledgeAlertsPayload struct {
+		Alerts     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Alert struct {
+		AcknowledgedAt func(childComplexity int) int
+		AcknowledgedBy func(childComplexity int) int
+		Assignment     func(childComplexity int) int
+		DueDate        func(childComplexity int) int
+		Escalated      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		OrgUnit        func(childComplexity int) int
+		RaisedAt       func(childComplexity int) int
+		Resolution     func(childComplexity int) int
+		ResolvedAt     func(childComplexity int) int
+	}
+
+	AlertConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AlertEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ApiToken struct {
 		CreatedAt  func(childComplexity int) int
 		ExpiresAt  func(childComplexity int) int
@@ -389,6 +422,36 @@ type ComplexityRoot struct {
 		Version     func(childComplexity int) int
 	}
 
+	JobRun struct {
+		Counts      func(childComplexity int) int
+		EndedAt     func(childComplexity int) int
+		Error       func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Job         func(childComplexity int) int
+		Outcome     func(childComplexity int) int
+		Process     func(childComplexity int) int
+		RequestedBy func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Trigger     func(childComplexity int) int
+	}
+
+	JobRunConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	JobRunCount struct {
+		Count func(childComplexity int) int
+		Name  func(childComplexity int) int
+	}
+
+	JobRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	KpiCompleteness struct {
 		Completeness func(childComplexity int) int
 		Expected     func(childComplexity int) int
@@ -450,6 +513,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptDataValues         func(childComplexity int, input model.DataValueIdsInput) int
+		AcknowledgeAlerts        func(childComplexity int, input model.AcknowledgeAlertsInput) int
 		ApproveDataValues        func(childComplexity int, input model.DataValueIdsInput) int
 		AssignTask               func(childComplexity int, input model.AssignTaskInput) int
 		CancelTask               func(childComplexity int, input model.CancelTaskInput) int
@@ -472,6 +536,7 @@ type ComplexityRoot struct {
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, input model.RevokeAPITokenInput) int
 		RevokeRole               func(childComplexity int, input model.RoleGrantInput) int
+		RunJob                   func(childComplexity int, input model.RunJobInput) int
 		SaveIndicator            func(childComplexity int, input model.SaveIndicatorInput) int
 		SaveIndicatorGroup       func(childComplexity int, input model.SaveIndicatorGroupInput) int
 		SetTargets               func(childComplexity int, input model.SetTargetsInput) int
@@ -541,6 +606,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APITokens        func(childComplexity int, user *string) int
+		Alerts           func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
 		Assignments      func(childComplexity int, filter *model.AssignmentFilter, orderBy *model.AssignmentOrder, first *int, after *string) int
 		AuditLog         func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		DataValues       func(childComplexity int, filter *model.DataValueFilter, first *int, after *string) int
@@ -548,6 +614,7 @@ type ComplexityRoot struct {
 		Documents        func(childComplexity int, filter *model.DocumentFilter, first *int, after *string) int
 		IndicatorGroups  func(childComplexity int) int
 		Indicators       func(childComplexity int, filter *model.IndicatorFilter) int
+		JobRuns          func(childComplexity int, filter *model.JobRunFilter, first *int, after *string) int
 		KpiCompleteness  func(childComplexity int, period string, level org.Kind, group *string) int
 		KpiGroupScore    func(childComplexity int, group string, period string, level org.Kind, approvedOnly *bool) int
 		KpiRanking       func(childComplexity int, indicator string, period string, level org.Kind, approvedOnly *bool) int
@@ -562,6 +629,7 @@ type ComplexityRoot struct {
 		ProgrammeSummary func(childComplexity int, asOf *store.Date, orgUnit *string, documentKinds []tasks.DocKind) int
 		Search           func(childComplexity int, query string, kinds []store.SearchKind, first *int, after *string) int
 		Tasks            func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
+		UnreadAlertCount func(childComplexity int, orgUnit *string) int
 		Users            func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
 	}
@@ -594,6 +662,11 @@ type ComplexityRoot struct {
 
 	RoleGrantPayload struct {
 		User       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RunJobPayload struct {
+		JobRun     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -645,6 +718,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		AlertRaised       func(childComplexity int, orgUnit *string) int
 		AssignmentUpdated func(childComplexity int, orgUnit *string) int
 	}
 
@@ -758,6 +832,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AcknowledgeAlertsPayload.alerts":
+		if e.ComplexityRoot.AcknowledgeAlertsPayload.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AcknowledgeAlertsPayload.Alerts(childComplexity), true
+	case "AcknowledgeAlertsPayload.userErrors":
+		if e.ComplexityRoot.AcknowledgeAlertsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AcknowledgeAlertsPayload.UserErrors(childComplexity), true
+
+	case "Alert.acknowledgedAt":
+		if e.ComplexityRoot.Alert.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedAt(childComplexity), true
+	case "Alert.acknowledgedBy":
+		if e.ComplexityRoot.Alert.AcknowledgedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedBy(childComplexity), true
+	case "Alert.assignment":
+		if e.ComplexityRoot.Alert.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Assignment(childComplexity), true
+	case "Alert.dueDate":
+		if e.ComplexityRoot.Alert.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.DueDate(childComplexity), true
+	case "Alert.escalated":
+		if e.ComplexityRoot.Alert.Escalated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Escalated(childComplexity), true
+	case "Alert.id":
+		if e.ComplexityRoot.Alert.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.kind":
+		if e.ComplexityRoot.Alert.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Kind(childComplexity), true
+	case "Alert.orgUnit":
+		if e.ComplexityRoot.Alert.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.OrgUnit(childComplexity), true
+	case "Alert.raisedAt":
+		if e.ComplexityRoot.Alert.RaisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.RaisedAt(childComplexity), true
+	case "Alert.resolution":
+		if e.ComplexityRoot.Alert.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Resolution(childComplexity), true
+	case "Alert.resolvedAt":
+		if e.ComplexityRoot.Alert.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ResolvedAt(childComplexity), true
+
+	case "AlertConnection.edges":
+		if e.ComplexityRoot.AlertConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Edges(childComplexity), true
+	case "AlertConnection.nodes":
+		if e.ComplexityRoot.AlertConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Nodes(childComplexity), true
+	case "AlertConnection.pageInfo":
+		if e.ComplexityRoot.AlertConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.PageInfo(childComplexity), true
+	case "AlertConnection.totalCount":
+		if e.ComplexityRoot.AlertConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.TotalCount(childComplexity), true
+
+	case "AlertEdge.cursor":
+		if e.ComplexityRoot.AlertEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Cursor(childComplexity), true
+	case "AlertEdge.node":
+		if e.ComplexityRoot.AlertEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
 
 	case "ApiToken.createdAt":
 		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
@@ -2178,6 +2370,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IndicatorGroup.Version(childComplexity), true
 
+	case "JobRun.counts":
+		if e.ComplexityRoot.JobRun.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Counts(childComplexity), true
+	case "JobRun.endedAt":
+		if e.ComplexityRoot.JobRun.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.EndedAt(childComplexity), true
+	case "JobRun.error":
+		if e.ComplexityRoot.JobRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Error(childComplexity), true
+	case "JobRun.id":
+		if e.ComplexityRoot.JobRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.ID(childComplexity), true
+	case "JobRun.job":
+		if e.ComplexityRoot.JobRun.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Job(childComplexity), true
+	case "JobRun.outcome":
+		if e.ComplexityRoot.JobRun.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Outcome(childComplexity), true
+	case "JobRun.process":
+		if e.ComplexityRoot.JobRun.Process == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Process(childComplexity), true
+	case "JobRun.requestedBy":
+		if e.ComplexityRoot.JobRun.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.RequestedBy(childComplexity), true
+	case "JobRun.startedAt":
+		if e.ComplexityRoot.JobRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.StartedAt(childComplexity), true
+	case "JobRun.trigger":
+		if e.ComplexityRoot.JobRun.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Trigger(childComplexity), true
+
+	case "JobRunConnection.edges":
+		if e.ComplexityRoot.JobRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.Edges(childComplexity), true
+	case "JobRunConnection.nodes":
+		if e.ComplexityRoot.JobRunConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.Nodes(childComplexity), true
+	case "JobRunConnection.pageInfo":
+		if e.ComplexityRoot.JobRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.PageInfo(childComplexity), true
+	case "JobRunConnection.totalCount":
+		if e.ComplexityRoot.JobRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.TotalCount(childComplexity), true
+
+	case "JobRunCount.count":
+		if e.ComplexityRoot.JobRunCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunCount.Count(childComplexity), true
+	case "JobRunCount.name":
+		if e.ComplexityRoot.JobRunCount.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunCount.Name(childComplexity), true
+
+	case "JobRunEdge.cursor":
+		if e.ComplexityRoot.JobRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunEdge.Cursor(childComplexity), true
+	case "JobRunEdge.node":
+		if e.ComplexityRoot.JobRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunEdge.Node(childComplexity), true
+
 	case "KpiCompleteness.completeness":
 		if e.ComplexityRoot.KpiCompleteness.Completeness == nil {
 			break
@@ -2424,6 +2728,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptDataValues(childComplexity, args["input"].(model.DataValueIdsInput)), true
+	case "Mutation.acknowledgeAlerts":
+		if e.ComplexityRoot.Mutation.AcknowledgeAlerts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeAlerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeAlerts(childComplexity, args["input"].(model.AcknowledgeAlertsInput)), true
 	case "Mutation.approveDataValues":
 		if e.ComplexityRoot.Mutation.ApproveDataValues == nil {
 			break
@@ -2661,6 +2976,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RoleGrantInput)), true
+	case "Mutation.runJob":
+		if e.ComplexityRoot.Mutation.RunJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunJob(childComplexity, args["input"].(model.RunJobInput)), true
 	case "Mutation.saveIndicator":
 		if e.ComplexityRoot.Mutation.SaveIndicator == nil {
 			break
@@ -2969,6 +3295,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity, args["user"].(*string)), true
+	case "Query.alerts":
+		if e.ComplexityRoot.Query.Alerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["filter"].(*model.AlertFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.assignments":
 		if e.ComplexityRoot.Query.Assignments == nil {
 			break
@@ -3042,6 +3379,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Indicators(childComplexity, args["filter"].(*model.IndicatorFilter)), true
 
+	case "Query.jobRuns":
+		if e.ComplexityRoot.Query.JobRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jobRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JobRuns(childComplexity, args["filter"].(*model.JobRunFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.kpiCompleteness":
 		if e.ComplexityRoot.Query.KpiCompleteness == nil {
 			break
@@ -3191,6 +3539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["orderBy"].(*model.TaskOrder), args["first"].(*int), args["after"].(*string)), true
+	case "Query.unreadAlertCount":
+		if e.ComplexityRoot.Query.UnreadAlertCount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unreadAlertCount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnreadAlertCount(childComplexity, args["orgUnit"].(*string)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -3297,6 +3656,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RoleGrantPayload.UserErrors(childComplexity), true
+
+	case "RunJobPayload.jobRun":
+		if e.ComplexityRoot.RunJobPayload.JobRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunJobPayload.JobRun(childComplexity), true
+	case "RunJobPayload.userErrors":
+		if e.ComplexityRoot.RunJobPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunJobPayload.UserErrors(childComplexity), true
 
 	case "SaveIndicatorGroupPayload.group":
 		if e.ComplexityRoot.SaveIndicatorGroupPayload.Group == nil {
@@ -3444,6 +3816,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubmitDataValuesPayload.Warnings(childComplexity), true
 
+	case "Subscription.alertRaised":
+		if e.ComplexityRoot.Subscription.AlertRaised == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_alertRaised_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AlertRaised(childComplexity, args["orgUnit"].(*string)), true
 	case "Subscription.assignmentUpdated":
 		if e.ComplexityRoot.Subscription.AssignmentUpdated == nil {
 			break
@@ -3830,6 +4213,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AcknowledgeAlertsInput", ec.unmarshalInputAcknowledgeAlertsInput),
+			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("AssignTaskInput", ec.unmarshalInputAssignTaskInput),
 			graphql.NewInputUnmarshaler("AssignmentFilter", ec.unmarshalInputAssignmentFilter),
 			graphql.NewInputUnmarshaler("AssignmentOrder", ec.unmarshalInputAssignmentOrder),
@@ -3850,6 +4235,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
 			graphql.NewInputUnmarshaler("ImportTasksInput", ec.unmarshalInputImportTasksInput),
 			graphql.NewInputUnmarshaler("IndicatorFilter", ec.unmarshalInputIndicatorFilter),
+			graphql.NewInputUnmarshaler("JobRunFilter", ec.unmarshalInputJobRunFilter),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrgUnitFilter", ec.unmarshalInputOrgUnitFilter),
 			graphql.NewInputUnmarshaler("ReopenDataValueInput", ec.unmarshalInputReopenDataValueInput),
@@ -3858,6 +4244,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
+			graphql.NewInputUnmarshaler("RunJobInput", ec.unmarshalInputRunJobInput),
 			graphql.NewInputUnmarshaler("SaveIndicatorGroupInput", ec.unmarshalInputSaveIndicatorGroupInput),
 			graphql.NewInputUnmarshaler("SaveIndicatorInput", ec.unmarshalInputSaveIndicatorInput),
 			graphql.NewInputUnmarshaler("SetTargetsInput", ec.unmarshalInputSetTargetsInput),
@@ -3960,7 +4347,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/kpi.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/alerts.graphqls" "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/kpi.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3972,6 +4359,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/alerts.graphqls", Input: sourceData("schema/alerts.graphqls"), BuiltIn: false},
 	{Name: "schema/auth.graphqls", Input: sourceData("schema/auth.graphqls"), BuiltIn: false},
 	{Name: "schema/documents.graphqls", Input: sourceData("schema/documents.graphqls"), BuiltIn: false},
 	{Name: "schema/evidence.graphqls", Input: sourceData("schema/evidence.graphqls"), BuiltIn: false},
@@ -3991,6 +4379,68 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AcknowledgeAlertsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "alerts":
+		return ec.fieldContext_AcknowledgeAlertsPayload_alerts(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AcknowledgeAlertsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AcknowledgeAlertsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Alert_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Alert_kind(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_Alert_dueDate(ctx, field)
+	case "raisedAt":
+		return ec.fieldContext_Alert_raisedAt(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Alert_acknowledgedAt(ctx, field)
+	case "acknowledgedBy":
+		return ec.fieldContext_Alert_acknowledgedBy(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Alert_resolvedAt(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Alert_resolution(ctx, field)
+	case "escalated":
+		return ec.fieldContext_Alert_escalated(ctx, field)
+	case "assignment":
+		return ec.fieldContext_Alert_assignment(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_Alert_orgUnit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AlertConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AlertConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AlertConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AlertEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AlertEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -4654,6 +5104,66 @@ func (ec *executionContext) childFields_IndicatorGroup(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorGroup", field.Name)
 }
 
+func (ec *executionContext) childFields_JobRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_JobRun_id(ctx, field)
+	case "job":
+		return ec.fieldContext_JobRun_job(ctx, field)
+	case "trigger":
+		return ec.fieldContext_JobRun_trigger(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_JobRun_startedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_JobRun_endedAt(ctx, field)
+	case "outcome":
+		return ec.fieldContext_JobRun_outcome(ctx, field)
+	case "counts":
+		return ec.fieldContext_JobRun_counts(ctx, field)
+	case "error":
+		return ec.fieldContext_JobRun_error(ctx, field)
+	case "process":
+		return ec.fieldContext_JobRun_process(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_JobRun_requestedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRun", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_JobRunConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_JobRunConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_JobRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_JobRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_JobRunCount_name(ctx, field)
+	case "count":
+		return ec.fieldContext_JobRunCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunCount", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_JobRunEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_JobRunEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_KpiCompleteness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "orgUnit":
@@ -4952,6 +5462,16 @@ func (ec *executionContext) childFields_RoleGrantPayload(ctx context.Context, fi
 		return ec.fieldContext_RoleGrantPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RunJobPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "jobRun":
+		return ec.fieldContext_RunJobPayload_jobRun(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RunJobPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RunJobPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SaveIndicatorGroupPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

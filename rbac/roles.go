@@ -45,6 +45,7 @@ const (
 	ApproveKPI       Permission = "APPROVE_KPI"
 	ApproveReport    Permission = "APPROVE_REPORT"
 	ConfigureKPI     Permission = "CONFIGURE_KPI"
+	AcknowledgeAlert Permission = "ACKNOWLEDGE_ALERT"
 )
 
 // casbinPerm is each permission's object and action in policy.csv.
@@ -63,6 +64,7 @@ var casbinPerm = map[Permission][2]string{
 	ApproveKPI:       {"kpi", "approve"},
 	ApproveReport:    {"report", "approve"},
 	ConfigureKPI:     {"kpi", "configure"},
+	AcknowledgeAlert: {"alert", "acknowledge"},
 }
 
 // permissionOf is the Permission of a Casbin object and action.

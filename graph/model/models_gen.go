@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"p06/alerts"
 	"p06/auth"
 	"p06/kpi"
 	"p06/org"
@@ -17,6 +18,39 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 )
+
+type AcknowledgeAlertsInput struct {
+	// Global IDs of 1 to 100 alerts.
+	Alerts []string `json:"alerts"`
+}
+
+type AcknowledgeAlertsPayload struct {
+	// The alerts as they now stand.
+	Alerts     []*alerts.Alert `json:"alerts"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type AlertConnection struct {
+	Edges      []*AlertEdge    `json:"edges"`
+	Nodes      []*alerts.Alert `json:"nodes"`
+	PageInfo   *PageInfo       `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+type AlertEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *alerts.Alert `json:"node"`
+}
+
+type AlertFilter struct {
+	Kinds []alerts.Kind `json:"kinds,omitempty"`
+	// true: only acknowledged alerts; false: only unread ones.
+	Acknowledged *bool `json:"acknowledged,omitempty"`
+	// Only alerts not resolved.
+	Open *bool `json:"open,omitempty"`
+	// A unit code in your scope: only that unit's alerts and those of the units below it.
+	OrgUnit *string `json:"orgUnit,omitempty"`
+}
 
 type AssignTaskInput struct {
 	// Global ID of the task.
@@ -308,6 +342,27 @@ type IndicatorFilter struct {
 	Kinds  []kpi.Kind `json:"kinds,omitempty"`
 }
 
+type JobRunConnection struct {
+	Edges      []*JobRunEdge `json:"edges"`
+	Nodes      []*alerts.Run `json:"nodes"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+type JobRunCount struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+type JobRunEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *alerts.Run `json:"node"`
+}
+
+type JobRunFilter struct {
+	Job *string `json:"job,omitempty"`
+}
+
 type KpiCompleteness struct {
 	OrgUnit   *org.Unit `json:"orgUnit"`
 	Expected  int       `json:"expected"`
@@ -514,6 +569,17 @@ type RoleGrantInput struct {
 
 type RoleGrantPayload struct {
 	User       *auth.User   `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RunJobInput struct {
+	// alert-scan, alert-digest or webhook-delivery.
+	Job string `json:"job"`
+}
+
+type RunJobPayload struct {
+	// The run, ended (FAILED with its error when it failed).
+	JobRun     *alerts.Run  `json:"jobRun,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
 

@@ -1,0 +1,327 @@
+// Package alerts raises alerts about work coming due or overdue, exactly
+// once per subject, kind and due date, and delivers them: in the app (the
+// alerts list, acknowledgement, the alertRaised subscription), by a daily
+// e-mail digest and by signed webhooks. The scheduled jobs that run the
+// scan and the deliveries are in package jobs.
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"p06/auth"
+	"p06/rbac"
+	"p06/store"
+)
+
+// Alert is one alert: a subject (an assignment) reached a kind's window for
+// a due date.
+type Alert struct {
+	bun.BaseModel `bun:"table:alerts,alias:alr"`
+
+	ID             int64       `bun:"id,pk,autoincrement"`
+	SubjectKind    SubjectKind `bun:"subject_kind"`
+	SubjectID      int64       `bun:"subject_id"`
+	Kind           Kind        `bun:"kind"`
+	DueDate        store.Date  `bun:"due_date"`
+	OrgUnitID      int64       `bun:"org_unit_id"`
+	Escalated      bool        `bun:"escalated"`
+	RaisedAt       time.Time   `bun:"raised_at"`
+	JobRunID       int64       `bun:"job_run_id"`
+	AcknowledgedAt *time.Time  `bun:"acknowledged_at"`
+	AcknowledgedBy int64       `bun:"acknowledged_by,nullzero"`
+	ResolvedAt     *time.Time  `bun:"resolved_at"`
+	Resolution     string      `bun:"resolution"`
+
+	// UnitPath is the path of the alert's unit (read with it).
+	UnitPath string `bun:"unit_path,scanonly"`
+
+	store.SortKey
+}
+
+// Store reads and writes alerts.
+type Store struct {
+	db       *store.DB
+	authz    *rbac.Authorizer
+	clock    store.Clock
+	notifier Notifier
+}
+
+// NewStore returns the alerts of db; authz decides who may acknowledge.
+func NewStore(db *store.DB, authz *rbac.Authorizer, clock store.Clock) *Store {
+	return &Store{db: db, authz: authz, clock: clock}
+}
+
+// Authorizer decides what callers may do.
+func (s *Store) Authorizer() *rbac.Authorizer { return s.authz }
+
+// DB is the database the store works on.
+func (s *Store) DB() *store.DB { return s.db }
+
+// Scanned is what a scan did.
+type Scanned struct {
+	Raised   map[Kind]int
+	Resolved int
+	// First and Last are the smallest and largest ids raised (0 when none).
+	First, Last int64
+}
+
+// Total is the number of alerts raised.
+func (r Scanned) Total() int {
+	n := 0
+	for _, c := range r.Raised {
+		n += c
+	}
+	return n
+}
+
+// Scan raises the alerts due as of the instant asOf (its day in
+// Asia/Ho_Chi_Minh), recorded as raised by job run runID, and resolves the
+// open alerts whose subject was done, cancelled or given another due date
+// by then. One transaction: a scan interrupted raises nothing. Each rule is
+// one INSERT … SELECT … ON CONFLICT DO NOTHING over the subjects in its
+// window, so running it again, or on two processes at once, raises nothing
+// twice.
+func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned, error) {
+	d := store.DateOf(asOf)
+	res := Scanned{Raised: map[Kind]int{}}
+	// Alerts whose subject changed before the last scan that ended well
+	// were resolved by it; a margin covers writes that committed after
+	// that scan began (ResolveOnChanges resolves most at once anyway).
+	var since time.Time
+	if last, err := s.LastRun(ctx, JobScan); err != nil {
+		return res, err
+	} else if last != nil && last.Outcome == OK && last.StartedAt.Before(asOf) {
+		since = last.StartedAt.Add(-resolveMargin)
+	}
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res = Scanned{Raised: map[Kind]int{}}
+		if s.db.Engine == store.Postgres {
+			// JIT compilation costs more than these statements save.
+			if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off"); err != nil {
+				return err
+			}
+		}
+		n, err := resolve(ctx, tx, d, asOf, nil, since)
+		if err != nil {
+			return err
+		}
+		res.Resolved = n
+		for _, r := range Rules {
+			from, to := r.Window(d)
+			esc := "FALSE"
+			if r.Escalate != "" {
+				esc = "(" + r.Escalate + ")"
+			}
+			sel := tx.NewSelect().TableExpr("(?) AS s", r.Source.Open(tx, d, from, to)).
+				ColumnExpr("?, s.subject_id, ?, s.due_date, s.org_unit_id, "+esc+", ?, ?", string(r.Source.Subject), string(r.Kind), asOf.UTC(), runID).
+				Where("TRUE") // SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+			out, err := tx.NewRaw("INSERT INTO alerts (subject_kind, subject_id, kind, due_date, org_unit_id, escalated, raised_at, job_run_id) ? ON CONFLICT (subject_kind, subject_id, kind, due_date) DO NOTHING", sel).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("alerts: raising %s: %w", r.Kind, err)
+			}
+			m, _ := out.RowsAffected()
+			res.Raised[r.Kind] += int(m)
+		}
+		if res.Total() > 0 {
+			return tx.NewSelect().Table("alerts").ColumnExpr("MIN(id), MAX(id)").Where("job_run_id = ?", runID).
+				Scan(ctx, &res.First, &res.Last)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// Resolve resolves the open alerts of the given assignments that no longer
+// hold today (done, cancelled, another due date in force): called when
+// their changes commit, so an alert ends when its work does, not at the
+// next scan.
+func (s *Store) Resolve(ctx context.Context, assignmentIDs []int64) (int, error) {
+	if len(assignmentIDs) == 0 {
+		return 0, nil
+	}
+	now := s.clock()
+	return resolve(ctx, s.db, store.DateOf(now), now, assignmentIDs, time.Time{})
+}
+
+// resolveMargin is how long before the last scan a scan looks for changes.
+const resolveMargin = 10 * time.Minute
+
+// resolve sets resolved_at and the resolution of the open alerts that no
+// longer hold on day d, for every source (with ids, only those subjects';
+// with since, only subjects whose facts changed since then).
+func resolve(ctx context.Context, db bun.IDB, d store.Date, at time.Time, ids []int64, since time.Time) (int, error) {
+	total := 0
+	for _, src := range Sources() {
+		cond, resolution, args := src.Resolved(d)
+		q := db.NewUpdate().Table("alerts").
+			Set("resolved_at = ?", at.UTC()).
+			Set("resolution = "+resolution, args[:2]...).
+			Where("resolved_at IS NULL AND subject_kind = ?", string(src.Subject)).
+			Where(cond, args[2:]...)
+		if ids != nil {
+			q = q.Where("subject_id IN (?)", bun.In(ids))
+		}
+		if !since.IsZero() {
+			q = q.Where("subject_id IN (?)", src.Changed(db, since))
+		}
+		out, err := q.Exec(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("alerts: resolving: %w", err)
+		}
+		n, _ := out.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
+}
+
+// Filter narrows the alerts list.
+type Filter struct {
+	Kinds []Kind
+	// Acknowledged: nil for all, else only those (not) acknowledged.
+	Acknowledged *bool
+	// Open: only the alerts not resolved.
+	Open bool
+	// After and Through bound the id (alertRaised reads a scan's alerts).
+	After, Through int64
+}
+
+// alertOrder is the alerts list's order: newest first.
+var alertOrder = store.Order{Name: "alerts", Desc: true, Selected: true,
+	Keys: []store.Key{{Expr: "alr.raised_at", Kind: store.KeyTime}, {Expr: "alr.id"}}}
+
+// scoped is the alerts sc may read, with their unit's path.
+func (s *Store) scoped(db bun.IDB, sc rbac.Scope, as *[]*Alert) *bun.SelectQuery {
+	cond, args := sc.ReadFilter("u.path")
+	return db.NewSelect().Model(as).ColumnExpr("alr.*, u.path AS unit_path").
+		Join("JOIN org_units AS u ON u.id = alr.org_unit_id").Where(cond, args...)
+}
+
+func (f Filter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if len(f.Kinds) > 0 {
+		ks := make([]string, len(f.Kinds))
+		for i, k := range f.Kinds {
+			ks[i] = string(k)
+		}
+		q = q.Where("alr.kind IN (?)", bun.In(ks))
+	}
+	if f.Acknowledged != nil {
+		if *f.Acknowledged {
+			q = q.Where("alr.acknowledged_at IS NOT NULL")
+		} else {
+			q = q.Where("alr.acknowledged_at IS NULL")
+		}
+	}
+	if f.Open {
+		q = q.Where("alr.resolved_at IS NULL")
+	}
+	if f.After != 0 {
+		q = q.Where("alr.id > ?", f.After)
+	}
+	if f.Through != 0 {
+		q = q.Where("alr.id <= ?", f.Through)
+	}
+	return q
+}
+
+// List returns a page of the alerts sc reads, newest first.
+func (s *Store) List(ctx context.Context, sc rbac.Scope, f Filter, p store.Page) ([]*Alert, store.PageInfo, error) {
+	var as []*Alert
+	info, err := store.List(ctx, f.apply(s.scoped(s.db, sc, &as)), &as, alertOrder, p)
+	if err != nil {
+		return nil, info, fmt.Errorf("alerts: listing: %w", err)
+	}
+	return as, info, nil
+}
+
+// Unread counts the alerts sc reads that are neither acknowledged nor
+// resolved.
+func (s *Store) Unread(ctx context.Context, sc rbac.Scope) (int, error) {
+	cond, args := sc.ReadFilter("u.path")
+	n, err := s.db.NewSelect().TableExpr("alerts AS alr").Join("JOIN org_units AS u ON u.id = alr.org_unit_id").
+		Where(cond, args...).Where("alr.acknowledged_at IS NULL AND alr.resolved_at IS NULL").Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("alerts: counting: %w", err)
+	}
+	return int(n), nil
+}
+
+// ByIDs returns the alerts of ids that sc reads.
+func (s *Store) ByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*Alert, error) {
+	var as []*Alert
+	if len(ids) == 0 {
+		return as, nil
+	}
+	if err := s.scoped(s.db, sc, &as).Where("alr.id IN (?)", bun.In(ids)).OrderExpr("alr.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("alerts: reading: %w", err)
+	}
+	return as, nil
+}
+
+// MaxAcknowledge is the most alerts one acknowledgeAlerts names.
+const MaxAcknowledge = 100
+
+// Acknowledge records that actor has seen the alerts ids: each must be in
+// the actor's scope (NOT_FOUND otherwise, like a missing one) and the actor
+// must hold ACKNOWLEDGE_ALERT on its unit (FORBIDDEN). An alert already
+// acknowledged keeps its first acknowledgement. One audit row per alert
+// acknowledged now. Returns the alerts as they stand.
+func (s *Store) Acknowledge(ctx context.Context, actor *auth.Identity, ids []int64) ([]*Alert, error) {
+	if actor == nil {
+		return nil, &store.Error{Code: store.Unauthenticated, Message: "cần đăng nhập", English: "sign-in required"}
+	}
+	if len(ids) == 0 || len(ids) > MaxAcknowledge {
+		return nil, &store.Error{Code: store.Invalid, Field: "alerts",
+			Message: fmt.Sprintf("alerts phải có từ 1 đến %d cảnh báo, nhận được %d", MaxAcknowledge, len(ids)),
+			English: fmt.Sprintf("alerts must name 1 to %d alerts, got %d", MaxAcknowledge, len(ids))}
+	}
+	sc := s.authz.ScopeOf(actor.Subject())
+	now := s.clock()
+	var out []*Alert
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var as []*Alert
+		q := s.scoped(tx, sc, &as).Where("alr.id IN (?)", bun.In(ids)).OrderExpr("alr.id")
+		if s.db.Engine == store.Postgres {
+			q = q.For("UPDATE OF alr")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return fmt.Errorf("alerts: reading: %w", err)
+		}
+		found := map[int64]*Alert{}
+		for _, a := range as {
+			found[a.ID] = a
+		}
+		for i, id := range ids {
+			a := found[id]
+			if a == nil {
+				return &store.Error{Code: store.NotFound, Field: fmt.Sprintf("alerts[%d]", i),
+					Message: "không tìm thấy cảnh báo", English: "alert not found"}
+			}
+			if !s.authz.Can(actor.Subject(), a.UnitPath, rbac.AcknowledgeAlert) {
+				return &store.Error{Code: store.Forbidden, Field: fmt.Sprintf("alerts[%d]", i),
+					Message: "không có quyền xác nhận cảnh báo của đơn vị này", English: "not allowed to acknowledge this unit's alerts"}
+			}
+		}
+		for _, a := range as {
+			if a.AcknowledgedAt != nil {
+				continue
+			}
+			if _, err := tx.NewUpdate().Table("alerts").Set("acknowledged_at = ?, acknowledged_by = ?", now.UTC(), actor.User.ID).
+				Where("id = ? AND acknowledged_at IS NULL", a.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("alerts: acknowledging: %w", err)
+			}
+			a.AcknowledgedAt, a.AcknowledgedBy = &now, actor.User.ID
+			e := auth.AuditEntry(actor, now, "alert.acknowledge", "Alert", a.ID, a.UnitPath)
+			if err := store.Audit(ctx, tx, e, map[string]any{"kind": a.Kind, "subject": a.SubjectKind, "subjectId": a.SubjectID,
+				"dueDate": a.DueDate}); err != nil {
+				return err
+			}
+		}
+		out = as
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,158 @@
+package graph_test
+
+import (
+	"context"
+	"testing"
+
+	"p06/alerts"
+	"p06/rbac"
+	"p06/seeds/seedtest"
+	"p06/store"
+	"p06/store/storetest"
+)
+
+// scanToday runs the alert scan on db as of the tests' today and returns
+// how many alerts it raised.
+func scanToday(t *testing.T, db *store.DB) int {
+	t.Helper()
+	ctx := context.Background()
+	authz, err := rbac.NewAuthorizer(ctx, db, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := alerts.NewStore(db, authz, store.FixedClock(today))
+	run, err := al.StartRun(ctx, alerts.JobScan, "MANUAL", "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := al.Scan(ctx, today, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := al.EndRun(ctx, run, map[string]int{"raised": res.Total()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return res.Total()
+}
+
+type alertsOut struct {
+	Alerts struct {
+		TotalCount int
+		Nodes      []struct {
+			ID, Kind, DueDate string
+			AcknowledgedAt    *string
+			AcknowledgedBy    *struct{ Username string }
+			Escalated         bool
+			OrgUnit           struct{ Code, Kind string }
+			Assignment        *struct{ DueDate string }
+		}
+	}
+	UnreadAlertCount int
+}
+
+const alertsQuery = `query($f: AlertFilter) { alerts(first: 100, filter: $f) { totalCount nodes { id kind dueDate acknowledgedAt
+	acknowledgedBy { username } escalated orgUnit { code kind } assignment { dueDate } } } unreadAlertCount }`
+
+// Through the API (the Ministry of Public Security's editor, whose demo
+// tasks are long overdue, and the Government Office's): each caller lists only the alerts of its units; the
+// unread count agrees with the list; acknowledging is recorded once, with
+// who and when, audited, and refused out of scope (NOT_FOUND) and for a
+// viewer (FORBIDDEN); job runs are for administrators.
+func TestAlertsThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			if n := scanToday(t, db); n == 0 {
+				t.Fatal("the demo programme raised no alert")
+			}
+			if n := scanToday(t, db); n != 0 {
+				t.Fatalf("a rerun raised %d", n)
+			}
+			hue := &client{t: t, url: serveAs(t, db, "bca")}
+			var out alertsOut
+			hue.must(alertsQuery, map[string]any{"f": map[string]any{"acknowledged": false}}, &out)
+			if out.Alerts.TotalCount == 0 || out.Alerts.TotalCount != out.UnreadAlertCount {
+				t.Fatalf("hue: %d unread alerts listed, count %d", out.Alerts.TotalCount, out.UnreadAlertCount)
+			}
+			for _, a := range out.Alerts.Nodes {
+				if a.OrgUnit.Code != "BCA" || a.Assignment == nil || a.Assignment.DueDate != a.DueDate {
+					t.Fatalf("hue sees %+v", a)
+				}
+				if a.Kind == "OVERDUE_30_DAYS" && !a.Escalated {
+					t.Fatalf("a ministry's long-overdue alert not escalated: %+v", a)
+				}
+			}
+			first := out.Alerts.Nodes[0].ID
+
+			const ack = `mutation($ids: [ID!]!) { acknowledgeAlerts(input: {alerts: $ids}) { alerts { id acknowledgedAt acknowledgedBy { username } }
+				userErrors { field code message } } }`
+			var ackOut struct {
+				AcknowledgeAlerts struct {
+					Alerts []struct {
+						ID             string
+						AcknowledgedAt *string
+						AcknowledgedBy *struct{ Username string }
+					}
+					UserErrors []struct {
+						Field         []string
+						Code, Message string
+					}
+				}
+			}
+			hue.must(ack, map[string]any{"ids": []string{first}}, &ackOut)
+			if a := ackOut.AcknowledgeAlerts.Alerts; len(a) != 1 || a[0].AcknowledgedAt == nil || a[0].AcknowledgedBy == nil || a[0].AcknowledgedBy.Username != "bca" {
+				t.Fatalf("acknowledged: %+v", ackOut)
+			}
+			hue.must(ack, map[string]any{"ids": []string{first}}, &ackOut) // again: nothing more
+			if n := auditCount(t, db, "alert.acknowledge"); n != 1 {
+				t.Fatalf("%d audit rows", n)
+			}
+			var after alertsOut
+			hue.must(alertsQuery, map[string]any{"f": map[string]any{"acknowledged": true}}, &after)
+			if after.Alerts.TotalCount != 1 || after.UnreadAlertCount != out.UnreadAlertCount-1 {
+				t.Fatalf("after acknowledging one: %d acknowledged, %d unread", after.Alerts.TotalCount, after.UnreadAlertCount)
+			}
+
+			var hanoi alertsOut
+			newClient(t, db).must(alertsQuery, map[string]any{"f": map[string]any{"orgUnit": "VPCP"}}, &hanoi)
+			if len(hanoi.Alerts.Nodes) == 0 || hanoi.Alerts.Nodes[0].OrgUnit.Code != "VPCP" {
+				t.Fatalf("Hà Nội's alerts as vpcp: %+v", hanoi.Alerts)
+			}
+			hue.must(ack, map[string]any{"ids": []string{hanoi.Alerts.Nodes[0].ID}}, &ackOut)
+			if e := ackOut.AcknowledgeAlerts.UserErrors; len(e) != 1 || e[0].Code != "NOT_FOUND" || e[0].Field[len(e[0].Field)-1] != "alerts[0]" {
+				t.Fatalf("hue acknowledging Hà Nội's alert: %+v", ackOut)
+			}
+			viewer := &client{t: t, url: serveAs(t, db, "viewer-46")}
+			if r := viewer.do(ack, map[string]any{"ids": []string{first}}, nil); code(r) != "FORBIDDEN" {
+				t.Fatalf("a viewer acknowledging: %+v", r)
+			}
+			r := hue.do(alertsQuery, map[string]any{"f": map[string]any{"orgUnit": "VPCP"}}, nil)
+			if code(r) != "NOT_FOUND" {
+				t.Fatalf("hue filtering on Hà Nội: %+v", r.Errors)
+			}
+
+			const runs = `{ jobRuns(filter: {job: "alert-scan"}) { totalCount nodes { job outcome trigger counts { name count } } } }`
+			var runsOut struct {
+				JobRuns struct {
+					TotalCount int
+					Nodes      []struct {
+						Job, Outcome, Trigger string
+						Counts                []struct {
+							Name  string
+							Count int
+						}
+					}
+				}
+			}
+			(&client{t: t, url: serveAs(t, db, "admin")}).must(runs, nil, &runsOut)
+			if runsOut.JobRuns.TotalCount != 2 || runsOut.JobRuns.Nodes[0].Outcome != "OK" || runsOut.JobRuns.Nodes[0].Counts[0].Name != "raised" {
+				t.Fatalf("job runs: %+v", runsOut)
+			}
+			if r := hue.do(runs, nil, nil); code(r) != "FORBIDDEN" {
+				t.Fatalf("hue reading job runs: %+v", r)
+			}
+		})
+	}
+}
