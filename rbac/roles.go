@@ -44,6 +44,7 @@ const (
 	EnterKPI         Permission = "ENTER_KPI"
 	ApproveKPI       Permission = "APPROVE_KPI"
 	ApproveReport    Permission = "APPROVE_REPORT"
+	FreezeReports    Permission = "FREEZE_REPORTS"
 )
 
 // casbinPerm is each permission's object and action in policy.csv.
@@ -61,6 +62,7 @@ var casbinPerm = map[Permission][2]string{
 	EnterKPI:         {"kpi", "enter"},
 	ApproveKPI:       {"kpi", "approve"},
 	ApproveReport:    {"report", "approve"},
+	FreezeReports:    {"report", "freeze"},
 }
 
 // permissionOf is the Permission of a Casbin object and action.
