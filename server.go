@@ -30,6 +30,7 @@ import (
 	"p06/gen"
 	"p06/graph"
 	"p06/rbac"
+	"p06/reports"
 	"p06/seeds"
 	"p06/store"
 	"p06/tasks"
@@ -75,6 +76,8 @@ type config struct {
 	auth          auth.Config
 	dbMaxConns    int
 	pprofAddr     string
+	// pdfFonts are the PDF reports' faces (P06_PDF_FONT), nil for Roboto.
+	pdfFonts [3][]byte
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -162,6 +165,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("P06_PPROF must be a loopback address like 127.0.0.1:6060 (it has no sign-in), got %q", a)
 		}
 		c.pprofAddr = a
+	}
+	if c.pdfFonts[0], c.pdfFonts[1], c.pdfFonts[2], err = reports.PDFFonts(getenv("P06_PDF_FONT")); err != nil {
+		return c, err
 	}
 	if lv := getenv("P06_LOG_LEVEL"); lv != "" {
 		if err := c.logLevel.UnmarshalText([]byte(lv)); err != nil {
@@ -297,6 +303,9 @@ func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, cfg co
 	mux := http.NewServeMux()
 	mux.Handle("/query", counts.countRequests(graph.NewHandler(r, lim, log)))
 	mux.Handle("GET "+tasks.EvidencePath+"{id}", graph.EvidenceHandler(r, log))
+	r.Reports.SetLogger(log)
+	r.Reports.SetPDFFonts(cfg.pdfFonts[0], cfg.pdfFonts[1], cfg.pdfFonts[2])
+	r.Reports.Routes(mux)
 	mux.Handle("GET /{$}", ide.Page("/query"))
 	mux.Handle("GET "+ide.Prefix, ide.Assets())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

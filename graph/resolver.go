@@ -7,6 +7,7 @@ import (
 	"p06/auth"
 	"p06/events"
 	"p06/org"
+	"p06/reports"
 	"p06/store"
 	"p06/tasks"
 )
@@ -18,6 +19,7 @@ type Resolver struct {
 	TaskStore *tasks.Store
 	Tasks     *tasks.Service
 	Auth      *auth.Service
+	Reports   *reports.Service
 	Clock     store.Clock
 	// Events carries changes to subscribers (UseEvents); nil: no live updates.
 	Events events.Broker
@@ -27,6 +29,8 @@ type Resolver struct {
 // NewResolver wires the API to db, with authSvc naming callers and deciding
 // permissions, telling the time by clock.
 func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolver {
-	return &Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock),
-		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock}
+	orgs, ts := org.NewStore(db), tasks.NewStore(db, clock)
+	return &Resolver{OrgStore: orgs, TaskStore: ts,
+		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock,
+		Reports: reports.NewService(db, orgs, ts, authSvc, clock, nil)}
 }

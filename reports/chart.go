@@ -87,7 +87,7 @@ func headerHeight(series int) int {
 }
 
 const (
-	barsBottom = 34 // the axis' tick labels
+	barsBottom  = 34 // the axis' tick labels
 	linesBottom = 40
 )
 
@@ -388,7 +388,17 @@ func (l Lines) Render(out io.Writer, f Format, w, h int) error {
 		gap := float64(x1-x0) / float64(n-1)
 		every = max(1, int(math.Ceil(float64(widest+12)/gap)))
 	}
+	var shown []int
 	for i := 0; i < n; i += every {
+		shown = append(shown, i)
+	}
+	if last := shown[len(shown)-1]; last != n-1 {
+		if n-1-last < every {
+			shown = shown[:len(shown)-1] // the last day matters more
+		}
+		shown = append(shown, n-1)
+	}
+	for _, i := range shown {
 		x := xAt(i)
 		c.line(x, y1, x, y1+4, axisColor, 1, nil)
 		c.setText(10, inkLight)

@@ -46,18 +46,37 @@ type snapshotRow struct {
 	Data string `bun:"data"`
 }
 
-// frozenUnits are the units whose reports are frozen: the nation, the
-// ministries and the provinces.
-func (s *Service) frozenUnits(ctx context.Context) ([]*org.Unit, error) {
+// ReportUnits are the units in sc whose reports are exported and frozen:
+// the nation, the ministries and the provinces, in that order.
+func (s *Service) ReportUnits(ctx context.Context, sc rbac.Scope) ([]*org.Unit, error) {
 	var out []*org.Unit
 	for _, k := range []org.Kind{org.National, org.Ministry, org.Province} {
-		us, err := s.unitsOf(ctx, rbac.National(), k)
+		us, err := s.unitsOf(ctx, sc, k)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, us...)
 	}
 	return out, nil
+}
+
+// SnapshotsOf returns the snapshots of period of units in sc, by unit id.
+func (s *Service) SnapshotsOf(ctx context.Context, sc rbac.Scope, period string) (map[int64]*SnapshotInfo, error) {
+	out := map[int64]*SnapshotInfo{}
+	p := store.Page{Limit: store.MaxPage, SkipCount: true}
+	for {
+		page, info, err := s.ListSnapshots(ctx, sc, SnapshotFilter{Period: period}, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range page {
+			out[x.OrgUnitID] = x
+		}
+		if !info.HasNext || len(page) == 0 {
+			return out, nil
+		}
+		p.After = page[len(page)-1].Cursor
+	}
 }
 
 // FreezeResult says what a freeze stored.
@@ -86,7 +105,7 @@ func (s *Service) Freeze(ctx context.Context, actor *auth.Identity, p Period, ca
 		return nil, invalid("period", fmt.Sprintf("kỳ %s chưa kết thúc: chỉ chốt số liệu của kỳ đã qua", p.Key),
 			fmt.Sprintf("period %s has not ended: only past periods are frozen", p.Key))
 	}
-	units, err := s.frozenUnits(ctx)
+	units, err := s.ReportUnits(ctx, rbac.National())
 	if err != nil {
 		return nil, err
 	}
