@@ -71,7 +71,7 @@ func BenchmarkProvincePDF(b *testing.B) {
 	p, _ := reports.ParsePeriod("2023Q4", "period")
 	b.ReportAllocs()
 	for b.Loop() {
-		rep, err := s.Build(ctx, rbac.National(), "46", p)
+		rep, err := s.Build(ctx, rbac.National(), "46", p, true)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func BenchmarkAllProvincesXLSX(b *testing.B) {
 			if u.Kind != org.Province {
 				continue
 			}
-			rep, err := s.Build(ctx, rbac.National(), u.Code, p)
+			rep, err := s.Build(ctx, rbac.National(), u.Code, p, false)
 			if err != nil {
 				b.Fatal(err)
 			}

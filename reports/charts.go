@@ -29,6 +29,10 @@ func (s *Service) StatusByUnit(ctx context.Context, sc rbac.Scope, level org.Kin
 	if err != nil {
 		return Bars{}, err
 	}
+	return s.statusByUnits(ctx, sc, level, units, asOf, lang)
+}
+
+func (s *Service) statusByUnits(ctx context.Context, sc rbac.Scope, level org.Kind, units []*org.Unit, asOf store.Date, lang Lang) (Bars, error) {
 	paths := make([]string, len(units))
 	for i, u := range units {
 		paths[i] = u.Path
@@ -65,7 +69,7 @@ func statusBars(lang Lang, level org.Kind, asOf store.Date, units []*org.Unit, c
 // OverdueTrend is the line of the overdue tasks of unit (within sc) on
 // evenly spaced days from from to to.
 func (s *Service) OverdueTrend(ctx context.Context, sc rbac.Scope, unit *org.Unit, from, to store.Date, lang Lang) (Lines, error) {
-	days := sampleDays(from, to)
+	days := sampleDays(from, to, 61)
 	n, err := s.tasks.OverdueByDay(ctx, sc, unit.Path, days)
 	if err != nil {
 		return Lines{}, err
@@ -103,9 +107,10 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lang := langOf(q.Get("lang"), "")
 	today := s.today()
-	var c renderable
+	var build func() (renderable, error)
 	var latest store.Date // the last day the chart shows
 	defaultW, defaultH := 900, 420
+	minH := MinHeight
 	switch name {
 	case "status-by-unit":
 		level := org.Kind(strings.ToUpper(q.Get("level")))
@@ -122,19 +127,21 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		b, err := s.StatusByUnit(ctx, sc, level, asOf, lang)
+		// The rows are the units of the level in scope: their number sets
+		// the height, before any figure is counted.
+		units, err := s.unitsOf(ctx, sc, level)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		c, latest, defaultH = b, asOf, b.DefaultHeight()
-		if q.Get("height") != "" {
-			if h, _ := strconv.Atoi(q.Get("height")); h < b.MinHeight() {
-				s.writeError(w, r, invalid("height", fmt.Sprintf("height phải ít nhất %d để đọc được %d nhãn", b.MinHeight(), len(b.Labels)),
-					fmt.Sprintf("height must be at least %d for %d labels to be readable", b.MinHeight(), len(b.Labels))))
-				return
-			}
+		shape := Bars{Labels: make([]string, len(units)), Series: make([]Series, len(tasks.Statuses))}
+		latest, defaultH, minH = asOf, shape.DefaultHeight(), shape.MinHeight()
+		if h, err := strconv.Atoi(q.Get("height")); err == nil && h < minH && h >= MinHeight {
+			s.writeError(w, r, invalid("height", fmt.Sprintf("height phải ít nhất %d để đọc được %d nhãn", minH, len(units)),
+				fmt.Sprintf("height must be at least %d for %d labels to be readable", minH, len(units))))
+			return
 		}
+		build = func() (renderable, error) { return s.statusByUnits(ctx, sc, level, units, asOf, lang) }
 	case "overdue-trend":
 		to, err := dateParam(q.Get("to"), "to", today)
 		if err != nil {
@@ -160,12 +167,8 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		l, err := s.OverdueTrend(ctx, sc, u, from, to, lang)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		c, latest = l, to
+		latest = to
+		build = func() (renderable, error) { return s.OverdueTrend(ctx, sc, u, from, to, lang) }
 	default:
 		// indicator.png and ranking.png come with the indicators (kpi/).
 		s.writeError(w, r, notFound)
@@ -176,44 +179,69 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	height, err := sizeParam(q.Get("height"), "height", defaultH, MinHeight, MaxHeight)
+	height, err := sizeParam(q.Get("height"), "height", defaultH, max(minH, MinHeight), MaxHeight)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeChart(w, r, c, f, width, height, latest.Before(today))
+	// Figures of days before today never change (history is data), so such
+	// a chart is kept by what was asked and who may see what: asked again,
+	// it costs no query.
+	past := ""
+	if latest.Before(today) {
+		keys := []string{name, string(lang), string(f), strconv.Itoa(width), strconv.Itoa(height), q.Get("level"), q.Get("asOf"),
+			q.Get("unit"), q.Get("from"), q.Get("to"), "|"}
+		keys = append(keys, sc.Read...)
+		sum := sha256.Sum256([]byte(strings.Join(keys, "\x00")))
+		past = "past:" + hex.EncodeToString(sum[:16])
+	}
+	s.writeChart(w, r, build, f, width, height, past)
 }
 
 // writeChart sends the chart, rendered once per ETag: the hash of its data,
-// words, format and size. A client holding it gets 304; a chart of days
-// before today never changes, so it may be kept for a day.
-func (s *Service) writeChart(w http.ResponseWriter, r *http.Request, c renderable, f Format, width, height int, past bool) {
-	hash := sha256.New()
-	fmt.Fprintf(hash, "%T %#v %s %d %d", c, c, f, width, height)
-	sum := hash.Sum(nil)
-	tag := `"` + hex.EncodeToString(sum[:16]) + `"`
+// words, format and size. A client holding it gets 304. A chart of past
+// days (past: its key) is kept whole and may be kept by the client for a
+// day; one of today is revalidated each time.
+func (s *Service) writeChart(w http.ResponseWriter, r *http.Request, build func() (renderable, error), f Format, width, height int, past string) {
 	h := w.Header()
-	h.Set("ETag", tag)
 	h.Set("Vary", "Cookie, Authorization")
-	if past {
+	h.Set("Cache-Control", "private, no-cache")
+	if past != "" {
 		h.Set("Cache-Control", "private, max-age=86400")
-	} else {
-		h.Set("Cache-Control", "private, no-cache")
 	}
-	if matches(r.Header.Get("If-None-Match"), tag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	tag, body, ok := "", []byte(nil), false
+	if past != "" {
+		if b, hit := s.charts.get(past); hit {
+			tag, body, ok = string(b[:34]), b[34:], true
+		}
 	}
-	body, ok := s.charts.get(tag)
 	if !ok {
-		var buf bytes.Buffer
-		if err := c.Render(&buf, f, width, height); err != nil {
+		c, err := build()
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.renders.Add(1)
-		body = buf.Bytes()
-		s.charts.put(tag, body)
+		hash := sha256.New()
+		fmt.Fprintf(hash, "%T %#v %s %d %d", c, c, f, width, height)
+		tag = `"` + hex.EncodeToString(hash.Sum(nil)[:16]) + `"`
+		if body, ok = s.charts.get(tag); !ok {
+			var buf bytes.Buffer
+			if err := c.Render(&buf, f, width, height); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			s.renders.Add(1)
+			body = buf.Bytes()
+			s.charts.put(tag, body)
+		}
+		if past != "" {
+			s.charts.put(past, append([]byte(tag), body...))
+		}
+	}
+	h.Set("ETag", tag)
+	if matches(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
 	h.Set("Content-Type", f.ContentType())
 	h.Set("Content-Length", strconv.Itoa(len(body)))

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,12 @@ func newStack(t *testing.T, db *store.DB) *stack {
 	t.Helper()
 	r := newResolver(t, db)
 	svc := r.Auth
+	// As server.go: the PDF's serif when P06_PDF_FONT names one.
+	regular, bold, italic, err := reports.PDFFonts(os.Getenv("P06_PDF_FONT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Reports.SetPDFFonts(regular, bold, italic)
 	log := slog.New(slog.DiscardHandler)
 	mux := http.NewServeMux()
 	mux.Handle("/query", graph.NewHandler(r, graph.DefaultLimits, log))
@@ -265,6 +272,7 @@ func TestChartsOverHTTP(t *testing.T) {
 		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/svg+xml" {
 			t.Fatalf("svg: %d %s", res.StatusCode, body)
 		}
+		dump(t, "status-by-unit-"+string(db.Engine)+".svg", body)
 		vb, text := svgOf(t, body)
 		if !strings.HasPrefix(vb, "0 0 900 ") {
 			t.Fatalf("viewBox %q", vb)
@@ -297,6 +305,13 @@ func TestChartsOverHTTP(t *testing.T) {
 		if res.StatusCode != 200 || decodePNG(t, body) != (image.Point{640, 320}) {
 			t.Fatalf("Huế's trend: %d", res.StatusCode)
 		}
+		dump(t, "overdue-trend-46.png", body)
+		_, body = s.get(vpcp, "/charts/status-by-unit.png?level=PROVINCE&asOf=2023-12-21")
+		dump(t, "status-by-unit-provinces.png", body)
+		_, body = s.get(vpcp, "/charts/status-by-unit.png?level=MINISTRY&asOf=2023-12-21&lang=en")
+		dump(t, "status-by-unit-ministries-en.png", body)
+		_, body = s.get(hue, "/charts/status-by-unit.png?level=MINISTRY")
+		dump(t, "no-data.png", body)
 		_, body = s.get(vpcp, "/charts/overdue-trend.svg?unit=VN&from=2023-01-01&to=2023-12-31")
 		if _, text = svgOf(t, body); !strings.Contains(text, "Nhiệm vụ quá hạn") || !strings.Contains(text, "31/12/2023") {
 			t.Errorf("national trend: %s", text)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/golang/freetype/truetype"
 	"github.com/signintech/gopdf"
 	"github.com/wcharczuk/go-chart/v2/roboto"
 
@@ -45,14 +46,43 @@ func PDFFonts(path string) (regular, bold, italic []byte, err error) {
 	if regular, err = os.ReadFile(path); err != nil {
 		return nil, nil, nil, fmt.Errorf("P06_PDF_FONT: %w", err)
 	}
+	if err := CheckVietnamese(regular); err != nil {
+		return nil, nil, nil, fmt.Errorf("P06_PDF_FONT %s: %w", path, err)
+	}
 	face := func(style string) []byte {
 		if !strings.Contains(path, "Regular") {
 			return nil
 		}
 		b, _ := os.ReadFile(strings.Replace(path, "Regular", style, 1))
+		if b != nil && CheckVietnamese(b) != nil {
+			return nil
+		}
 		return b
 	}
 	return regular, face("Bold"), face("Italic"), nil
+}
+
+// vietnameseLetters are the letters of Vietnamese, both cases (NFC).
+const vietnameseLetters = "aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ" +
+	"AÀẢÃÁẠĂẰẲẴẮẶÂẦẨẪẤẬBCDĐEÈẺẼÉẸÊỀỂỄẾỆGHIÌỈĨÍỊKLMNOÒỎÕÓỌÔỒỔỖỐỘƠỜỞỠỚỢPQRSTUÙỦŨÚỤƯỪỬỮỨỰVXYỲỶỸÝỴ"
+
+// CheckVietnamese checks that the TTF ttf has a glyph for every Vietnamese
+// letter, and names those it lacks.
+func CheckVietnamese(ttf []byte) error {
+	f, err := truetype.Parse(ttf)
+	if err != nil {
+		return fmt.Errorf("not a TrueType font: %w", err)
+	}
+	var missing []rune
+	for _, r := range vietnameseLetters {
+		if f.Index(r) == 0 {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no glyph for %q", string(missing))
+	}
+	return nil
 }
 
 // SetPDFFonts sets the PDF's faces (nil: Roboto for that face).
@@ -287,8 +317,13 @@ func (d *pdfDoc) body(s *Service, r *Report) {
 		l.Series = []Series{sr}
 		d.chart(l, 900, 380)
 	}
-	d.heading("II. DANH MỤC NHIỆM VỤ (QUÁ HẠN TRƯỚC)")
-	if r.RowsTotal > len(r.Rows) {
+	if r.National() {
+		d.heading("II. DANH MỤC NHIỆM VỤ QUÁ HẠN CHƯA HOÀN THÀNH")
+		d.para("I", fmt.Sprintf("%d lượt giao nhiệm vụ quá hạn chưa hoàn thành; danh mục đầy đủ %d lượt giao trong bản XLSX.", len(r.pdfRows()), r.RowsTotal))
+	} else {
+		d.heading("II. DANH MỤC NHIỆM VỤ (QUÁ HẠN TRƯỚC)")
+	}
+	if !r.National() && r.RowsTotal > len(r.Rows) {
 		d.para("I", fmt.Sprintf("Liệt kê %d trong số %d lượt giao nhiệm vụ, các nhiệm vụ quá hạn trước; danh sách đầy đủ trong bản XLSX.", len(r.Rows), r.RowsTotal))
 	}
 	d.table(r.pdfTasksTable(), []float64{0.06, 0.40, 0.14, 0.11, 0.08, 0.21})
@@ -322,12 +357,27 @@ func (d *pdfDoc) body(s *Service, r *Report) {
 	}
 }
 
+// pdfRows are the rows the PDF lists: every one of a unit's, the overdue
+// ones of the nation's (the rest are in the XLSX).
+func (r *Report) pdfRows() []tasks.ReportRow {
+	if !r.National() {
+		return r.Rows
+	}
+	var out []tasks.ReportRow
+	for _, x := range r.Rows {
+		if x.Status == tasks.Overdue {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // pdfTasksTable is the tasks table narrowed to a page's width: the task
 // with its document and unit in one cell.
 func (r *Report) pdfTasksTable() table {
-	t := table{Columns: []column{{Title: "STT"}, {Title: "Nhiệm vụ"}, {Title: "Thời hạn"}, {Title: "Tiến độ"},
-		{Title: "Trễ hạn"}, {Title: "Tình trạng, báo cáo gần nhất"}}}
-	for i, x := range r.Rows {
+	t := table{Columns: []column{{Title: "STT", Kind: numberCell}, {Title: "Nhiệm vụ"}, {Title: "Thời hạn"},
+		{Title: "Tiến độ", Kind: percentCell}, {Title: "Trễ hạn", Kind: numberCell}, {Title: "Tình trạng, báo cáo gần nhất"}}}
+	for i, x := range r.pdfRows() {
 		task := x.Title + "\n(" + x.Document
 		if r.Unit.Code != x.UnitCode {
 			task += "; " + x.UnitName
@@ -388,10 +438,13 @@ func (d *pdfDoc) table(t table, shares []float64) {
 			} else {
 				d.pdf.RectFromUpperLeftWithStyle(x, d.y, widths[i], h, "D")
 			}
+			// gopdf draws text with the fill colour.
+			d.pdf.SetFillColor(0, 0, 0)
+			d.pdf.SetTextColor(0, 0, 0)
 			d.font(style, tableSize)
 			for j, l := range c {
 				lx := x + pad
-				if style == "B" || len(c) == 1 && len([]rune(l)) <= 6 {
+				if style == "B" || t.Columns[i].Kind != textCell {
 					lx = x + (widths[i]-d.width(l))/2
 				}
 				d.pdf.SetXY(lx, d.y+pad+float64(j)*lh+tableSize)

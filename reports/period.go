@@ -70,12 +70,11 @@ func (p Period) Title(l Lang) string {
 	return msg(l, fmt.Sprintf("năm %d", p.Start.Year), fmt.Sprint(p.Start.Year))
 }
 
-// sampleDays are at most 61 evenly spaced days from from to to, both
-// included: every day of a month, about weekly over a quarter, fortnightly
-// over a year.
-func sampleDays(from, to store.Date) []store.Date {
+// sampleDays are at most most evenly spaced days from from to to, both
+// included (61: every day of a month, about weekly over a year).
+func sampleDays(from, to store.Date, most int) []store.Date {
 	n := from.DaysUntil(to)
-	step := max(1, (n+59)/60)
+	step := max(1, (n+most-2)/(most-1))
 	var out []store.Date
 	for d := 0; d < n; d += step {
 		out = append(out, from.AddDays(d))

@@ -97,10 +97,14 @@ type Report struct {
 // National reports whether this is the national report (VN).
 func (r *Report) National() bool { return r.Unit.Kind == org.National }
 
+// trendPoints is the number of days the report's overdue line is drawn on.
+const trendPoints = 13
+
 // Build makes the report of the unit code (in sc: NOT_FOUND otherwise, like
 // a unit that does not exist) for period, as of the period's last day or
-// today if it has not ended. A period not yet begun is INVALID.
-func (s *Service) Build(ctx context.Context, sc rbac.Scope, code string, p Period) (*Report, error) {
+// today if it has not ended. A period not yet begun is INVALID. The
+// overdue trend (the PDF's chart: trendPoints counts) only with trend.
+func (s *Service) Build(ctx context.Context, sc rbac.Scope, code string, p Period, trend bool) (*Report, error) {
 	u, err := s.orgs.UnitByCode(ctx, sc, code)
 	if err != nil {
 		return nil, err
@@ -128,13 +132,15 @@ func (s *Service) Build(ctx context.Context, sc rbac.Scope, code string, p Perio
 	if rep.Rows, rep.RowsTotal, err = s.tasks.ReportRows(ctx, sc, asOf, u.Path, MaxRows); err != nil {
 		return nil, err
 	}
-	days := sampleDays(p.Start, asOf)
-	overdue, err := s.tasks.OverdueByDay(ctx, sc, u.Path, days)
-	if err != nil {
-		return nil, err
-	}
-	for i, d := range days {
-		rep.Trend = append(rep.Trend, TrendPoint{Day: d, Overdue: overdue[i]})
+	if trend && p.Start.Before(asOf) {
+		days := sampleDays(p.Start, asOf, trendPoints)
+		overdue, err := s.tasks.OverdueByDay(ctx, sc, u.Path, days)
+		if err != nil {
+			return nil, err
+		}
+		for i, d := range days {
+			rep.Trend = append(rep.Trend, TrendPoint{Day: d, Overdue: overdue[i]})
+		}
 	}
 	if u.Kind == org.National {
 		for _, lv := range []struct {
@@ -198,7 +204,7 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request) {
 	if frozen, _ := strconv.ParseBool(q.Get("frozen")); frozen {
 		rep, err = s.Frozen(ctx, sc, r.PathValue("unit"), p.Key)
 	} else {
-		rep, err = s.Build(ctx, sc, r.PathValue("unit"), p)
+		rep, err = s.Build(ctx, sc, r.PathValue("unit"), p, ext == PDF)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

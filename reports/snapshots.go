@@ -128,7 +128,7 @@ func (s *Service) Freeze(ctx context.Context, actor *auth.Identity, p Period, ca
 		if done[u.ID] {
 			continue
 		}
-		rep, err := s.Build(ctx, rbac.National(), u.Code, p)
+		rep, err := s.Build(ctx, rbac.National(), u.Code, p, true)
 		if err != nil {
 			return nil, err
 		}
