@@ -60,7 +60,7 @@ func newStack(t *testing.T, db *store.DB) *stack {
 		t.Fatal(err)
 	}
 	r.Reports.SetPDFFonts(regular, bold, italic)
-	log := slog.New(slog.DiscardHandler)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	mux := http.NewServeMux()
 	mux.Handle("/query", graph.NewHandler(r, graph.DefaultLimits, log))
 	r.Reports.Routes(mux)

@@ -97,8 +97,15 @@ type Report struct {
 // National reports whether this is the national report (VN).
 func (r *Report) National() bool { return r.Unit.Kind == org.National }
 
-// trendPoints is the number of days the report's overdue line is drawn on.
-const trendPoints = 13
+// trendPoints is the number of days the report's overdue line is drawn
+// on: about weekly over a month or fortnightly over a quarter, monthly over
+// a year. Each is a count of the status rule (see BENCHMARKS.md).
+func trendPoints(p Period) int {
+	if len(p.Key) == 4 {
+		return 13
+	}
+	return 7
+}
 
 // Build makes the report of the unit code (in sc: NOT_FOUND otherwise, like
 // a unit that does not exist) for period, as of the period's last day or
@@ -133,7 +140,7 @@ func (s *Service) Build(ctx context.Context, sc rbac.Scope, code string, p Perio
 		return nil, err
 	}
 	if trend && p.Start.Before(asOf) {
-		days := sampleDays(p.Start, asOf, trendPoints)
+		days := sampleDays(p.Start, asOf, trendPoints(p))
 		overdue, err := s.tasks.OverdueByDay(ctx, sc, u.Path, days)
 		if err != nil {
 			return nil, err

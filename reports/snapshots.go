@@ -208,7 +208,7 @@ var snapshotOrder = store.Order{Name: "reportSnapshots", Desc: true,
 func (s *Service) ListSnapshots(ctx context.Context, sc rbac.Scope, f SnapshotFilter, p store.Page) ([]*SnapshotInfo, store.PageInfo, error) {
 	var out []*SnapshotInfo
 	cond, args := sc.ReadFilter("u.path")
-	q := s.db.NewSelect().Model(&out).ColumnExpr("rs.*, u.code AS unit_code").
+	q := s.db.NewSelect().Model(&out).ColumnExpr("rs.id, rs.org_unit_id, rs.period, rs.as_of, rs.sha256, rs.cause, rs.created_at, rs.created_by, u.code AS unit_code").
 		Join("JOIN org_units AS u ON u.id = rs.org_unit_id").Where(cond, args...)
 	if f.Period != "" {
 		q = q.Where("rs.period = ?", f.Period)
