@@ -3,7 +3,13 @@ package reports_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"p06/auth"
+	"p06/seeds"
 
 	"p06/org"
 	"p06/rbac"
@@ -111,6 +117,57 @@ func BenchmarkAllProvincesXLSX(b *testing.B) {
 		}
 		if n != 63 {
 			b.Fatalf("%d provinces", n)
+		}
+	}
+}
+
+// BenchmarkChartHTTPPast: GET /charts/status-by-unit.png of a past day
+// through the whole stack (session, scope), after its first rendering:
+// no query, no rendering.
+func BenchmarkChartHTTPPast(b *testing.B) {
+	db := benchDB(b)
+	r := newResolver(b, db)
+	mux := http.NewServeMux()
+	r.Reports.Routes(mux)
+	srv := httptest.NewServer(r.Auth.Middleware(mux))
+	defer srv.Close()
+	res, err := r.Auth.Login(context.Background(), "vpcp", seeds.DefaultDemoPassword, auth.Client{IP: "127.0.0.1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	get := func() {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/charts/status-by-unit.png?asOf=2023-12-21", nil)
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: res.Token})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatal(resp.Status)
+		}
+	}
+	get()
+	b.ReportAllocs()
+	for b.Loop() {
+		get()
+	}
+}
+
+// BenchmarkChartRender: the PNG of the 63 provinces' stacked bars from
+// plain data (no query).
+func BenchmarkChartRender(b *testing.B) {
+	s := benchService(b)
+	bars, err := s.StatusByUnit(context.Background(), rbac.National(), org.Province, store.MustDate("2023-12-21"), reports.Vietnamese)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := bars.Render(&buf, reports.PNG, 900, bars.DefaultHeight()); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
