@@ -32,6 +32,7 @@ import (
 	"p06/graph"
 	"p06/jobs"
 	"p06/rbac"
+	"p06/reports"
 	"p06/seeds"
 	"p06/store"
 	"p06/tasks"
@@ -77,7 +78,9 @@ type config struct {
 	auth          auth.Config
 	dbMaxConns    int
 	pprofAddr     string
-	jobs          jobsConfig
+	// pdfFonts are the PDF reports' faces (P06_PDF_FONT), nil for Roboto.
+	pdfFonts [3][]byte
+	jobs     jobsConfig
 }
 
 // jobsConfig is when the scheduled jobs run (see README, "Alerts").
@@ -175,6 +178,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.pprofAddr = a
 	}
 	if c.jobs, err = loadJobsConfig(getenv); err != nil {
+		return c, err
+	}
+	if c.pdfFonts[0], c.pdfFonts[1], c.pdfFonts[2], err = reports.PDFFonts(getenv("P06_PDF_FONT")); err != nil {
 		return c, err
 	}
 	if lv := getenv("P06_LOG_LEVEL"); lv != "" {
@@ -402,6 +408,9 @@ func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, sched 
 	mux := http.NewServeMux()
 	mux.Handle("/query", counts.countRequests(graph.NewHandler(r, lim, log)))
 	mux.Handle("GET "+tasks.EvidencePath+"{id}", graph.EvidenceHandler(r, log))
+	r.Reports.SetLogger(log)
+	r.Reports.SetPDFFonts(cfg.pdfFonts[0], cfg.pdfFonts[1], cfg.pdfFonts[2])
+	r.Reports.Routes(mux)
 	mux.Handle("GET /{$}", ide.Page("/query"))
 	mux.Handle("GET "+ide.Prefix, ide.Assets())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -221,6 +221,22 @@ func checkReviewFigures(t *testing.T, base string) {
 	if out.S.DocumentCount != 33 || out.S.TaskCount != 413 || overdue != 17 || out.S.WorkingGroupCount != 64 || out.Provinces.TotalCount != 63 {
 		t.Fatalf("review figures over HTTP: %+v", out)
 	}
+	// The charts and reports are routed behind the same sign-in: the
+	// browser's session cookie on a GET, no CSRF token needed.
+	for path, ctype := range map[string]string{"/charts/status-by-unit.png?asOf=2023-12-21": "image/png", "/reports/46/2023Q4.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} {
+		res, err := s.c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != ctype {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		if res, err = http.Get(base + path); err != nil || res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s signed out: %v %v", path, res.StatusCode, err)
+		}
+		res.Body.Close()
+	}
 }
 
 func TestConfigErrorsAreClear(t *testing.T) {
@@ -231,6 +247,7 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		"P06_LOG_LEVEL":     "P06_LOG_LEVEL must be",
 		"P06_DB_MAX_CONNS":  "P06_DB_MAX_CONNS must be a whole number of connections from 1 to 1000",
 		"P06_PPROF":         "P06_PPROF must be an address like 127.0.0.1:6060",
+		"P06_PDF_FONT":      "P06_PDF_FONT: open bogus",
 	} {
 		err := run(context.Background(), nil, func(k string) string {
 			if k == env {

@@ -62,6 +62,7 @@ type MutationResolver interface {
 	AcceptDataValues(ctx context.Context, input model.DataValueIdsInput) (*model.DataValuesPayload, error)
 	ReopenDataValue(ctx context.Context, input model.ReopenDataValueInput) (*model.DataValuesPayload, error)
 	SetTargets(ctx context.Context, input model.SetTargetsInput) (*model.SetTargetsPayload, error)
+	FreezeReports(ctx context.Context, input model.FreezeReportsInput) (*model.FreezeReportsPayload, error)
 	UpdateAssignment(ctx context.Context, input model.UpdateAssignmentInput) (*model.UpdateAssignmentPayload, error)
 }
 type UserResolver interface {
@@ -264,6 +265,20 @@ func (ec *executionContext) field_Mutation_enableUser_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.EnableUserInput, error) {
 			return ec.unmarshalNEnableUserInput2p06ᚋgraphᚋmodelᚐEnableUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_freezeReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FreezeReportsInput, error) {
+			return ec.unmarshalNFreezeReportsInput2p06ᚋgraphᚋmodelᚐFreezeReportsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3334,6 +3349,68 @@ func (ec *executionContext) fieldContext_Mutation_setTargets(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_freezeReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_freezeReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FreezeReports(ctx, fc.Args["input"].(model.FreezeReportsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2p06ᚋrbacᚐPermission(ctx, "FREEZE_REPORTS")
+				if err != nil {
+					var zeroVal *model.FreezeReportsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Can == nil {
+					var zeroVal *model.FreezeReportsPayload
+					return zeroVal, errors.New("directive can is not implemented")
+				}
+				return ec.Directives.Can(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FreezeReportsPayload) graphql.Marshaler {
+			return ec.marshalNFreezeReportsPayload2ᚖp06ᚋgraphᚋmodelᚐFreezeReportsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_freezeReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FreezeReportsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_freezeReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateAssignment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return resolveField(
 		ctx,
@@ -5491,6 +5568,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setTargets":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setTargets(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "freezeReports":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_freezeReports(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -187,6 +187,12 @@ func complexity(b *listBounds) ComplexityRoot {
 		return priceSearch + each(n, child)
 	}
 	c.Query.Nodes = func(child int, ids []string) int { return each(len(ids), child) }
+	// The nation, the ministries and the provinces: at most the root's
+	// children and the root.
+	c.Query.ReportLinks = func(child int, _ string) int { return each(b.get().Children+1, child) }
+	c.Query.ReportSnapshots = func(child int, _ *string, _ *string, first *int, _ *string) int { return page(child, first) }
+	// A freeze builds every unit's report (about a hundred summaries).
+	c.Mutation.FreezeReports = func(child int, _ model.FreezeReportsInput) int { return maxAggregate + child }
 	c.Query.APITokens = func(child int, _ *string) int { return each(smallList, child) }
 
 	count := func(int) int { return priceCount }
@@ -200,6 +206,7 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AlertConnection.TotalCount = count
 	c.JobRunConnection.TotalCount = count
 	c.SearchConnection.TotalCount = count
+	c.ReportSnapshotConnection.TotalCount = count
 
 	c.Query.ProgrammeSummary = func(child int, _ *store.Date, _ *string, _ []tasks.DocKind) int {
 		return b.aggregate(priceSummary) + child

@@ -9,6 +9,7 @@ import (
 	"p06/events"
 	"p06/kpi"
 	"p06/org"
+	"p06/reports"
 	"p06/store"
 	"p06/tasks"
 )
@@ -23,6 +24,7 @@ type Resolver struct {
 	KpiStore   *kpi.Store
 	Kpi        *kpi.Service
 	AlertStore *alerts.Store
+	Reports    *reports.Service
 	// Jobs runs scheduled jobs on request (nil: jobs are off here).
 	Jobs  JobRunner
 	Clock store.Clock
@@ -34,8 +36,10 @@ type Resolver struct {
 // NewResolver wires the API to db, with authSvc naming callers and deciding
 // permissions, telling the time by clock.
 func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolver {
-	return &Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock),
+	orgs, ts := org.NewStore(db), tasks.NewStore(db, clock)
+	return &Resolver{OrgStore: orgs, TaskStore: ts,
 		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock,
 		KpiStore: kpi.NewStore(db), Kpi: kpi.NewService(db, authSvc.Authorizer(), clock),
-		AlertStore: alerts.NewStore(db, authSvc.Authorizer(), clock)}
+		AlertStore: alerts.NewStore(db, authSvc.Authorizer(), clock),
+		Reports:    reports.NewService(db, orgs, ts, authSvc, clock, nil)}
 }

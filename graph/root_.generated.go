@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	OrgUnit() OrgUnitResolver
 	ProgressReport() ProgressReportResolver
 	Query() QueryResolver
+	ReportSnapshot() ReportSnapshotResolver
 	Subscription() SubscriptionResolver
 	Task() TaskResolver
 	User() UserResolver
@@ -356,6 +357,13 @@ type ComplexityRoot struct {
 		State            func(childComplexity int) int
 	}
 
+	FreezeReportsPayload struct {
+		Created    func(childComplexity int) int
+		Kept       func(childComplexity int) int
+		Period     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	ImportRow struct {
 		Coordinators func(childComplexity int) int
 		DeadlineText func(childComplexity int) int
@@ -525,6 +533,7 @@ type ComplexityRoot struct {
 		DecideDeadlineExtension  func(childComplexity int, input model.DecideDeadlineExtensionInput) int
 		DisableUser              func(childComplexity int, input model.DisableUserInput) int
 		EnableUser               func(childComplexity int, input model.EnableUserInput) int
+		FreezeReports            func(childComplexity int, input model.FreezeReportsInput) int
 		GrantRole                func(childComplexity int, input model.RoleGrantInput) int
 		ImportTasks              func(childComplexity int, input model.ImportTasksInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
@@ -627,6 +636,8 @@ type ComplexityRoot struct {
 		OrgUnits         func(childComplexity int, filter *model.OrgUnitFilter, first *int, after *string) int
 		ParseDeadline    func(childComplexity int, text string) int
 		ProgrammeSummary func(childComplexity int, asOf *store.Date, orgUnit *string, documentKinds []tasks.DocKind) int
+		ReportLinks      func(childComplexity int, period string) int
+		ReportSnapshots  func(childComplexity int, period *string, orgUnit *string, first *int, after *string) int
 		Search           func(childComplexity int, query string, kinds []store.SearchKind, first *int, after *string) int
 		Tasks            func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
 		UnreadAlertCount func(childComplexity int, orgUnit *string) int
@@ -634,10 +645,43 @@ type ComplexityRoot struct {
 		WorkingGroups    func(childComplexity int, filter *model.WorkingGroupFilter, first *int, after *string) int
 	}
 
+	ReportLink struct {
+		CSV      func(childComplexity int) int
+		OrgUnit  func(childComplexity int) int
+		PDF      func(childComplexity int) int
+		Period   func(childComplexity int) int
+		Snapshot func(childComplexity int) int
+		Xlsx     func(childComplexity int) int
+	}
+
 	ReportProgressPayload struct {
 		Assignment     func(childComplexity int) int
 		ProgressReport func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
+	}
+
+	ReportSnapshot struct {
+		AsOf      func(childComplexity int) int
+		CSV       func(childComplexity int) int
+		Cause     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		OrgUnit   func(childComplexity int) int
+		PDF       func(childComplexity int) int
+		Period    func(childComplexity int) int
+		SHA256    func(childComplexity int) int
+		Xlsx      func(childComplexity int) int
+	}
+
+	ReportSnapshotConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReportSnapshotEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	RequestDeadlineExtensionPayload struct {
@@ -2054,6 +2098,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ExtensionRequest.State(childComplexity), true
 
+	case "FreezeReportsPayload.created":
+		if e.ComplexityRoot.FreezeReportsPayload.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreezeReportsPayload.Created(childComplexity), true
+	case "FreezeReportsPayload.kept":
+		if e.ComplexityRoot.FreezeReportsPayload.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreezeReportsPayload.Kept(childComplexity), true
+	case "FreezeReportsPayload.period":
+		if e.ComplexityRoot.FreezeReportsPayload.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreezeReportsPayload.Period(childComplexity), true
+	case "FreezeReportsPayload.userErrors":
+		if e.ComplexityRoot.FreezeReportsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FreezeReportsPayload.UserErrors(childComplexity), true
+
 	case "ImportRow.coordinators":
 		if e.ComplexityRoot.ImportRow.Coordinators == nil {
 			break
@@ -2860,6 +2929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableUser(childComplexity, args["input"].(model.EnableUserInput)), true
+	case "Mutation.freezeReports":
+		if e.ComplexityRoot.Mutation.FreezeReports == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_freezeReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FreezeReports(childComplexity, args["input"].(model.FreezeReportsInput)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -3517,6 +3597,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProgrammeSummary(childComplexity, args["asOf"].(*store.Date), args["orgUnit"].(*string), args["documentKinds"].([]tasks.DocKind)), true
+	case "Query.reportLinks":
+		if e.ComplexityRoot.Query.ReportLinks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportLinks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportLinks(childComplexity, args["period"].(string)), true
+	case "Query.reportSnapshots":
+		if e.ComplexityRoot.Query.ReportSnapshots == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportSnapshots_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportSnapshots(childComplexity, args["period"].(*string), args["orgUnit"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -3573,6 +3675,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WorkingGroups(childComplexity, args["filter"].(*model.WorkingGroupFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "ReportLink.csv":
+		if e.ComplexityRoot.ReportLink.CSV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLink.CSV(childComplexity), true
+	case "ReportLink.orgUnit":
+		if e.ComplexityRoot.ReportLink.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLink.OrgUnit(childComplexity), true
+	case "ReportLink.pdf":
+		if e.ComplexityRoot.ReportLink.PDF == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLink.PDF(childComplexity), true
+	case "ReportLink.period":
+		if e.ComplexityRoot.ReportLink.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLink.Period(childComplexity), true
+	case "ReportLink.snapshot":
+		if e.ComplexityRoot.ReportLink.Snapshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLink.Snapshot(childComplexity), true
+	case "ReportLink.xlsx":
+		if e.ComplexityRoot.ReportLink.Xlsx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportLink.Xlsx(childComplexity), true
+
 	case "ReportProgressPayload.assignment":
 		if e.ComplexityRoot.ReportProgressPayload.Assignment == nil {
 			break
@@ -3591,6 +3730,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportProgressPayload.UserErrors(childComplexity), true
+
+	case "ReportSnapshot.asOf":
+		if e.ComplexityRoot.ReportSnapshot.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.AsOf(childComplexity), true
+	case "ReportSnapshot.csv":
+		if e.ComplexityRoot.ReportSnapshot.CSV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.CSV(childComplexity), true
+	case "ReportSnapshot.cause":
+		if e.ComplexityRoot.ReportSnapshot.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.Cause(childComplexity), true
+	case "ReportSnapshot.createdAt":
+		if e.ComplexityRoot.ReportSnapshot.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.CreatedAt(childComplexity), true
+	case "ReportSnapshot.orgUnit":
+		if e.ComplexityRoot.ReportSnapshot.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.OrgUnit(childComplexity), true
+	case "ReportSnapshot.pdf":
+		if e.ComplexityRoot.ReportSnapshot.PDF == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.PDF(childComplexity), true
+	case "ReportSnapshot.period":
+		if e.ComplexityRoot.ReportSnapshot.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.Period(childComplexity), true
+	case "ReportSnapshot.sha256":
+		if e.ComplexityRoot.ReportSnapshot.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.SHA256(childComplexity), true
+	case "ReportSnapshot.xlsx":
+		if e.ComplexityRoot.ReportSnapshot.Xlsx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshot.Xlsx(childComplexity), true
+
+	case "ReportSnapshotConnection.edges":
+		if e.ComplexityRoot.ReportSnapshotConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshotConnection.Edges(childComplexity), true
+	case "ReportSnapshotConnection.nodes":
+		if e.ComplexityRoot.ReportSnapshotConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshotConnection.Nodes(childComplexity), true
+	case "ReportSnapshotConnection.pageInfo":
+		if e.ComplexityRoot.ReportSnapshotConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshotConnection.PageInfo(childComplexity), true
+	case "ReportSnapshotConnection.totalCount":
+		if e.ComplexityRoot.ReportSnapshotConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshotConnection.TotalCount(childComplexity), true
+
+	case "ReportSnapshotEdge.cursor":
+		if e.ComplexityRoot.ReportSnapshotEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshotEdge.Cursor(childComplexity), true
+	case "ReportSnapshotEdge.node":
+		if e.ComplexityRoot.ReportSnapshotEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSnapshotEdge.Node(childComplexity), true
 
 	case "RequestDeadlineExtensionPayload.extensionRequest":
 		if e.ComplexityRoot.RequestDeadlineExtensionPayload.ExtensionRequest == nil {
@@ -4233,6 +4465,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
 			graphql.NewInputUnmarshaler("DocumentFilter", ec.unmarshalInputDocumentFilter),
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
+			graphql.NewInputUnmarshaler("FreezeReportsInput", ec.unmarshalInputFreezeReportsInput),
 			graphql.NewInputUnmarshaler("ImportTasksInput", ec.unmarshalInputImportTasksInput),
 			graphql.NewInputUnmarshaler("IndicatorFilter", ec.unmarshalInputIndicatorFilter),
 			graphql.NewInputUnmarshaler("JobRunFilter", ec.unmarshalInputJobRunFilter),
@@ -4347,7 +4580,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/alerts.graphqls" "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/kpi.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
+//go:embed "schema/alerts.graphqls" "schema/auth.graphqls" "schema/documents.graphqls" "schema/evidence.graphqls" "schema/extensions.graphqls" "schema/import.graphqls" "schema/keyset.graphqls" "schema/kpi.graphqls" "schema/live.graphqls" "schema/org.graphqls" "schema/reports.graphqls" "schema/schema.graphqls" "schema/search.graphqls" "schema/tasks.graphqls" "schema/workflow.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4369,6 +4602,7 @@ var sources = []*ast.Source{
 	{Name: "schema/kpi.graphqls", Input: sourceData("schema/kpi.graphqls"), BuiltIn: false},
 	{Name: "schema/live.graphqls", Input: sourceData("schema/live.graphqls"), BuiltIn: false},
 	{Name: "schema/org.graphqls", Input: sourceData("schema/org.graphqls"), BuiltIn: false},
+	{Name: "schema/reports.graphqls", Input: sourceData("schema/reports.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/search.graphqls", Input: sourceData("schema/search.graphqls"), BuiltIn: false},
 	{Name: "schema/tasks.graphqls", Input: sourceData("schema/tasks.graphqls"), BuiltIn: false},
@@ -4972,6 +5206,20 @@ func (ec *executionContext) childFields_ExtensionRequest(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ExtensionRequest", field.Name)
 }
 
+func (ec *executionContext) childFields_FreezeReportsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_FreezeReportsPayload_period(ctx, field)
+	case "created":
+		return ec.fieldContext_FreezeReportsPayload_created(ctx, field)
+	case "kept":
+		return ec.fieldContext_FreezeReportsPayload_kept(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FreezeReportsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FreezeReportsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ImportRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "row":
@@ -5402,6 +5650,24 @@ func (ec *executionContext) childFields_ProgressReport(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ProgressReport", field.Name)
 }
 
+func (ec *executionContext) childFields_ReportLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_ReportLink_orgUnit(ctx, field)
+	case "period":
+		return ec.fieldContext_ReportLink_period(ctx, field)
+	case "xlsx":
+		return ec.fieldContext_ReportLink_xlsx(ctx, field)
+	case "csv":
+		return ec.fieldContext_ReportLink_csv(ctx, field)
+	case "pdf":
+		return ec.fieldContext_ReportLink_pdf(ctx, field)
+	case "snapshot":
+		return ec.fieldContext_ReportLink_snapshot(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportLink", field.Name)
+}
+
 func (ec *executionContext) childFields_ReportProgressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "progressReport":
@@ -5412,6 +5678,54 @@ func (ec *executionContext) childFields_ReportProgressPayload(ctx context.Contex
 		return ec.fieldContext_ReportProgressPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReportProgressPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSnapshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_ReportSnapshot_orgUnit(ctx, field)
+	case "period":
+		return ec.fieldContext_ReportSnapshot_period(ctx, field)
+	case "asOf":
+		return ec.fieldContext_ReportSnapshot_asOf(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReportSnapshot_createdAt(ctx, field)
+	case "cause":
+		return ec.fieldContext_ReportSnapshot_cause(ctx, field)
+	case "sha256":
+		return ec.fieldContext_ReportSnapshot_sha256(ctx, field)
+	case "xlsx":
+		return ec.fieldContext_ReportSnapshot_xlsx(ctx, field)
+	case "csv":
+		return ec.fieldContext_ReportSnapshot_csv(ctx, field)
+	case "pdf":
+		return ec.fieldContext_ReportSnapshot_pdf(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSnapshot", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSnapshotConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReportSnapshotConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ReportSnapshotConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReportSnapshotConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReportSnapshotConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSnapshotConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSnapshotEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReportSnapshotEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReportSnapshotEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSnapshotEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestDeadlineExtensionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -46,6 +46,7 @@ const (
 	ApproveReport    Permission = "APPROVE_REPORT"
 	ConfigureKPI     Permission = "CONFIGURE_KPI"
 	AcknowledgeAlert Permission = "ACKNOWLEDGE_ALERT"
+	FreezeReports    Permission = "FREEZE_REPORTS"
 )
 
 // casbinPerm is each permission's object and action in policy.csv.
@@ -65,6 +66,7 @@ var casbinPerm = map[Permission][2]string{
 	ApproveReport:    {"report", "approve"},
 	ConfigureKPI:     {"kpi", "configure"},
 	AcknowledgeAlert: {"alert", "acknowledge"},
+	FreezeReports:    {"report", "freeze"},
 }
 
 // permissionOf is the Permission of a Casbin object and action.

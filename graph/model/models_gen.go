@@ -11,6 +11,7 @@ import (
 	"p06/kpi"
 	"p06/org"
 	"p06/rbac"
+	"p06/reports"
 	"p06/store"
 	"p06/tasks"
 	"strconv"
@@ -322,6 +323,20 @@ type EnableUserInput struct {
 	User string `json:"user"`
 }
 
+type FreezeReportsInput struct {
+	// An ended period: "2024-01", "2024Q1" or "2024".
+	Period string `json:"period"`
+}
+
+type FreezeReportsPayload struct {
+	Period *string `json:"period,omitempty"`
+	// Snapshots stored now.
+	Created int `json:"created"`
+	// Snapshots already stored for the period, kept as they were.
+	Kept       int          `json:"kept"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type ImportTasksInput struct {
 	// Global ID of the document the tasks belong to.
 	Document string `json:"document"`
@@ -502,6 +517,21 @@ type ReopenDataValueInput struct {
 	Reason string `json:"reason"`
 }
 
+// The progress report of one unit for one period, where to download it.
+type ReportLink struct {
+	OrgUnit *org.Unit `json:"orgUnit"`
+	// The period: a month ("2024-01"), a quarter ("2024Q1") or a year ("2024").
+	Period string `json:"period"`
+	// Path of the XLSX workbook (summary, tasks and indicators sheets).
+	Xlsx string `json:"xlsx"`
+	// Path of the CSV tables, UTF-8 with a BOM, in a zip.
+	CSV string `json:"csv"`
+	// Path of the PDF in the layout of Nghị định 30/2020/NĐ-CP, Phụ lục I.
+	PDF string `json:"pdf"`
+	// The frozen snapshot of this unit and period, if one was stored.
+	Snapshot *reports.SnapshotInfo `json:"snapshot,omitempty"`
+}
+
 type ReportProgressInput struct {
 	// Global ID of the assignment.
 	Assignment string `json:"assignment"`
@@ -518,6 +548,18 @@ type ReportProgressPayload struct {
 	ProgressReport *tasks.ProgressReport `json:"progressReport,omitempty"`
 	Assignment     *tasks.Assignment     `json:"assignment,omitempty"`
 	UserErrors     []*UserError          `json:"userErrors"`
+}
+
+type ReportSnapshotConnection struct {
+	Edges      []*ReportSnapshotEdge   `json:"edges"`
+	Nodes      []*reports.SnapshotInfo `json:"nodes"`
+	PageInfo   *PageInfo               `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+type ReportSnapshotEdge struct {
+	Cursor string                `json:"cursor"`
+	Node   *reports.SnapshotInfo `json:"node"`
 }
 
 type RequestDeadlineExtensionInput struct {
@@ -926,6 +968,63 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SnapshotCause string
+
+const (
+	// A coordinator's freezeReports.
+	SnapshotCauseManual SnapshotCause = "MANUAL"
+	// The first day of the month.
+	SnapshotCauseScheduled SnapshotCause = "SCHEDULED"
+)
+
+var AllSnapshotCause = []SnapshotCause{
+	SnapshotCauseManual,
+	SnapshotCauseScheduled,
+}
+
+func (e SnapshotCause) IsValid() bool {
+	switch e {
+	case SnapshotCauseManual, SnapshotCauseScheduled:
+		return true
+	}
+	return false
+}
+
+func (e SnapshotCause) String() string {
+	return string(e)
+}
+
+func (e *SnapshotCause) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SnapshotCause(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SnapshotCause", str)
+	}
+	return nil
+}
+
+func (e SnapshotCause) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SnapshotCause) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SnapshotCause) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,493 @@
+package reports
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/golang/freetype/truetype"
+	chart "github.com/wcharczuk/go-chart/v2"
+	"github.com/wcharczuk/go-chart/v2/drawing"
+
+	"p06/store"
+)
+
+// The charts take plain data (labels and series of numbers) and draw them
+// with go-chart's renderers (PNG through freetype, SVG) and its embedded
+// Roboto, which has every Vietnamese letter. The layouts are ours: go-chart's
+// stacked bars are proportions, not counts, and its bar chart starts the
+// axis at the smallest value; ours start every axis at zero, fit 63 rows of
+// labels, and say so when there is nothing to draw.
+
+// Format is a chart's file format.
+type Format string
+
+const (
+	PNG Format = "png"
+	SVG Format = "svg"
+)
+
+// ContentType is the format's media type.
+func (f Format) ContentType() string {
+	if f == SVG {
+		return "image/svg+xml"
+	}
+	return "image/png"
+}
+
+// Size limits of a chart, in pixels.
+const (
+	MinWidth, MaxWidth   = 240, 4000
+	MinHeight, MaxHeight = 160, 4000
+	// minRow is the least height of a row of bars: its label at 9 px.
+	minRow = 11
+)
+
+// Series is one named series of values, one per label (bars) or per point
+// (lines). A NaN value is a point with no value.
+type Series struct {
+	Name   string
+	Values []float64
+	Color  drawing.Color
+	// Dashed draws a line series dashed (a target, a reference).
+	Dashed bool
+}
+
+// Bars is a horizontal bar chart: one row per label, each row the stack of
+// the series' values, from zero. One series ranks (ranking.png); several
+// stack (tasks by status per unit).
+type Bars struct {
+	Title  string
+	Labels []string
+	Series []Series
+	// Totals writes each row's total at the end of its bar.
+	Totals bool
+	Lang   Lang
+}
+
+// Lines is a line chart over evenly spaced points named by XLabels (days,
+// periods), from zero.
+type Lines struct {
+	Title   string
+	XLabels []string
+	Series  []Series
+	Lang    Lang
+}
+
+// headerHeight is the space above the plot: the title and, with more than
+// one series, the legend.
+func headerHeight(series int) int {
+	if series > 1 {
+		return 62
+	}
+	return 40
+}
+
+const (
+	barsBottom  = 34 // the axis' tick labels
+	linesBottom = 40
+)
+
+// MinHeight is the least height at which every row's label is readable.
+func (b Bars) MinHeight() int {
+	return max(MinHeight, headerHeight(len(b.Series))+len(b.Labels)*minRow+barsBottom)
+}
+
+// DefaultHeight is the chart's height when none is asked for: 22 px a row.
+func (b Bars) DefaultHeight() int {
+	return min(MaxHeight, max(400, headerHeight(len(b.Series))+len(b.Labels)*22+barsBottom))
+}
+
+var (
+	fontOnce sync.Once
+	font     *truetype.Font
+	fontErr  error
+)
+
+// chartFont is go-chart's embedded Roboto (Medium).
+func chartFont() (*truetype.Font, error) {
+	fontOnce.Do(func() { font, fontErr = chart.GetDefaultFont() })
+	return font, fontErr
+}
+
+var (
+	white     = drawing.ColorWhite
+	ink       = drawing.ColorFromHex("212121")
+	inkLight  = drawing.ColorFromHex("616161")
+	gridColor = drawing.ColorFromHex("e0e0e0")
+	axisColor = drawing.ColorFromHex("9e9e9e")
+)
+
+// canvas draws on a go-chart renderer in pixels (72 dpi, so a font size
+// is its height in pixels).
+type canvas struct {
+	r    chart.Renderer
+	w, h int
+	font *truetype.Font
+}
+
+func newCanvas(f Format, w, h int) (*canvas, error) {
+	ft, err := chartFont()
+	if err != nil {
+		return nil, err
+	}
+	provider := chart.PNG
+	if f == SVG {
+		provider = escapedSVG
+	}
+	r, err := provider(w, h)
+	if err != nil {
+		return nil, err
+	}
+	r.SetDPI(72)
+	c := &canvas{r: r, w: w, h: h, font: ft}
+	c.rect(0, 0, w, h, white)
+	return c, nil
+}
+
+func (c *canvas) rect(x0, y0, x1, y1 int, fill drawing.Color) {
+	c.r.ResetStyle()
+	c.r.SetFillColor(fill)
+	c.r.SetStrokeWidth(0)
+	c.r.SetStrokeColor(drawing.ColorTransparent)
+	c.r.MoveTo(x0, y0)
+	c.r.LineTo(x1, y0)
+	c.r.LineTo(x1, y1)
+	c.r.LineTo(x0, y1)
+	c.r.Close()
+	c.r.Fill()
+}
+
+func (c *canvas) line(x0, y0, x1, y1 int, color drawing.Color, width float64, dash []float64) {
+	c.r.ResetStyle()
+	c.r.SetStrokeColor(color)
+	c.r.SetStrokeWidth(width)
+	c.r.SetStrokeDashArray(dash)
+	c.r.MoveTo(x0, y0)
+	c.r.LineTo(x1, y1)
+	c.r.Stroke()
+}
+
+func (c *canvas) setText(size float64, color drawing.Color) {
+	c.r.ResetStyle()
+	c.r.SetFont(c.font)
+	c.r.SetFontSize(size)
+	c.r.SetFontColor(color)
+}
+
+func (c *canvas) width(s string) int { return c.r.MeasureText(s).Width() }
+
+// text writes s with its baseline at y: left-aligned at x (align 0),
+// centred on x (1) or ending at x (2).
+func (c *canvas) text(s string, x, y, align int) {
+	switch align {
+	case 1:
+		x -= c.width(s) / 2
+	case 2:
+		x -= c.width(s)
+	}
+	c.r.Text(s, x, y)
+}
+
+// fit cuts s with an ellipsis to at most w pixels at the current font.
+func (c *canvas) fit(s string, w int) string {
+	if c.width(s) <= w {
+		return s
+	}
+	rs := []rune(s)
+	for len(rs) > 1 {
+		rs = rs[:len(rs)-1]
+		if t := strings.TrimSpace(string(rs)) + "…"; c.width(t) <= w {
+			return t
+		}
+	}
+	return "…"
+}
+
+// header writes the title (cut to fit) and the legend of series.
+func (c *canvas) header(title string, series []Series) {
+	c.setText(16, ink)
+	c.text(c.fit(title, c.w-20), c.w/2, 26, 1)
+	if len(series) < 2 {
+		return
+	}
+	c.setText(11, ink)
+	total := 0
+	for _, s := range series {
+		total += 16 + c.width(s.Name) + 14
+	}
+	x := max(10, (c.w-total)/2)
+	for _, s := range series {
+		c.rect(x, 41, x+11, 52, s.Color)
+		c.setText(11, ink)
+		c.text(s.Name, x+16, 51, 0)
+		x += 16 + c.width(s.Name) + 14
+	}
+}
+
+// noData writes the message in the middle of the plot.
+func (c *canvas) noData(lang Lang) {
+	c.setText(14, inkLight)
+	c.text(msg(lang, "Không có dữ liệu", "No data"), c.w/2, c.h/2, 1)
+}
+
+// niceMax is the axis' end from zero: the smallest 1, 2, 2.5 or 5 × 10ⁿ
+// step count of about five ticks that reaches m (at least 1).
+func niceScale(m float64) (top, step float64) {
+	if m <= 0 || math.IsNaN(m) {
+		return 1, 0.2
+	}
+	raw := m / 5
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, f := range []float64{1, 2, 2.5, 5, 10} {
+		if step = f * p; step >= raw {
+			break
+		}
+	}
+	if m >= 1 && step < 1 {
+		step = 1
+	}
+	return math.Ceil(m/step-1e-9) * step, step
+}
+
+// Render draws the chart at the size asked.
+func (b Bars) Render(out io.Writer, f Format, w, h int) error {
+	b.Title = store.NFC(b.Title)
+	c, err := newCanvas(f, w, h)
+	if err != nil {
+		return err
+	}
+	for i := range b.Series {
+		b.Series[i].Name = store.NFC(b.Series[i].Name)
+	}
+	c.header(b.Title, b.Series)
+	totals := make([]float64, len(b.Labels))
+	most := 0.0
+	for i := range b.Labels {
+		for _, s := range b.Series {
+			if i < len(s.Values) && s.Values[i] > 0 {
+				totals[i] += s.Values[i]
+			}
+		}
+		most = max(most, totals[i])
+	}
+	if len(b.Labels) == 0 || most == 0 {
+		c.noData(b.Lang)
+		return c.r.Save(out)
+	}
+	top, step := niceScale(most)
+	y0 := headerHeight(len(b.Series))
+	y1 := h - barsBottom
+	row := float64(y1-y0) / float64(len(b.Labels))
+	size := math.Max(9, math.Min(13, row*0.72))
+	c.setText(size, ink)
+	labels := make([]string, len(b.Labels))
+	labelW := 0
+	for i, l := range b.Labels {
+		labels[i] = c.fit(store.NFC(l), w*2/5)
+		labelW = max(labelW, c.width(labels[i]))
+	}
+	c.setText(10, inkLight)
+	totalW := 0
+	if b.Totals {
+		totalW = c.width(formatNumber(b.Lang, most)) + 8
+	}
+	x0 := 10 + labelW + 8
+	x1 := w - 16 - totalW
+	if x1-x0 < 60 {
+		x1 = x0 + 60
+	}
+	scale := float64(x1-x0) / top
+	// Grid and tick labels.
+	c.setText(10, inkLight)
+	for v := 0.0; v <= top+step/2; v += step {
+		x := x0 + int(math.Round(v*scale))
+		c.line(x, y0, x, y1, gridColor, 1, nil)
+		c.setText(10, inkLight)
+		c.text(formatNumber(b.Lang, v), x, y1+16, 1)
+	}
+	thick := max(1, int(row*0.7))
+	for i := range b.Labels {
+		cy := y0 + int((float64(i)+0.5)*row)
+		c.setText(size, ink)
+		c.text(labels[i], x0-8, cy+int(size*0.35), 2)
+		x := float64(x0)
+		for _, s := range b.Series {
+			if i >= len(s.Values) || s.Values[i] <= 0 {
+				continue
+			}
+			nx := x + s.Values[i]*scale
+			c.rect(int(math.Round(x)), cy-thick/2, max(int(math.Round(x))+1, int(math.Round(nx))), cy-thick/2+thick, s.Color)
+			x = nx
+		}
+		if b.Totals {
+			c.setText(math.Min(size, 11), ink)
+			c.text(formatNumber(b.Lang, totals[i]), int(math.Round(x))+4, cy+int(math.Min(size, 11)*0.35), 0)
+		}
+	}
+	c.line(x0, y0, x0, y1, axisColor, 1, nil)
+	c.line(x0, y1, x1, y1, axisColor, 1, nil)
+	return c.r.Save(out)
+}
+
+// Render draws the chart at the size asked.
+func (l Lines) Render(out io.Writer, f Format, w, h int) error {
+	c, err := newCanvas(f, w, h)
+	if err != nil {
+		return err
+	}
+	for i := range l.Series {
+		l.Series[i].Name = store.NFC(l.Series[i].Name)
+	}
+	c.header(store.NFC(l.Title), l.Series)
+	most, any := 0.0, false
+	for _, s := range l.Series {
+		for _, v := range s.Values {
+			if !math.IsNaN(v) {
+				most = max(most, v)
+				any = any || v != 0
+			}
+		}
+	}
+	if len(l.XLabels) == 0 || !any {
+		c.noData(l.Lang)
+		return c.r.Save(out)
+	}
+	top, step := niceScale(most)
+	y0 := headerHeight(len(l.Series)) + 6
+	y1 := h - linesBottom
+	c.setText(10, inkLight)
+	yLabelW := c.width(formatNumber(l.Lang, top))
+	x0 := 14 + yLabelW
+	x1 := w - 24
+	scale := float64(y1-y0) / top
+	for v := 0.0; v <= top+step/2; v += step {
+		y := y1 - int(math.Round(v*scale))
+		c.line(x0, y, x1, y, gridColor, 1, nil)
+		c.setText(10, inkLight)
+		c.text(formatNumber(l.Lang, v), x0-6, y+4, 2)
+	}
+	n := len(l.XLabels)
+	xAt := func(i int) int {
+		if n == 1 {
+			return (x0 + x1) / 2
+		}
+		return x0 + int(math.Round(float64(i)*float64(x1-x0)/float64(n-1)))
+	}
+	// X labels: every k-th, so that none overlaps the next.
+	c.setText(10, inkLight)
+	widest := 0
+	for _, s := range l.XLabels {
+		widest = max(widest, c.width(store.NFC(s)))
+	}
+	every := 1
+	if n > 1 {
+		gap := float64(x1-x0) / float64(n-1)
+		every = max(1, int(math.Ceil(float64(widest+12)/gap)))
+	}
+	var shown []int
+	for i := 0; i < n; i += every {
+		shown = append(shown, i)
+	}
+	if last := shown[len(shown)-1]; last != n-1 {
+		if n-1-last < every {
+			shown = shown[:len(shown)-1] // the last day matters more
+		}
+		shown = append(shown, n-1)
+	}
+	for _, i := range shown {
+		x := xAt(i)
+		c.line(x, y1, x, y1+4, axisColor, 1, nil)
+		c.setText(10, inkLight)
+		lbl := store.NFC(l.XLabels[i])
+		lw := c.width(lbl)
+		lx := min(max(x-lw/2, 2), w-2-lw)
+		c.text(lbl, lx, y1+17, 0)
+	}
+	c.line(x0, y1, x1, y1, axisColor, 1, nil)
+	for _, s := range l.Series {
+		var dash []float64
+		if s.Dashed {
+			dash = []float64{6, 4}
+		}
+		c.r.ResetStyle()
+		c.r.SetStrokeColor(s.Color)
+		c.r.SetStrokeWidth(2)
+		c.r.SetStrokeDashArray(dash)
+		started := false
+		for i, v := range s.Values {
+			if i >= n || math.IsNaN(v) {
+				continue
+			}
+			x, y := xAt(i), y1-int(math.Round(v*scale))
+			if !started {
+				c.r.MoveTo(x, y)
+				started = true
+			} else {
+				c.r.LineTo(x, y)
+			}
+		}
+		c.r.Stroke()
+		if n <= 40 {
+			for i, v := range s.Values {
+				if i < n && !math.IsNaN(v) {
+					c.r.ResetStyle()
+					c.r.SetFillColor(s.Color)
+					c.r.SetStrokeColor(s.Color)
+					c.r.Circle(2.5, xAt(i), y1-int(math.Round(v*scale)))
+					c.r.FillStroke()
+				}
+			}
+		}
+	}
+	return c.r.Save(out)
+}
+
+// escapedSVG is go-chart's SVG renderer with text escaped for XML: go-chart
+// writes text as it is, so a "<" or "&" in a name would break the file.
+func escapedSVG(w, h int) (chart.Renderer, error) {
+	r, err := chart.SVG(w, h)
+	if err != nil {
+		return nil, err
+	}
+	return svgText{r}, nil
+}
+
+type svgText struct{ chart.Renderer }
+
+func (s svgText) Text(body string, x, y int) { s.Renderer.Text(html.EscapeString(body), x, y) }
+
+// formatNumber writes v with the language's thousands separator ("1.234"
+// in Vietnamese, "1,234" in English) and at most one decimal.
+func formatNumber(lang Lang, v float64) string {
+	neg := v < 0
+	v = math.Abs(v)
+	whole := int64(v)
+	frac := int64(math.Round((v - float64(whole)) * 10))
+	if frac == 10 {
+		whole, frac = whole+1, 0
+	}
+	digits := fmt.Sprint(whole)
+	sep, dec := ".", ","
+	if lang == English {
+		sep, dec = ",", "."
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(d)
+	}
+	if frac != 0 {
+		b.WriteString(dec)
+		b.WriteString(fmt.Sprint(frac))
+	}
+	return b.String()
+}

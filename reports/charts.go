@@ -1,0 +1,290 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"p06/org"
+	"p06/rbac"
+	"p06/store"
+	"p06/tasks"
+)
+
+// renderable is a chart's plain data: Bars or Lines.
+type renderable interface {
+	Render(w io.Writer, f Format, width, height int) error
+}
+
+// StatusByUnit is the chart of tasks by reporting status as of asOf for
+// each unit of kind level in sc (provinces or ministries), stacked.
+func (s *Service) StatusByUnit(ctx context.Context, sc rbac.Scope, level org.Kind, asOf store.Date, lang Lang) (Bars, error) {
+	units, err := s.unitsOf(ctx, sc, level)
+	if err != nil {
+		return Bars{}, err
+	}
+	return s.statusByUnits(ctx, sc, level, units, asOf, lang)
+}
+
+func (s *Service) statusByUnits(ctx context.Context, sc rbac.Scope, level org.Kind, units []*org.Unit, asOf store.Date, lang Lang) (Bars, error) {
+	paths := make([]string, len(units))
+	for i, u := range units {
+		paths[i] = u.Path
+	}
+	counts, err := s.tasks.StatusCountsByUnit(ctx, sc, asOf, paths)
+	if err != nil {
+		return Bars{}, err
+	}
+	return statusBars(lang, level, asOf, units, counts), nil
+}
+
+// statusBars is the stacked bars of counts, one row per unit.
+func statusBars(lang Lang, level org.Kind, asOf store.Date, units []*org.Unit, counts []map[tasks.Status]int) Bars {
+	what := msg(lang, "tỉnh, thành phố", "province")
+	if level == org.Ministry {
+		what = msg(lang, "bộ, ngành", "ministry")
+	}
+	b := Bars{Lang: lang, Totals: true,
+		Title: msg(lang, fmt.Sprintf("Nhiệm vụ theo tình trạng, theo %s, đến ngày %s", what, formatDate(lang, asOf)),
+			fmt.Sprintf("Tasks by status per %s as of %s", what, formatDate(lang, asOf)))}
+	for _, u := range units {
+		b.Labels = append(b.Labels, unitName(lang, u.Name, u.NameEn))
+	}
+	for _, st := range tasks.Statuses {
+		sr := Series{Name: StatusName(lang, st), Color: statusColors[st], Values: make([]float64, len(units))}
+		for i := range units {
+			sr.Values[i] = float64(counts[i][st])
+		}
+		b.Series = append(b.Series, sr)
+	}
+	return b
+}
+
+// OverdueTrend is the line of the overdue tasks of unit (within sc) on
+// evenly spaced days from from to to.
+func (s *Service) OverdueTrend(ctx context.Context, sc rbac.Scope, unit *org.Unit, from, to store.Date, lang Lang) (Lines, error) {
+	days := sampleDays(from, to, 61)
+	n, err := s.tasks.OverdueByDay(ctx, sc, unit.Path, days)
+	if err != nil {
+		return Lines{}, err
+	}
+	return overdueLines(lang, unit, days, n), nil
+}
+
+func overdueLines(lang Lang, unit *org.Unit, days []store.Date, n []int) Lines {
+	name := unitName(lang, unit.Name, unit.NameEn)
+	l := Lines{Lang: lang,
+		Title: msg(lang, "Nhiệm vụ quá hạn chưa hoàn thành – "+name, "Overdue tasks – "+name)}
+	sr := Series{Name: msg(lang, "Quá hạn", "Overdue"), Color: statusColors[tasks.Overdue], Values: make([]float64, len(days))}
+	for i, d := range days {
+		l.XLabels = append(l.XLabels, formatDate(lang, d))
+		sr.Values[i] = float64(n[i])
+	}
+	l.Series = []Series{sr}
+	return l
+}
+
+// serveChart answers GET /charts/{name}.{png|svg}.
+func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	name, ext := splitFile(r.PathValue("file"))
+	f := Format(ext)
+	if f != PNG && f != SVG {
+		s.writeError(w, r, notFound)
+		return
+	}
+	sc, err := s.caller(ctx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	lang := langOf(q.Get("lang"), "")
+	today := s.today()
+	var build func() (renderable, error)
+	var latest store.Date // the last day the chart shows
+	defaultW, defaultH := 900, 420
+	minH := MinHeight
+	switch name {
+	case "status-by-unit":
+		level := org.Kind(strings.ToUpper(q.Get("level")))
+		if level == "" {
+			level = org.Province
+		}
+		if level != org.Province && level != org.Ministry {
+			s.writeError(w, r, invalid("level", fmt.Sprintf("level %q không hợp lệ: PROVINCE hoặc MINISTRY", q.Get("level")),
+				fmt.Sprintf("level %q is invalid: PROVINCE or MINISTRY", q.Get("level"))))
+			return
+		}
+		asOf, err := dateParam(q.Get("asOf"), "asOf", today)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		// The rows are the units of the level in scope: their number sets
+		// the height, before any figure is counted.
+		units, err := s.unitsOf(ctx, sc, level)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		shape := Bars{Labels: make([]string, len(units)), Series: make([]Series, len(tasks.Statuses))}
+		latest, defaultH, minH = asOf, shape.DefaultHeight(), shape.MinHeight()
+		if h, err := strconv.Atoi(q.Get("height")); err == nil && h < minH && h >= MinHeight {
+			s.writeError(w, r, invalid("height", fmt.Sprintf("height phải ít nhất %d để đọc được %d nhãn", minH, len(units)),
+				fmt.Sprintf("height must be at least %d for %d labels to be readable", minH, len(units))))
+			return
+		}
+		build = func() (renderable, error) { return s.statusByUnits(ctx, sc, level, units, asOf, lang) }
+	case "overdue-trend":
+		to, err := dateParam(q.Get("to"), "to", today)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		from, err := dateParam(q.Get("from"), "from", to.AddDays(-365))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !from.Before(to) || from.DaysUntil(to) > 3660 {
+			s.writeError(w, r, invalid("from", fmt.Sprintf("từ ngày %s đến ngày %s: cần from trước to, cách nhau tối đa 10 năm", from, to),
+				fmt.Sprintf("from %s to %s: from must be before to, at most 10 years apart", from, to)))
+			return
+		}
+		code := q.Get("unit")
+		if code == "" {
+			code = org.NationalCode
+		}
+		u, err := s.orgs.UnitByCode(ctx, sc, code)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		latest = to
+		build = func() (renderable, error) { return s.OverdueTrend(ctx, sc, u, from, to, lang) }
+	default:
+		// indicator.png and ranking.png come with the indicators (kpi/).
+		s.writeError(w, r, notFound)
+		return
+	}
+	width, err := sizeParam(q.Get("width"), "width", defaultW, MinWidth, MaxWidth)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	height, err := sizeParam(q.Get("height"), "height", defaultH, max(minH, MinHeight), MaxHeight)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Figures of days before today never change (history is data), so such
+	// a chart is kept by what was asked and who may see what: asked again,
+	// it costs no query.
+	past := ""
+	if latest.Before(today) {
+		keys := []string{name, string(lang), string(f), strconv.Itoa(width), strconv.Itoa(height), q.Get("level"), q.Get("asOf"),
+			q.Get("unit"), q.Get("from"), q.Get("to"), "|"}
+		keys = append(keys, sc.Read...)
+		sum := sha256.Sum256([]byte(strings.Join(keys, "\x00")))
+		past = "past:" + hex.EncodeToString(sum[:16])
+	}
+	s.writeChart(w, r, build, f, width, height, past)
+}
+
+// writeChart sends the chart, rendered once per ETag: the hash of its data,
+// words, format and size. A client holding it gets 304. A chart of past
+// days (past: its key) is kept whole and may be kept by the client for a
+// day; one of today is revalidated each time.
+func (s *Service) writeChart(w http.ResponseWriter, r *http.Request, build func() (renderable, error), f Format, width, height int, past string) {
+	h := w.Header()
+	h.Set("Vary", "Cookie, Authorization")
+	h.Set("Cache-Control", "private, no-cache")
+	if past != "" {
+		h.Set("Cache-Control", "private, max-age=86400")
+	}
+	tag, body, ok := "", []byte(nil), false
+	if past != "" {
+		if b, hit := s.charts.get(past); hit {
+			tag, body, ok = string(b[:34]), b[34:], true
+		}
+	}
+	if !ok {
+		c, err := build()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		hash := sha256.New()
+		fmt.Fprintf(hash, "%T %#v %s %d %d", c, c, f, width, height)
+		tag = `"` + hex.EncodeToString(hash.Sum(nil)[:16]) + `"`
+		if body, ok = s.charts.get(tag); !ok {
+			var buf bytes.Buffer
+			if err := c.Render(&buf, f, width, height); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			s.renders.Add(1)
+			body = buf.Bytes()
+			s.charts.put(tag, body)
+		}
+		if past != "" {
+			s.charts.put(past, append([]byte(tag), body...))
+		}
+	}
+	h.Set("ETag", tag)
+	if matches(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", f.ContentType())
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	if f == SVG {
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	}
+	w.Write(body)
+}
+
+// matches reports whether an If-None-Match header names tag.
+func matches(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == tag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// dateParam reads a YYYY-MM-DD parameter, def when absent.
+func dateParam(v, field string, def store.Date) (store.Date, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := store.ParseDate(v)
+	if err != nil {
+		return d, invalid(field, fmt.Sprintf("%s: ngày %q không đúng dạng YYYY-MM-DD", field, v),
+			fmt.Sprintf("%s: date %q is not YYYY-MM-DD", field, v))
+	}
+	return d, nil
+}
+
+// sizeParam reads a size in pixels within [lo, hi], def when absent.
+func sizeParam(v, field string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return min(max(def, lo), hi), nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, invalid(field, fmt.Sprintf("%s phải là số điểm ảnh từ %d đến %d, không phải %q", field, lo, hi, v),
+			fmt.Sprintf("%s must be a number of pixels from %d to %d, not %q", field, lo, hi, v))
+	}
+	return n, nil
+}

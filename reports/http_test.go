@@ -1,0 +1,339 @@
+package reports_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"image"
+	"image/png"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"p06/auth"
+	"p06/graph"
+	"p06/rbac"
+	"p06/reports"
+	"p06/seeds"
+	"p06/seeds/seedtest"
+	"p06/store"
+)
+
+func TestMain(m *testing.M) { seedtest.Main(m) }
+
+// today is the fixed "now" of these tests: 1 December 2026, 09:00 in Hà Nội.
+var today = time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)
+
+// stack is the program's HTTP stack on db (auth.Middleware in front of the
+// GraphQL endpoint, the charts and the reports), as server.go wires it.
+type stack struct {
+	t   *testing.T
+	url string
+	svc *auth.Service
+	rep *reports.Service
+}
+
+// newResolver wires the API on db as server.go does, on the fixed clock.
+func newResolver(tb testing.TB, db *store.DB) *graph.Resolver {
+	tb.Helper()
+	authz, err := rbac.NewAuthorizer(context.Background(), db, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	clock := store.FixedClock(today)
+	return graph.NewResolver(db, auth.NewService(db, authz, clock, auth.DefaultConfig), clock)
+}
+
+func newStack(t *testing.T, db *store.DB) *stack {
+	t.Helper()
+	r := newResolver(t, db)
+	svc := r.Auth
+	// As server.go: the PDF's serif when P06_PDF_FONT names one.
+	regular, bold, italic, err := reports.PDFFonts(os.Getenv("P06_PDF_FONT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Reports.SetPDFFonts(regular, bold, italic)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	mux := http.NewServeMux()
+	mux.Handle("/query", graph.NewHandler(r, graph.DefaultLimits, log))
+	r.Reports.Routes(mux)
+	srv := httptest.NewServer(svc.Middleware(mux))
+	t.Cleanup(srv.Close)
+	return &stack{t: t, url: srv.URL, svc: svc, rep: r.Reports}
+}
+
+// caller is how a request signs in: a session cookie (with its CSRF token
+// for unsafe methods) or a Bearer token; none for anonymous.
+type caller struct {
+	cookie, csrf, bearer string
+}
+
+// session signs the demo user in and returns their session.
+func (s *stack) session(username string) caller {
+	s.t.Helper()
+	res, err := s.svc.Login(context.Background(), username, seeds.DefaultDemoPassword, auth.Client{IP: "127.0.0.1"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return caller{cookie: res.Token, csrf: res.CSRFToken}
+}
+
+// token makes an API token for the demo user and returns it.
+func (s *stack) token(username string) caller {
+	s.t.Helper()
+	ctx := context.Background()
+	res, err := s.svc.Login(ctx, username, seeds.DefaultDemoPassword, auth.Client{IP: "127.0.0.1"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	id, err := s.svc.IdentifySession(ctx, res.Token, "127.0.0.1")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	_, raw, err := s.svc.CreateToken(ctx, id, id.User.ID, "reports test", today.Add(24*time.Hour))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return caller{bearer: raw}
+}
+
+func (c caller) sign(req *http.Request) {
+	if c.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: c.cookie})
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+}
+
+// get fetches path as c, with headers given in pairs.
+func (s *stack) get(c caller, path string, header ...string) (*http.Response, []byte) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c.sign(req)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res, b
+}
+
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// query posts a GraphQL query as c and decodes its data into out.
+func (s *stack) query(c caller, q string, vars map[string]any, out any) gqlResponse {
+	s.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	c.sign(req)
+	if c.csrf != "" {
+		req.Header.Set(auth.CSRFHeader, c.csrf)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r gqlResponse
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		s.t.Fatal(err)
+	}
+	if out != nil && len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			s.t.Fatalf("decoding %s: %v", r.Data, err)
+		}
+	}
+	return r
+}
+
+// errorCode is the extensions.code of an HTTP error answer.
+func errorCode(t *testing.T, body []byte) (code, field, message string) {
+	t.Helper()
+	var r gqlResponse
+	if err := json.Unmarshal(body, &r); err != nil || len(r.Errors) != 1 {
+		t.Fatalf("not a coded error: %s", body)
+	}
+	e := r.Errors[0]
+	code, _ = e.Extensions["code"].(string)
+	field, _ = e.Extensions["field"].(string)
+	return code, field, e.Message
+}
+
+// decodePNG decodes a PNG and returns its size.
+func decodePNG(t *testing.T, b []byte) image.Point {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	return img.Bounds().Size()
+}
+
+// svgOf parses an SVG and returns its viewBox and its text, NFC.
+func svgOf(t *testing.T, b []byte) (viewBox string, text string) {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	var texts []string
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not XML: %v\n%s", err, b)
+		}
+		switch x := tok.(type) {
+		case xml.StartElement:
+			if x.Name.Local == "svg" {
+				for _, a := range x.Attr {
+					if a.Name.Local == "viewBox" {
+						viewBox = a.Value
+					}
+				}
+			}
+		case xml.CharData:
+			texts = append(texts, string(x))
+		}
+	}
+	return viewBox, strings.Join(texts, "\n")
+}
+
+// TestChartsOverHTTP: the charts through the whole stack, signed in by
+// session or token, sized, scoped, cached by ETag.
+func TestChartsOverHTTP(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		vpcp, hue := s.session("vpcp"), s.token("hue")
+
+		res, body := s.get(caller{}, "/charts/status-by-unit.png")
+		if code, _, _ := errorCode(t, body); res.StatusCode != 401 || code != "UNAUTHENTICATED" {
+			t.Fatalf("anonymous: %d %s", res.StatusCode, body)
+		}
+		res, body = s.get(caller{cookie: "forged"}, "/charts/status-by-unit.png")
+		if res.StatusCode != 401 {
+			t.Fatalf("forged session: %d %s", res.StatusCode, body)
+		}
+
+		// A GET with the session cookie needs no CSRF token (a safe method).
+		res, body = s.get(vpcp, "/charts/status-by-unit.png?level=PROVINCE&asOf=2023-12-21&width=800&height=1200")
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("png: %d %s", res.StatusCode, body)
+		}
+		if size := decodePNG(t, body); size != (image.Point{800, 1200}) {
+			t.Fatalf("png size %v", size)
+		}
+		tag := res.Header.Get("ETag")
+		if tag == "" || !strings.Contains(res.Header.Get("Cache-Control"), "private") {
+			t.Fatalf("cache headers: %v", res.Header)
+		}
+		renders := s.rep.Renders()
+		res, body = s.get(vpcp, "/charts/status-by-unit.png?level=PROVINCE&asOf=2023-12-21&width=800&height=1200", "If-None-Match", tag)
+		if res.StatusCode != 304 || len(body) != 0 {
+			t.Fatalf("If-None-Match: %d", res.StatusCode)
+		}
+		// Another caller with the same view gets the cached chart: not rendered again.
+		c06 := s.session("c06")
+		res, again := s.get(c06, "/charts/status-by-unit.png?level=PROVINCE&asOf=2023-12-21&width=800&height=1200")
+		if res.StatusCode != 200 || res.Header.Get("ETag") != tag || s.rep.Renders() != renders {
+			t.Fatalf("second request: %d, etag %s vs %s, renders %d → %d", res.StatusCode, res.Header.Get("ETag"), tag, renders, s.rep.Renders())
+		}
+		if !bytes.Equal(again, body) && len(body) != 0 {
+			t.Fatal("cached chart differs")
+		}
+
+		// SVG: the requested size, Vietnamese labels in NFC, all 63 provinces.
+		res, body = s.get(vpcp, "/charts/status-by-unit.svg?level=PROVINCE&asOf=2023-12-21&width=900")
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/svg+xml" {
+			t.Fatalf("svg: %d %s", res.StatusCode, body)
+		}
+		dump(t, "status-by-unit-"+string(db.Engine)+".svg", body)
+		vb, text := svgOf(t, body)
+		if !strings.HasPrefix(vb, "0 0 900 ") {
+			t.Fatalf("viewBox %q", vb)
+		}
+		for _, want := range []string{"Thừa Thiên Huế", "Đắk Lắk", "Bà Rịa - Vũng Tàu", "Quá hạn chưa hoàn thành", "Nhiệm vụ theo tình trạng"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("svg lacks %q", want)
+			}
+		}
+		_, body = s.get(vpcp, "/charts/status-by-unit.svg?level=MINISTRY&asOf=2023-12-21&lang=en")
+		if _, text = svgOf(t, body); !strings.Contains(text, "Tasks by status per ministry") || !strings.Contains(text, "Overdue") {
+			t.Errorf("English chart: %s", text)
+		}
+
+		// Scoped: Huế sees its own row only, no ministries (a no-data chart),
+		// and another province's trend is NOT_FOUND.
+		_, body = s.get(hue, "/charts/status-by-unit.svg?level=PROVINCE&asOf=2023-12-21")
+		if _, text = svgOf(t, body); !strings.Contains(text, "Thừa Thiên Huế") || strings.Contains(text, "Hà Nội") {
+			t.Errorf("Huế's chart: %s", text)
+		}
+		res, body = s.get(hue, "/charts/status-by-unit.svg?level=MINISTRY")
+		if _, text = svgOf(t, body); res.StatusCode != 200 || !strings.Contains(text, "Không có dữ liệu") {
+			t.Errorf("no data: %d %s", res.StatusCode, text)
+		}
+		res, body = s.get(hue, "/charts/overdue-trend.png?unit=01&from=2023-01-01&to=2023-12-31")
+		if code, _, _ := errorCode(t, body); res.StatusCode != 404 || code != "NOT_FOUND" {
+			t.Fatalf("Hà Nội's trend as Huế: %d %s", res.StatusCode, body)
+		}
+		res, body = s.get(hue, "/charts/overdue-trend.png?unit=46&from=2023-01-01&to=2023-12-31&width=640&height=320")
+		if res.StatusCode != 200 || decodePNG(t, body) != (image.Point{640, 320}) {
+			t.Fatalf("Huế's trend: %d", res.StatusCode)
+		}
+		dump(t, "overdue-trend-46.png", body)
+		_, body = s.get(vpcp, "/charts/status-by-unit.png?level=PROVINCE&asOf=2023-12-21")
+		dump(t, "status-by-unit-provinces.png", body)
+		_, body = s.get(vpcp, "/charts/status-by-unit.png?level=MINISTRY&asOf=2023-12-21&lang=en")
+		dump(t, "status-by-unit-ministries-en.png", body)
+		_, body = s.get(hue, "/charts/status-by-unit.png?level=MINISTRY")
+		dump(t, "no-data.png", body)
+		_, body = s.get(vpcp, "/charts/overdue-trend.svg?unit=VN&from=2023-01-01&to=2023-12-31")
+		if _, text = svgOf(t, body); !strings.Contains(text, "Nhiệm vụ quá hạn") || !strings.Contains(text, "31/12/2023") {
+			t.Errorf("national trend: %s", text)
+		}
+
+		// Bad input: coded, naming the parameter, in the caller's language.
+		for path, field := range map[string]string{
+			"/charts/status-by-unit.png?width=99999":                   "width",
+			"/charts/status-by-unit.png?height=300":                    "height", // 63 rows do not fit
+			"/charts/status-by-unit.png?level=DISTRICT":                "level",
+			"/charts/status-by-unit.png?asOf=21/12/2023":               "asOf",
+			"/charts/overdue-trend.png?from=2024-01-01&to=2023-01-01":  "from",
+			"/charts/overdue-trend.svg?unit=VN&from=2000-01-01&to=now": "to",
+		} {
+			res, body := s.get(vpcp, path, "Accept-Language", "en")
+			code, f, m := errorCode(t, body)
+			if res.StatusCode != 400 || code != "INVALID" || f != field || m == "" {
+				t.Errorf("%s: %d %s", path, res.StatusCode, body)
+			}
+		}
+		if res, _ := s.get(vpcp, "/charts/nothing.png"); res.StatusCode != 404 {
+			t.Errorf("unknown chart: %d", res.StatusCode)
+		}
+	})
+}

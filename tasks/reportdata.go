@@ -1,0 +1,158 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"p06/rbac"
+	"p06/store"
+)
+
+// The queries of the progress reports and their charts (reports/). Each is
+// built on the status rule (assignmentsAsOf, taskTally, taskStatusSQL) and
+// the tasks list's filter (taskQuery), never on a copy of them, so they
+// follow the rule wherever it comes to be stored.
+
+// statusCounts is the query counting the tasks in sc by status as of asOf
+// (programmeSummary's byStatus), with k as its first column: the same shape
+// as Summary's status count, keyed so that several go in one statement.
+func (s *Store) statusCounts(sc rbac.Scope, asOf store.Date, k int) *bun.SelectQuery {
+	q := s.taskQuery(s.db.NewSelect().TableExpr("tasks AS t"), sc, TaskFilter{StatusAsOf: asOf}).
+		Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, sc, asOf))
+	return q.ColumnExpr("? AS k", k).ColumnExpr("? AS status, COUNT(*) AS n", taskStatusSQL(asOf)).GroupExpr("1, 2")
+}
+
+// StatusCountsByUnit counts, for each unit path among paths, the tasks of
+// that unit's subtree by status as of asOf, judged on the subtree's
+// assignments: what programmeSummary(orgUnit:) counts for each, in one
+// statement. Out of sc, a unit counts nothing.
+func (s *Store) StatusCountsByUnit(ctx context.Context, sc rbac.Scope, asOf store.Date, paths []string) ([]map[Status]int, error) {
+	out := make([]map[Status]int, len(paths))
+	var parts []*bun.SelectQuery
+	for i, p := range paths {
+		out[i] = map[Status]int{}
+		if sub := sc.Within(p); !sub.Empty() {
+			parts = append(parts, s.statusCounts(sub, asOf, i))
+		}
+	}
+	var rows []struct {
+		K      int    `bun:"k"`
+		Status Status `bun:"status"`
+		N      int    `bun:"n"`
+	}
+	if err := scanUnion(ctx, s.db, parts, &rows); err != nil {
+		return nil, fmt.Errorf("tasks: status counts by unit: %w", err)
+	}
+	for _, r := range rows {
+		out[r.K][r.Status] = r.N
+	}
+	return out, nil
+}
+
+// OverdueByDay counts, for each day among days, the tasks of the subtree at
+// path (within sc) whose status that day was OVERDUE: the tasks list's
+// statuses filter on each day, in one statement.
+func (s *Store) OverdueByDay(ctx context.Context, sc rbac.Scope, path string, days []store.Date) ([]int, error) {
+	out := make([]int, len(days))
+	sub := sc.Within(path)
+	if sub.Empty() {
+		return out, nil
+	}
+	parts := make([]*bun.SelectQuery, len(days))
+	for i, d := range days {
+		parts[i] = s.taskQuery(s.db.NewSelect().TableExpr("tasks AS t"), sub, TaskFilter{StatusAsOf: d, Statuses: []Status{Overdue}}).
+			ColumnExpr("? AS k, COUNT(*) AS n", i)
+	}
+	var rows []struct {
+		K int `bun:"k"`
+		N int `bun:"n"`
+	}
+	if err := scanUnion(ctx, s.db, parts, &rows); err != nil {
+		return nil, fmt.Errorf("tasks: overdue by day: %w", err)
+	}
+	for _, r := range rows {
+		out[r.K] = r.N
+	}
+	return out, nil
+}
+
+// scanUnion runs the queries as one UNION ALL (each wrapped as a derived
+// table, which both databases accept whatever the parts' GROUP BY) and
+// scans the rows into dst.
+func scanUnion(ctx context.Context, db bun.IDB, parts []*bun.SelectQuery, dst any) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	q := db.NewSelect().TableExpr("(?) AS u0", parts[0]).ColumnExpr("u0.*")
+	for i, p := range parts[1:] {
+		q = q.UnionAll(db.NewSelect().TableExpr(fmt.Sprintf("(?) AS u%d", i+1), p).ColumnExpr(fmt.Sprintf("u%d.*", i+1)))
+	}
+	return q.Scan(ctx, dst)
+}
+
+// ReportRow is one assignment of a unit's progress report, as it stood at
+// the end of the report's day.
+type ReportRow struct {
+	AssignmentID int64  `bun:"id" json:"assignmentId"`
+	TaskID       int64  `bun:"task_id" json:"taskId"`
+	UnitCode     string `bun:"unit_code" json:"unitCode"`
+	UnitName     string `bun:"unit_name" json:"unitName"`
+	Role         Role   `bun:"role" json:"role"`
+	Document     string `bun:"document_number" json:"document"`
+	Clause       string `bun:"clause" json:"clause,omitempty"`
+	Title        string `bun:"title" json:"title"`
+	// DeadlineText is the deadline as written; DueDate the due date in
+	// force that day, OriginalDue the task's own.
+	DeadlineText string     `bun:"deadline_text" json:"deadlineText"`
+	DueDate      store.Date `bun:"due_date,type:text" json:"dueDate"`
+	OriginalDue  store.Date `bun:"original_due,type:text" json:"originalDue"`
+	State        State      `bun:"state" json:"state"`
+	Progress     int        `bun:"progress" json:"progress"`
+	CompletedOn  store.Date `bun:"completed_on,type:text" json:"completedOn"`
+	Status       Status     `bun:"status" json:"status"`
+	// LastReportOn and LastReport are the latest progress report by then.
+	LastReportOn store.Date `bun:"last_report_on,type:text" json:"lastReportOn"`
+	LastReport   string     `bun:"last_report" json:"lastReport,omitempty"`
+	Total        int        `bun:"total" json:"-"`
+}
+
+// Late reports whether the row is late: overdue, or done after its due date.
+func (r *ReportRow) Late() bool { return r.Status == Overdue || r.Status == DoneLate }
+
+// ReportRows returns the assignments to the unit at path and below it (in
+// sc) as they stood at the end of asOf, overdue ones first, then by due date
+// (none last), document and task, at most limit of them, and how many there
+// are in all.
+func (s *Store) ReportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, path string, limit int) ([]ReportRow, int, error) {
+	rows := []ReportRow{}
+	sub := sc.Within(path)
+	if sub.Empty() {
+		return rows, 0, nil
+	}
+	d := asOf.String()
+	last := func(col string) string {
+		return "(SELECT pr." + col + " FROM progress_reports AS pr WHERE pr.assignment_id = x.id AND pr.reported_on <= ?" +
+			" ORDER BY pr.reported_at DESC, pr.id DESC LIMIT 1)"
+	}
+	q := s.db.NewSelect().TableExpr("(?) AS x", assignmentsAsOf(s.db, sub, asOf)).
+		Join("JOIN tasks AS t ON t.id = x.task_id").
+		Join("JOIN documents AS d ON d.id = t.document_id").
+		Join("JOIN org_units AS u ON u.id = x.org_unit_id").
+		ColumnExpr("x.id, x.task_id, x.role, x.state, x.progress, x.due_date, x.completed_on, x.status").
+		ColumnExpr("u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
+		ColumnExpr("t.clause, t.title, t.deadline_text, t.due_date AS original_due").
+		ColumnExpr(last("reported_on")+" AS last_report_on", d).
+		ColumnExpr(last("text")+" AS last_report", d).
+		ColumnExpr("COUNT(*) OVER () AS total").
+		OrderExpr("CASE WHEN x.status = 'OVERDUE' THEN 0 ELSE 1 END, x.due_date IS NULL, x.due_date, d.issue_date, d.id, t.sort_order, u.path, x.id").
+		Limit(int64(limit))
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, 0, fmt.Errorf("tasks: report rows: %w", err)
+	}
+	if len(rows) == 0 {
+		return rows, 0, nil
+	}
+	return rows, rows[0].Total, nil
+}
