@@ -71,8 +71,8 @@ func topOf(db bun.IDB, path string) string {
 //   - tu, ts: the kept scopes of each unit (the root, its depth-1 unit)
 //     and the (scope, task) pairs: every task nationally, and each scope
 //     where it has an assignment;
-//   - e, d, s: the tally of each pair on each day something changes, as
-//     the running sum of the pieces' counts (tallyTerms) from their start,
+//   - c, e, d, s: the tally of each pair on each day something changes, as
+//     the running sum of the pieces' counts (c: tallyTerms) from their start,
 //     taken back at their end; days the task was recorded and the day
 //     after its due date are added, for the rule of a task without
 //     assignments;
@@ -82,10 +82,11 @@ func topOf(db bun.IDB, path string) string {
 //     holding until the next.
 func statusSpansSQL(db bun.IDB, taskCond string) string {
 	terms := tallyTerms("p.status", "p.role")
-	var plus, minus, zero, sum, run []string
+	var plus, cols, minus, zero, sum, run []string
 	for _, c := range terms {
 		plus = append(plus, c[1]+" AS "+c[0])
-		minus = append(minus, "0 - "+c[1])
+		cols = append(cols, "c."+c[0])
+		minus = append(minus, "0 - c."+c[0])
 		zero = append(zero, "0")
 		sum = append(sum, "SUM("+c[0]+") AS "+c[0])
 		run = append(run, "SUM("+c[0]+") OVER w AS "+c[0])
@@ -103,8 +104,9 @@ func statusSpansSQL(db bun.IDB, taskCond string) string {
 		" UNION ALL SELECT u.id, " + topOf(db, "u.path") + " FROM org_units AS u WHERE u.depth >= 1 AND u.id IN (SELECT org_unit_id FROM f))," +
 		" ts AS (SELECT tu.scope, xa.task_id FROM tasks AS t JOIN assignments AS xa ON xa.task_id = t.id JOIN tu ON tu.unit_id = xa.org_unit_id WHERE " + taskCond +
 		" UNION SELECT k.path, t.id FROM tasks AS t JOIN org_units AS k ON k.depth = 0 WHERE " + taskCond + ")," +
-		" e AS (SELECT tu.scope, p.task_id, p.at AS day, " + strings.Join(plus, ", ") + " FROM p JOIN tu ON tu.unit_id = p.org_unit_id" +
-		" UNION ALL SELECT tu.scope, p.task_id, p.till, " + strings.Join(minus, ", ") + " FROM p JOIN tu ON tu.unit_id = p.org_unit_id WHERE p.till IS NOT NULL" +
+		" c AS (SELECT p.task_id, p.org_unit_id, p.at, p.till, " + strings.Join(plus, ", ") + " FROM p)," +
+		" e AS (SELECT tu.scope, c.task_id, c.at AS day, " + strings.Join(cols, ", ") + " FROM c JOIN tu ON tu.unit_id = c.org_unit_id" +
+		" UNION ALL SELECT tu.scope, c.task_id, c.till, " + strings.Join(minus, ", ") + " FROM c JOIN tu ON tu.unit_id = c.org_unit_id WHERE c.till IS NOT NULL" +
 		" UNION ALL SELECT ts.scope, ts.task_id, t.recorded_on, " + strings.Join(zero, ", ") + " FROM ts JOIN tasks AS t ON t.id = ts.task_id" +
 		" UNION ALL SELECT ts.scope, ts.task_id, " + dayAfter(db, "t.due_date") + ", " + strings.Join(zero, ", ") +
 		" FROM ts JOIN tasks AS t ON t.id = ts.task_id WHERE t.due_date IS NOT NULL)," +
