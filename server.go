@@ -474,13 +474,14 @@ const usage = `usage:
                               create an administrator; the password is read from standard input
                               (typed without echo on a terminal, else its first line)
   p06 gen [--tasks 100000] [--assignments-per-task 10] [--documents 0] [--communes-per-province 10]
-          [--districts-per-province 0] [--skew 1.1] [--all-provinces 2] [--reports 2] [--seed 1]
+          [--districts-per-province 0] [--skew 1.1] [--all-provinces 2] [--reports 2] [--values 0] [--seed 1]
                               fill the database serve would open (migrated, with the demo data) with a generated
                               national-scale programme: --tasks tasks given to --assignments-per-task units each on
                               average (--all-provinces % of the national ones to every province, the others drawn by a
                               Zipf law of exponent --skew), in --documents documents (0: one per 40 tasks), with
                               --communes-per-province communes (and --districts-per-province districts) below each
-                              province and progress reports on --reports % of the started assignments; the same
+                              province and progress reports on --reports % of the started assignments, and --values
+                              indicator values by the lowest units over the 24 months before today; the same
                               --seed gives the same data on the same day. Refused when generated data is already there
   p06 help, p06 --help        print this usage`
 
@@ -564,6 +565,7 @@ func genFlags(args []string) (gen.Options, error) {
 	fs.Float64Var(&o.Skew, "skew", o.Skew, "Zipf exponent of the units' draws")
 	fs.Float64Var(&o.AllProvincesPercent, "all-provinces", o.AllProvincesPercent, "% of national tasks given to every province")
 	fs.Float64Var(&o.ReportsPercent, "reports", o.ReportsPercent, "% of started assignments with progress reports")
+	fs.IntVar(&o.Values, "values", o.Values, "indicator values")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("gen: %w\n%s", err, usage)

@@ -15,7 +15,7 @@ import (
 
 // batch is rows of one table built for a bulk write: COPY text on
 // PostgreSQL, bound values on SQLite. Values are added column by column
-// (int, str, null, date, instant), each row closed with end.
+// (int, float, str, null, date, instant), each row closed with end.
 type batch struct {
 	table string
 	cols  []string
@@ -45,6 +45,24 @@ func (b *batch) int(v int64) {
 	} else {
 		b.args = append(b.args, v)
 	}
+}
+
+func (b *batch) float(f float64) {
+	b.sep()
+	if b.pg {
+		b.buf = strconv.AppendFloat(b.buf, f, 'g', -1, 64)
+	} else {
+		b.args = append(b.args, f)
+	}
+}
+
+// optFloat writes *f, or NULL for nil.
+func (b *batch) optFloat(f *float64) {
+	if f == nil {
+		b.null()
+		return
+	}
+	b.float(*f)
 }
 
 func (b *batch) str(s string) {

@@ -58,6 +58,10 @@ type Options struct {
 	// Clock tells the day the programme stands on (store.SystemClock when
 	// nil): documents are issued by then and facts hold until then.
 	Clock store.Clock
+	// Values is how many indicator values to generate (0: none), over the
+	// 24 months before today, for the lowest generated units (see
+	// values.go).
+	Values int
 	// Progress, when not nil, gets a line now and then while rows are
 	// written.
 	Progress io.Writer
@@ -118,6 +122,8 @@ func (o Options) Validate() error {
 	case math.IsNaN(o.AllProvincesPercent) || o.AllProvincesPercent < 0 || o.AllProvincesPercent > 100:
 		return invalid("all-provinces", "--all-provinces là tỷ lệ phần trăm (0–100), nhận được %g",
 			"--all-provinces is a percentage (0–100), got %g", o.AllProvincesPercent)
+	case o.Values < 0 || o.Values > MaxValues:
+		return invalid("values", "--values phải từ 0 đến %d, nhận được %d", "--values must be from 0 to %d, got %d", MaxValues, o.Values)
 	case math.IsNaN(o.ReportsPercent) || o.ReportsPercent < 0 || o.ReportsPercent > 100:
 		return invalid("reports", "--reports là tỷ lệ phần trăm (0–100), nhận được %g",
 			"--reports is a percentage (0–100), got %g", o.ReportsPercent)
@@ -132,6 +138,9 @@ type Report struct {
 	Documents, Tasks, AllProvinceTasks, Assignments int
 	// Facts counts the rows of the assignments' history (assignment_facts).
 	Facts, ProgressReports, SearchWords int
+	// Indicators and Values count the generated indicators and their
+	// values; Rollups the rows of their pre-aggregated roll-ups.
+	Indicators, Values, Rollups int
 	// ByState counts the assignments by their current state.
 	ByState map[tasks.State]int
 	// Load is the time the transaction took, Analyze the statistics after.
@@ -148,11 +157,11 @@ func (r Report) String() string {
 	}
 	return fmt.Sprintf("generated (seed %d): %s districts, %s communes, %s working groups, %s documents, "+
 		"%s tasks (%s to every province), %s assignments (%s), %s history rows, %s progress reports, %s search words; "+
-		"load %s, analyze %s; database %.1f MiB",
+		"%s indicators with %s values (%s roll-up rows); load %s, analyze %s; database %.1f MiB",
 		r.Seed, thousands(r.Districts), thousands(r.Communes), thousands(r.WorkingGroups), thousands(r.Documents),
 		thousands(r.Tasks), thousands(r.AllProvinceTasks), thousands(r.Assignments), strings.Join(states, ", "),
 		thousands(r.Facts), thousands(r.ProgressReports), thousands(r.SearchWords),
-		r.Load.Round(100*time.Millisecond), r.Analyze.Round(100*time.Millisecond), float64(r.Bytes)/(1<<20))
+		thousands(r.Indicators), thousands(r.Values), thousands(r.Rollups), r.Load.Round(100*time.Millisecond), r.Analyze.Round(100*time.Millisecond), float64(r.Bytes)/(1<<20))
 }
 
 // thousands writes n with commas between thousands.
@@ -229,7 +238,8 @@ func Programme(ctx context.Context, db *store.DB, o Options) (Report, error) {
 
 // analyzed are the tables a generation fills.
 var analyzed = []string{"org_units", "working_groups", "working_group_members", "documents", "tasks", "assignments",
-	"assignment_facts", "progress_reports", "search_words", "task_statuses", "task_status_days"}
+	"assignment_facts", "progress_reports", "search_words", "task_statuses", "task_status_days",
+	"indicators", "data_values", "data_value_history", "kpi_rollups"}
 
 // analyze gives the planner statistics of the loaded tables; on PostgreSQL
 // VACUUM also sets the visibility map, which index-only scans (the search

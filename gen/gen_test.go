@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
 
 	"p06/gen"
+	"p06/kpi"
 	"p06/seeds/seedtest"
 	"p06/store"
 	"p06/store/storetest"
@@ -46,6 +48,7 @@ func TestAbsurdOptionsRefused(t *testing.T) {
 		"skew":                   func(o *gen.Options) { o.Skew = 9 },
 		"all-provinces":          func(o *gen.Options) { o.AllProvincesPercent = 101 },
 		"reports":                func(o *gen.Options) { o.ReportsPercent = -3 },
+		"values":                 func(o *gen.Options) { o.Values = gen.MaxValues + 1 },
 	} {
 		o := small()
 		set(&o)
@@ -90,10 +93,12 @@ func TestGeneratedRowsKeepTheRules(t *testing.T) {
 			ctx := context.Background()
 			db := seedtest.Fresh(t, d)
 			o := small()
+			o.Values = 5000
 			rep, err := gen.Programme(ctx, db, o)
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkValues(t, db, rep)
 			if rep.Tasks != 300 || rep.Assignments != 3000 || rep.Districts != 126 || rep.Communes != 189 ||
 				rep.WorkingGroups != 315 || rep.Documents != 7 || rep.AllProvinceTasks == 0 || rep.ProgressReports == 0 {
 				t.Errorf("report: %+v", rep)
@@ -108,6 +113,42 @@ func TestGeneratedRowsKeepTheRules(t *testing.T) {
 				t.Errorf("second run: %v", err)
 			}
 		})
+	}
+}
+
+// checkValues: the values asked for, each with its history row, by the
+// communes, and roll-ups that are those the write path's rule gives
+// (Rebuild finds nothing to change).
+func checkValues(t *testing.T, db *store.DB, rep gen.Report) {
+	ctx := context.Background()
+	var n struct{ NValues, History, Units, Periods int }
+	scan(t, db, &n, `SELECT COUNT(*) AS n_values, (SELECT COUNT(*) FROM data_value_history h JOIN data_values v ON v.id = h.data_value_id
+		JOIN indicators i ON i.id = v.indicator_id WHERE i.code LIKE 'GEN.%') AS history, COUNT(DISTINCT dv.org_unit_id) AS units,
+		COUNT(DISTINCT dv.period) AS periods FROM data_values dv JOIN indicators i ON i.id = dv.indicator_id
+		JOIN org_units u ON u.id = dv.org_unit_id WHERE i.code LIKE 'GEN.%' AND u.kind = 'COMMUNE'`)
+	if rep.Values != 5000 || n.NValues != 5000 || n.History != 5000 || n.Units != 189 || n.Periods != 24 || rep.Indicators != 2 {
+		t.Errorf("values: %+v, report %+v", n, rep)
+	}
+	var inds []*kpi.Indicator
+	if err := db.NewSelect().Model(&inds).Where("i.code LIKE 'GEN.%'").Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, ind := range inds {
+		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			written, changed, err := kpi.Rebuild(ctx, tx, db.Engine, ind)
+			if changed != 0 {
+				t.Errorf("%s: Rebuild changed %d of %d roll-up rows", ind.Code, changed, written)
+			}
+			rows += written
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rows != rep.Rollups {
+		t.Errorf("roll-up rows: %d rebuilt, %d generated", rows, rep.Rollups)
 	}
 }
 

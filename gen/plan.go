@@ -65,7 +65,7 @@ type generator struct {
 	docs  []docPlan
 	plans []taskPlan
 	// next ids of the tables written with explicit ids
-	nextDoc, nextTask, nextAssignment, nextFact, nextReport int64
+	nextDoc, nextTask, nextAssignment, nextFact, nextReport, nextValue int64
 }
 
 func (g *generator) progress(format string, args ...any) {
@@ -99,18 +99,22 @@ func (g *generator) run(ctx context.Context) error {
 	if err := tasks.BuildStatuses(ctx, g.tx, g.nextTask); err != nil {
 		return err
 	}
+	if err := g.writeValues(ctx); err != nil {
+		return err
+	}
 	if g.pg {
 		// Rows were written with explicit ids: move the identity sequences
 		// past them.
-		for _, t := range []string{"documents", "tasks", "assignments", "assignment_facts", "progress_reports"} {
-			if _, err := g.tx.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence('"+t+"', 'id'), (SELECT MAX(id) FROM "+t+"))"); err != nil {
+		for _, t := range []string{"documents", "tasks", "assignments", "assignment_facts", "progress_reports", "data_values"} {
+			if _, err := g.tx.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence('"+t+"', 'id'), GREATEST(1, (SELECT MAX(id) FROM "+t+")))"); err != nil {
 				return fmt.Errorf("gen: sequence of %s: %w", t, err)
 			}
 		}
 	}
 	return store.Audit(ctx, g.tx, auth.AuditEntry(nil, g.o.Clock(), "demo.generate", "", 0, rbac.RootPath), map[string]any{
 		"seed": g.o.Seed, "tasks": g.rep.Tasks, "assignments": g.rep.Assignments, "documents": g.rep.Documents,
-		"districts": g.rep.Districts, "communes": g.rep.Communes, "skew": g.o.Skew, "note": g.note})
+		"districts": g.rep.Districts, "communes": g.rep.Communes, "skew": g.o.Skew, "note": g.note,
+		"indicators": g.rep.Indicators, "values": g.rep.Values})
 }
 
 // claim locks the tables written with explicit ids (PostgreSQL; a SQLite
@@ -119,7 +123,7 @@ func (g *generator) run(ctx context.Context) error {
 // next ids.
 func (g *generator) claim(ctx context.Context) error {
 	if g.pg {
-		if _, err := g.tx.ExecContext(ctx, "LOCK TABLE documents, tasks, assignments, assignment_facts, progress_reports IN EXCLUSIVE MODE"); err != nil {
+		if _, err := g.tx.ExecContext(ctx, "LOCK TABLE documents, tasks, assignments, assignment_facts, progress_reports, data_values IN EXCLUSIVE MODE"); err != nil {
 			return fmt.Errorf("gen: locking the tables: %w", err)
 		}
 	}
@@ -132,7 +136,11 @@ func (g *generator) claim(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gen: %w", err)
 	}
-	if docs > 0 || units > 0 {
+	groups, err := g.tx.NewSelect().TableExpr("indicator_groups").Where("code = ?", genGroup).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("gen: %w", err)
+	}
+	if docs > 0 || units > 0 || groups > 0 {
 		return &store.Error{Code: store.Conflict,
 			Message: fmt.Sprintf("cơ sở dữ liệu đã có dữ liệu sinh tự động (%d văn bản, %d đơn vị cấp huyện, xã); "+
 				"hãy sinh vào một cơ sở dữ liệu mới (PostgreSQL: một database mới; SQLite: một P06_DATA_DIR khác)", docs, units),
@@ -144,7 +152,7 @@ func (g *generator) claim(ctx context.Context) error {
 		table string
 		next  *int64
 	}{{"documents", &g.nextDoc}, {"tasks", &g.nextTask}, {"assignments", &g.nextAssignment},
-		{"assignment_facts", &g.nextFact}, {"progress_reports", &g.nextReport}} {
+		{"assignment_facts", &g.nextFact}, {"progress_reports", &g.nextReport}, {"data_values", &g.nextValue}} {
 		if err := g.tx.NewRaw("SELECT COALESCE(MAX(id), 0) + 1 FROM "+t.table).Scan(ctx, t.next); err != nil {
 			return fmt.Errorf("gen: next id of %s: %w", t.table, err)
 		}

@@ -120,3 +120,65 @@ const leanUpdateMutation = `mutation($in: UpdateAssignmentInput!) { updateAssign
 	assignment { id version } userErrors { field message code } } }`
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// BenchmarkSubmitDataValues500 measures submitDataValues with a batch of
+// 500 values (the 20 indicators of Decision 766 × 25 months of Hà Nội,
+// numerator and denominator each), submitted: each op resubmits the batch
+// with new figures at the versions the last one returned (500 values
+// updated, their history, roll-ups and audit rows). The first submission,
+// which inserts them, is reported apart (insert-ms, one sample).
+func BenchmarkSubmitDataValues500(b *testing.B) {
+	for _, d := range storetest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			db := seedtest.Fresh(b, d)
+			counter := db.Counts()
+			c := &client{t: &testing.T{}, url: serveAs(b, db, "hanoi")}
+			var inds struct{ Indicators []struct{ ID, Code string } }
+			c.must(`{ indicators(filter: {search: "766"}) { id code } }`, nil, &inds)
+			var values []map[string]any
+			for _, ind := range inds.Indicators {
+				for m := 0; m < 25; m++ {
+					values = append(values, map[string]any{"indicator": ind.ID, "orgUnit": "01",
+						"period": fmt.Sprintf("%d-%02d", 2024+m/12, m%12+1), "numerator": 90, "denominator": 100})
+				}
+			}
+			if len(values) != 500 {
+				b.Fatalf("%d values", len(values))
+			}
+			send := func(round int) {
+				for i, v := range values {
+					v["numerator"] = 80 + (round+i)%20
+				}
+				body, _ := json.Marshal(map[string]any{"query": submitMutation, "variables": map[string]any{"in": map[string]any{
+					"values": values, "submit": true, "confirmJumps": true}}})
+				var out submitOut
+				if err := json.Unmarshal(post(b, c.url, body), &out); err != nil {
+					b.Fatal(err)
+				}
+				s := out.SubmitDataValues
+				if len(s.Values) != 500 || len(s.Problems) > 0 || len(s.UserErrors) > 0 {
+					b.Fatalf("round %d: %d values, problems %+v, errors %+v", round, len(s.Values), s.Problems[:min(3, len(s.Problems))], s.UserErrors)
+				}
+				for i, v := range s.Values {
+					values[i]["expectedVersion"] = v.Version
+				}
+			}
+			start := time.Now()
+			send(0)
+			insert := time.Since(start)
+			b.ReportAllocs()
+			var iters, before int64
+			var cpu0 time.Duration
+			for b.Loop() {
+				if iters == 0 {
+					before, cpu0 = counter.Statements(), processCPU(b)
+				}
+				iters++
+				send(int(iters))
+			}
+			b.ReportMetric(float64(insert.Microseconds())/1000, "insert-ms")
+			b.ReportMetric(float64(counter.Statements()-before)/float64(iters), "queries/op")
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(iters)/1e6, "cpu-ms/op")
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"p06/graph/model"
+	"p06/kpi"
 	"p06/store"
 	"p06/tasks"
 )
@@ -301,6 +302,9 @@ func fieldKey(typ, field string) string {
 var listLimits = map[string]int{
 	"lead":       tasks.MaxAssignCodes,
 	"coordinate": tasks.MaxAssignCodes,
+	// a batch of indicator values, or of their ids or targets
+	"values":  kpi.MaxBatch,
+	"targets": kpi.MaxBatch,
 }
 
 // DefaultListLimit bounds every list argument not in listLimits: enum

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"testing"
 
@@ -195,6 +196,21 @@ func TestKpiRollUpRules(t *testing.T) {
 				map[string]any{"indicator": ratio, "period": "2026-01", "numerator": 1, "denominator": 8},
 				map[string]any{"indicator": stock, "period": "2026-03", "value": 5},
 				map[string]any{"indicator": yes, "period": "2026-01", "value": 0})
+			// A batch above the 100 items of other lists: ten years of months.
+			var months []map[string]any
+			for m := 0; m < 120; m++ {
+				months = append(months, map[string]any{"indicator": flow, "period": fmt.Sprintf("%d-%02d", 2016+m/12, m%12+1), "value": m})
+			}
+			enter(hanoi, "01", months...)
+			if v := val(c06, flow, "01", "2025"); v != float64(12*108+66) {
+				t.Errorf("SUM year %v", v)
+			}
+			// A share over several months is over its unit-months: Huế yes in
+			// January and February, Hà Nội no in January: 2 of 3.
+			enter(hue, "46", map[string]any{"indicator": yes, "period": "2026-02", "value": 1})
+			if v, n := kpiValue(c06, yes, "VN", "2026Q1", false); v == nil || math.Abs(*v-200.0/3) > 1e-9 || n != 2 {
+				t.Errorf("SHARE_OF_UNITS over a quarter %v of %d", v, n)
+			}
 			// Ratio of sums, never the mean of ratios: (1+1)/(2+8) = 20%, not 31.25%.
 			if v := val(c06, ratio, "VN", "2026-01"); math.Abs(v-20) > 1e-9 {
 				t.Errorf("national ratio %v", v)

@@ -107,26 +107,28 @@ func (s *Store) Completeness(ctx context.Context, sc rbac.Scope, p Period, level
 			for path, n := range exp {
 				out[idx[path]].Expected += n
 			}
-			var rs []struct {
-				Path      string `bun:"path"`
-				Submitted int    `bun:"submitted"`
-				OnTime    int    `bun:"on_time"`
-			}
-			err := s.db.NewSelect().TableExpr("org_units AS r").
-				Join("JOIN org_units AS u ON u.path LIKE r.path || '%'").
-				Join("JOIN data_values AS dv ON dv.org_unit_id = u.id").
-				ColumnExpr("r.path, COUNT(*) AS submitted").
-				ColumnExpr("SUM(CASE WHEN dv.first_submitted_on <= ? THEN 1 ELSE 0 END) AS on_time", ind.Due(b).String()).
-				Where("r.path IN (?)", bun.In(paths)).Where("dv.indicator_id = ? AND dv.period = ?", ind.ID, b.String()).
-				Where("dv.state IN (?)", bun.In([]State{Submitted, Approved, Accepted})).
-				Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).
-				GroupExpr("r.path").Scan(ctx, &rs)
+			err := byRoot(paths, func(length int, roots []string) error {
+				var rs []struct {
+					Root      string `bun:"root"`
+					Submitted int    `bun:"submitted"`
+					OnTime    int    `bun:"on_time"`
+				}
+				err := s.db.NewSelect().TableExpr("data_values AS dv").Join("JOIN org_units AS u ON u.id = dv.org_unit_id").
+					ColumnExpr("substr(u.path, 1, ?) AS root, COUNT(*) AS submitted", length).
+					ColumnExpr("SUM(CASE WHEN dv.first_submitted_on <= ? THEN 1 ELSE 0 END) AS on_time", ind.Due(b).String()).
+					Where("dv.indicator_id = ? AND dv.period = ?", ind.ID, b.String()).
+					Where("dv.state IN (?)", bun.In([]State{Submitted, Approved, Accepted})).
+					Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).
+					Where("substr(u.path, 1, ?) IN (?)", length, bun.In(roots)).
+					GroupExpr("root").Scan(ctx, &rs)
+				for _, r := range rs {
+					out[idx[r.Root]].Submitted += r.Submitted
+					out[idx[r.Root]].OnTime += r.OnTime
+				}
+				return err
+			})
 			if err != nil {
 				return nil, fmt.Errorf("kpi: completeness: %w", err)
-			}
-			for _, r := range rs {
-				out[idx[r.Path]].Submitted += r.Submitted
-				out[idx[r.Path]].OnTime += r.OnTime
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -427,20 +428,47 @@ func (s *Store) expectedUnder(ctx context.Context, ind *Indicator, rootPaths []s
 	if len(rootPaths) == 0 {
 		return out, nil
 	}
-	var rs []struct {
-		Path string `bun:"path"`
-		N    int    `bun:"n"`
-	}
-	err := s.db.NewSelect().TableExpr("org_units AS r").Join("JOIN org_units AS u ON u.path LIKE r.path || '%'").
-		ColumnExpr("r.path, COUNT(*) AS n").Where("r.path IN (?)", bun.In(rootPaths)).
-		Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).GroupExpr("r.path").Scan(ctx, &rs)
+	err := byRoot(rootPaths, func(length int, roots []string) error {
+		var rs []struct {
+			Root string `bun:"root"`
+			N    int    `bun:"n"`
+		}
+		err := s.db.NewSelect().TableExpr("org_units AS u").ColumnExpr("substr(u.path, 1, ?) AS root, COUNT(*) AS n", length).
+			Where("substr(u.path, 1, ?) IN (?)", length, bun.In(roots)).
+			Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).GroupExpr("root").Scan(ctx, &rs)
+		for _, r := range rs {
+			out[r.Root] = r.N
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("kpi: expected units: %w", err)
 	}
-	for _, r := range rs {
-		out[r.Path] = r.N
-	}
 	return out, nil
+}
+
+// byRoot calls fn with the root paths grouped by length (in characters),
+// for queries that group the units below roots by
+// "substr(u.path, 1, length)": a lookup of each unit's prefix among the
+// roots rather than a join on path LIKE root || '%', which compares every
+// unit with every root and cannot use an index.
+func byRoot(rootPaths []string, fn func(length int, roots []string) error) error {
+	by := map[int][]string{}
+	var lengths []int
+	for _, p := range rootPaths {
+		n := utf8.RuneCountInString(p)
+		if by[n] == nil {
+			lengths = append(lengths, n)
+		}
+		by[n] = append(by[n], p)
+	}
+	sort.Ints(lengths)
+	for _, n := range lengths {
+		if err := fn(n, by[n]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type targetMap struct {

@@ -74,7 +74,11 @@ func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, e
 	if mode == None {
 		return rep, nil
 	}
-	err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	// A bulk load on a busy machine (or waiting for another process's
+	// seeding) can take one statement longer than the pool's read timeout.
+	long, release := db.LongRunning()
+	defer release()
+	err := long.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if db.Engine == store.Postgres {
 			// Server processes starting together seed one after the other;
 			// the later ones find everything there. (SQLite transactions
