@@ -17,7 +17,7 @@ import (
 const allProvinces = "ALL_PROVINCES"
 
 // loadDemo adds the documents of demo/documents.tsv that are not yet stored,
-// with their tasks from demo/tasks.tsv.
+// with their tasks from demo/tasks.tsv, and the demo plan of alerts.
 func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) error {
 	docs, err := readTable("demo/documents.tsv")
 	if err != nil {
@@ -94,7 +94,7 @@ func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) er
 		rep.Tasks++
 		rep.Assignments += len(as)
 	}
-	return nil
+	return loadDemoAlerts(ctx, tx, ts, clock, units, stored, rep)
 }
 
 // demoAssignments turns a task row's lead, coordinate, completed_on,
