@@ -391,6 +391,7 @@ type ComplexityRoot struct {
 		RevokeAPIToken           func(childComplexity int, input model.RevokeAPITokenInput) int
 		RevokeRole               func(childComplexity int, input model.RoleGrantInput) int
 		RunJob                   func(childComplexity int, input model.RunJobInput) int
+		SetAlertDigest           func(childComplexity int, input model.SetAlertDigestInput) int
 		UpdateAssignment         func(childComplexity int, input model.UpdateAssignmentInput) int
 	}
 
@@ -532,6 +533,11 @@ type ComplexityRoot struct {
 		Title   func(childComplexity int) int
 	}
 
+	SetAlertDigestPayload struct {
+		User       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
@@ -577,6 +583,7 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
+		AlertDigest func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Disabled    func(childComplexity int) int
 		DisplayName func(childComplexity int) int
@@ -2139,6 +2146,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunJob(childComplexity, args["input"].(model.RunJobInput)), true
+	case "Mutation.setAlertDigest":
+		if e.ComplexityRoot.Mutation.SetAlertDigest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAlertDigest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAlertDigest(childComplexity, args["input"].(model.SetAlertDigestInput)), true
 	case "Mutation.updateAssignment":
 		if e.ComplexityRoot.Mutation.UpdateAssignment == nil {
 			break
@@ -2764,6 +2782,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SearchHit.Title(childComplexity), true
 
+	case "SetAlertDigestPayload.user":
+		if e.ComplexityRoot.SetAlertDigestPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAlertDigestPayload.User(childComplexity), true
+	case "SetAlertDigestPayload.userErrors":
+		if e.ComplexityRoot.SetAlertDigestPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAlertDigestPayload.UserErrors(childComplexity), true
+
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
 			break
@@ -2946,6 +2977,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateAssignmentPayload.UserErrors(childComplexity), true
 
+	case "User.alertDigest":
+		if e.ComplexityRoot.User.AlertDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.AlertDigest(childComplexity), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -3200,6 +3237,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RevokeApiTokenInput", ec.unmarshalInputRevokeApiTokenInput),
 			graphql.NewInputUnmarshaler("RoleGrantInput", ec.unmarshalInputRoleGrantInput),
 			graphql.NewInputUnmarshaler("RunJobInput", ec.unmarshalInputRunJobInput),
+			graphql.NewInputUnmarshaler("SetAlertDigestInput", ec.unmarshalInputSetAlertDigestInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("UpdateAssignmentInput", ec.unmarshalInputUpdateAssignmentInput),
@@ -4187,6 +4225,16 @@ func (ec *executionContext) childFields_SearchHit(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
 }
 
+func (ec *executionContext) childFields_SetAlertDigestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_SetAlertDigestPayload_user(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetAlertDigestPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetAlertDigestPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -4283,6 +4331,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "grants":
 		return ec.fieldContext_User_grants(ctx, field)
+	case "alertDigest":
+		return ec.fieldContext_User_alertDigest(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
