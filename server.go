@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -89,6 +90,8 @@ type jobsConfig struct {
 	scanEvery time.Duration // P06_ALERT_SCAN_EVERY
 	scanAt    []string      // P06_ALERT_SCAN_AT
 	digestAt  []string      // P06_DIGEST_AT
+	mail      *alerts.SMTP  // P06_SMTP_URL, P06_MAIL_FROM (nil: no e-mail)
+	publicURL string        // P06_PUBLIC_URL: the links in e-mail
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -222,6 +225,22 @@ func loadJobsConfig(getenv func(string) string) (jobsConfig, error) {
 			}
 			*dst = append(*dst, t.Format("15:04"))
 		}
+	}
+	if v := getenv("P06_SMTP_URL"); v != "" {
+		from := getenv("P06_MAIL_FROM")
+		if from == "" {
+			from = "Đề án 06 <no-reply@localhost>"
+		}
+		var err error
+		if j.mail, err = alerts.ParseSMTP(v, from); err != nil {
+			return j, err
+		}
+	}
+	j.publicURL = strings.TrimRight(getenv("P06_PUBLIC_URL"), "/")
+	if j.publicURL == "" {
+		j.publicURL = "http://localhost:8080"
+	} else if u, err := url.Parse(j.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return j, fmt.Errorf("P06_PUBLIC_URL must be the server's address as users reach it, like https://p06.example.gov.vn, got %q", j.publicURL)
 	}
 	return j, nil
 }
@@ -387,9 +406,24 @@ func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsCon
 		}
 		o.Elector = e
 	}
-	return jobs.New(al, log, o,
-		jobs.Job{Name: alerts.JobScan, Run: al.ScanJob, Every: c.scanEvery, At: c.scanAt, Due: 2*c.scanEvery + 5*time.Minute},
-	)
+	js := []jobs.Job{{Name: alerts.JobScan, Run: al.ScanJob, Every: c.scanEvery, At: c.scanAt, Due: 2*c.scanEvery + 5*time.Minute}}
+	if c.mail != nil {
+		d := alerts.NewDigester(al, c.mail, func(id int64) string { return alertLink(c.publicURL, id) }, c.publicURL+"/?query="+url.QueryEscape(alertsQuery))
+		js = append(js, jobs.Job{Name: alerts.JobDigest, Run: d.Job, At: c.digestAt, Due: 25 * time.Hour})
+	} else {
+		log.Info("no e-mail digest of alerts: P06_SMTP_URL is not set")
+	}
+	return jobs.New(al, log, o, js...)
+}
+
+// alertsQuery is what the e-mail digest's link to every open alert opens
+// in the IDE.
+const alertsQuery = `{ alerts(filter: {open: true, acknowledged: false}) { totalCount nodes { id kind dueDate orgUnit { name } assignment { task { title deadlineText } } } } }`
+
+// alertLink is the address of one alert in the IDE.
+func alertLink(base string, id int64) string {
+	q := fmt.Sprintf(`{ node(id: %q) { ... on Alert { kind dueDate resolvedAt orgUnit { name } assignment { id state progress task { title deadlineText } } } } }`, graph.NodeID("Alert", id))
+	return base + "/?query=" + url.QueryEscape(q)
 }
 
 // newServer wires the stores into the HTTP routes, all in one place. Every

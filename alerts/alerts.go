@@ -67,6 +67,8 @@ type Scanned struct {
 	Resolved int
 	// First and Last are the smallest and largest ids raised (0 when none).
 	First, Last int64
+	// Queued is how many webhook deliveries the alerts raised queued.
+	Queued int
 }
 
 // Total is the number of alerts raised.
@@ -84,7 +86,8 @@ func (r Scanned) Total() int {
 // by then. One transaction: a scan interrupted raises nothing. Each rule is
 // one INSERT … SELECT … ON CONFLICT DO NOTHING over the subjects in its
 // window, so running it again, or on two processes at once, raises nothing
-// twice.
+// twice. The webhook deliveries of the alerts raised are queued in the same
+// transaction.
 func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned, error) {
 	d := store.DateOf(asOf)
 	res := Scanned{Raised: map[Kind]int{}}
@@ -126,11 +129,14 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			m, _ := out.RowsAffected()
 			res.Raised[r.Kind] += int(m)
 		}
-		if res.Total() > 0 {
-			return tx.NewSelect().Table("alerts").ColumnExpr("MIN(id), MAX(id)").Where("job_run_id = ?", runID).
-				Scan(ctx, &res.First, &res.Last)
+		if res.Total() == 0 {
+			return nil
 		}
-		return nil
+		if res.Queued, err = queueDeliveries(ctx, tx, runID, asOf); err != nil {
+			return err
+		}
+		return tx.NewSelect().Table("alerts").ColumnExpr("MIN(id), MAX(id)").Where("job_run_id = ?", runID).
+			Scan(ctx, &res.First, &res.Last)
 	})
 	return res, err
 }

@@ -237,3 +237,45 @@ func TestConcurrentScansRaiseOnce(t *testing.T) {
 		}
 	})
 }
+
+// The demo plan's tasks fall due around the day the demo is seeded, so a
+// scan that day raises every kind of alert; seeding again later adds
+// nothing.
+func TestDemoShowsEveryKind(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seeded := time.Date(2026, 3, 10, 8, 0, 0, 0, store.VN)
+		if _, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{Clock: func() time.Time { return seeded }}); err != nil {
+			t.Fatal(err)
+		}
+		authz, err := rbac.NewAuthorizer(ctx, db, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		al := alerts.NewStore(db, authz, func() time.Time { return seeded })
+		run, err := al.StartRun(ctx, alerts.JobScan, "MANUAL", "test", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := al.Scan(ctx, seeded.Add(time.Hour), run.ID); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := db.NewRaw(`SELECT u.code || ':' || a.kind || ':' || a.due_date || CASE WHEN a.escalated THEN ':escalated' ELSE '' END
+			FROM alerts a JOIN org_units u ON u.id = a.org_unit_id JOIN assignments s ON s.id = a.subject_id
+			JOIN tasks t ON t.id = s.task_id JOIN documents d ON d.id = t.document_id
+			WHERE d.number = ? ORDER BY 1`, seeds.DemoAlertsDocument).Scan(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := "01:DUE_IN_7_DAYS:2026-03-16 01:OVERDUE_30_DAYS:2026-01-29:escalated 46:DUE_IN_1_DAY:2026-03-11 " +
+			"BCA:DUE_IN_3_DAYS:2026-03-13 BCA:OVERDUE_30_DAYS:2026-01-29:escalated BTP:DUE_IN_7_DAYS:2026-03-16 BTP:OVERDUE:2026-03-05"
+		if s := strings.Join(got, " "); s != want {
+			t.Fatalf("the demo plan raised\n%s\nwant\n%s", s, want)
+		}
+		later := seeded.AddDate(0, 1, 0)
+		if rep, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{Clock: func() time.Time { return later }}); err != nil || rep != (seeds.Report{}) {
+			t.Fatalf("seeding again a month later added %s (%v)", rep, err)
+		}
+	})
+}

@@ -81,13 +81,13 @@ var Assignments = &Source{
 		// or one closed after d. Two branches, so that each reads its own
 		// partial index (assignment_facts_open_due_idx, _open_closed_idx)
 		// instead of every version of every assignment.
-		branch := func(validity string) *bun.SelectQuery {
+		branch := func(validity string, args ...any) *bun.SelectQuery {
 			q := db.NewSelect().TableExpr("assignment_facts AS f").
 				Join("JOIN assignments AS a ON a.id = f.assignment_id").
 				Join("JOIN tasks AS t ON t.id = a.task_id").
 				Join("JOIN org_units AS u ON u.id = a.org_unit_id").
 				ColumnExpr("a.id AS subject_id, a.org_unit_id, u.kind AS unit_kind, f.due_date").
-				Where("f.valid_from <= ?", d.String()).Where(validity, d.String()).
+				Where("f.valid_from <= ?", d.String()).Where(validity, args...).
 				Where("f.due_date IS NOT NULL AND f.state IN ('NOT_STARTED', 'IN_PROGRESS')").
 				Where("t.precision <> 'CONTINUOUS'")
 			if !from.IsZero() {
@@ -98,7 +98,7 @@ var Assignments = &Source{
 			}
 			return q
 		}
-		return branch("f.valid_to IS NULL AND ? <> ''").UnionAll(branch("f.valid_to > ?"))
+		return branch("f.valid_to IS NULL").UnionAll(branch("f.valid_to > ?", d.String()))
 	},
 	Changed: func(db bun.IDB, since time.Time) *bun.SelectQuery {
 		return db.NewSelect().TableExpr("assignment_facts AS f").Column("f.assignment_id").Where("f.changed_at >= ?", since.UTC())

@@ -30,7 +30,7 @@ func (s *Store) ScanJob(ctx context.Context, runID int64) (map[string]int, error
 	if err != nil {
 		return nil, err
 	}
-	counts := map[string]int{"resolved": res.Resolved}
+	counts := map[string]int{"resolved": res.Resolved, "webhookDeliveries": res.Queued}
 	for k, n := range res.Raised {
 		counts[string(k)] = n
 	}

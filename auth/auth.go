@@ -30,6 +30,7 @@ type User struct {
 	OrgUnitID         int64     `bun:"org_unit_id"`
 	PasswordHash      string    `bun:"password_hash"`
 	Disabled          bool      `bun:"disabled"`
+	AlertDigest       bool      `bun:"alert_digest"` // receives the daily e-mail digest of alerts
 	CreatedAt         time.Time `bun:"created_at"`
 	UpdatedAt         time.Time `bun:"updated_at"`
 	PasswordChangedAt time.Time `bun:"password_changed_at"`

@@ -146,6 +146,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *Identity, n NewUser) (*
 		}
 		now := s.now()
 		u.OrgUnitID, u.UnitPath, u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt = id, path, now, now, now
+		u.AlertDigest = true
 		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
 			if store.IsUniqueViolation(err) {
 				return errMsg(store.Conflict, "username", fmt.Sprintf("tên đăng nhập %q đã có người dùng", u.Username),
@@ -533,4 +534,31 @@ func (s *Service) AuditLog(ctx context.Context, actor *Identity, f AuditFilter, 
 		return nil, info, fmt.Errorf("auth: reading audit log: %w", err)
 	}
 	return es, info, nil
+}
+
+// SetAlertDigest turns the daily e-mail digest of alerts on or off for the
+// signed-in caller (their own choice, no permission needed); audited
+// (user.alert_digest).
+func (s *Service) SetAlertDigest(ctx context.Context, id *Identity, on bool) (*User, error) {
+	if id == nil {
+		return nil, errMsg(store.Unauthenticated, "", "cần đăng nhập", "sign-in required")
+	}
+	u := new(User)
+	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := userQuery(tx, u).Where("us.id = ?", id.User.ID).Scan(ctx); err != nil {
+			return err
+		}
+		if u.AlertDigest == on {
+			return nil
+		}
+		u.AlertDigest, u.UpdatedAt = on, s.now()
+		if _, err := tx.NewUpdate().Model(u).Column("alert_digest", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, id, "user.alert_digest", "User", u.ID, u.UnitPath, map[string]any{"alertDigest": on})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: setting the alert digest: %w", err)
+	}
+	return u, nil
 }

@@ -1097,6 +1097,70 @@ func (ec *executionContext) fieldContext_RunJobPayload_userErrors(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _SetAlertDigestPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SetAlertDigestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetAlertDigestPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *auth.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖp06ᚋauthᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetAlertDigestPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetAlertDigestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetAlertDigestPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetAlertDigestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetAlertDigestPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖp06ᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetAlertDigestPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetAlertDigestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -1287,6 +1351,48 @@ func (ec *executionContext) unmarshalInputRunJobInput(ctx context.Context, obj a
 func UnmarshalRunJobInput(ctx context.Context, raw any) (model.RunJobInput, error) {
 	var out model.RunJobInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RunJobInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetAlertDigestInput(ctx context.Context, obj any) (model.SetAlertDigestInput, error) {
+	var it model.SetAlertDigestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"subscribed"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "subscribed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscribed"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscribed = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetAlertDigestInput unmarshals raw into the SetAlertDigestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetAlertDigestInput(ctx context.Context, raw any) (model.SetAlertDigestInput, error) {
+	var out model.SetAlertDigestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetAlertDigestInput", raw, &out)
 	return out, err
 }
 
@@ -1753,6 +1859,44 @@ func (ec *executionContext) _RunJobPayload(ctx context.Context, sel ast.Selectio
 	return objectJSON{fields, out.Values}
 }
 
+var setAlertDigestPayloadImplementors = []string{"SetAlertDigestPayload"}
+
+func (ec *executionContext) _SetAlertDigestPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetAlertDigestPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setAlertDigestPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetAlertDigestPayload")
+		case "user":
+			out.Values[i] = ec._SetAlertDigestPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SetAlertDigestPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -1932,6 +2076,19 @@ func (ec *executionContext) marshalNRunJobPayload2ᚖp06ᚋgraphᚋmodelᚐRunJo
 		return graphql.Null
 	}
 	return ec._RunJobPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetAlertDigestInput2p06ᚋgraphᚋmodelᚐSetAlertDigestInput(ctx context.Context, v any) (model.SetAlertDigestInput, error) {
+	res, err := ec.unmarshalInputSetAlertDigestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetAlertDigestPayload2ᚖp06ᚋgraphᚋmodelᚐSetAlertDigestPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetAlertDigestPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetAlertDigestPayload!")
+		return graphql.Null
+	}
+	return ec._SetAlertDigestPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAlertFilter2ᚖp06ᚋgraphᚋmodelᚐAlertFilter(ctx context.Context, v any) (*model.AlertFilter, error) {

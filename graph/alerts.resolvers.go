@@ -104,6 +104,14 @@ func (r *mutationResolver) RunJob(ctx context.Context, input model.RunJobInput) 
 	return out, err
 }
 
+// SetAlertDigest is the resolver for the setAlertDigest field.
+func (r *mutationResolver) SetAlertDigest(ctx context.Context, input model.SetAlertDigestInput) (*model.SetAlertDigestPayload, error) {
+	u, err := r.Auth.SetAlertDigest(ctx, auth.IdentityFrom(ctx), input.Subscribed)
+	out := &model.SetAlertDigestPayload{User: u}
+	out.UserErrors, err = userErrors(ctx, err)
+	return out, err
+}
+
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, filter *model.AlertFilter, first *int, after *string) (*model.AlertConnection, error) {
 	p, err := pageOf(ctx, first, after)

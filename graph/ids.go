@@ -11,6 +11,10 @@ import (
 // Global IDs are opaque to clients: base64url of "Type:id". Clients must not
 // build them; they get them from the API and pass them back.
 
+// NodeID is the global ID of the object typ id, for links made outside the
+// API (the e-mail digest).
+func NodeID(typ string, id int64) string { return globalID(typ, id) }
+
 func globalID(typ string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
 }

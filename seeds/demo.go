@@ -17,7 +17,7 @@ import (
 const allProvinces = "ALL_PROVINCES"
 
 // loadDemo adds the documents of demo/documents.tsv that are not yet stored,
-// with their tasks from demo/tasks.tsv.
+// with their tasks from demo/tasks.tsv, and the demo plan of alerts.
 func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) error {
 	docs, err := readTable("demo/documents.tsv")
 	if err != nil {
@@ -94,6 +94,9 @@ func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) er
 		}
 		rep.Tasks++
 		rep.Assignments += len(as)
+	}
+	if err := loadDemoAlerts(ctx, tx, ts, clock, units, stored, rep); err != nil {
+		return err
 	}
 	return ts.RefreshStatuses(ctx)
 }

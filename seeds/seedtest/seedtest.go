@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"p06/seeds"
 	"p06/store"
@@ -84,11 +85,16 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// SeededAt is when test databases are seeded: the demo plan of alerts
+// (seeds.DemoAlertsDocument) falls due around it, the same on any day the
+// tests run.
+var SeededAt = time.Date(2026, 12, 1, 8, 0, 0, 0, store.VN)
+
 func migrateAndSeed(db *store.DB) error {
 	ctx := context.Background()
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	_, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{})
+	_, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{Clock: store.FixedClock(SeededAt)})
 	return err
 }
