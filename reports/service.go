@@ -193,4 +193,3 @@ func (c *chartCache) put(tag string, b []byte) {
 	c.order = append(c.order, tag)
 	c.size += len(b)
 }
-
