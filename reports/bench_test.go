@@ -26,16 +26,30 @@ func benchDB(b *testing.B) *store.DB {
 	return seedtest.Shared(b, ds[len(ds)-1])
 }
 
-func benchService(b *testing.B) *reports.Service {
+// benchService is the reports service on the benchmark's database, and a
+// function to defer that reports the statements per operation.
+func benchService(b *testing.B) (*reports.Service, func()) {
 	db := benchDB(b)
 	r := newResolver(b, db)
-	return r.Reports
+	return r.Reports, statements(b, db)
+}
+
+// statements reports the SQL statements per operation when the benchmark
+// ends (the database's bun hook, store.Stats).
+func statements(b *testing.B, db *store.DB) func() {
+	before := db.Counts().Statements()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(db.Counts().Statements()-before)/float64(b.N), "stmts/op")
+		}
+	}
 }
 
 // BenchmarkChartData: the data of status-by-unit for the 63 provinces
 // (one statement), then its PNG at 900 px wide.
 func BenchmarkChartStatusByUnit(b *testing.B) {
-	s := benchService(b)
+	s, done := benchService(b)
+	defer done()
 	ctx := context.Background()
 	asOf := store.MustDate("2023-12-21")
 	b.ReportAllocs()
@@ -54,7 +68,8 @@ func BenchmarkChartStatusByUnit(b *testing.B) {
 // BenchmarkChartOverdueTrend: a year of a province's overdue tasks (61
 // days, one statement) and its PNG.
 func BenchmarkChartOverdueTrend(b *testing.B) {
-	s := benchService(b)
+	s, done := benchService(b)
+	defer done()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -72,7 +87,8 @@ func BenchmarkChartOverdueTrend(b *testing.B) {
 
 // BenchmarkProvincePDF: Huế's report for 2023Q4, built and written as PDF.
 func BenchmarkProvincePDF(b *testing.B) {
-	s := benchService(b)
+	s, done := benchService(b)
+	defer done()
 	ctx := context.Background()
 	p, _ := reports.ParsePeriod("2023Q4", "period")
 	b.ReportAllocs()
@@ -91,7 +107,8 @@ func BenchmarkProvincePDF(b *testing.B) {
 // BenchmarkAllProvincesXLSX: the 63 provinces' reports for 2023Q4, built
 // and written as XLSX, one after another.
 func BenchmarkAllProvincesXLSX(b *testing.B) {
-	s := benchService(b)
+	s, done := benchService(b)
+	defer done()
 	ctx := context.Background()
 	p, _ := reports.ParsePeriod("2023Q4", "period")
 	units, err := s.ReportUnits(ctx, rbac.National())
@@ -158,7 +175,8 @@ func BenchmarkChartHTTPPast(b *testing.B) {
 // BenchmarkChartRender: the PNG of the 63 provinces' stacked bars from
 // plain data (no query).
 func BenchmarkChartRender(b *testing.B) {
-	s := benchService(b)
+	s, done := benchService(b)
+	defer done()
 	bars, err := s.StatusByUnit(context.Background(), rbac.National(), org.Province, store.MustDate("2023-12-21"), reports.Vietnamese)
 	if err != nil {
 		b.Fatal(err)

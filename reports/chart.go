@@ -234,8 +234,8 @@ func (c *canvas) noData(lang Lang) {
 	c.text(msg(lang, "Không có dữ liệu", "No data"), c.w/2, c.h/2, 1)
 }
 
-// niceMax is the axis' end from zero: the smallest 1, 2, 2.5 or 5 × 10ⁿ
-// step count of about five ticks that reaches m (at least 1).
+// niceScale is the axis from zero: a step of 1, 2, 2.5 or 5 × 10ⁿ giving
+// about five ticks (whole numbers from 1 up), and the first tick reaching m.
 func niceScale(m float64) (top, step float64) {
 	if m <= 0 || math.IsNaN(m) {
 		return 1, 0.2

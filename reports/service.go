@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -194,5 +193,3 @@ func (c *chartCache) put(tag string, b []byte) {
 	c.order = append(c.order, tag)
 	c.size += len(b)
 }
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"p06/store"
 	"p06/tasks"
 )
 
@@ -129,12 +128,4 @@ func floatOrNil(p *float64) any {
 		return nil
 	}
 	return *p
-}
-
-// dateOrNil is d, or nil for none.
-func dateOrNil(d store.Date) any {
-	if d.IsZero() {
-		return nil
-	}
-	return d
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -73,10 +74,6 @@ func (r *Report) XLSX(w io.Writer, l Lang) error {
 					return err
 				}
 			}
-			first, _ := excelize.CoordinatesToCellName(1, headRow+1+ri)
-			end, _ := excelize.CoordinatesToCellName(len(t.Columns), headRow+1+ri)
-			_ = first
-			_ = end
 		}
 		if len(t.Rows) > 0 {
 			for c, col := range t.Columns {
@@ -200,6 +197,10 @@ func (t table) writeCSV(w io.Writer) error {
 			case nil:
 			case string:
 				rec[i] = x
+				// A text Excel would take for a formula stays text.
+				if x != "" && strings.ContainsRune("=+@", rune(x[0])) {
+					rec[i] = "'" + x
+				}
 			case int:
 				rec[i] = strconv.Itoa(x)
 			case float64:
