@@ -1098,7 +1098,7 @@ func (ec *executionContext) fieldContext_RunJobPayload_userErrors(_ context.Cont
 }
 
 func (ec *executionContext) _SetAlertDigestPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SetAlertDigestPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1130,7 +1130,7 @@ func (ec *executionContext) fieldContext_SetAlertDigestPayload_user(_ context.Co
 }
 
 func (ec *executionContext) _SetAlertDigestPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetAlertDigestPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1865,7 +1865,7 @@ func (ec *executionContext) _SetAlertDigestPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, setAlertDigestPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1894,7 +1894,7 @@ func (ec *executionContext) _SetAlertDigestPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

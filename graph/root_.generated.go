@@ -548,6 +548,7 @@ type ComplexityRoot struct {
 		RunJob                   func(childComplexity int, input model.RunJobInput) int
 		SaveIndicator            func(childComplexity int, input model.SaveIndicatorInput) int
 		SaveIndicatorGroup       func(childComplexity int, input model.SaveIndicatorGroupInput) int
+		SetAlertDigest           func(childComplexity int, input model.SetAlertDigestInput) int
 		SetTargets               func(childComplexity int, input model.SetTargetsInput) int
 		SubmitDataValues         func(childComplexity int, input model.SubmitDataValuesInput) int
 		UpdateAssignment         func(childComplexity int, input model.UpdateAssignmentInput) int
@@ -744,6 +745,11 @@ type ComplexityRoot struct {
 		Title   func(childComplexity int) int
 	}
 
+	SetAlertDigestPayload struct {
+		User       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	SetTargetsPayload struct {
 		Count      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -801,6 +807,7 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
+		AlertDigest func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Disabled    func(childComplexity int) int
 		DisplayName func(childComplexity int) int
@@ -3089,6 +3096,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveIndicatorGroup(childComplexity, args["input"].(model.SaveIndicatorGroupInput)), true
+	case "Mutation.setAlertDigest":
+		if e.ComplexityRoot.Mutation.SetAlertDigest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAlertDigest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAlertDigest(childComplexity, args["input"].(model.SetAlertDigestInput)), true
 	case "Mutation.setTargets":
 		if e.ComplexityRoot.Mutation.SetTargets == nil {
 			break
@@ -3997,6 +4015,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SearchHit.Title(childComplexity), true
 
+	case "SetAlertDigestPayload.user":
+		if e.ComplexityRoot.SetAlertDigestPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAlertDigestPayload.User(childComplexity), true
+	case "SetAlertDigestPayload.userErrors":
+		if e.ComplexityRoot.SetAlertDigestPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAlertDigestPayload.UserErrors(childComplexity), true
+
 	case "SetTargetsPayload.count":
 		if e.ComplexityRoot.SetTargetsPayload.Count == nil {
 			break
@@ -4217,6 +4248,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateAssignmentPayload.UserErrors(childComplexity), true
 
+	case "User.alertDigest":
+		if e.ComplexityRoot.User.AlertDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.AlertDigest(childComplexity), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -4480,6 +4517,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RunJobInput", ec.unmarshalInputRunJobInput),
 			graphql.NewInputUnmarshaler("SaveIndicatorGroupInput", ec.unmarshalInputSaveIndicatorGroupInput),
 			graphql.NewInputUnmarshaler("SaveIndicatorInput", ec.unmarshalInputSaveIndicatorInput),
+			graphql.NewInputUnmarshaler("SetAlertDigestInput", ec.unmarshalInputSetAlertDigestInput),
 			graphql.NewInputUnmarshaler("SetTargetsInput", ec.unmarshalInputSetTargetsInput),
 			graphql.NewInputUnmarshaler("SubmitDataValuesInput", ec.unmarshalInputSubmitDataValuesInput),
 			graphql.NewInputUnmarshaler("TargetInput", ec.unmarshalInputTargetInput),
@@ -5848,6 +5886,16 @@ func (ec *executionContext) childFields_SearchHit(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
 }
 
+func (ec *executionContext) childFields_SetAlertDigestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_SetAlertDigestPayload_user(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetAlertDigestPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetAlertDigestPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SetTargetsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "count":
@@ -5968,6 +6016,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "grants":
 		return ec.fieldContext_User_grants(ctx, field)
+	case "alertDigest":
+		return ec.fieldContext_User_alertDigest(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }

@@ -615,7 +615,7 @@ type RoleGrantPayload struct {
 }
 
 type RunJobInput struct {
-	// alert-scan, alert-digest or webhook-delivery.
+	// alert-scan or alert-digest (when e-mail is configured).
 	Job string `json:"job"`
 }
 
@@ -697,6 +697,17 @@ type SearchHit struct {
 	// 0 when only in the description or report text, plus 1 when it is a whole word
 	// rather than the start of one.
 	Rank int `json:"rank"`
+}
+
+type SetAlertDigestInput struct {
+	// false: no more digests for you; true: digests again.
+	Subscribed bool `json:"subscribed"`
+}
+
+type SetAlertDigestPayload struct {
+	// You, as you now stand.
+	User       *auth.User   `json:"user,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type SetTargetsInput struct {
