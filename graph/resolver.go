@@ -20,6 +20,9 @@ type Resolver struct {
 	Tasks      *tasks.Service
 	Auth       *auth.Service
 	AlertStore *alerts.Store
+	// Webhooks registers webhooks (internal targets refused
+	// by default).
+	WebhookStore *alerts.Webhooks
 	// Jobs runs scheduled jobs on request (nil: jobs are off here).
 	Jobs  JobRunner
 	Clock store.Clock
@@ -31,7 +34,9 @@ type Resolver struct {
 // NewResolver wires the API to db, with authSvc naming callers and deciding
 // permissions, telling the time by clock.
 func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolver {
-	return &Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock),
+	r := &Resolver{OrgStore: org.NewStore(db), TaskStore: tasks.NewStore(db, clock),
 		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock,
 		AlertStore: alerts.NewStore(db, authSvc.Authorizer(), clock)}
+	r.WebhookStore = alerts.NewWebhooks(r.AlertStore, false)
+	return r
 }
