@@ -92,6 +92,9 @@ type jobsConfig struct {
 	digestAt  []string      // P06_DIGEST_AT
 	mail      *alerts.SMTP  // P06_SMTP_URL, P06_MAIL_FROM (nil: no e-mail)
 	publicURL string        // P06_PUBLIC_URL: the links in e-mail
+	// allowPrivate lets webhooks reach internal addresses
+	// (P06_WEBHOOK_ALLOW_PRIVATE).
+	allowPrivate bool
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -235,6 +238,13 @@ func loadJobsConfig(getenv func(string) string) (jobsConfig, error) {
 		if j.mail, err = alerts.ParseSMTP(v, from); err != nil {
 			return j, err
 		}
+	}
+	switch strings.ToLower(getenv("P06_WEBHOOK_ALLOW_PRIVATE")) {
+	case "", "off", "false", "0":
+	case "on", "true", "1":
+		j.allowPrivate = true
+	default:
+		return j, fmt.Errorf("P06_WEBHOOK_ALLOW_PRIVATE must be on or off, got %q", getenv("P06_WEBHOOK_ALLOW_PRIVATE"))
 	}
 	j.publicURL = strings.TrimRight(getenv("P06_PUBLIC_URL"), "/")
 	if j.publicURL == "" {
@@ -406,7 +416,8 @@ func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsCon
 		}
 		o.Elector = e
 	}
-	js := []jobs.Job{{Name: alerts.JobScan, Run: al.ScanJob, Every: c.scanEvery, At: c.scanAt, Due: 2*c.scanEvery + 5*time.Minute}}
+	js := []jobs.Job{{Name: alerts.JobScan, Run: al.ScanJob, Every: c.scanEvery, At: c.scanAt, Due: 2*c.scanEvery + 5*time.Minute},
+		{Name: alerts.JobWebhooks, Run: alerts.NewWebhooks(al, c.allowPrivate).Job, Every: time.Minute, Due: 10 * time.Minute}}
 	if c.mail != nil {
 		d := alerts.NewDigester(al, c.mail, func(id int64) string { return alertLink(c.publicURL, id) }, c.publicURL+"/?query="+url.QueryEscape(alertsQuery))
 		js = append(js, jobs.Job{Name: alerts.JobDigest, Run: d.Job, At: c.digestAt, Due: 25 * time.Hour})
@@ -430,6 +441,7 @@ func alertLink(base string, id int64) string {
 // request passes CORS, then auth.Middleware, which names its caller.
 func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, sched *jobs.Scheduler, cfg config, log *slog.Logger, clock store.Clock, counts *serverCounts) http.Handler {
 	r := graph.NewResolver(db, authSvc, clock)
+	r.WebhookStore = alerts.NewWebhooks(r.AlertStore, cfg.jobs.allowPrivate)
 	r.UseEvents(broker)
 	if sched != nil {
 		r.Jobs = sched

@@ -94,13 +94,28 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 	// Alerts whose subject changed before the last scan that ended well
 	// were resolved by it; a margin covers writes that committed after
 	// that scan began (ResolveOnChanges resolves most at once anyway).
+	//
+	// The same goes for raising: a subject unchanged since then whose due
+	// date was in a rule's window on that scan's day got its alert then, so
+	// a scan on the same or a later day reads only the subjects changed
+	// since, and the due dates that entered the window since that day (a
+	// rerun the same day: none). A scan of an earlier day reads them all.
 	var since time.Time
+	var lastDay store.Date
 	if last, err := s.LastRun(ctx, JobScan); err != nil {
 		return res, err
 	} else if last != nil && last.Outcome == OK && last.StartedAt.Before(asOf) {
 		since = last.StartedAt.Add(-resolveMargin)
+		if ld := store.DateOf(last.StartedAt); !d.Before(ld) {
+			lastDay = ld
+		}
 	}
-	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	// A full scan of a national programme may send nothing back for longer
+	// than the pool's read timeout: it runs on a handle without one (its
+	// context still bounds it).
+	db, release := s.db.LongRunning()
+	defer release() //nolint:errcheck // closing a pool of ours
+	err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res = Scanned{Raised: map[Kind]int{}}
 		if s.db.Engine == store.Postgres {
 			// JIT compilation costs more than these statements save.
@@ -119,7 +134,7 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			if r.Escalate != "" {
 				esc = "(" + r.Escalate + ")"
 			}
-			sel := tx.NewSelect().TableExpr("(?) AS s", r.Source.Open(tx, d, from, to)).
+			sel := tx.NewSelect().TableExpr("(?) AS s", candidates(tx, r, d, from, to, lastDay, since)).
 				ColumnExpr("?, s.subject_id, ?, s.due_date, s.org_unit_id, "+esc+", ?, ?", string(r.Source.Subject), string(r.Kind), asOf.UTC(), runID).
 				Where("TRUE") // SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
 			out, err := tx.NewRaw("INSERT INTO alerts (subject_kind, subject_id, kind, due_date, org_unit_id, escalated, raised_at, job_run_id) ? ON CONFLICT (subject_kind, subject_id, kind, due_date) DO NOTHING", sel).Exec(ctx)
@@ -139,6 +154,26 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			Scan(ctx, &res.First, &res.Last)
 	})
 	return res, err
+}
+
+// candidates selects the subjects rule r raises an alert for on day d:
+// all those in its window [from, to], or, when a good scan of day lastDay
+// (not zero) began after since, those changed since then and those whose
+// due date entered the window after lastDay.
+func candidates(tx bun.IDB, r Rule, d, from, to, lastDay store.Date, since time.Time) *bun.SelectQuery {
+	if lastDay.IsZero() {
+		return r.Source.Open(tx, d, from, to, nil)
+	}
+	changed := r.Source.Open(tx, d, from, to, r.Source.Changed(tx, since))
+	_, lastTo := r.Window(lastDay)
+	newFrom := from
+	if !lastTo.IsZero() && (newFrom.IsZero() || lastTo.AddDays(1).After(newFrom)) {
+		newFrom = lastTo.AddDays(1)
+	}
+	if !to.IsZero() && newFrom.After(to) {
+		return changed
+	}
+	return r.Source.Open(tx, d, newFrom, to, nil).UnionAll(changed)
 }
 
 // Resolve resolves the open alerts of the given assignments that no longer

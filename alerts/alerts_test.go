@@ -99,6 +99,10 @@ func (f *fixture) scan(day string) ([]string, int) {
 	if err != nil {
 		f.t.Fatalf("scan of %s: %v", day, err)
 	}
+	// Ended, so that the next scan is incremental (after this one).
+	if err := f.al.EndRun(f.ctx, run, nil, nil); err != nil {
+		f.t.Fatal(err)
+	}
 	return f.raisedBy(run.ID), res.Resolved
 }
 

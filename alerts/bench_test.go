@@ -13,8 +13,9 @@ import (
 
 // BenchmarkScanAtScale scans the database P06_BENCH_DATABASE_URL names (a
 // generated programme, `p06 gen --tasks 100000`: 1,000,000 assignments) as
-// of now: "first" deletes the alerts before each scan (not timed), so each
-// raises everything due; "rerun" scans again what is already raised. See
+// of now: "first" deletes the alerts and the scans' runs before each scan
+// (not timed), so each reads and raises everything due; "rerun" scans again
+// after a good scan the same day. See
 // BENCHMARKS.md, "Alert scan".
 func BenchmarkScanAtScale(b *testing.B) {
 	url := os.Getenv("P06_BENCH_DATABASE_URL")
@@ -53,8 +54,11 @@ func BenchmarkScanAtScale(b *testing.B) {
 	b.Run("first", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			if _, err := db.ExecContext(ctx, "DELETE FROM alerts"); err != nil {
-				b.Fatal(err)
+			// No alerts and no scan before: a scan of everything.
+			for _, q := range []string{"DELETE FROM alerts", "DELETE FROM job_runs WHERE job = 'alert-scan'"} {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					b.Fatal(err)
+				}
 			}
 			b.StartTimer()
 			res := scan(b)

@@ -58,14 +58,15 @@ type Rule struct {
 // Source is the set of open subjects of one kind with their due date in
 // force on a day: Open selects, as of the end of day d, the columns
 // subject_id, org_unit_id, unit_kind and due_date of the subjects still to
-// be done whose due date is within [from, to]. Resolved selects the
+// be done whose due date is within [from, to] (and, with only, whose id
+// only selects). Resolved selects the
 // subject_id and the resolution (the state that ended the alert, or
 // DUE_DATE_CHANGED) of the subjects whose open alerts with due date
 // a.due_date (a correlated reference to the alert as a) no longer hold as
 // of d.
 type Source struct {
 	Subject  SubjectKind
-	Open     func(db bun.IDB, d, from, to store.Date) *bun.SelectQuery
+	Open     func(db bun.IDB, d, from, to store.Date, only *bun.SelectQuery) *bun.SelectQuery
 	Resolved func(d store.Date) (cond string, resolution string, args []any)
 	// Changed selects the ids of the subjects changed since an instant.
 	Changed func(db bun.IDB, since time.Time) *bun.SelectQuery
@@ -76,7 +77,7 @@ type Source struct {
 // force on the day (an approved extension moves it).
 var Assignments = &Source{
 	Subject: SubjectAssignment,
-	Open: func(db bun.IDB, d, from, to store.Date) *bun.SelectQuery {
+	Open: func(db bun.IDB, d, from, to store.Date, only *bun.SelectQuery) *bun.SelectQuery {
 		// The facts in force on d: the current version (valid_to NULL),
 		// or one closed after d. Two branches, so that each reads its own
 		// partial index (assignment_facts_open_due_idx, _open_closed_idx)
@@ -95,6 +96,9 @@ var Assignments = &Source{
 			}
 			if !to.IsZero() {
 				q = q.Where("f.due_date <= ?", to.String())
+			}
+			if only != nil {
+				q = q.Where("f.assignment_id IN (?)", only)
 			}
 			return q
 		}

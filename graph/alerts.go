@@ -18,8 +18,10 @@ import (
 
 // Type names of the alerts' global IDs.
 const (
-	typeAlert  = "Alert"
-	typeJobRun = "JobRun"
+	typeAlert           = "Alert"
+	typeWebhook         = "Webhook"
+	typeWebhookDelivery = "WebhookDelivery"
+	typeJobRun          = "JobRun"
 )
 
 // JobRunner runs a scheduled job now (jobs.Scheduler; nil when jobs are

@@ -15,6 +15,7 @@ import (
 	"p06/rbac"
 	"p06/store"
 	"p06/tasks"
+	"time"
 )
 
 // ID is the resolver for the id field.
@@ -112,6 +113,26 @@ func (r *mutationResolver) SetAlertDigest(ctx context.Context, input model.SetAl
 	return out, err
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
+	h, err := r.WebhookStore.Create(ctx, auth.IdentityFrom(ctx), input.OrgUnit, input.URL, input.Secret)
+	out := &model.CreateWebhookPayload{Webhook: h}
+	out.UserErrors, err = userErrors(ctx, err)
+	return out, err
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error) {
+	id, err := idOf(input.Webhook, typeWebhook, "webhook")
+	var h *alerts.Webhook
+	if err == nil {
+		h, err = r.WebhookStore.Delete(ctx, auth.IdentityFrom(ctx), id)
+	}
+	out := &model.DeleteWebhookPayload{Webhook: h}
+	out.UserErrors, err = userErrors(ctx, err)
+	return out, err
+}
+
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, filter *model.AlertFilter, first *int, after *string) (*model.AlertConnection, error) {
 	p, err := pageOf(ctx, first, after)
@@ -173,9 +194,86 @@ func (r *queryResolver) JobRuns(ctx context.Context, filter *model.JobRunFilter,
 	return &model.JobRunConnection{Edges: edges, Nodes: rs, PageInfo: pi, TotalCount: info.Total}, nil
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context, first *int, after *string) (*model.WebhookConnection, error) {
+	p, err := pageOf(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	hs, info, err := r.WebhookStore.List(ctx, auth.IdentityFrom(ctx), p)
+	if err != nil {
+		return nil, err
+	}
+	edges, pi := connection(hs, info, func(c string, n *alerts.Webhook) *model.WebhookEdge { return &model.WebhookEdge{Cursor: c, Node: n} })
+	return &model.WebhookConnection{Edges: edges, Nodes: hs, PageInfo: pi, TotalCount: info.Total}, nil
+}
+
+// WebhookDeliveries is the resolver for the webhookDeliveries field.
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, filter *model.WebhookDeliveryFilter, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+	p, err := pageOf(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	var webhook int64
+	if filter != nil && filter.Webhook != nil {
+		if webhook, err = idOf(*filter.Webhook, typeWebhook, "filter.webhook"); err != nil {
+			return nil, err
+		}
+	}
+	ds, info, err := r.WebhookStore.Deliveries(ctx, auth.IdentityFrom(ctx), webhook, p)
+	if err != nil {
+		return nil, err
+	}
+	edges, pi := connection(ds, info, func(c string, n *alerts.Delivery) *model.WebhookDeliveryEdge {
+		return &model.WebhookDeliveryEdge{Cursor: c, Node: n}
+	})
+	return &model.WebhookDeliveryConnection{Edges: edges, Nodes: ds, PageInfo: pi, TotalCount: info.Total}, nil
+}
+
 // AlertRaised is the resolver for the alertRaised field.
 func (r *subscriptionResolver) AlertRaised(ctx context.Context, orgUnit *string) (<-chan *alerts.Alert, error) {
 	return r.alertRaised(ctx, orgUnit)
+}
+
+// ID is the resolver for the id field.
+func (r *webhookResolver) ID(ctx context.Context, obj *alerts.Webhook) (string, error) {
+	return globalID(typeWebhook, obj.ID), nil
+}
+
+// OrgUnit is the resolver for the orgUnit field.
+func (r *webhookResolver) OrgUnit(ctx context.Context, obj *alerts.Webhook) (*org.Unit, error) {
+	return r.unit(ctx, obj.OrgUnitID)
+}
+
+// ID is the resolver for the id field.
+func (r *webhookDeliveryResolver) ID(ctx context.Context, obj *alerts.Delivery) (string, error) {
+	return globalID(typeWebhookDelivery, obj.ID), nil
+}
+
+// Webhook is the resolver for the webhook field.
+func (r *webhookDeliveryResolver) Webhook(ctx context.Context, obj *alerts.Delivery) (*alerts.Webhook, error) {
+	hs, err := r.WebhookStore.ByIDs(ctx, auth.IdentityFrom(ctx), []int64{obj.WebhookID})
+	if err != nil || len(hs) == 0 {
+		return nil, err
+	}
+	return hs[0], nil
+}
+
+// Alert is the resolver for the alert field.
+func (r *webhookDeliveryResolver) Alert(ctx context.Context, obj *alerts.Delivery) (*alerts.Alert, error) {
+	as, err := r.AlertStore.ByIDs(ctx, scopeOf(ctx), []int64{obj.AlertID})
+	if err != nil || len(as) == 0 {
+		return nil, err
+	}
+	return as[0], nil
+}
+
+// NextAttemptAt is the resolver for the nextAttemptAt field.
+func (r *webhookDeliveryResolver) NextAttemptAt(ctx context.Context, obj *alerts.Delivery) (*time.Time, error) {
+	if obj.State != alerts.Pending {
+		return nil, nil
+	}
+	return &obj.NextAt, nil
 }
 
 // Alert returns AlertResolver implementation.
@@ -184,7 +282,15 @@ func (r *Resolver) Alert() AlertResolver { return &alertResolver{r} }
 // JobRun returns JobRunResolver implementation.
 func (r *Resolver) JobRun() JobRunResolver { return &jobRunResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
 type (
-	alertResolver  struct{ *Resolver }
-	jobRunResolver struct{ *Resolver }
+	alertResolver           struct{ *Resolver }
+	jobRunResolver          struct{ *Resolver }
+	webhookResolver         struct{ *Resolver }
+	webhookDeliveryResolver struct{ *Resolver }
 )

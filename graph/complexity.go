@@ -172,6 +172,8 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.Alerts = func(child int, _ *model.AlertFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.JobRuns = func(child int, _ *model.JobRunFilter, first *int, _ *string) int { return page(child, first) }
+	c.Query.Webhooks = func(child int, first *int, _ *string) int { return page(child, first) }
+	c.Query.WebhookDeliveries = func(child int, _ *model.WebhookDeliveryFilter, first *int, _ *string) int { return page(child, first) }
 	c.Query.UnreadAlertCount = func(int, *string) int { return priceCount }
 	c.AcknowledgeAlertsPayload.Alerts = list(alerts.MaxAcknowledge)
 	// A run's counts: one per alert kind, resolved, and a few per delivery.
@@ -205,6 +207,8 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.AuditEntryConnection.TotalCount = count
 	c.AlertConnection.TotalCount = count
 	c.JobRunConnection.TotalCount = count
+	c.WebhookConnection.TotalCount = count
+	c.WebhookDeliveryConnection.TotalCount = count
 	c.SearchConnection.TotalCount = count
 	c.ReportSnapshotConnection.TotalCount = count
 

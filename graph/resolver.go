@@ -25,6 +25,9 @@ type Resolver struct {
 	Kpi        *kpi.Service
 	AlertStore *alerts.Store
 	Reports    *reports.Service
+	// WebhookStore registers webhooks (internal targets refused by
+	// default).
+	WebhookStore *alerts.Webhooks
 	// Jobs runs scheduled jobs on request (nil: jobs are off here).
 	Jobs  JobRunner
 	Clock store.Clock
@@ -37,9 +40,11 @@ type Resolver struct {
 // permissions, telling the time by clock.
 func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolver {
 	orgs, ts := org.NewStore(db), tasks.NewStore(db, clock)
-	return &Resolver{OrgStore: orgs, TaskStore: ts,
+	r := &Resolver{OrgStore: orgs, TaskStore: ts,
 		Tasks: tasks.NewService(db, authSvc.Authorizer(), clock), Auth: authSvc, Clock: clock,
 		KpiStore: kpi.NewStore(db), Kpi: kpi.NewService(db, authSvc.Authorizer(), clock),
 		AlertStore: alerts.NewStore(db, authSvc.Authorizer(), clock),
 		Reports:    reports.NewService(db, orgs, ts, authSvc, clock, nil)}
+	r.WebhookStore = alerts.NewWebhooks(r.AlertStore, false)
+	return r
 }

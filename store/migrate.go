@@ -87,7 +87,11 @@ func RegisterMigration(name, comment string, up func(context.Context, bun.Tx) er
 // succeeded. Server processes starting together take turns through bun's
 // lock table.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	m, err := db.migrator()
+	// Building an index on a large table sends nothing back for longer
+	// than the pool's read timeout: migrations run on a handle without one.
+	long, release := db.LongRunning()
+	defer release() //nolint:errcheck // closing a pool of ours
+	m, err := long.migrator()
 	if err != nil {
 		return nil, err
 	}
