@@ -258,8 +258,10 @@ func refreshStatuses(ctx context.Context, db bun.IDB, ids ...int64) error {
 // BuildStatuses computes the kept statuses of the tasks from id from on,
 // which have none yet, in bulk (db is a transaction): the migration that
 // adds them for existing rows, and the generator after loading its rows.
-// A few thousand tasks a statement, so each statement's sorts stay in
-// memory (on PostgreSQL with a larger work_mem for the transaction).
+// 250 tasks a statement, so each statement's sorts stay in memory (on
+// PostgreSQL with a larger work_mem for the transaction) and each stays
+// well within the pool's read timeout on a busy machine (the seeds run it
+// on the ordinary pool).
 func BuildStatuses(ctx context.Context, db bun.IDB, from int64) error {
 	var last int64
 	if err := db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tasks").Scan(ctx, &last); err != nil {
@@ -270,7 +272,7 @@ func BuildStatuses(ctx context.Context, db bun.IDB, from int64) error {
 			return fmt.Errorf("tasks: building kept statuses: %w", err)
 		}
 	}
-	const chunk = 2000
+	const chunk = 250
 	for lo := from; lo <= last; lo += chunk {
 		hi := lo + chunk
 		if _, err := db.NewRaw("INSERT INTO task_statuses (task_id, scope, valid_from, valid_to, status, assignments, kind) "+
