@@ -47,7 +47,12 @@ func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) er
 	if err != nil {
 		return err
 	}
-	// The kept statuses of all the tasks in one go, at the end.
+	// The seeds only add tasks: their kept statuses are built in bulk at
+	// the end, for the ids from first on, rather than task by task.
+	var first int64
+	if err := tx.NewRaw("SELECT COALESCE(MAX(id), 0) + 1 FROM tasks").Scan(ctx, &first); err != nil {
+		return err
+	}
 	ts := tasks.NewStore(tx, clock).KeepStatusesLater()
 	added := map[string]*tasks.Document{}
 	for i, r := range docs.rows {
@@ -98,7 +103,7 @@ func loadDemo(ctx context.Context, tx bun.Tx, clock store.Clock, rep *Report) er
 	if err := loadDemoAlerts(ctx, tx, ts, clock, units, stored, rep); err != nil {
 		return err
 	}
-	return ts.RefreshStatuses(ctx)
+	return tasks.BuildStatuses(ctx, tx, first)
 }
 
 // demoAssignments turns a task row's lead, coordinate, completed_on,

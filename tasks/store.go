@@ -189,7 +189,18 @@ func (f TaskFilter) Validate() error {
 }
 
 func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.SelectQuery {
-	q = visibleTasks(q.Join("JOIN documents AS d ON d.id = t.document_id"), sc)
+	// With statuses judged on a kept scope, the tasks are those with a
+	// kept span of those statuses on the day: a span in the judged scope
+	// means an assignment there (so the task is visible, and assigned in
+	// the assignee's subtree) and a task recorded by then, so those
+	// conditions are left to it.
+	judged := judgedOn(sc, f.AssigneePath)
+	keptPath, kept := keptScope(judged)
+	kept = kept && len(f.Statuses) > 0
+	q = q.Join("JOIN documents AS d ON d.id = t.document_id")
+	if !kept {
+		q = visibleTasks(q, sc)
+	}
 	if len(f.DocumentKinds) > 0 {
 		q = q.Where("d.kind IN (?)", bun.In(f.DocumentKinds))
 	}
@@ -199,7 +210,7 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 	if f.DocumentID != 0 {
 		q = q.Where("t.document_id = ?", f.DocumentID)
 	}
-	if f.AssigneePath != "" {
+	if f.AssigneePath != "" && !(kept && f.AssigneeRole == "") {
 		cond, args := sc.ReadFilter("fu.path")
 		role := ""
 		if f.AssigneeRole != "" {
@@ -220,16 +231,15 @@ func (s *Store) taskQuery(q *bun.SelectQuery, sc rbac.Scope, f TaskFilter) *bun.
 		q = q.Where("t.precision IN (?)", bun.In(f.Precisions))
 	}
 	q = store.SearchFilter(q, s.db, store.SearchTask, "t.id", f.Search)
-	if !f.StatusAsOf.IsZero() {
+	if !f.StatusAsOf.IsZero() && !kept {
 		// A task entered after the cut-off did not exist then.
 		q = q.Where("t.recorded_on <= ?", f.StatusAsOf.String())
 	}
 	if len(f.Statuses) > 0 {
-		judged := judgedOn(sc, f.AssigneePath)
-		if path, kept := keptScope(judged); kept {
+		if kept {
 			d := f.StatusAsOf.String()
-			q = q.Where("EXISTS (SELECT 1 FROM task_statuses AS ks WHERE ks.task_id = t.id AND ks.scope = ?"+
-				" AND ks.valid_from <= ? AND ks.valid_to > ? AND ks.status IN (?))", path, d, d, bun.In(f.Statuses))
+			q = q.Where("t.id IN (SELECT ks.task_id FROM task_statuses AS ks WHERE ks.scope = ?"+
+				" AND ks.valid_from <= ? AND ks.valid_to > ? AND ks.status IN (?))", keptPath, d, d, bun.In(f.Statuses))
 		} else {
 			q = q.Join("LEFT JOIN (?) AS s ON s.task_id = t.id", taskTally(s.db, judged, f.StatusAsOf)).
 				Where("? IN (?)", taskStatusSQL(f.StatusAsOf), bun.In(f.Statuses))
