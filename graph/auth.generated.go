@@ -2470,7 +2470,7 @@ func (ec *executionContext) fieldContext_Mutation_setAlertDigest(ctx context.Con
 }
 
 func (ec *executionContext) _Mutation_createWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2532,7 +2532,7 @@ func (ec *executionContext) fieldContext_Mutation_createWebhook(ctx context.Cont
 }
 
 func (ec *executionContext) _Mutation_deleteWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,

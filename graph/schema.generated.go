@@ -1782,7 +1782,7 @@ func (ec *executionContext) fieldContext_Query_jobRuns(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Query_webhooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -1844,7 +1844,7 @@ func (ec *executionContext) fieldContext_Query_webhooks(ctx context.Context, fie
 }
 
 func (ec *executionContext) _Query_webhookDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolveField(
 		ctx,
 		ec.OperationContext,
 		field,

@@ -213,6 +213,20 @@ type CreateUserPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type CreateWebhookInput struct {
+	// Code of the unit whose alerts (and those of the units below it) are sent.
+	OrgUnit string `json:"orgUnit"`
+	// http(s) address; internal addresses are refused unless the server allows them.
+	URL string `json:"url"`
+	// 16 to 256 characters; signs every delivery (never shown again).
+	Secret string `json:"secret"`
+}
+
+type CreateWebhookPayload struct {
+	Webhook    *alerts.Webhook `json:"webhook,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
 type DataValueConnection struct {
 	Edges      []*DataValueEdge `json:"edges"`
 	Nodes      []*kpi.DataValue `json:"nodes"`
@@ -289,6 +303,15 @@ type DecideDeadlineExtensionPayload struct {
 	// The assignment as it now stands (with its new due date when approved).
 	Assignment *tasks.Assignment `json:"assignment,omitempty"`
 	UserErrors []*UserError      `json:"userErrors"`
+}
+
+type DeleteWebhookInput struct {
+	Webhook string `json:"webhook"`
+}
+
+type DeleteWebhookPayload struct {
+	Webhook    *alerts.Webhook `json:"webhook,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
 }
 
 type DisableUserInput struct {
@@ -843,6 +866,35 @@ type UserFilter struct {
 type UserPayload struct {
 	User       *auth.User   `json:"user,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type WebhookConnection struct {
+	Edges      []*WebhookEdge    `json:"edges"`
+	Nodes      []*alerts.Webhook `json:"nodes"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type WebhookDeliveryConnection struct {
+	Edges      []*WebhookDeliveryEdge `json:"edges"`
+	Nodes      []*alerts.Delivery     `json:"nodes"`
+	PageInfo   *PageInfo              `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+type WebhookDeliveryEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *alerts.Delivery `json:"node"`
+}
+
+type WebhookDeliveryFilter struct {
+	// Only this webhook's deliveries.
+	Webhook *string `json:"webhook,omitempty"`
+}
+
+type WebhookEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *alerts.Webhook `json:"node"`
 }
 
 type WorkingGroupConnection struct {
