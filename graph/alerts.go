@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
@@ -48,28 +47,11 @@ func runCounts(r *alerts.Run) ([]*model.JobRunCount, error) {
 const maxRaisedPerScan = 100
 
 func (r *subscriptionResolver) alertRaised(ctx context.Context, orgUnit *string) (<-chan *alerts.Alert, error) {
-	c := liveConnOf(ctx)
-	if c == nil || r.Events == nil || r.live == nil {
-		return nil, store.Errorf(store.Invalid, "đăng ký theo dõi chỉ qua WebSocket (graphql-transport-ws)",
-			"subscriptions are served over WebSocket only (graphql-transport-ws)")
-	}
-	l := r.live
-	id, err := l.identity(ctx, c)
+	c, unitPath, err := r.openSubscription(ctx, orgUnit)
 	if err != nil {
 		return nil, err
 	}
-	var unitPath string
-	if orgUnit != nil {
-		u, err := r.OrgStore.UnitByCode(ctx, r.Auth.ScopeOf(id), strings.TrimSpace(store.NFC(*orgUnit)))
-		if err != nil {
-			return nil, err
-		}
-		unitPath = u.Path
-	}
-	if int(c.subs.Add(1)) > l.lim.LiveSubscriptions {
-		c.subs.Add(-1)
-		return nil, store.Errorf(store.Forbidden, "quá %d đăng ký theo dõi trên một kết nối", "more than %d subscriptions on one connection", l.lim.LiveSubscriptions)
-	}
+	l := r.live
 	sub := r.Events.SubscribeAlerts(l.lim.LiveBuffer)
 	out := make(chan *alerts.Alert)
 	go func() {

@@ -254,29 +254,42 @@ func (l *live) aroundResponses(ctx context.Context, next graphql.ResponseHandler
 // codeSlow is the error of a subscription dropped for falling behind.
 const codeSlow = "SLOW_SUBSCRIBER"
 
-func (r *subscriptionResolver) assignmentUpdated(ctx context.Context, orgUnit *string) (<-chan *model.AssignmentEvent, error) {
-	c := liveConnOf(ctx)
+// openSubscription starts a subscription on the caller's WebSocket
+// connection: it checks the caller is still signed in, finds the unit the
+// subscription is narrowed to (orgUnit, in the caller's scope; "" for all)
+// and counts the subscription against the connection's limit. The caller
+// releases it with c.subs.Add(-1) when its stream ends.
+func (r *subscriptionResolver) openSubscription(ctx context.Context, orgUnit *string) (c *liveConn, unitPath string, err error) {
+	c = liveConnOf(ctx)
 	if c == nil || r.Events == nil || r.live == nil {
-		return nil, store.Errorf(store.Invalid, "đăng ký theo dõi chỉ qua WebSocket (graphql-transport-ws)",
+		return nil, "", store.Errorf(store.Invalid, "đăng ký theo dõi chỉ qua WebSocket (graphql-transport-ws)",
 			"subscriptions are served over WebSocket only (graphql-transport-ws)")
 	}
 	l := r.live
 	id, err := l.identity(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var unitPath string
 	if orgUnit != nil {
 		u, err := r.OrgStore.UnitByCode(ctx, r.Auth.ScopeOf(id), strings.TrimSpace(store.NFC(*orgUnit)))
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		unitPath = u.Path
 	}
 	if int(c.subs.Add(1)) > l.lim.LiveSubscriptions {
 		c.subs.Add(-1)
-		return nil, store.Errorf(store.Forbidden, "quá %d đăng ký theo dõi trên một kết nối", "more than %d subscriptions on one connection", l.lim.LiveSubscriptions)
+		return nil, "", store.Errorf(store.Forbidden, "quá %d đăng ký theo dõi trên một kết nối", "more than %d subscriptions on one connection", l.lim.LiveSubscriptions)
 	}
+	return c, unitPath, nil
+}
+
+func (r *subscriptionResolver) assignmentUpdated(ctx context.Context, orgUnit *string) (<-chan *model.AssignmentEvent, error) {
+	c, unitPath, err := r.openSubscription(ctx, orgUnit)
+	if err != nil {
+		return nil, err
+	}
+	l := r.live
 	sub := r.Events.Subscribe(l.lim.LiveBuffer)
 	out := make(chan *model.AssignmentEvent)
 	go func() {
