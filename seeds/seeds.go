@@ -107,7 +107,7 @@ func Load(ctx context.Context, db *store.DB, mode Mode, opts Options) (Report, e
 	if db.Engine == store.Postgres && rep.Assignments > 0 {
 		// Fresh tables have no planner statistics; without them PostgreSQL
 		// plans the status tallies for a handful of rows.
-		if _, err := db.ExecContext(ctx, "ANALYZE org_units, documents, tasks, assignments"); err != nil {
+		if _, err := db.ExecContext(ctx, "ANALYZE org_units, documents, tasks, assignments, task_statuses, task_status_days"); err != nil {
 			return rep, fmt.Errorf("seeds: analyze: %w", err)
 		}
 	}
