@@ -255,9 +255,10 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 			unitPath string
 		}{{"national", rbac.National(), ""}, {"hue", hue, ""}, {"national judged on hue", rbac.National(), "/VN/46/"}, {"hue judged on hue", hue, "/VN/46/"}} {
 			f := tasks.TaskFilter{AssigneePath: c.unitPath}
+			recorded := map[int64]store.Date{}
 			ids := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
 				return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p)
-			}, func(x *tasks.Task) int64 { return x.ID })
+			}, func(x *tasks.Task) int64 { recorded[x.ID] = x.RecordedOn; return x.ID })
 			if len(ids) == 0 || (c.name == "national" && len(ids) < 413) {
 				t.Fatalf("%s: only %d tasks", c.name, len(ids))
 			}
@@ -280,6 +281,9 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 				}
 				byStatus, byStatusA := map[tasks.Status]map[int64]bool{}, map[tasks.Status]map[int64]bool{}
 				for _, id := range ids {
+					if asOf.Before(recorded[id]) {
+						continue // not entered yet that day (the demo alerts plan's tasks)
+					}
 					if byStatus[got[id]] == nil {
 						byStatus[got[id]] = map[int64]bool{}
 					}
