@@ -14,3 +14,10 @@ func (s *Store) DerivedSummary(ctx context.Context, sc rbac.Scope, asOf store.Da
 	out := &Summary{ByKind: map[DocKind]int{}, ByStatus: map[Status]int{}}
 	return out, s.derivedCounts(ctx, sc, asOf, kinds, SumAll, out)
 }
+
+// DerivedTaskStatuses is what TaskStatuses gives from the facts, by the
+// rule: the answer the kept spans must give.
+func (s *Store) DerivedTaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, unitPath string, ids []int64) (map[int64]Status, error) {
+	out := make(map[int64]Status, len(ids))
+	return out, s.derivedTaskStatuses(ctx, sc, asOf, unitPath, DueInForce, ids, out)
+}

@@ -331,3 +331,22 @@ func (s *Store) keptCounts(ctx context.Context, path string, asOf store.Date, ki
 	}
 	return nil
 }
+
+// keptTaskStatuses sets in out the kept status in scope path as of asOf of
+// each task among ids that has a span that day.
+func (s *Store) keptTaskStatuses(ctx context.Context, path string, asOf store.Date, ids []int64, out map[int64]Status) error {
+	var rows []struct {
+		TaskID int64  `bun:"task_id"`
+		Status Status `bun:"status"`
+	}
+	d := asOf.String()
+	if err := s.db.NewSelect().TableExpr("task_statuses AS ks").ColumnExpr("ks.task_id, ks.status").
+		Where("ks.scope = ? AND ks.task_id IN (?) AND ks.valid_from <= ? AND ks.valid_to > ?", path, bun.In(ids), d, d).
+		Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("tasks: kept task statuses: %w", err)
+	}
+	for _, r := range rows {
+		out[r.TaskID] = r.Status
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package tasks_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -147,9 +148,22 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 			recorded[x.ID] = x.RecordedOn
 		}
 		for i, day := range dates {
-			derived, err := ts.TaskStatuses(ctx, c.sc, day, c.unitPath, list)
+			derived, err := ts.DerivedTaskStatuses(ctx, c.sc, day, c.unitPath, list)
 			if err != nil {
 				t.Fatal(err)
+			}
+			field, err := ts.TaskStatuses(ctx, c.sc, day, c.unitPath, list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(field, derived) {
+				n := 0
+				for id, st := range derived {
+					if field[id] != st {
+						n++
+					}
+				}
+				t.Errorf("%s as of %s: the status field differs from the rule on %d of %d tasks", name, day, n, len(list))
 			}
 			byStatus := map[tasks.Status]map[int64]bool{}
 			for _, id := range list {
@@ -192,11 +206,19 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 				continue
 			}
 			for _, st := range tasks.Statuses {
+				f := tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: day, Statuses: []tasks.Status{st}}
 				listed := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
-					return ts.ListTasks(ctx, c.sc, tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: day, Statuses: []tasks.Status{st}}, tasks.Order{}, p)
+					return ts.ListTasks(ctx, c.sc, f, tasks.Order{}, p)
 				}, func(x *tasks.Task) int64 { return x.ID })
 				if !sameSet(listed, byStatus[st]) {
 					t.Errorf("%s as of %s: the filter lists %d tasks %s, the rule gives %d", name, day, len(listed), st, len(byStatus[st]))
+				}
+				_, info, err := ts.ListTasks(ctx, c.sc, f, tasks.Order{}, store.Page{Limit: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if info.Total != len(listed) {
+					t.Errorf("%s as of %s: the filter's totalCount for %s is %d, it lists %d", name, day, st, info.Total, len(listed))
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -318,11 +319,39 @@ func (s *Store) ListTasks(ctx context.Context, sc rbac.Scope, f TaskFilter, o Or
 	}
 	var ts []*Task
 	q := s.taskQuery(s.db.NewSelect().Model(&ts), sc, f)
+	total, counted, err := s.keptTotal(ctx, sc, f, p)
+	if err != nil {
+		return nil, store.PageInfo{}, err
+	}
+	p.SkipCount = p.SkipCount || counted
 	info, err := store.List(ctx, q, &ts, so, p)
 	if err != nil {
 		return nil, info, fmt.Errorf("tasks: listing tasks: %w", err)
 	}
+	if counted {
+		info.Total = total
+	}
 	return ts, info, nil
+}
+
+// keptTotal counts the list of f from the kept per-day counts when f
+// filters only by statuses judged on a kept scope (and document kinds):
+// the counts programmeSummary reads, rather than every matching task
+// joined to its document. counted is false when f needs the list counted.
+func (s *Store) keptTotal(ctx context.Context, sc rbac.Scope, f TaskFilter, p store.Page) (total int, counted bool, err error) {
+	path, kept := keptScope(judgedOn(sc, f.AssigneePath))
+	if p.SkipCount || !kept || len(f.Statuses) == 0 || f.AssigneeRole != "" || f.DocumentNumber != "" || f.DocumentID != 0 ||
+		!f.DueFrom.IsZero() || !f.DueTo.IsZero() || len(f.Precisions) > 0 || f.Search != "" {
+		return 0, false, nil
+	}
+	sum := Summary{ByStatus: map[Status]int{}}
+	if err := s.keptCounts(ctx, path, f.StatusAsOf, f.DocumentKinds, &sum); err != nil {
+		return 0, false, err
+	}
+	for _, st := range slices.Compact(slices.Sorted(slices.Values(f.Statuses))) {
+		total += sum.ByStatus[st]
+	}
+	return total, true, nil
 }
 
 // TasksByIDs returns the tasks in scope among ids.
@@ -348,10 +377,29 @@ func (s *Store) TaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date
 
 // TaskStatusesJudged is TaskStatuses with the assignments judged against
 // the due date j (DueOriginal: the original deadline, ignoring extensions).
+// Judged on a kept scope against the due date in force, the statuses are
+// read from the kept spans; the rule derives the rest.
 func (s *Store) TaskStatusesJudged(ctx context.Context, sc rbac.Scope, asOf store.Date, unitPath string, j Judged, ids []int64) (map[int64]Status, error) {
 	out := make(map[int64]Status, len(ids))
 	if len(ids) == 0 {
 		return out, nil
+	}
+	if path, kept := keptScope(judgedOn(sc, unitPath)); kept && j == DueInForce {
+		if err := s.keptTaskStatuses(ctx, path, asOf, ids, out); err != nil {
+			return nil, err
+		}
+		// The rest have no kept span that day: tasks the scope has no
+		// assignment in (judged by their own due date) or not yet recorded.
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { _, ok := out[id]; return ok })
+	}
+	return out, s.derivedTaskStatuses(ctx, sc, asOf, unitPath, j, ids, out)
+}
+
+// derivedTaskStatuses sets in out the status of each task among ids by the
+// rule, from the facts.
+func (s *Store) derivedTaskStatuses(ctx context.Context, sc rbac.Scope, asOf store.Date, unitPath string, j Judged, ids []int64, out map[int64]Status) error {
+	if len(ids) == 0 {
+		return nil
 	}
 	var rows []struct {
 		ID     int64  `bun:"id"`
@@ -362,12 +410,12 @@ func (s *Store) TaskStatusesJudged(ctx context.Context, sc rbac.Scope, asOf stor
 		ColumnExpr("t.id").ColumnExpr("? AS status", taskStatusSQL(asOf)).
 		Where("t.id IN (?)", bun.In(ids))
 	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("tasks: task statuses: %w", err)
+		return fmt.Errorf("tasks: task statuses: %w", err)
 	}
 	for _, r := range rows {
 		out[r.ID] = r.Status
 	}
-	return out, nil
+	return nil
 }
 
 // AssignmentFilter narrows a list of assignments.
