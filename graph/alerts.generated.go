@@ -2429,9 +2429,9 @@ func UnmarshalWebhookDeliveryFilter(ctx context.Context, raw any) (model.Webhook
 var acknowledgeAlertsPayloadImplementors = []string{"AcknowledgeAlertsPayload"}
 
 func (ec *executionContext) _AcknowledgeAlertsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AcknowledgeAlertsPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, acknowledgeAlertsPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, acknowledgeAlertsPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2461,26 +2461,33 @@ func (ec *executionContext) _AcknowledgeAlertsPayload(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var alertImplementors = []string{"Alert", "Node"}
 
 func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, obj *alerts.Alert) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, alertImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, alertImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Alert")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Alert_id(ctx, field, obj)
-				})
+			if resolvesNow("Alert", field) {
+				out.Values[i] = ec._Alert_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Alert_id(ctx, field, obj)
+					})
+			}
 		case "kind":
 			out.Values[i] = ec._Alert_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2502,39 +2509,67 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "acknowledgedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Alert_acknowledgedBy(ctx, field, obj)
-				})
+			if resolvesNow("Alert", field) {
+				out.Values[i] = ec._Alert_acknowledgedBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Alert_acknowledgedBy(ctx, field, obj)
+					})
+			}
 		case "resolvedAt":
 			out.Values[i] = ec._Alert_resolvedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "resolution":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Alert_resolution(ctx, field, obj)
-				})
+			if resolvesNow("Alert", field) {
+				out.Values[i] = ec._Alert_resolution(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Alert_resolution(ctx, field, obj)
+					})
+			}
 		case "escalated":
 			out.Values[i] = ec._Alert_escalated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignment":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Alert_assignment(ctx, field, obj)
-				})
+			if resolvesNow("Alert", field) {
+				out.Values[i] = ec._Alert_assignment(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Alert_assignment(ctx, field, obj)
+					})
+			}
 		case "orgUnit":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Alert_orgUnit(ctx, field, obj)
-				})
+			if resolvesNow("Alert", field) {
+				out.Values[i] = ec._Alert_orgUnit(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Alert_orgUnit(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2549,15 +2584,15 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var alertConnectionImplementors = []string{"AlertConnection"}
 
 func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AlertConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, alertConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, alertConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2597,15 +2632,15 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var alertEdgeImplementors = []string{"AlertEdge"}
 
 func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AlertEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, alertEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, alertEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2635,15 +2670,15 @@ func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var createWebhookPayloadImplementors = []string{"CreateWebhookPayload"}
 
 func (ec *executionContext) _CreateWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateWebhookPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createWebhookPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, createWebhookPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2673,15 +2708,15 @@ func (ec *executionContext) _CreateWebhookPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var deleteWebhookPayloadImplementors = []string{"DeleteWebhookPayload"}
 
 func (ec *executionContext) _DeleteWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteWebhookPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteWebhookPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, deleteWebhookPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2711,26 +2746,33 @@ func (ec *executionContext) _DeleteWebhookPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var jobRunImplementors = []string{"JobRun", "Node"}
 
 func (ec *executionContext) _JobRun(ctx context.Context, sel ast.SelectionSet, obj *alerts.Run) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, jobRunImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("JobRun")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._JobRun_id(ctx, field, obj)
-				})
+			if resolvesNow("JobRun", field) {
+				out.Values[i] = ec._JobRun_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._JobRun_id(ctx, field, obj)
+					})
+			}
 		case "job":
 			out.Values[i] = ec._JobRun_job(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2757,11 +2799,18 @@ func (ec *executionContext) _JobRun(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "counts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._JobRun_counts(ctx, field, obj)
-				})
+			if resolvesNow("JobRun", field) {
+				out.Values[i] = ec._JobRun_counts(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._JobRun_counts(ctx, field, obj)
+					})
+			}
 		case "error":
 			out.Values[i] = ec._JobRun_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2773,11 +2822,18 @@ func (ec *executionContext) _JobRun(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "requestedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._JobRun_requestedBy(ctx, field, obj)
-				})
+			if resolvesNow("JobRun", field) {
+				out.Values[i] = ec._JobRun_requestedBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._JobRun_requestedBy(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2792,15 +2848,15 @@ func (ec *executionContext) _JobRun(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var jobRunConnectionImplementors = []string{"JobRunConnection"}
 
 func (ec *executionContext) _JobRunConnection(ctx context.Context, sel ast.SelectionSet, obj *model.JobRunConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, jobRunConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2840,15 +2896,15 @@ func (ec *executionContext) _JobRunConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var jobRunCountImplementors = []string{"JobRunCount"}
 
 func (ec *executionContext) _JobRunCount(ctx context.Context, sel ast.SelectionSet, obj *model.JobRunCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunCountImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, jobRunCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2878,15 +2934,15 @@ func (ec *executionContext) _JobRunCount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var jobRunEdgeImplementors = []string{"JobRunEdge"}
 
 func (ec *executionContext) _JobRunEdge(ctx context.Context, sel ast.SelectionSet, obj *model.JobRunEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, jobRunEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2916,15 +2972,15 @@ func (ec *executionContext) _JobRunEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var runJobPayloadImplementors = []string{"RunJobPayload"}
 
 func (ec *executionContext) _RunJobPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RunJobPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, runJobPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, runJobPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2954,15 +3010,15 @@ func (ec *executionContext) _RunJobPayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var setAlertDigestPayloadImplementors = []string{"SetAlertDigestPayload"}
 
 func (ec *executionContext) _SetAlertDigestPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetAlertDigestPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setAlertDigestPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, setAlertDigestPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2992,32 +3048,46 @@ func (ec *executionContext) _SetAlertDigestPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var webhookImplementors = []string{"Webhook"}
 
 func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, obj *alerts.Webhook) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, webhookImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Webhook")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Webhook_id(ctx, field, obj)
-				})
+			if resolvesNow("Webhook", field) {
+				out.Values[i] = ec._Webhook_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Webhook_id(ctx, field, obj)
+					})
+			}
 		case "orgUnit":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Webhook_orgUnit(ctx, field, obj)
-				})
+			if resolvesNow("Webhook", field) {
+				out.Values[i] = ec._Webhook_orgUnit(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Webhook_orgUnit(ctx, field, obj)
+					})
+			}
 		case "url":
 			out.Values[i] = ec._Webhook_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3052,15 +3122,15 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var webhookConnectionImplementors = []string{"WebhookConnection"}
 
 func (ec *executionContext) _WebhookConnection(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, webhookConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3100,38 +3170,59 @@ func (ec *executionContext) _WebhookConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var webhookDeliveryImplementors = []string{"WebhookDelivery"}
 
 func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.SelectionSet, obj *alerts.Delivery) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, webhookDeliveryImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("WebhookDelivery")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookDelivery_id(ctx, field, obj)
-				})
+			if resolvesNow("WebhookDelivery", field) {
+				out.Values[i] = ec._WebhookDelivery_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookDelivery_id(ctx, field, obj)
+					})
+			}
 		case "webhook":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookDelivery_webhook(ctx, field, obj)
-				})
+			if resolvesNow("WebhookDelivery", field) {
+				out.Values[i] = ec._WebhookDelivery_webhook(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookDelivery_webhook(ctx, field, obj)
+					})
+			}
 		case "alert":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookDelivery_alert(ctx, field, obj)
-				})
+			if resolvesNow("WebhookDelivery", field) {
+				out.Values[i] = ec._WebhookDelivery_alert(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookDelivery_alert(ctx, field, obj)
+					})
+			}
 		case "state":
 			out.Values[i] = ec._WebhookDelivery_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3143,11 +3234,18 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextAttemptAt":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookDelivery_nextAttemptAt(ctx, field, obj)
-				})
+			if resolvesNow("WebhookDelivery", field) {
+				out.Values[i] = ec._WebhookDelivery_nextAttemptAt(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookDelivery_nextAttemptAt(ctx, field, obj)
+					})
+			}
 		case "lastAttemptAt":
 			out.Values[i] = ec._WebhookDelivery_lastAttemptAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -3182,15 +3280,15 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var webhookDeliveryConnectionImplementors = []string{"WebhookDeliveryConnection"}
 
 func (ec *executionContext) _WebhookDeliveryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookDeliveryConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, webhookDeliveryConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3230,15 +3328,15 @@ func (ec *executionContext) _WebhookDeliveryConnection(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var webhookDeliveryEdgeImplementors = []string{"WebhookDeliveryEdge"}
 
 func (ec *executionContext) _WebhookDeliveryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookDeliveryEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, webhookDeliveryEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3268,15 +3366,15 @@ func (ec *executionContext) _WebhookDeliveryEdge(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var webhookEdgeImplementors = []string{"WebhookEdge"}
 
 func (ec *executionContext) _WebhookEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, webhookEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3306,7 +3404,7 @@ func (ec *executionContext) _WebhookEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -3390,7 +3488,7 @@ func (ec *executionContext) unmarshalNAlertKind2p06ᚋalertsᚐKind(ctx context.
 
 func (ec *executionContext) marshalNAlertKind2p06ᚋalertsᚐKind(ctx context.Context, sel ast.SelectionSet, v alerts.Kind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AlertKind!")
 	}

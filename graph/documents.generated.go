@@ -635,9 +635,9 @@ func UnmarshalCreateTaskInput(ctx context.Context, raw any) (model.CreateTaskInp
 var assignTaskPayloadImplementors = []string{"AssignTaskPayload"}
 
 func (ec *executionContext) _AssignTaskPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AssignTaskPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assignTaskPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, assignTaskPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -672,15 +672,15 @@ func (ec *executionContext) _AssignTaskPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var cancelTaskPayloadImplementors = []string{"CancelTaskPayload"}
 
 func (ec *executionContext) _CancelTaskPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelTaskPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cancelTaskPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, cancelTaskPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -715,15 +715,15 @@ func (ec *executionContext) _CancelTaskPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var createDocumentPayloadImplementors = []string{"CreateDocumentPayload"}
 
 func (ec *executionContext) _CreateDocumentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateDocumentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createDocumentPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, createDocumentPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -753,15 +753,15 @@ func (ec *executionContext) _CreateDocumentPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var createTaskPayloadImplementors = []string{"CreateTaskPayload"}
 
 func (ec *executionContext) _CreateTaskPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateTaskPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createTaskPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, createTaskPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -791,7 +791,7 @@ func (ec *executionContext) _CreateTaskPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -471,9 +471,9 @@ func UnmarshalReportProgressInput(ctx context.Context, raw any) (model.ReportPro
 var evidenceFileImplementors = []string{"EvidenceFile"}
 
 func (ec *executionContext) _EvidenceFile(ctx context.Context, sel ast.SelectionSet, obj *tasks.EvidenceFile) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceFileImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, evidenceFileImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -518,26 +518,33 @@ func (ec *executionContext) _EvidenceFile(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var progressReportImplementors = []string{"ProgressReport", "Node"}
 
 func (ec *executionContext) _ProgressReport(ctx context.Context, sel ast.SelectionSet, obj *tasks.ProgressReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, progressReportImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, progressReportImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProgressReport")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProgressReport_id(ctx, field, obj)
-				})
+			if resolvesNow("ProgressReport", field) {
+				out.Values[i] = ec._ProgressReport_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProgressReport_id(ctx, field, obj)
+					})
+			}
 		case "reportedAt":
 			out.Values[i] = ec._ProgressReport_reportedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -554,11 +561,18 @@ func (ec *executionContext) _ProgressReport(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "author":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProgressReport_author(ctx, field, obj)
-				})
+			if resolvesNow("ProgressReport", field) {
+				out.Values[i] = ec._ProgressReport_author(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProgressReport_author(ctx, field, obj)
+					})
+			}
 		case "files":
 			out.Values[i] = ec._ProgressReport_files(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -578,15 +592,15 @@ func (ec *executionContext) _ProgressReport(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var reportProgressPayloadImplementors = []string{"ReportProgressPayload"}
 
 func (ec *executionContext) _ReportProgressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReportProgressPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reportProgressPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, reportProgressPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -621,7 +635,7 @@ func (ec *executionContext) _ReportProgressPayload(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

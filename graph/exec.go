@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"io"
-	"sync"
 	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -144,29 +142,6 @@ func finishField[T any](ctx context.Context, oc *graphql.OperationContext, fc *g
 	return graphql.Null
 }
 
-// objectJSON writes an object's fields, as graphql.FieldSet does without
-// its set of written names: graphql.CollectFields has already merged the
-// fields that share a name.
-type objectJSON struct {
-	fields []graphql.CollectedField
-	values []graphql.Marshaler
-}
-
-func (o objectJSON) MarshalGQL(w io.Writer) {
-	io.WriteString(w, "{")
-	for i := range o.fields {
-		if i > 0 {
-			io.WriteString(w, `,"`)
-		} else {
-			io.WriteString(w, `"`)
-		}
-		io.WriteString(w, o.fields[i].Alias) // a GraphQL name: nothing to escape
-		io.WriteString(w, `":`)
-		o.values[i].MarshalGQL(w)
-	}
-	io.WriteString(w, "}")
-}
-
 // newDeferredGroup is graphql.NewDeferredGroup for an object whose fields
 // are fields: without a deferred field the group stays empty (gqlgen reads
 // its field set and labels only for deferred fields), so it costs no path.
@@ -215,9 +190,17 @@ func marshalElementSafely(ctx context.Context, i int, omitPanicHandler bool, mar
 // loader: global IDs, and units, which come from org.Store's cache (units
 // are primed with the assignments and the units that name them; only a unit
 // the process has never read waits for a batch).
-var inlineResolvers = map[string]bool{
-	"Assignment.orgUnit": true,
-	"OrgUnit.parent":     true,
+var inlineResolvers = map[[2]string]bool{
+	{"Assignment", "orgUnit"}: true,
+	{"OrgUnit", "parent"}:     true,
+}
+
+// resolvesNow says whether a field of an object of type typeName is
+// resolved with its object rather than scheduled for its field set's
+// Dispatch: it is not deferred and waits for no loader (a global id, or one
+// of inlineResolvers).
+func resolvesNow(typeName string, field graphql.CollectedField) bool {
+	return !field.IsDeferred() && (field.Name == "id" || inlineResolvers[[2]string{typeName, field.Name}])
 }
 
 // inlineList says whether the elements of the list being marshalled (the
@@ -234,18 +217,18 @@ func inlineList(ctx context.Context) bool {
 	if len(sel) == 0 {
 		return false
 	}
-	memo := inlineMemoOf(ctx)
+	memo := execMemoOf(ctx)
 	if memo == nil {
 		return false
 	}
 	key := selectionKey{unsafe.SliceData(sel), len(sel)}
 	memo.mu.Lock()
-	v, ok := memo.m[key]
+	v, ok := memo.inline[key]
 	memo.mu.Unlock()
 	if !ok {
 		v = inlineSelection(ctx, fc, fc.Field.Definition.Type.Name(), sel, 0)
 		memo.mu.Lock()
-		memo.m[key] = v
+		memo.inline[key] = v
 		memo.mu.Unlock()
 	}
 	return v
@@ -268,7 +251,7 @@ func inlineSelection(ctx context.Context, fc *graphql.FieldContext, typeName str
 		if err != nil {
 			return false
 		}
-		if child.IsResolver && f.Name != "id" && !inlineResolvers[typeName+"."+f.Name] {
+		if child.IsResolver && f.Name != "id" && !inlineResolvers[[2]string{typeName, f.Name}] {
 			return false
 		}
 		if len(f.Selections) > 0 && !inlineSelection(ctx, child, f.Definition.Type.Name(), f.Selections, depth+1) {
@@ -276,12 +259,6 @@ func inlineSelection(ctx context.Context, fc *graphql.FieldContext, typeName str
 		}
 	}
 	return true
-}
-
-// inlineMemo keeps inlineList's verdicts for one request, by selection set.
-type inlineMemo struct {
-	mu sync.Mutex
-	m  map[selectionKey]bool
 }
 
 // selectionKey names a selection set by its array, as gqlgen's own cache of

@@ -833,9 +833,9 @@ func UnmarshalRequestDeadlineExtensionInput(ctx context.Context, raw any) (model
 var decideDeadlineExtensionPayloadImplementors = []string{"DecideDeadlineExtensionPayload"}
 
 func (ec *executionContext) _DecideDeadlineExtensionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DecideDeadlineExtensionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, decideDeadlineExtensionPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, decideDeadlineExtensionPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -870,15 +870,15 @@ func (ec *executionContext) _DecideDeadlineExtensionPayload(ctx context.Context,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var dueDateChangeImplementors = []string{"DueDateChange"}
 
 func (ec *executionContext) _DueDateChange(ctx context.Context, sel ast.SelectionSet, obj *tasks.DueDateChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dueDateChangeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dueDateChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -905,22 +905,36 @@ func (ec *executionContext) _DueDateChange(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "setBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DueDateChange_setBy(ctx, field, obj)
-				})
+			if resolvesNow("DueDateChange", field) {
+				out.Values[i] = ec._DueDateChange_setBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._DueDateChange_setBy(ctx, field, obj)
+					})
+			}
 		case "note":
 			out.Values[i] = ec._DueDateChange_note(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "extensionRequest":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DueDateChange_extensionRequest(ctx, field, obj)
-				})
+			if resolvesNow("DueDateChange", field) {
+				out.Values[i] = ec._DueDateChange_extensionRequest(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._DueDateChange_extensionRequest(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -935,32 +949,46 @@ func (ec *executionContext) _DueDateChange(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var extensionRequestImplementors = []string{"ExtensionRequest", "Node"}
 
 func (ec *executionContext) _ExtensionRequest(ctx context.Context, sel ast.SelectionSet, obj *tasks.ExtensionRequest) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, extensionRequestImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, extensionRequestImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ExtensionRequest")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ExtensionRequest_id(ctx, field, obj)
-				})
+			if resolvesNow("ExtensionRequest", field) {
+				out.Values[i] = ec._ExtensionRequest_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ExtensionRequest_id(ctx, field, obj)
+					})
+			}
 		case "assignment":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ExtensionRequest_assignment(ctx, field, obj)
-				})
+			if resolvesNow("ExtensionRequest", field) {
+				out.Values[i] = ec._ExtensionRequest_assignment(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ExtensionRequest_assignment(ctx, field, obj)
+					})
+			}
 		case "deadlineText":
 			out.Values[i] = ec._ExtensionRequest_deadlineText(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -992,22 +1020,36 @@ func (ec *executionContext) _ExtensionRequest(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "requestedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ExtensionRequest_requestedBy(ctx, field, obj)
-				})
+			if resolvesNow("ExtensionRequest", field) {
+				out.Values[i] = ec._ExtensionRequest_requestedBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ExtensionRequest_requestedBy(ctx, field, obj)
+					})
+			}
 		case "requestedAt":
 			out.Values[i] = ec._ExtensionRequest_requestedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "decidedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ExtensionRequest_decidedBy(ctx, field, obj)
-				})
+			if resolvesNow("ExtensionRequest", field) {
+				out.Values[i] = ec._ExtensionRequest_decidedBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ExtensionRequest_decidedBy(ctx, field, obj)
+					})
+			}
 		case "decidedAt":
 			out.Values[i] = ec._ExtensionRequest_decidedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -1032,15 +1074,15 @@ func (ec *executionContext) _ExtensionRequest(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var requestDeadlineExtensionPayloadImplementors = []string{"RequestDeadlineExtensionPayload"}
 
 func (ec *executionContext) _RequestDeadlineExtensionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestDeadlineExtensionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, requestDeadlineExtensionPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, requestDeadlineExtensionPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -1070,7 +1112,7 @@ func (ec *executionContext) _RequestDeadlineExtensionPayload(ctx context.Context
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -1146,7 +1188,7 @@ func (ec *executionContext) unmarshalNExtensionState2p06ᚋtasksᚐExtensionStat
 
 func (ec *executionContext) marshalNExtensionState2p06ᚋtasksᚐExtensionState(ctx context.Context, sel ast.SelectionSet, v tasks.ExtensionState) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ExtensionState!")
 	}

@@ -691,9 +691,9 @@ func UnmarshalImportTasksInput(ctx context.Context, raw any) (model.ImportTasksI
 var importRowImplementors = []string{"ImportRow"}
 
 func (ec *executionContext) _ImportRow(ctx context.Context, sel ast.SelectionSet, obj *tasks.ImportRow) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, importRowImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, importRowImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -730,11 +730,18 @@ func (ec *executionContext) _ImportRow(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "precision":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ImportRow_precision(ctx, field, obj)
-				})
+			if resolvesNow("ImportRow", field) {
+				out.Values[i] = ec._ImportRow_precision(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ImportRow_precision(ctx, field, obj)
+					})
+			}
 		case "leads":
 			out.Values[i] = ec._ImportRow_leads(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -759,15 +766,15 @@ func (ec *executionContext) _ImportRow(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var importRowErrorImplementors = []string{"ImportRowError"}
 
 func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.SelectionSet, obj *tasks.ImportError) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, importRowErrorImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, importRowErrorImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -784,11 +791,18 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "message":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ImportRowError_message(ctx, field, obj)
-				})
+			if resolvesNow("ImportRowError", field) {
+				out.Values[i] = ec._ImportRowError_message(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ImportRowError_message(ctx, field, obj)
+					})
+			}
 		case "code":
 			out.Values[i] = ec._ImportRowError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -808,15 +822,15 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var importTasksPayloadImplementors = []string{"ImportTasksPayload"}
 
 func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ImportTasksPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, importTasksPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, importTasksPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -828,11 +842,18 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rows":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ImportTasksPayload_rows(ctx, field, obj)
-				})
+			if resolvesNow("ImportTasksPayload", field) {
+				out.Values[i] = ec._ImportTasksPayload_rows(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ImportTasksPayload_rows(ctx, field, obj)
+					})
+			}
 		case "rowCount":
 			out.Values[i] = ec._ImportTasksPayload_rowCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -882,7 +903,7 @@ func (ec *executionContext) _ImportTasksPayload(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -3646,32 +3646,53 @@ func UnmarshalTargetInput(ctx context.Context, raw any) (model.TargetInput, erro
 var dataValueImplementors = []string{"DataValue", "Node"}
 
 func (ec *executionContext) _DataValue(ctx context.Context, sel ast.SelectionSet, obj *kpi.DataValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DataValue")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataValue_id(ctx, field, obj)
-				})
+			if resolvesNow("DataValue", field) {
+				out.Values[i] = ec._DataValue_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._DataValue_id(ctx, field, obj)
+					})
+			}
 		case "indicator":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataValue_indicator(ctx, field, obj)
-				})
+			if resolvesNow("DataValue", field) {
+				out.Values[i] = ec._DataValue_indicator(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._DataValue_indicator(ctx, field, obj)
+					})
+			}
 		case "orgUnit":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataValue_orgUnit(ctx, field, obj)
-				})
+			if resolvesNow("DataValue", field) {
+				out.Values[i] = ec._DataValue_orgUnit(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._DataValue_orgUnit(ctx, field, obj)
+					})
+			}
 		case "period":
 			out.Values[i] = ec._DataValue_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3718,11 +3739,18 @@ func (ec *executionContext) _DataValue(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enteredBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataValue_enteredBy(ctx, field, obj)
-				})
+			if resolvesNow("DataValue", field) {
+				out.Values[i] = ec._DataValue_enteredBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._DataValue_enteredBy(ctx, field, obj)
+					})
+			}
 		case "enteredAt":
 			out.Values[i] = ec._DataValue_enteredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3744,11 +3772,18 @@ func (ec *executionContext) _DataValue(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "history":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataValue_history(ctx, field, obj)
-				})
+			if resolvesNow("DataValue", field) {
+				out.Values[i] = ec._DataValue_history(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._DataValue_history(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3763,15 +3798,15 @@ func (ec *executionContext) _DataValue(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var dataValueChangeImplementors = []string{"DataValueChange"}
 
 func (ec *executionContext) _DataValueChange(ctx context.Context, sel ast.SelectionSet, obj *kpi.HistoryRow) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueChangeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataValueChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3841,15 +3876,15 @@ func (ec *executionContext) _DataValueChange(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var dataValueConnectionImplementors = []string{"DataValueConnection"}
 
 func (ec *executionContext) _DataValueConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DataValueConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataValueConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3889,15 +3924,15 @@ func (ec *executionContext) _DataValueConnection(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var dataValueEdgeImplementors = []string{"DataValueEdge"}
 
 func (ec *executionContext) _DataValueEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DataValueEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataValueEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3927,15 +3962,15 @@ func (ec *executionContext) _DataValueEdge(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var dataValueProblemImplementors = []string{"DataValueProblem"}
 
 func (ec *executionContext) _DataValueProblem(ctx context.Context, sel ast.SelectionSet, obj *model.DataValueProblem) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataValueProblemImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataValueProblemImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3995,15 +4030,15 @@ func (ec *executionContext) _DataValueProblem(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var dataValuesPayloadImplementors = []string{"DataValuesPayload"}
 
 func (ec *executionContext) _DataValuesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DataValuesPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataValuesPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataValuesPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4038,32 +4073,46 @@ func (ec *executionContext) _DataValuesPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var indicatorImplementors = []string{"Indicator", "Node"}
 
 func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj *kpi.Indicator) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, indicatorImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Indicator")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Indicator_id(ctx, field, obj)
-				})
+			if resolvesNow("Indicator", field) {
+				out.Values[i] = ec._Indicator_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Indicator_id(ctx, field, obj)
+					})
+			}
 		case "group":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Indicator_group(ctx, field, obj)
-				})
+			if resolvesNow("Indicator", field) {
+				out.Values[i] = ec._Indicator_group(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Indicator_group(ctx, field, obj)
+					})
+			}
 		case "code":
 			out.Values[i] = ec._Indicator_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4105,11 +4154,18 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reportingUnitKinds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Indicator_reportingUnitKinds(ctx, field, obj)
-				})
+			if resolvesNow("Indicator", field) {
+				out.Values[i] = ec._Indicator_reportingUnitKinds(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Indicator_reportingUnitKinds(ctx, field, obj)
+					})
+			}
 		case "ownValueWins":
 			out.Values[i] = ec._Indicator_ownValueWins(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4169,26 +4225,33 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var indicatorGroupImplementors = []string{"IndicatorGroup", "Node"}
 
 func (ec *executionContext) _IndicatorGroup(ctx context.Context, sel ast.SelectionSet, obj *kpi.Group) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorGroupImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, indicatorGroupImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("IndicatorGroup")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IndicatorGroup_id(ctx, field, obj)
-				})
+			if resolvesNow("IndicatorGroup", field) {
+				out.Values[i] = ec._IndicatorGroup_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._IndicatorGroup_id(ctx, field, obj)
+					})
+			}
 		case "code":
 			out.Values[i] = ec._IndicatorGroup_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4225,11 +4288,18 @@ func (ec *executionContext) _IndicatorGroup(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "indicators":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IndicatorGroup_indicators(ctx, field, obj)
-				})
+			if resolvesNow("IndicatorGroup", field) {
+				out.Values[i] = ec._IndicatorGroup_indicators(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._IndicatorGroup_indicators(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4244,15 +4314,15 @@ func (ec *executionContext) _IndicatorGroup(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var kpiCompletenessImplementors = []string{"KpiCompleteness"}
 
 func (ec *executionContext) _KpiCompleteness(ctx context.Context, sel ast.SelectionSet, obj *model.KpiCompleteness) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, kpiCompletenessImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, kpiCompletenessImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4302,15 +4372,15 @@ func (ec *executionContext) _KpiCompleteness(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var kpiRankImplementors = []string{"KpiRank"}
 
 func (ec *executionContext) _KpiRank(ctx context.Context, sel ast.SelectionSet, obj *model.KpiRank) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, kpiRankImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, kpiRankImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4375,15 +4445,15 @@ func (ec *executionContext) _KpiRank(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var kpiScoreImplementors = []string{"KpiScore"}
 
 func (ec *executionContext) _KpiScore(ctx context.Context, sel ast.SelectionSet, obj *model.KpiScore) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, kpiScoreImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, kpiScoreImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4418,15 +4488,15 @@ func (ec *executionContext) _KpiScore(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var kpiValueImplementors = []string{"KpiValue"}
 
 func (ec *executionContext) _KpiValue(ctx context.Context, sel ast.SelectionSet, obj *model.KpiValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, kpiValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, kpiValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4496,15 +4566,15 @@ func (ec *executionContext) _KpiValue(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var saveIndicatorGroupPayloadImplementors = []string{"SaveIndicatorGroupPayload"}
 
 func (ec *executionContext) _SaveIndicatorGroupPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SaveIndicatorGroupPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, saveIndicatorGroupPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, saveIndicatorGroupPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4534,15 +4604,15 @@ func (ec *executionContext) _SaveIndicatorGroupPayload(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var saveIndicatorPayloadImplementors = []string{"SaveIndicatorPayload"}
 
 func (ec *executionContext) _SaveIndicatorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SaveIndicatorPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, saveIndicatorPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, saveIndicatorPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4572,15 +4642,15 @@ func (ec *executionContext) _SaveIndicatorPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var setTargetsPayloadImplementors = []string{"SetTargetsPayload"}
 
 func (ec *executionContext) _SetTargetsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetTargetsPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, setTargetsPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, setTargetsPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4610,15 +4680,15 @@ func (ec *executionContext) _SetTargetsPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var submitDataValuesPayloadImplementors = []string{"SubmitDataValuesPayload"}
 
 func (ec *executionContext) _SubmitDataValuesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitDataValuesPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, submitDataValuesPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, submitDataValuesPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -4658,7 +4728,7 @@ func (ec *executionContext) _SubmitDataValuesPayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -4673,7 +4743,7 @@ func (ec *executionContext) unmarshalNAggregation2p06ᚋkpiᚐAggregation(ctx co
 
 func (ec *executionContext) marshalNAggregation2p06ᚋkpiᚐAggregation(ctx context.Context, sel ast.SelectionSet, v kpi.Aggregation) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Aggregation!")
 	}
@@ -4821,7 +4891,7 @@ func (ec *executionContext) unmarshalNDataValueRule2p06ᚋkpiᚐRule(ctx context
 
 func (ec *executionContext) marshalNDataValueRule2p06ᚋkpiᚐRule(ctx context.Context, sel ast.SelectionSet, v kpi.Rule) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DataValueRule!")
 	}
@@ -4836,7 +4906,7 @@ func (ec *executionContext) unmarshalNDataValueState2p06ᚋkpiᚐState(ctx conte
 
 func (ec *executionContext) marshalNDataValueState2p06ᚋkpiᚐState(ctx context.Context, sel ast.SelectionSet, v kpi.State) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DataValueState!")
 	}
@@ -4859,7 +4929,7 @@ func (ec *executionContext) unmarshalNDirection2p06ᚋkpiᚐDirection(ctx contex
 
 func (ec *executionContext) marshalNDirection2p06ᚋkpiᚐDirection(ctx context.Context, sel ast.SelectionSet, v kpi.Direction) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Direction!")
 	}
@@ -4922,7 +4992,7 @@ func (ec *executionContext) unmarshalNIndicatorKind2p06ᚋkpiᚐKind(ctx context
 
 func (ec *executionContext) marshalNIndicatorKind2p06ᚋkpiᚐKind(ctx context.Context, sel ast.SelectionSet, v kpi.Kind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "IndicatorKind!")
 	}
@@ -5033,7 +5103,7 @@ func (ec *executionContext) unmarshalNPeriodType2p06ᚋkpiᚐPeriodType(ctx cont
 
 func (ec *executionContext) marshalNPeriodType2p06ᚋkpiᚐPeriodType(ctx context.Context, sel ast.SelectionSet, v kpi.PeriodType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "PeriodType!")
 	}

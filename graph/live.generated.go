@@ -246,9 +246,9 @@ func (ec *executionContext) fieldContext_Subscription_alertRaised(ctx context.Co
 var assignmentEventImplementors = []string{"AssignmentEvent"}
 
 func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AssignmentEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, assignmentEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -260,11 +260,18 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignment":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AssignmentEvent_assignment(ctx, field, obj)
-				})
+			if resolvesNow("AssignmentEvent", field) {
+				out.Values[i] = ec._AssignmentEvent_assignment(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AssignmentEvent_assignment(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -279,13 +286,13 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -324,7 +331,7 @@ func (ec *executionContext) unmarshalNAssignmentEventKind2p06ᚋtasksᚐChangeKi
 
 func (ec *executionContext) marshalNAssignmentEventKind2p06ᚋtasksᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v tasks.ChangeKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AssignmentEventKind!")
 	}

@@ -335,13 +335,13 @@ const (
 type request struct {
 	scope   rbac.Scope
 	loaders *loaders
-	inline  inlineMemo // marshalList's verdicts (graph/exec.go)
+	exec    *execMemo // the executor's (graph/fieldset.go)
 }
 
 // WithScope returns ctx carrying the caller's scope and fresh loaders bound
 // to it.
 func (r *Resolver) WithScope(ctx context.Context, sc rbac.Scope) context.Context {
-	return context.WithValue(ctx, requestKey, &request{scope: sc, loaders: newLoaders(r, sc), inline: inlineMemo{m: map[selectionKey]bool{}}})
+	return context.WithValue(ctx, requestKey, &request{scope: sc, loaders: newLoaders(r, sc), exec: newExecMemo()})
 }
 
 // switchScope makes the rest of the request run with scope sc.
@@ -360,11 +360,11 @@ func scopeOf(ctx context.Context) rbac.Scope {
 	return rbac.Scope{}
 }
 
-// inlineMemoOf returns the request's memo of inlineList, nil outside a
-// request.
-func inlineMemoOf(ctx context.Context) *inlineMemo {
+// execMemoOf returns what the executor keeps for the request, nil outside
+// a request.
+func execMemoOf(ctx context.Context) *execMemo {
 	if req, _ := ctx.Value(requestKey).(*request); req != nil {
-		return &req.inline
+		return req.exec
 	}
 	return nil
 }

@@ -1105,20 +1105,27 @@ func UnmarshalWorkingGroupFilter(ctx context.Context, raw any) (model.WorkingGro
 var orgUnitImplementors = []string{"OrgUnit", "Node"}
 
 func (ec *executionContext) _OrgUnit(ctx context.Context, sel ast.SelectionSet, obj *org.Unit) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orgUnitImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, orgUnitImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("OrgUnit")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrgUnit_id(ctx, field, obj)
-				})
+			if resolvesNow("OrgUnit", field) {
+				out.Values[i] = ec._OrgUnit_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._OrgUnit_id(ctx, field, obj)
+					})
+			}
 		case "code":
 			out.Values[i] = ec._OrgUnit_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1160,23 +1167,44 @@ func (ec *executionContext) _OrgUnit(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "parent":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrgUnit_parent(ctx, field, obj)
-				})
+			if resolvesNow("OrgUnit", field) {
+				out.Values[i] = ec._OrgUnit_parent(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._OrgUnit_parent(ctx, field, obj)
+					})
+			}
 		case "children":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrgUnit_children(ctx, field, obj)
-				})
+			if resolvesNow("OrgUnit", field) {
+				out.Values[i] = ec._OrgUnit_children(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._OrgUnit_children(ctx, field, obj)
+					})
+			}
 		case "workingGroups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrgUnit_workingGroups(ctx, field, obj)
-				})
+			if resolvesNow("OrgUnit", field) {
+				out.Values[i] = ec._OrgUnit_workingGroups(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._OrgUnit_workingGroups(ctx, field, obj)
+					})
+			}
 		case "source":
 			out.Values[i] = ec._OrgUnit_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1196,15 +1224,15 @@ func (ec *executionContext) _OrgUnit(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var orgUnitConnectionImplementors = []string{"OrgUnitConnection"}
 
 func (ec *executionContext) _OrgUnitConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrgUnitConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orgUnitConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, orgUnitConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -1244,15 +1272,15 @@ func (ec *executionContext) _OrgUnitConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var orgUnitEdgeImplementors = []string{"OrgUnitEdge"}
 
 func (ec *executionContext) _OrgUnitEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrgUnitEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orgUnitEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, orgUnitEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -1282,26 +1310,33 @@ func (ec *executionContext) _OrgUnitEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var workingGroupImplementors = []string{"WorkingGroup", "Node"}
 
 func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.SelectionSet, obj *org.WorkingGroup) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, workingGroupImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("WorkingGroup")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WorkingGroup_id(ctx, field, obj)
-				})
+			if resolvesNow("WorkingGroup", field) {
+				out.Values[i] = ec._WorkingGroup_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WorkingGroup_id(ctx, field, obj)
+					})
+			}
 		case "code":
 			out.Values[i] = ec._WorkingGroup_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1318,23 +1353,44 @@ func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "orgUnit":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WorkingGroup_orgUnit(ctx, field, obj)
-				})
+			if resolvesNow("WorkingGroup", field) {
+				out.Values[i] = ec._WorkingGroup_orgUnit(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WorkingGroup_orgUnit(ctx, field, obj)
+					})
+			}
 		case "leader":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WorkingGroup_leader(ctx, field, obj)
-				})
+			if resolvesNow("WorkingGroup", field) {
+				out.Values[i] = ec._WorkingGroup_leader(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WorkingGroup_leader(ctx, field, obj)
+					})
+			}
 		case "members":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WorkingGroup_members(ctx, field, obj)
-				})
+			if resolvesNow("WorkingGroup", field) {
+				out.Values[i] = ec._WorkingGroup_members(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WorkingGroup_members(ctx, field, obj)
+					})
+			}
 		case "source":
 			out.Values[i] = ec._WorkingGroup_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1354,15 +1410,15 @@ func (ec *executionContext) _WorkingGroup(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var workingGroupConnectionImplementors = []string{"WorkingGroupConnection"}
 
 func (ec *executionContext) _WorkingGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *model.WorkingGroupConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, workingGroupConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -1402,15 +1458,15 @@ func (ec *executionContext) _WorkingGroupConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var workingGroupEdgeImplementors = []string{"WorkingGroupEdge"}
 
 func (ec *executionContext) _WorkingGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WorkingGroupEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, workingGroupEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -1440,15 +1496,15 @@ func (ec *executionContext) _WorkingGroupEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var workingGroupMemberImplementors = []string{"WorkingGroupMember"}
 
 func (ec *executionContext) _WorkingGroupMember(ctx context.Context, sel ast.SelectionSet, obj *org.Member) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, workingGroupMemberImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, workingGroupMemberImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -1478,7 +1534,7 @@ func (ec *executionContext) _WorkingGroupMember(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -1493,7 +1549,7 @@ func (ec *executionContext) unmarshalNMemberRole2p06ᚋorgᚐMemberRole(ctx cont
 
 func (ec *executionContext) marshalNMemberRole2p06ᚋorgᚐMemberRole(ctx context.Context, sel ast.SelectionSet, v org.MemberRole) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "MemberRole!")
 	}
@@ -1564,7 +1620,7 @@ func (ec *executionContext) unmarshalNOrgUnitKind2p06ᚋorgᚐKind(ctx context.C
 
 func (ec *executionContext) marshalNOrgUnitKind2p06ᚋorgᚐKind(ctx context.Context, sel ast.SelectionSet, v org.Kind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "OrgUnitKind!")
 	}
@@ -1665,7 +1721,7 @@ func (ec *executionContext) unmarshalNWorkingGroupLevel2p06ᚋorgᚐLevel(ctx co
 
 func (ec *executionContext) marshalNWorkingGroupLevel2p06ᚋorgᚐLevel(ctx context.Context, sel ast.SelectionSet, v org.Level) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "WorkingGroupLevel!")
 	}

@@ -741,9 +741,9 @@ func UnmarshalFreezeReportsInput(ctx context.Context, raw any) (model.FreezeRepo
 var freezeReportsPayloadImplementors = []string{"FreezeReportsPayload"}
 
 func (ec *executionContext) _FreezeReportsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FreezeReportsPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, freezeReportsPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, freezeReportsPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -783,15 +783,15 @@ func (ec *executionContext) _FreezeReportsPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var reportLinkImplementors = []string{"ReportLink"}
 
 func (ec *executionContext) _ReportLink(ctx context.Context, sel ast.SelectionSet, obj *model.ReportLink) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reportLinkImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, reportLinkImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -841,26 +841,33 @@ func (ec *executionContext) _ReportLink(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var reportSnapshotImplementors = []string{"ReportSnapshot"}
 
 func (ec *executionContext) _ReportSnapshot(ctx context.Context, sel ast.SelectionSet, obj *reports.SnapshotInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reportSnapshotImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, reportSnapshotImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ReportSnapshot")
 		case "orgUnit":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ReportSnapshot_orgUnit(ctx, field, obj)
-				})
+			if resolvesNow("ReportSnapshot", field) {
+				out.Values[i] = ec._ReportSnapshot_orgUnit(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ReportSnapshot_orgUnit(ctx, field, obj)
+					})
+			}
 		case "period":
 			out.Values[i] = ec._ReportSnapshot_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -877,34 +884,62 @@ func (ec *executionContext) _ReportSnapshot(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "cause":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ReportSnapshot_cause(ctx, field, obj)
-				})
+			if resolvesNow("ReportSnapshot", field) {
+				out.Values[i] = ec._ReportSnapshot_cause(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ReportSnapshot_cause(ctx, field, obj)
+					})
+			}
 		case "sha256":
 			out.Values[i] = ec._ReportSnapshot_sha256(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "xlsx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ReportSnapshot_xlsx(ctx, field, obj)
-				})
+			if resolvesNow("ReportSnapshot", field) {
+				out.Values[i] = ec._ReportSnapshot_xlsx(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ReportSnapshot_xlsx(ctx, field, obj)
+					})
+			}
 		case "csv":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ReportSnapshot_csv(ctx, field, obj)
-				})
+			if resolvesNow("ReportSnapshot", field) {
+				out.Values[i] = ec._ReportSnapshot_csv(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ReportSnapshot_csv(ctx, field, obj)
+					})
+			}
 		case "pdf":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ReportSnapshot_pdf(ctx, field, obj)
-				})
+			if resolvesNow("ReportSnapshot", field) {
+				out.Values[i] = ec._ReportSnapshot_pdf(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ReportSnapshot_pdf(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -919,15 +954,15 @@ func (ec *executionContext) _ReportSnapshot(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var reportSnapshotConnectionImplementors = []string{"ReportSnapshotConnection"}
 
 func (ec *executionContext) _ReportSnapshotConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportSnapshotConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reportSnapshotConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, reportSnapshotConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -967,15 +1002,15 @@ func (ec *executionContext) _ReportSnapshotConnection(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var reportSnapshotEdgeImplementors = []string{"ReportSnapshotEdge"}
 
 func (ec *executionContext) _ReportSnapshotEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReportSnapshotEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, reportSnapshotEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, reportSnapshotEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -1005,7 +1040,7 @@ func (ec *executionContext) _ReportSnapshotEdge(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

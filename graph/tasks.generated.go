@@ -2629,32 +2629,53 @@ func UnmarshalTaskFilter(ctx context.Context, raw any) (model.TaskFilter, error)
 var assignmentImplementors = []string{"Assignment", "Node"}
 
 func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSet, obj *tasks.Assignment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, assignmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Assignment")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_id(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_id(ctx, field, obj)
+					})
+			}
 		case "task":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_task(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_task(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_task(ctx, field, obj)
+					})
+			}
 		case "orgUnit":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_orgUnit(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_orgUnit(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_orgUnit(ctx, field, obj)
+					})
+			}
 		case "role":
 			out.Values[i] = ec._Assignment_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2681,11 +2702,18 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_status(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_status(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_status(ctx, field, obj)
+					})
+			}
 		case "version":
 			out.Values[i] = ec._Assignment_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2697,52 +2725,101 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "progressReports":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_progressReports(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_progressReports(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_progressReports(ctx, field, obj)
+					})
+			}
 		case "originalDueDate":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_originalDueDate(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_originalDueDate(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_originalDueDate(ctx, field, obj)
+					})
+			}
 		case "statusAgainstOriginal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_statusAgainstOriginal(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_statusAgainstOriginal(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_statusAgainstOriginal(ctx, field, obj)
+					})
+			}
 		case "extensionRequests":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_extensionRequests(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_extensionRequests(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_extensionRequests(ctx, field, obj)
+					})
+			}
 		case "dueDateHistory":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_dueDateHistory(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_dueDateHistory(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_dueDateHistory(ctx, field, obj)
+					})
+			}
 		case "updatedAt":
 			out.Values[i] = ec._Assignment_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "history":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_history(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_history(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_history(ctx, field, obj)
+					})
+			}
 		case "factsAsOf":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_factsAsOf(ctx, field, obj)
-				})
+			if resolvesNow("Assignment", field) {
+				out.Values[i] = ec._Assignment_factsAsOf(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Assignment_factsAsOf(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2757,15 +2834,15 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var assignmentConnectionImplementors = []string{"AssignmentConnection"}
 
 func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AssignmentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, assignmentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2805,15 +2882,15 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var assignmentEdgeImplementors = []string{"AssignmentEdge"}
 
 func (ec *executionContext) _AssignmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AssignmentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, assignmentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2843,15 +2920,15 @@ func (ec *executionContext) _AssignmentEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var deadlineResolutionImplementors = []string{"DeadlineResolution"}
 
 func (ec *executionContext) _DeadlineResolution(ctx context.Context, sel ast.SelectionSet, obj *tasks.Deadline) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deadlineResolutionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, deadlineResolutionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -2886,26 +2963,33 @@ func (ec *executionContext) _DeadlineResolution(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var documentImplementors = []string{"Document", "Node"}
 
 func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet, obj *tasks.Document) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, documentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Document")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Document_id(ctx, field, obj)
-				})
+			if resolvesNow("Document", field) {
+				out.Values[i] = ec._Document_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Document_id(ctx, field, obj)
+					})
+			}
 		case "kind":
 			out.Values[i] = ec._Document_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2932,17 +3016,31 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "taskCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Document_taskCount(ctx, field, obj)
-				})
+			if resolvesNow("Document", field) {
+				out.Values[i] = ec._Document_taskCount(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Document_taskCount(ctx, field, obj)
+					})
+			}
 		case "tasks":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Document_tasks(ctx, field, obj)
-				})
+			if resolvesNow("Document", field) {
+				out.Values[i] = ec._Document_tasks(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Document_tasks(ctx, field, obj)
+					})
+			}
 		case "source":
 			out.Values[i] = ec._Document_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2967,15 +3065,15 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var documentConnectionImplementors = []string{"DocumentConnection"}
 
 func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DocumentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, documentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3015,15 +3113,15 @@ func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var documentEdgeImplementors = []string{"DocumentEdge"}
 
 func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DocumentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, documentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3053,15 +3151,15 @@ func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var documentKindCountImplementors = []string{"DocumentKindCount"}
 
 func (ec *executionContext) _DocumentKindCount(ctx context.Context, sel ast.SelectionSet, obj *model.DocumentKindCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentKindCountImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, documentKindCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3091,15 +3189,15 @@ func (ec *executionContext) _DocumentKindCount(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var programmeSummaryImplementors = []string{"ProgrammeSummary"}
 
 func (ec *executionContext) _ProgrammeSummary(ctx context.Context, sel ast.SelectionSet, obj *model.ProgrammeSummary) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, programmeSummaryImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, programmeSummaryImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3159,15 +3257,15 @@ func (ec *executionContext) _ProgrammeSummary(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var statusCountImplementors = []string{"StatusCount"}
 
 func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *model.StatusCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, statusCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3197,32 +3295,46 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *tasks.Task) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, taskImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Task")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_id(ctx, field, obj)
-				})
+			if resolvesNow("Task", field) {
+				out.Values[i] = ec._Task_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_id(ctx, field, obj)
+					})
+			}
 		case "document":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_document(ctx, field, obj)
-				})
+			if resolvesNow("Task", field) {
+				out.Values[i] = ec._Task_document(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_document(ctx, field, obj)
+					})
+			}
 		case "clause":
 			out.Values[i] = ec._Task_clause(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3254,17 +3366,31 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_status(ctx, field, obj)
-				})
+			if resolvesNow("Task", field) {
+				out.Values[i] = ec._Task_status(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_status(ctx, field, obj)
+					})
+			}
 		case "assignments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_assignments(ctx, field, obj)
-				})
+			if resolvesNow("Task", field) {
+				out.Values[i] = ec._Task_assignments(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_assignments(ctx, field, obj)
+					})
+			}
 		case "source":
 			out.Values[i] = ec._Task_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3276,11 +3402,18 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "statusAgainstOriginal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_statusAgainstOriginal(ctx, field, obj)
-				})
+			if resolvesNow("Task", field) {
+				out.Values[i] = ec._Task_statusAgainstOriginal(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_statusAgainstOriginal(ctx, field, obj)
+					})
+			}
 		case "updatedAt":
 			out.Values[i] = ec._Task_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3300,15 +3433,15 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var taskConnectionImplementors = []string{"TaskConnection"}
 
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TaskConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, taskConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3348,15 +3481,15 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var taskEdgeImplementors = []string{"TaskEdge"}
 
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, taskEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -3386,7 +3519,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -3457,7 +3590,7 @@ func (ec *executionContext) unmarshalNAssignmentRole2p06ᚋtasksᚐRole(ctx cont
 
 func (ec *executionContext) marshalNAssignmentRole2p06ᚋtasksᚐRole(ctx context.Context, sel ast.SelectionSet, v tasks.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AssignmentRole!")
 	}
@@ -3472,7 +3605,7 @@ func (ec *executionContext) unmarshalNAssignmentState2p06ᚋtasksᚐState(ctx co
 
 func (ec *executionContext) marshalNAssignmentState2p06ᚋtasksᚐState(ctx context.Context, sel ast.SelectionSet, v tasks.State) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AssignmentState!")
 	}
@@ -3487,7 +3620,7 @@ func (ec *executionContext) unmarshalNDeadlinePrecision2p06ᚋtasksᚐPrecision(
 
 func (ec *executionContext) marshalNDeadlinePrecision2p06ᚋtasksᚐPrecision(ctx context.Context, sel ast.SelectionSet, v tasks.Precision) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DeadlinePrecision!")
 	}
@@ -3566,7 +3699,7 @@ func (ec *executionContext) unmarshalNDocumentKind2p06ᚋtasksᚐDocKind(ctx con
 
 func (ec *executionContext) marshalNDocumentKind2p06ᚋtasksᚐDocKind(ctx context.Context, sel ast.SelectionSet, v tasks.DocKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DocumentKind!")
 	}
@@ -3613,7 +3746,7 @@ func (ec *executionContext) unmarshalNReportingStatus2p06ᚋtasksᚐStatus(ctx c
 
 func (ec *executionContext) marshalNReportingStatus2p06ᚋtasksᚐStatus(ctx context.Context, sel ast.SelectionSet, v tasks.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := marshalEnum(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ReportingStatus!")
 	}
@@ -3785,7 +3918,7 @@ func (ec *executionContext) marshalOAssignmentRole2ᚖp06ᚋtasksᚐRole(ctx con
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := marshalEnum(string(*v))
 	return res
 }
 
@@ -3840,7 +3973,7 @@ func (ec *executionContext) marshalOAssignmentState2ᚖp06ᚋtasksᚐState(ctx c
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := marshalEnum(string(*v))
 	return res
 }
 
@@ -3895,7 +4028,7 @@ func (ec *executionContext) marshalODeadlinePrecision2ᚖp06ᚋtasksᚐPrecision
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := marshalEnum(string(*v))
 	return res
 }
 
@@ -4001,7 +4134,7 @@ func (ec *executionContext) marshalOReportingStatus2ᚖp06ᚋtasksᚐStatus(ctx 
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := marshalEnum(string(*v))
 	return res
 }
 

@@ -426,9 +426,9 @@ func UnmarshalUpdateAssignmentInput(ctx context.Context, raw any) (model.UpdateA
 var assignmentChangeImplementors = []string{"AssignmentChange"}
 
 func (ec *executionContext) _AssignmentChange(ctx context.Context, sel ast.SelectionSet, obj *tasks.Facts) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentChangeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, assignmentChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -480,11 +480,18 @@ func (ec *executionContext) _AssignmentChange(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "changedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AssignmentChange_changedBy(ctx, field, obj)
-				})
+			if resolvesNow("AssignmentChange", field) {
+				out.Values[i] = ec._AssignmentChange_changedBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AssignmentChange_changedBy(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -499,15 +506,15 @@ func (ec *executionContext) _AssignmentChange(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 var updateAssignmentPayloadImplementors = []string{"UpdateAssignmentPayload"}
 
 func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateAssignmentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateAssignmentPayloadImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, updateAssignmentPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -537,7 +544,7 @@ func (ec *executionContext) _UpdateAssignmentPayload(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -99,6 +99,9 @@ type Page struct {
 	// SkipCount leaves PageInfo.Total zero instead of counting the whole
 	// list: one statement less when the caller does not show the count.
 	SkipCount bool
+	// SkipCursors leaves the rows' cursors empty, for a caller that shows
+	// none.
+	SkipCursors bool
 }
 
 // PageInfo describes a page returned: the total count of the list (every
@@ -108,6 +111,8 @@ type PageInfo struct {
 	Total       int
 	HasNext     bool
 	HasPrevious bool
+	// Cursors says the rows' cursors are set (Page.SkipCursors was not).
+	Cursors bool
 }
 
 // cursor is the JSON inside a cursor.
@@ -359,6 +364,9 @@ func List[T Keyed](ctx context.Context, q *bun.SelectQuery, rows *[]T, o Order, 
 	if len(*rows) > p.Limit {
 		*rows, info.HasNext = (*rows)[:p.Limit], true
 	}
+	if p.SkipCursors {
+		return info, nil
+	}
 	for _, r := range *rows {
 		k := r.SortKeys()
 		var err error
@@ -366,5 +374,6 @@ func List[T Keyed](ctx context.Context, q *bun.SelectQuery, rows *[]T, o Order, 
 			return PageInfo{}, err
 		}
 	}
+	info.Cursors = true
 	return info, nil
 }

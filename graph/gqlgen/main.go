@@ -1,7 +1,7 @@
 // Command gqlgen generates the GraphQL executor (graph/*.generated.go): it
 // runs gqlgen as `go tool gqlgen generate` does, with gqlgen.yml, and then
-// points the generated code at three functions of package graph
-// (graph/exec.go) in place of gqlgen's own:
+// points the generated code at functions of package graph (graph/exec.go,
+// graph/fieldset.go) in place of gqlgen's own:
 //
 //   - graphql.ResolveField → resolveField (the same work without the field
 //     middleware's closures; it checks the response budget itself), and
@@ -12,7 +12,12 @@
 //     under them waits for a loader);
 //   - graphql.NewDeferredGroup(ctx) → newDeferredGroup(ctx, fields) (no
 //     bookkeeping for @defer unless a field of the object is deferred);
-//   - an object's field set is written by objectJSON.
+//   - graphql.NewFieldSet → newFieldSet, and graphql.CollectFields →
+//     collectFields (graph/fieldset.go: from a slab per request, kept per
+//     request);
+//   - an enum's value is marshalled by marshalEnum, once per value;
+//   - a field scheduled for the field set's Dispatch is resolved at once
+//     when resolvesNow says it waits for nothing.
 //
 // Run it from the module root: go run ./graph/gqlgen
 package main
@@ -35,7 +40,32 @@ var rewrites = []struct{ from, to string }{
 	{"graphql.ResolveField(", "resolveField("},
 	{"graphql.MarshalSliceConcurrently(", "marshalList("},
 	{"graphql.NewDeferredGroup(ctx)", "newDeferredGroup(ctx, fields)"},
-	{"\n\treturn out\n}\n", "\n\treturn objectJSON{fields, out.Values}\n}\n"},
+	{"graphql.CollectFields(ec.OperationContext, sel, ", "collectFields(ctx, ec.OperationContext, sel, "},
+	{"out := graphql.NewFieldSet(fields)", "out := newFieldSet(ctx, fields)"},
+	// Only the marshallers of enums convert their value to a string.
+	{"graphql.MarshalString(string(v))", "marshalEnum(string(v))"},
+	{"graphql.MarshalString(string(*v))", "marshalEnum(string(*v))"},
+}
+
+// scheduled matches a field of an object scheduled to be resolved at
+// Dispatch; it is rewritten to be resolved at once when resolvesNow says
+// it waits for nothing (its resolver recovers from panics itself).
+var scheduled = regexp.MustCompile(`(?m)^(\t\tcase "\w+":\n)(\t\t\tout\.ResolveConcurrently\(ec\.OperationContext, &deferred, i,\n\t\t\t\ttrue, (true|false),\n\t\t\t\tfunc\(ctx context\.Context\) graphql\.Marshaler \{\n\t\t\t\t\treturn ec\._(\w+?)_(\w+)\(ctx, field, obj\)\n\t\t\t\t\}\)\n)`)
+
+func resolvedNow(m [][]byte) []byte {
+	invalid := "graphql.RequiredNull"
+	if string(m[3]) == "true" {
+		invalid = "graphql.Null"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\t\t\tif resolvesNow(%q, field) {\n\t\t\t\tout.Values[i] = ec._%s_%s(ctx, field, obj)\n"+
+		"\t\t\t\tif out.Values[i] == %s {\n\t\t\t\t\tatomic.AddUint32(&out.Invalids, 1)\n\t\t\t\t}\n\t\t\t} else {\n",
+		m[1], m[4], m[4], m[5], invalid)
+	b.WriteString("\t")
+	b.Write(bytes.ReplaceAll(m[2], []byte("\n\t"), []byte("\n\t\t")))
+	b.Truncate(b.Len() - 1)
+	b.WriteString("\n\t\t\t}\n")
+	return b.Bytes()
 }
 
 // plainField matches the field context of a field that reads a scalar from
@@ -80,7 +110,7 @@ func run() error {
 		return err
 	}
 	found := make([]int, len(rewrites))
-	plain := 0
+	plain, now := 0, 0
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
@@ -91,6 +121,10 @@ func run() error {
 			found[i] += bytes.Count(out, []byte(r.from))
 			out = bytes.ReplaceAll(out, []byte(r.from), []byte(r.to))
 		}
+		out = scheduled.ReplaceAllFunc(out, func(b []byte) []byte {
+			now++
+			return resolvedNow(scheduled.FindSubmatch(b))
+		})
 		for _, m := range plainField.FindAllSubmatch(out, -1) {
 			fn := bytes.Index(out, plainCall(string(m[1])))
 			end := bytes.Index(out[max(fn, 0):], []byte("\n}\n"))
@@ -109,6 +143,9 @@ func run() error {
 				return err
 			}
 		}
+	}
+	if now == 0 {
+		return fmt.Errorf("no scheduled fields in the generated code: has gqlgen changed its output?")
 	}
 	if plain == 0 {
 		return fmt.Errorf("no plain scalar fields in the generated code: has gqlgen changed its output?")
