@@ -1,12 +1,15 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
 
+	"p06/gen"
 	"p06/seeds/seedtest"
+	"p06/store"
 	"p06/store/storetest"
 )
 
@@ -459,5 +462,36 @@ func TestKpiNode(t *testing.T) {
 				t.Fatalf("Huế reading Hà Nội's value: %+v %+v", r.Errors, none)
 			}
 		})
+	}
+}
+
+// The tables by level are priced at the rows they read: with 5,040
+// communes, every group's completeness for a year by commune (each
+// indicator's values of every commune for twelve months) is refused before
+// it runs, with a coded error; a month's completeness by province and a
+// month's ranking of the 5,040 communes are answered.
+func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Fresh(t, store.SQLite)
+	o := gen.DefaultOptions
+	o.Tasks, o.Documents, o.CommunesPerProvince, o.Seed, o.Clock = 40, 1, 80, 3, store.FixedClock(today)
+	if _, err := gen.Programme(context.Background(), db, o); err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, url: serveAs(t, db, "vpcp")}
+	r := c.do(`{ kpiCompleteness(period: "2023", level: COMMUNE) { orgUnit { code } expected submitted } }`, nil, nil)
+	if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("a year's completeness of every group by commune: %+v", r.Errors)
+	}
+	var ok struct {
+		KpiCompleteness []struct{ Expected int }
+		KpiRanking      []struct{ OrgUnit struct{ Code string } }
+	}
+	var inds struct{ Indicators []struct{ ID string } }
+	c.must(`{ indicators(filter: {search: "766"}) { id } }`, nil, &inds)
+	c.must(`query($i: ID!) { kpiCompleteness(period: "2023-12", level: PROVINCE) { expected }
+		kpiRanking(indicator: $i, period: "2023-12", level: COMMUNE) { orgUnit { code } } }`, map[string]any{"i": inds.Indicators[0].ID}, &ok)
+	if len(ok.KpiCompleteness) != 63 || ok.KpiCompleteness[0].Expected == 0 || len(ok.KpiRanking) != 63*80 {
+		t.Fatalf("completeness by province: %d rows, ranking of communes: %d rows", len(ok.KpiCompleteness), len(ok.KpiRanking))
 	}
 }
