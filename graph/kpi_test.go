@@ -495,3 +495,54 @@ func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 		t.Fatalf("completeness by province: %d rows, ranking of communes: %d rows", len(ok.KpiCompleteness), len(ok.KpiRanking))
 	}
 }
+
+// A batch submitted again at its versions updates each value to its own
+// new figure (one statement for the lot) and the roll-ups follow; one stale
+// version among them refuses the whole batch, every value left as it was.
+func TestKpiResubmittedBatch(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hanoi := &client{t: t, url: serveAs(t, db, "hanoi")}
+			cnt := saveIndicator(c06, map[string]any{"code": "T.CNT", "name": "Số hồ sơ", "kind": "COUNT", "aggregation": "SUM"})
+			var vs []map[string]any
+			for m := 1; m <= 6; m++ {
+				vs = append(vs, map[string]any{"indicator": cnt, "orgUnit": "01", "period": fmt.Sprintf("2026-%02d", m), "value": 10 * m})
+			}
+			out, _ := submit(hanoi, vs, true, nil, "vi")
+			if len(out.SubmitDataValues.Values) != 6 {
+				t.Fatalf("first submission: %+v", out.SubmitDataValues)
+			}
+			for i, v := range out.SubmitDataValues.Values {
+				vs[i]["expectedVersion"], vs[i]["value"] = v.Version, 100+i
+			}
+			out, _ = submit(hanoi, vs, true, map[string]any{"confirmJumps": true}, "vi")
+			if len(out.SubmitDataValues.Values) != 6 {
+				t.Fatalf("resubmission: %+v", out.SubmitDataValues)
+			}
+			for i, v := range out.SubmitDataValues.Values {
+				if v.Version != 2 || v.Value == nil || *v.Value != float64(100+i) {
+					t.Fatalf("value %d after resubmission: %+v", i, v)
+				}
+				if got := val(c06, cnt, "VN", vs[i]["period"].(string)); got != float64(100+i) {
+					t.Fatalf("roll-up of %s: %v", vs[i]["period"], got)
+				}
+				vs[i]["expectedVersion"], vs[i]["value"] = v.Version, 200+i
+			}
+			vs[3]["expectedVersion"] = 1
+			out, _ = submit(hanoi, vs, true, map[string]any{"confirmJumps": true}, "vi")
+			if len(out.SubmitDataValues.Values) != 0 || len(out.SubmitDataValues.Problems) != 1 || out.SubmitDataValues.Problems[0].Index != 3 ||
+				out.SubmitDataValues.Problems[0].Rule != "VERSION" {
+				t.Fatalf("one stale version: %+v", out.SubmitDataValues)
+			}
+			for i := range vs {
+				if got := val(c06, cnt, "VN", vs[i]["period"].(string)); got != float64(100+i) {
+					t.Fatalf("after a refused batch, %s: %v", vs[i]["period"], got)
+				}
+			}
+		})
+	}
+}
