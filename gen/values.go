@@ -16,7 +16,9 @@ import (
 // the lowest generated units report (communes, else districts, else
 // provinces) every month of the 24 before today, filled with Options.Values
 // values, written in bulk with their history rows and their roll-ups (made
-// by kpi.Build, the write path's rule, in one go per indicator).
+// by kpi.Build, the write path's rule, in one go per indicator), with the
+// values' secondary indexes and foreign keys made after the load (see
+// defer.go).
 
 // genGroup is the code of the generated indicators' group.
 const genGroup = "GEN"
@@ -87,6 +89,10 @@ func (g *generator) writeValues(ctx context.Context) error {
 			g.o.Values, n, len(reporting), valueMonths, kpi.MaxGroupIndicators)
 	}
 	inds, err := g.makeIndicators(ctx, n, kind)
+	if err != nil {
+		return err
+	}
+	checks, err := deferChecks(ctx, g.tx, g.pg, "data_values", "data_value_history")
 	if err != nil {
 		return err
 	}
@@ -230,7 +236,8 @@ func (g *generator) writeValues(ctx context.Context) error {
 		g.progress("indicator %d of %d: %d values so far (%s)", k+1, len(inds), g.rep.Values, g.since())
 	}
 	g.rep.Indicators = len(inds)
-	return nil
+	g.progress("making the values' indexes and foreign keys again (%s)", g.since())
+	return checks.restore(ctx, g.tx)
 }
 
 // valuesPerWrite is how many rows of values are written at a time.

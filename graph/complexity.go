@@ -57,6 +57,7 @@ const (
 type listBounds struct {
 	orgs  *org.Store
 	tasks *tasks.Store
+	kpis  *kpi.Store
 	now   store.Clock
 
 	mu      sync.Mutex
@@ -68,6 +69,8 @@ type listBounds struct {
 	scale atomic.Int64
 	// perTask is the most assignments any one task has (Task.assignments).
 	perTask atomic.Int64
+	// indicators are the indicators' sizes.
+	indicators atomic.Pointer[kpi.Bounds]
 }
 
 // assignmentsPerScale is how many assignments the base prices of the
@@ -90,9 +93,14 @@ var floorBounds = org.Bounds{Units: 100, Children: 100, Groups: 2, Members: 10}
 // ministry and the nation.
 const floorPerTask = 100
 
-func newListBounds(orgs *org.Store, ts *tasks.Store, now store.Clock) *listBounds {
-	b := &listBounds{orgs: orgs, tasks: ts, now: now}
+// floorIndicators are the indicators' sizes before the first measurement:
+// as many as a list holds.
+var floorIndicators = kpi.Bounds{Indicators: kpi.MaxIndicators, GroupIndicators: kpi.MaxGroupIndicators}
+
+func newListBounds(orgs *org.Store, ts *tasks.Store, kpis *kpi.Store, now store.Clock) *listBounds {
+	b := &listBounds{orgs: orgs, tasks: ts, kpis: kpis, now: now}
 	b.cur.Store(&floorBounds)
+	b.indicators.Store(&floorIndicators)
 	b.scale.Store(1)
 	b.perTask.Store(floorPerTask)
 	return b
@@ -122,6 +130,11 @@ func (b *listBounds) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ib, err := b.kpis.Bounds(ctx)
+	if err != nil {
+		return err
+	}
+	b.indicators.Store(&ib)
 	b.scale.Store(int64(max(1, (n+assignmentsPerScale-1)/assignmentsPerScale)))
 	b.perTask.Store(int64(max(perTask, floorPerTask)))
 	b.cur.Store(&m)
@@ -130,6 +143,16 @@ func (b *listBounds) refresh(ctx context.Context) error {
 }
 
 func (b *listBounds) get() org.Bounds { return *b.cur.Load() }
+
+// unitsOf is how many units of kind there are (all units before the first
+// measurement).
+func (b *listBounds) unitsOf(kind org.Kind) int {
+	m := b.get()
+	if m.Kinds == nil {
+		return m.Units
+	}
+	return m.Kinds[kind]
+}
 
 // aggregate is the price of an aggregate whose base was measured on
 // assignmentsPerScale assignments.
@@ -287,12 +310,31 @@ func taskFilterPrice(b *listBounds, f *model.TaskFilter) int {
 // Prices of the indicators' fields. A figure reads pre-aggregated rows (one
 // per unit read and period) and counts the expected units: priceFigure. As
 // of a date it folds the history of every value below the unit instead:
-// priceFigureAsOf. Rankings, scores and completeness read a figure per unit
-// of the level (at most the units of the tree).
+// priceFigureAsOf. The tables by level (rankings, scores, completeness)
+// cost what they read, in rows (rowsPerPoint a point, as the aggregates
+// over assignments are priced): for each indicator they take, the units
+// of the level and two roll-up rows each per month of the period (the
+// period and the one before), the reporting units counted below them (at
+// most every unit); completeness counts, per indicator and month, the
+// values of those reporting units. On top, each unit of the level is an
+// item of the answer. So the price follows the level (63 provinces or
+// 10,000 communes), the period's months and the number of indicators, as
+// the data grows; see BENCHMARKS.md, "Indicators".
 const (
 	priceFigure     = 20
 	priceFigureAsOf = 2000
+	rowsPerPoint    = 10
 )
+
+// monthsIn is how many months period spans (1 when it is not a period:
+// the resolver refuses it).
+func monthsIn(period string) int {
+	p, err := kpi.ParsePeriod(period, "period")
+	if err != nil {
+		return 1
+	}
+	return len(p.Parts(kpi.Month))
+}
 
 func kpiPrices(c *ComplexityRoot, b *listBounds) {
 	figure := func(asOf *store.Date) int {
@@ -317,13 +359,25 @@ func kpiPrices(c *ComplexityRoot, b *listBounds) {
 	c.Query.KpiSeries = func(child int, _, _, _, _ string, _ *bool, asOf *store.Date) int {
 		return figure(asOf)*4 + each(kpi.MaxSeries, child)
 	}
-	units := func(child int) int { return priceFigure + each(b.get().Units, child) }
-	c.Query.KpiRanking = func(child int, _, _ string, _ org.Kind, _ *bool) int { return units(child) }
-	c.Query.KpiGroupScore = func(child int, _, _ string, _ org.Kind, _ *bool) int {
-		return priceFigure*kpi.MaxGroupIndicators + units(child)
+	// ranking is the rows one indicator's table at level reads for period.
+	ranking := func(level org.Kind, period string) int {
+		n := min(b.unitsOf(level), kpi.MaxLevelUnits)
+		return priceFigure + (n+2*monthsIn(period)*n+b.get().Units)/rowsPerPoint
 	}
-	c.Query.KpiCompleteness = func(child int, _ string, _ org.Kind, _ *string) int {
-		return priceFigure*kpi.MaxIndicators + units(child)
+	answer := func(level org.Kind, child int) int { return each(min(b.unitsOf(level), kpi.MaxLevelUnits), child) }
+	c.Query.KpiRanking = func(child int, _, period string, level org.Kind, _ *bool) int {
+		return ranking(level, period) + answer(level, child)
+	}
+	c.Query.KpiGroupScore = func(child int, _, period string, level org.Kind, _ *bool) int {
+		return b.indicators.Load().GroupIndicators*ranking(level, period) + answer(level, child)
+	}
+	c.Query.KpiCompleteness = func(child int, period string, level org.Kind, group *string) int {
+		inds := b.indicators.Load().Indicators
+		if group != nil {
+			inds = b.indicators.Load().GroupIndicators
+		}
+		n, units := min(b.unitsOf(level), kpi.MaxLevelUnits), b.get().Units
+		return priceFigure + (n+inds*(units+monthsIn(period)*units))/rowsPerPoint + answer(level, child)
 	}
 	batch := func(child int) int { return each(kpi.MaxBatch, child) }
 	c.SubmitDataValuesPayload.Values = batch

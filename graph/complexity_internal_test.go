@@ -7,7 +7,7 @@ import "testing"
 // page still fit in a request; Task.assignments is priced at the most
 // assignments a task has, never below every province and ministry.
 func TestAggregatePriceIsCapped(t *testing.T) {
-	b := newListBounds(nil, nil, nil)
+	b := newListBounds(nil, nil, nil, nil)
 	if got := b.aggregate(priceSummary); got != priceSummary {
 		t.Fatalf("summary on the demo scale: %d", got)
 	}

@@ -88,7 +88,7 @@ var DefaultLimits = Limits{
 // scope is its caller's (the empty scope for nobody), with policies refreshed
 // from the database when another process changed them.
 func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
-	bounds := newListBounds(r.OrgStore, r.TaskStore, r.Clock)
+	bounds := newListBounds(r.OrgStore, r.TaskStore, r.KpiStore, r.Clock)
 	if err := bounds.refresh(context.Background()); err != nil {
 		log.Error("measuring list bounds; using the floor until the next request", "err", err)
 	}

@@ -1,12 +1,15 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
 
+	"p06/gen"
 	"p06/seeds/seedtest"
+	"p06/store"
 	"p06/store/storetest"
 )
 
@@ -457,6 +460,88 @@ func TestKpiNode(t *testing.T) {
 			var none struct{ Node *struct{ ID string } }
 			if r := hue.do(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": vs.DataValues.Nodes[0].ID}, &none); code(r) != "NOT_FOUND" || none.Node != nil {
 				t.Fatalf("Huế reading Hà Nội's value: %+v %+v", r.Errors, none)
+			}
+		})
+	}
+}
+
+// The tables by level are priced at the rows they read: with 5,040
+// communes, every group's completeness for a year by commune (each
+// indicator's values of every commune for twelve months) is refused before
+// it runs, with a coded error; a month's completeness by province and a
+// month's ranking of the 5,040 communes are answered.
+func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Fresh(t, store.SQLite)
+	o := gen.DefaultOptions
+	o.Tasks, o.Documents, o.CommunesPerProvince, o.Seed, o.Clock = 40, 1, 80, 3, store.FixedClock(today)
+	if _, err := gen.Programme(context.Background(), db, o); err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, url: serveAs(t, db, "vpcp")}
+	r := c.do(`{ kpiCompleteness(period: "2023", level: COMMUNE) { orgUnit { code } expected submitted } }`, nil, nil)
+	if code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("a year's completeness of every group by commune: %+v", r.Errors)
+	}
+	var ok struct {
+		KpiCompleteness []struct{ Expected int }
+		KpiRanking      []struct{ OrgUnit struct{ Code string } }
+	}
+	var inds struct{ Indicators []struct{ ID string } }
+	c.must(`{ indicators(filter: {search: "766"}) { id } }`, nil, &inds)
+	c.must(`query($i: ID!) { kpiCompleteness(period: "2023-12", level: PROVINCE) { expected }
+		kpiRanking(indicator: $i, period: "2023-12", level: COMMUNE) { orgUnit { code } } }`, map[string]any{"i": inds.Indicators[0].ID}, &ok)
+	if len(ok.KpiCompleteness) != 63 || ok.KpiCompleteness[0].Expected == 0 || len(ok.KpiRanking) != 63*80 {
+		t.Fatalf("completeness by province: %d rows, ranking of communes: %d rows", len(ok.KpiCompleteness), len(ok.KpiRanking))
+	}
+}
+
+// A batch submitted again at its versions updates each value to its own
+// new figure (one statement for the lot) and the roll-ups follow; one stale
+// version among them refuses the whole batch, every value left as it was.
+func TestKpiResubmittedBatch(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hanoi := &client{t: t, url: serveAs(t, db, "hanoi")}
+			cnt := saveIndicator(c06, map[string]any{"code": "T.CNT", "name": "Số hồ sơ", "kind": "COUNT", "aggregation": "SUM"})
+			var vs []map[string]any
+			for m := 1; m <= 6; m++ {
+				vs = append(vs, map[string]any{"indicator": cnt, "orgUnit": "01", "period": fmt.Sprintf("2026-%02d", m), "value": 10 * m})
+			}
+			out, _ := submit(hanoi, vs, true, nil, "vi")
+			if len(out.SubmitDataValues.Values) != 6 {
+				t.Fatalf("first submission: %+v", out.SubmitDataValues)
+			}
+			for i, v := range out.SubmitDataValues.Values {
+				vs[i]["expectedVersion"], vs[i]["value"] = v.Version, 100+i
+			}
+			out, _ = submit(hanoi, vs, true, map[string]any{"confirmJumps": true}, "vi")
+			if len(out.SubmitDataValues.Values) != 6 {
+				t.Fatalf("resubmission: %+v", out.SubmitDataValues)
+			}
+			for i, v := range out.SubmitDataValues.Values {
+				if v.Version != 2 || v.Value == nil || *v.Value != float64(100+i) {
+					t.Fatalf("value %d after resubmission: %+v", i, v)
+				}
+				if got := val(c06, cnt, "VN", vs[i]["period"].(string)); got != float64(100+i) {
+					t.Fatalf("roll-up of %s: %v", vs[i]["period"], got)
+				}
+				vs[i]["expectedVersion"], vs[i]["value"] = v.Version, 200+i
+			}
+			vs[3]["expectedVersion"] = 1
+			out, _ = submit(hanoi, vs, true, map[string]any{"confirmJumps": true}, "vi")
+			if len(out.SubmitDataValues.Values) != 0 || len(out.SubmitDataValues.Problems) != 1 || out.SubmitDataValues.Problems[0].Index != 3 ||
+				out.SubmitDataValues.Problems[0].Rule != "VERSION" {
+				t.Fatalf("one stale version: %+v", out.SubmitDataValues)
+			}
+			for i := range vs {
+				if got := val(c06, cnt, "VN", vs[i]["period"].(string)); got != float64(100+i) {
+					t.Fatalf("after a refused batch, %s: %v", vs[i]["period"], got)
+				}
 			}
 		})
 	}

@@ -178,8 +178,9 @@ type DataValue struct {
 	AcceptedBy  int64        `bun:"accepted_by,nullzero"`
 	AcceptedAt  *time.Time   `bun:"accepted_at"`
 	// FirstSubmittedOn is the day the value was first submitted, for
-	// timeliness.
-	FirstSubmittedOn store.Date `bun:"first_submitted_on"`
+	// timeliness (typed text: the bulk update's VALUES casts it so on
+	// PostgreSQL).
+	FirstSubmittedOn store.Date `bun:"first_submitted_on,type:text"`
 	UpdatedAt        time.Time  `bun:"updated_at"`
 
 	UnitPath string `bun:"unit_path,scanonly"`

@@ -505,6 +505,9 @@ func (s *Service) checkShape(ind *Indicator, v ValueInput, bad func(Rule, store.
 	}
 }
 
+// updateChunk bounds the values one UPDATE of saveValues carries.
+const updateChunk = 500
+
 // valueWrite is a value going from before (nil: new) to after.
 type valueWrite struct {
 	before, after *DataValue
@@ -522,22 +525,33 @@ func (s *Service) saveValues(ctx context.Context, tx bun.Tx, actor *auth.Identit
 	}
 	now := s.clock()
 	today := store.Today(s.clock)
-	var fresh []*DataValue
+	var fresh, changed []*DataValue
 	var closing []int64
 	for _, w := range ws {
 		if w.before == nil {
 			fresh = append(fresh, w.after)
 			continue
 		}
-		res, err := tx.NewUpdate().Model(w.after).ExcludeColumn("id", "indicator_id", "org_unit_id", "period", "source").
-			WherePK().Where("version = ?", w.before.Version).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("kpi: saving value: %w", err)
+		if w.after.Version != w.before.Version+1 {
+			return fmt.Errorf("kpi: value %d goes from version %d to %d", w.after.ID, w.before.Version, w.after.Version)
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		changed = append(changed, w.after)
+		closing = append(closing, w.after.ID)
+	}
+	// The changed values, updateChunk a statement, each at the version it
+	// was read at (its new version less one): a value changed meanwhile
+	// makes the statement update fewer rows than it carries, and the batch
+	// is refused whole.
+	for i := 0; i < len(changed); i += updateChunk {
+		part := changed[i:min(i+updateChunk, len(changed))]
+		res, err := tx.NewUpdate().Model(&part).ExcludeColumn("id", "indicator_id", "org_unit_id", "period", "source").
+			Bulk().Where("dv.version = _data.version - 1").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("kpi: saving values: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != int64(len(part)) {
 			return store.ErrBusy
 		}
-		closing = append(closing, w.after.ID)
 	}
 	if len(fresh) > 0 {
 		if _, err := tx.NewInsert().Model(&fresh).Returning("id").Exec(ctx); err != nil {

@@ -31,6 +31,26 @@ const (
 	MaxHistory         = 100 // versions of a value
 )
 
+// Bounds are the sizes the indicators' prices follow (graph's complexity
+// limit): how many indicators there are, and the most one group has, each
+// at most what one list returns.
+type Bounds struct {
+	Indicators, GroupIndicators int
+}
+
+// Bounds measures the indicators, whatever any caller's scope: the figures
+// price queries and are never shown.
+func (s *Store) Bounds(ctx context.Context) (Bounds, error) {
+	var b Bounds
+	err := s.db.NewRaw(`SELECT (SELECT COUNT(*) FROM indicators),
+		(SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM indicators GROUP BY group_id) g)`).Scan(ctx, &b.Indicators, &b.GroupIndicators)
+	if err != nil {
+		return Bounds{}, fmt.Errorf("kpi: measuring the indicators: %w", err)
+	}
+	b.Indicators, b.GroupIndicators = min(b.Indicators, MaxIndicators), min(b.GroupIndicators, MaxGroupIndicators)
+	return b, nil
+}
+
 // Groups returns every indicator group, in order (definitions are national
 // and readable by every signed-in caller).
 func (s *Store) Groups(ctx context.Context, ids ...int64) ([]*Group, error) {
