@@ -16,6 +16,7 @@ import (
 
 	"p06/alerts"
 	"p06/auth"
+	"p06/kpi"
 	"p06/rbac"
 	"p06/store"
 	"p06/store/storetest"
@@ -141,21 +142,8 @@ func TestDigestOncePerRecipientPerDay(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := f.ctx
-		authz, err := rbac.NewAuthorizer(ctx, db, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := auth.NewService(db, authz, func() time.Time { return f.now }, auth.DefaultConfig)
-		user := func(name, email, unit string, role rbac.Role, on string) *auth.User {
-			u, err := svc.CreateUser(ctx, nil, auth.NewUser{Username: name, DisplayName: "Người dùng " + name, Email: email, OrgUnit: unit, Password: "mật-khẩu-dài-đủ"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.GrantRole(ctx, nil, u.ID, role, on); err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}
+		user := f.user
+		svc := auth.NewService(db, f.authz, func() time.Time { return f.now }, auth.DefaultConfig)
 		user("hue1", "hue1@hue.gov.vn", "46", rbac.ProvinceEditor, "46")
 		off := user("hue2", "hue2@hue.gov.vn", "46", rbac.ProvinceEditor, "46")
 		user("hue3", "", "46", rbac.ProvinceEditor, "46")
@@ -166,6 +154,7 @@ func TestDigestOncePerRecipientPerDay(t *testing.T) {
 		}
 		f.task("ngày 5/12/2026", "46", "BTP")
 		f.task("ngày 15/10/2026", "46")
+		f.indicator("T-1", kpi.Month, 10, "PROVINCE") // October's values, due 10/11, not sent
 		f.scan("2026-12-01")
 
 		box := newMailbox(t)
@@ -196,10 +185,11 @@ func TestDigestOncePerRecipientPerDay(t *testing.T) {
 			t.Fatalf("first run delivered %+v", got)
 		}
 		m := got[0]
-		if m.subject != "Đề án 06: 2 cảnh báo hạn nhiệm vụ ngày 02/12/2026" {
+		if m.subject != "Đề án 06: 3 cảnh báo hạn ngày 02/12/2026" {
 			t.Errorf("subject %q", m.subject)
 		}
-		for _, want := range []string{"Kính gửi Người dùng hue1", "Cảnh báo mới (2)", "[còn 4–7 ngày đến hạn] Nhiệm vụ thử 1",
+		for _, want := range []string{"Kính gửi Người dùng hue1", "Cảnh báo mới (3)", "[còn 4–7 ngày đến hạn] Nhiệm vụ thử 1",
+			"[chưa nộp số liệu chỉ tiêu] Chỉ tiêu thử T-1 (T-1), kỳ 2026-10\n  Đơn vị: Thừa Thiên Huế. Hạn: 10/11/2026.",
 			"[quá hạn from 30 ngày]", "Hạn: 05/12/2026", "https://p06.test/alerts/", "Xem tất cả cảnh báo: https://p06.test/alerts"} {
 			want = strings.Replace(want, "from", "từ", 1)
 			if !strings.Contains(m.body, want) {
