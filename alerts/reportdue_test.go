@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"p06/alerts"
+	"p06/alerts/alertstest"
 	"p06/auth"
 	"p06/kpi"
 	"p06/rbac"
@@ -32,7 +33,7 @@ func TestReportDueWalksTheCalendar(t *testing.T) {
 		if err := f.al.Authorizer().Reload(f.ctx); err != nil {
 			t.Fatal(err)
 		}
-		rec := newReceiver(t, "a-secret-of-16-chars", func() time.Time { return f.now })
+		rec := alertstest.NewReceiver(t, "a-secret-of-16-chars", func() time.Time { return f.now })
 		wh := alerts.NewWebhooks(f.al, true)
 		if _, err := wh.Create(f.ctx, admin, "46", rec.URL, "a-secret-of-16-chars"); err != nil {
 			t.Fatal(err)
@@ -103,7 +104,7 @@ func TestReportDueWalksTheCalendar(t *testing.T) {
 		if c, err := wh.Job(f.ctx, 0); err != nil || c["delivered"] != 2 {
 			t.Fatalf("webhooks: %v %v", c, err)
 		}
-		got2, bad := rec.take()
+		got2, bad := rec.Take()
 		if len(got2) == 2 && got2[0].Alert.Period > got2[1].Alert.Period {
 			got2[0], got2[1] = got2[1], got2[0]
 		}
