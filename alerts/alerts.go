@@ -114,12 +114,20 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			lastDay = ld
 		}
 	}
-	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	// The first scan of a national programme may send nothing back for
+	// longer than the pool's read timeout on a busy machine: it runs on the
+	// database's long-running pool (opened once; its context still bounds
+	// it).
+	db, _ := s.db.LongRunning()
+	err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res = Scanned{Raised: map[Kind]int{}}
 		if s.db.Engine == store.Postgres {
-			// JIT compilation costs more than these statements save.
-			if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off"); err != nil {
-				return err
+			// JIT compilation costs more than these statements save; the
+			// first scan's joins of a million assignments hash in memory.
+			for _, set := range []string{"SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"} {
+				if _, err := tx.ExecContext(ctx, set); err != nil {
+					return err
+				}
 			}
 		}
 		n, err := resolve(ctx, tx, Sources(), d, asOf, nil, since)

@@ -173,16 +173,25 @@ var submittedStates = []kpi.State{kpi.Submitted, kpi.Approved, kpi.Accepted}
 // from the indicators (a small table), the units from their kinds.
 var ReportsDue = &Source{
 	Subject: SubjectDataValue,
-	Open: func(ctx context.Context, db bun.IDB, d, from, to store.Date, _ *bun.SelectQuery) (*bun.SelectQuery, error) {
+	Open: func(ctx context.Context, db bun.IDB, d, from, to store.Date, only *bun.SelectQuery) (*bun.SelectQuery, error) {
 		due, err := periodsDue(ctx, db, from, to)
 		if err != nil || due == nil {
 			return nil, err
 		}
-		return db.NewSelect().TableExpr("(?) AS e", due).
+		q := db.NewSelect().TableExpr("(?) AS e", due).
 			Join("JOIN org_units AS u ON u.kind = e.unit_kind").
 			ColumnExpr("e.indicator_id AS subject_id, u.id AS org_unit_id, u.kind AS unit_kind, e.due_date, e.period").
 			Where("NOT EXISTS (SELECT 1 "+valueInForce+" AND dv.indicator_id = e.indicator_id AND dv.org_unit_id = u.id AND dv.period = e.period)",
-				d.String(), d.String(), bun.In(submittedStates)), nil
+				d.String(), d.String(), bun.In(submittedStates))
+		if only != nil {
+			q = q.Where("e.indicator_id IN (?)", only)
+		}
+		return q, nil
+	},
+	// The indicators of the values changed since (data_value_history_changed_idx).
+	Changed: func(db bun.IDB, since time.Time) *bun.SelectQuery {
+		return db.NewSelect().TableExpr("data_value_history AS h").Join("JOIN data_values AS dv ON dv.id = h.data_value_id").
+			ColumnExpr("dv.indicator_id").Where("h.changed_at >= ?", since.UTC())
 	},
 	Resolved: func(d store.Date) (string, string, []any) {
 		ds := d.String()
