@@ -437,11 +437,11 @@ func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsCon
 
 // alertsQuery is what the e-mail digest's link to every open alert opens
 // in the IDE.
-const alertsQuery = `{ alerts(filter: {open: true, acknowledged: false}) { totalCount nodes { id kind dueDate orgUnit { name } assignment { task { title deadlineText } } } } }`
+const alertsQuery = `{ alerts(filter: {open: true, acknowledged: false}) { totalCount nodes { id kind dueDate orgUnit { name } assignment { task { title deadlineText } } indicator { code name } period } } }`
 
 // alertLink is the address of one alert in the IDE.
 func alertLink(base string, id int64) string {
-	q := fmt.Sprintf(`{ node(id: %q) { ... on Alert { kind dueDate resolvedAt orgUnit { name } assignment { id state progress task { title deadlineText } } } } }`, graph.NodeID("Alert", id))
+	q := fmt.Sprintf(`{ node(id: %q) { ... on Alert { kind dueDate resolvedAt orgUnit { name } assignment { id state progress task { title deadlineText } } indicator { code name periodType dueDays } period } } }`, graph.NodeID("Alert", id))
 	return base + "/?query=" + url.QueryEscape(q)
 }
 
