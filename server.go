@@ -87,6 +87,7 @@ type config struct {
 // jobsConfig is when the scheduled jobs run (see README, "Alerts").
 type jobsConfig struct {
 	on        bool          // P06_SCHEDULER
+	retry     time.Duration // P06_LEADER_RETRY
 	scanEvery time.Duration // P06_ALERT_SCAN_EVERY
 	scanAt    []string      // P06_ALERT_SCAN_AT
 	digestAt  []string      // P06_DIGEST_AT
@@ -199,13 +200,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 // loadJobsConfig reads the scheduler's settings.
 func loadJobsConfig(getenv func(string) string) (jobsConfig, error) {
-	j := jobsConfig{on: true, scanEvery: 15 * time.Minute, scanAt: []string{"07:00"}, digestAt: []string{"07:30"}}
+	j := jobsConfig{on: true, retry: jobs.DefaultRetry, scanEvery: 15 * time.Minute, scanAt: []string{"07:00"}, digestAt: []string{"07:30"}}
 	switch strings.ToLower(getenv("P06_SCHEDULER")) {
 	case "", "on", "true", "1":
 	case "off", "false", "0":
 		j.on = false
 	default:
 		return j, fmt.Errorf("P06_SCHEDULER must be on or off, got %q", getenv("P06_SCHEDULER"))
+	}
+	if v := getenv("P06_LEADER_RETRY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 5*time.Minute {
+			return j, fmt.Errorf("P06_LEADER_RETRY must be a duration from 100ms to 5m, like 15s, got %q", v)
+		}
+		j.retry = d
 	}
 	if v := getenv("P06_ALERT_SCAN_EVERY"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -410,7 +418,7 @@ func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsCon
 	}
 	var o jobs.Options
 	if db.Engine == store.Postgres {
-		e, err := jobs.NewElector(ctx, db, log)
+		e, err := jobs.NewElector(ctx, db, log, c.retry)
 		if err != nil {
 			return nil, err
 		}
@@ -429,11 +437,11 @@ func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsCon
 
 // alertsQuery is what the e-mail digest's link to every open alert opens
 // in the IDE.
-const alertsQuery = `{ alerts(filter: {open: true, acknowledged: false}) { totalCount nodes { id kind dueDate orgUnit { name } assignment { task { title deadlineText } } } } }`
+const alertsQuery = `{ alerts(filter: {open: true, acknowledged: false}) { totalCount nodes { id kind dueDate orgUnit { name } assignment { task { title deadlineText } } indicator { code name } period } } }`
 
 // alertLink is the address of one alert in the IDE.
 func alertLink(base string, id int64) string {
-	q := fmt.Sprintf(`{ node(id: %q) { ... on Alert { kind dueDate resolvedAt orgUnit { name } assignment { id state progress task { title deadlineText } } } } }`, graph.NodeID("Alert", id))
+	q := fmt.Sprintf(`{ node(id: %q) { ... on Alert { kind dueDate resolvedAt orgUnit { name } assignment { id state progress task { title deadlineText } } indicator { code name periodType dueDays } period } } }`, graph.NodeID("Alert", id))
 	return base + "/?query=" + url.QueryEscape(q)
 }
 

@@ -17,8 +17,9 @@ import (
 	"p06/store"
 )
 
-// Alert is one alert: a subject (an assignment) reached a kind's window for
-// a due date.
+// Alert is one alert: a subject (an assignment, or a value expected of
+// OrgUnitID for an indicator and Period) reached a kind's window for a due
+// date.
 type Alert struct {
 	bun.BaseModel `bun:"table:alerts,alias:alr"`
 
@@ -35,6 +36,9 @@ type Alert struct {
 	AcknowledgedBy int64       `bun:"acknowledged_by,nullzero"`
 	ResolvedAt     *time.Time  `bun:"resolved_at"`
 	Resolution     string      `bun:"resolution"`
+	// Period is the period of the value due (REPORT_DUE; SubjectID is
+	// then the indicator), "" for an assignment.
+	Period string `bun:"period"`
 
 	// UnitPath is the path of the alert's unit (read with it).
 	UnitPath string `bun:"unit_path,scanonly"`
@@ -110,20 +114,23 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			lastDay = ld
 		}
 	}
-	// A full scan of a national programme may send nothing back for longer
-	// than the pool's read timeout: it runs on a handle without one (its
-	// context still bounds it).
-	db, release := s.db.LongRunning()
-	defer release() //nolint:errcheck // closing a pool of ours
+	// The first scan of a national programme may send nothing back for
+	// longer than the pool's read timeout on a busy machine: it runs on the
+	// database's long-running pool (opened once; its context still bounds
+	// it).
+	db, _ := s.db.LongRunning()
 	err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res = Scanned{Raised: map[Kind]int{}}
 		if s.db.Engine == store.Postgres {
-			// JIT compilation costs more than these statements save.
-			if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off"); err != nil {
-				return err
+			// JIT compilation costs more than these statements save; the
+			// first scan's joins of a million assignments hash in memory.
+			for _, set := range []string{"SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"} {
+				if _, err := tx.ExecContext(ctx, set); err != nil {
+					return err
+				}
 			}
 		}
-		n, err := resolve(ctx, tx, d, asOf, nil, since)
+		n, err := resolve(ctx, tx, Sources(), d, asOf, nil, since)
 		if err != nil {
 			return err
 		}
@@ -134,10 +141,18 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			if r.Escalate != "" {
 				esc = "(" + r.Escalate + ")"
 			}
-			sel := tx.NewSelect().TableExpr("(?) AS s", candidates(tx, r, d, from, to, lastDay, since)).
-				ColumnExpr("?, s.subject_id, ?, s.due_date, s.org_unit_id, "+esc+", ?, ?", string(r.Source.Subject), string(r.Kind), asOf.UTC(), runID).
+			cands, err := candidates(ctx, tx, r, d, from, to, lastDay, since)
+			if err != nil {
+				return err
+			}
+			if cands == nil {
+				continue
+			}
+			sel := tx.NewSelect().TableExpr("(?) AS s", cands).
+				ColumnExpr("?, s.subject_id, ?, s.due_date, s.org_unit_id, s.period, "+esc+", ?, ?", string(r.Source.Subject), string(r.Kind), asOf.UTC(), runID).
 				Where("TRUE") // SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-			out, err := tx.NewRaw("INSERT INTO alerts (subject_kind, subject_id, kind, due_date, org_unit_id, escalated, raised_at, job_run_id) ? ON CONFLICT (subject_kind, subject_id, kind, due_date) DO NOTHING", sel).Exec(ctx)
+			out, err := tx.NewRaw("INSERT INTO alerts (subject_kind, subject_id, kind, due_date, org_unit_id, period, escalated, raised_at, job_run_id) ? "+
+				"ON CONFLICT (subject_kind, subject_id, org_unit_id, period, kind, due_date) DO NOTHING", sel).Exec(ctx)
 			if err != nil {
 				return fmt.Errorf("alerts: raising %s: %w", r.Kind, err)
 			}
@@ -158,22 +173,34 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 
 // candidates selects the subjects rule r raises an alert for on day d:
 // all those in its window [from, to], or, when a good scan of day lastDay
-// (not zero) began after since, those changed since then and those whose
-// due date entered the window after lastDay.
-func candidates(tx bun.IDB, r Rule, d, from, to, lastDay store.Date, since time.Time) *bun.SelectQuery {
-	if lastDay.IsZero() {
-		return r.Source.Open(tx, d, from, to, nil)
+// (not zero) began after since and the source can tell what changed,
+// those changed since then and those whose due date entered the window
+// after lastDay; nil when there are none.
+func candidates(ctx context.Context, tx bun.IDB, r Rule, d, from, to, lastDay store.Date, since time.Time) (*bun.SelectQuery, error) {
+	src := r.Source
+	if lastDay.IsZero() || src.Changed == nil {
+		return src.Open(ctx, tx, d, from, to, nil)
 	}
-	changed := r.Source.Open(tx, d, from, to, r.Source.Changed(tx, since))
+	changed, err := src.Open(ctx, tx, d, from, to, src.Changed(tx, since))
+	if err != nil {
+		return nil, err
+	}
 	_, lastTo := r.Window(lastDay)
 	newFrom := from
 	if !lastTo.IsZero() && (newFrom.IsZero() || lastTo.AddDays(1).After(newFrom)) {
 		newFrom = lastTo.AddDays(1)
 	}
 	if !to.IsZero() && newFrom.After(to) {
-		return changed
+		return changed, nil
 	}
-	return r.Source.Open(tx, d, newFrom, to, nil).UnionAll(changed)
+	entered, err := src.Open(ctx, tx, d, newFrom, to, nil)
+	if err != nil || entered == nil {
+		return changed, err
+	}
+	if changed == nil {
+		return entered, nil
+	}
+	return entered.UnionAll(changed), nil
 }
 
 // Resolve resolves the open alerts of the given assignments that no longer
@@ -185,28 +212,29 @@ func (s *Store) Resolve(ctx context.Context, assignmentIDs []int64) (int, error)
 		return 0, nil
 	}
 	now := s.clock()
-	return resolve(ctx, s.db, store.DateOf(now), now, assignmentIDs, time.Time{})
+	return resolve(ctx, s.db, []*Source{Assignments}, store.DateOf(now), now, assignmentIDs, time.Time{})
 }
 
 // resolveMargin is how long before the last scan a scan looks for changes.
 const resolveMargin = 10 * time.Minute
 
-// resolve sets resolved_at and the resolution of the open alerts that no
-// longer hold on day d, for every source (with ids, only those subjects';
-// with since, only subjects whose facts changed since then).
-func resolve(ctx context.Context, db bun.IDB, d store.Date, at time.Time, ids []int64, since time.Time) (int, error) {
+// resolve sets resolved_at and the resolution of the open alerts of the
+// sources srcs that no longer hold on day d (with ids, only those
+// subjects'; with since, only subjects whose facts changed since then,
+// when the source can tell).
+func resolve(ctx context.Context, db bun.IDB, srcs []*Source, d store.Date, at time.Time, ids []int64, since time.Time) (int, error) {
 	total := 0
-	for _, src := range Sources() {
+	for _, src := range srcs {
 		cond, resolution, args := src.Resolved(d)
 		q := db.NewUpdate().Table("alerts").
 			Set("resolved_at = ?", at.UTC()).
-			Set("resolution = "+resolution, args[:2]...).
+			Set("resolution = "+resolution, args...).
 			Where("resolved_at IS NULL AND subject_kind = ?", string(src.Subject)).
-			Where(cond, args[2:]...)
+			Where(cond, args...)
 		if ids != nil {
 			q = q.Where("subject_id IN (?)", bun.In(ids))
 		}
-		if !since.IsZero() {
+		if !since.IsZero() && src.Changed != nil {
 			q = q.Where("subject_id IN (?)", src.Changed(db, since))
 		}
 		out, err := q.Exec(ctx)

@@ -3,6 +3,7 @@ package alerts_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"p06/alerts"
+	"p06/auth"
+	"p06/kpi"
 	"p06/rbac"
 	"p06/seeds"
 	"p06/store"
@@ -18,7 +21,8 @@ import (
 )
 
 // fixture is a database with the reference units, one document, and the
-// tasks a test makes, with a clock the test moves.
+// tasks (and indicators) a test makes, with a clock the test moves. The
+// reference indicators are removed: a test about values makes its own.
 type fixture struct {
 	t     *testing.T
 	ctx   context.Context
@@ -29,12 +33,50 @@ type fixture struct {
 	doc   int64
 	n     int
 	runID int64
+	authz *rbac.Authorizer
+}
+
+// indicator makes an indicator reported by the units of kinds every period
+// of type pt, due dueDays after the period ends.
+func (f *fixture) indicator(code string, pt kpi.PeriodType, dueDays int, kinds ...string) *kpi.Indicator {
+	f.t.Helper()
+	var group int64
+	if err := f.db.NewRaw("SELECT MIN(id) FROM indicator_groups").Scan(f.ctx, &group); err != nil {
+		f.t.Fatal(err)
+	}
+	ind := &kpi.Indicator{GroupID: group, Code: code, Name: "Chỉ tiêu thử " + code, Unit: "hồ sơ", Kind: kpi.Count, PeriodType: pt,
+		Direction: kpi.HigherIsBetter, Aggregation: kpi.Sum, ReportingKinds: kinds, DueDays: dueDays, Weight: 1,
+		Source: store.SourceDemo, Version: 1, UpdatedAt: f.now}
+	if err := ind.Validate(); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.db.NewInsert().Model(ind).Returning("id").Exec(f.ctx); err != nil {
+		f.t.Fatal(err)
+	}
+	return ind
+}
+
+// user makes a user of unit with role on the unit code on.
+func (f *fixture) user(name, email, unit string, role rbac.Role, on string) *auth.User {
+	f.t.Helper()
+	svc := auth.NewService(f.db, f.authz, func() time.Time { return f.now }, auth.DefaultConfig)
+	u, err := svc.CreateUser(f.ctx, nil, auth.NewUser{Username: name, DisplayName: "Người dùng " + name, Email: email, OrgUnit: unit, Password: "mật-khẩu-dài-đủ"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := svc.GrantRole(f.ctx, nil, u.ID, role, on); err != nil {
+		f.t.Fatal(err)
+	}
+	return u
 }
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := seeds.Load(ctx, db, seeds.Reference, seeds.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewDelete().Table("indicators").Where("TRUE").Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ctx: ctx, db: db, now: time.Date(2026, 12, 1, 9, 0, 0, 0, store.VN)}
@@ -45,6 +87,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.al = alerts.NewStore(db, authz, clock)
+	f.authz = authz
 	doc := &tasks.Document{Kind: tasks.ChiThi, Number: "1/CT-TEST", IssueDate: store.MustDate("2026-01-02"),
 		Issuer: "Thủ tướng Chính phủ", Title: "Văn bản thử", Source: store.SourceDemo}
 	if err := f.ts.CreateDocument(ctx, doc); err != nil {
@@ -243,8 +286,9 @@ func TestConcurrentScansRaiseOnce(t *testing.T) {
 }
 
 // The demo plan's tasks fall due around the day the demo is seeded, so a
-// scan that day raises every kind of alert; seeding again later adds
-// nothing.
+// scan that day raises every kind of alert about assignments, and
+// REPORT_DUE for the indicator values the demo lacks; seeding again later
+// adds nothing.
 func TestDemoShowsEveryKind(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -267,7 +311,7 @@ func TestDemoShowsEveryKind(t *testing.T) {
 		}
 		var got []string
 		if err := db.NewRaw(`SELECT u.code || ':' || a.kind || ':' || a.due_date || CASE WHEN a.escalated THEN ':escalated' ELSE '' END
-			FROM alerts a JOIN org_units u ON u.id = a.org_unit_id JOIN assignments s ON s.id = a.subject_id
+			FROM alerts a JOIN org_units u ON u.id = a.org_unit_id JOIN assignments s ON a.subject_kind = 'ASSIGNMENT' AND s.id = a.subject_id
 			JOIN tasks t ON t.id = s.task_id JOIN documents d ON d.id = t.document_id
 			WHERE d.number = ? ORDER BY 1`, seeds.DemoAlertsDocument).Scan(ctx, &got); err != nil {
 			t.Fatal(err)
@@ -276,6 +320,17 @@ func TestDemoShowsEveryKind(t *testing.T) {
 			"BCA:DUE_IN_3_DAYS:2026-03-13 BCA:OVERDUE_30_DAYS:2026-01-29:escalated BTP:DUE_IN_7_DAYS:2026-03-16 BTP:OVERDUE:2026-03-05"
 		if s := strings.Join(got, " "); s != want {
 			t.Fatalf("the demo plan raised\n%s\nwant\n%s", s, want)
+		}
+		// And the indicators' values: the demo has none after 2023, so
+		// January's, due 10/02, are overdue for every reporting unit.
+		var due []string
+		if err := db.NewRaw(`SELECT u.code || ':' || i.code || ':' || a.period || ':' || a.due_date FROM alerts a
+			JOIN org_units u ON u.id = a.org_unit_id JOIN indicators i ON a.subject_kind = 'DATA_VALUE' AND i.id = a.subject_id
+			WHERE a.kind = 'REPORT_DUE' AND u.code = '01' ORDER BY 1`).Scan(ctx, &due); err != nil {
+			t.Fatal(err)
+		}
+		if len(due) == 0 || !slices.Contains(due, "01:P06.01:2026-01:2026-02-10") {
+			t.Fatalf("Hà Nội's values due on the seeding day: %v", due)
 		}
 		later := seeded.AddDate(0, 1, 0)
 		if rep, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{Clock: func() time.Time { return later }}); err != nil || rep != (seeds.Report{}) {

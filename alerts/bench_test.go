@@ -13,7 +13,8 @@ import (
 
 // BenchmarkScanAtScale scans the database P06_BENCH_DATABASE_URL names (a
 // generated programme, `p06 gen --tasks 100000`: 1,000,000 assignments) as
-// of now: "first" deletes the alerts and the scans' runs before each scan
+// of now: "first" empties the alerts (TRUNCATE, with their webhook
+// deliveries: use a scratch database) and the scans' runs before each scan
 // (not timed), so each reads and raises everything due; "rerun" scans again
 // after a good scan the same day. See
 // BENCHMARKS.md, "Alert scan".
@@ -54,8 +55,10 @@ func BenchmarkScanAtScale(b *testing.B) {
 	b.Run("first", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			// No alerts and no scan before: a scan of everything.
-			for _, q := range []string{"DELETE FROM alerts", "DELETE FROM job_runs WHERE job = 'alert-scan'"} {
+			// No alerts and no scan before: a scan of everything, into an
+			// empty table as a first scan finds it (a DELETE would leave
+			// each key's dead entry for the next insert to check).
+			for _, q := range []string{"TRUNCATE alerts CASCADE", "DELETE FROM job_runs WHERE job = 'alert-scan'"} {
 				if _, err := db.ExecContext(ctx, q); err != nil {
 					b.Fatal(err)
 				}

@@ -40,7 +40,11 @@ type digestAlert struct {
 	DueDate  store.Date `bun:"due_date"`
 	RaisedAt time.Time  `bun:"raised_at"`
 	Unit     string     `bun:"unit"`
-	Task     string     `bun:"task"`
+	// What the alert is about (described).
+	Task       string `bun:"task"`
+	Indicator  string `bun:"indicator"`
+	Assignment int64  `bun:"assignment"`
+	Period     string `bun:"period"`
 }
 
 type recipient struct {
@@ -120,11 +124,9 @@ func (d *Digester) send(ctx context.Context, r recipient, day store.Date, now ti
 		return nil, fmt.Errorf("alerts: the last digest: %w", err)
 	}
 	list := func(newOnes bool) ([]digestAlert, int, error) {
-		q := d.s.db.NewSelect().TableExpr("alerts AS alr").
+		q := described(d.s.db.NewSelect().TableExpr("alerts AS alr").
 			Join("JOIN org_units AS u ON u.id = alr.org_unit_id").
-			Join("LEFT JOIN assignments AS a ON alr.subject_kind = ? AND a.id = alr.subject_id", string(SubjectAssignment)).
-			Join("LEFT JOIN tasks AS t ON t.id = a.task_id").
-			ColumnExpr("alr.id, alr.kind, alr.due_date, alr.raised_at, u.name AS unit, COALESCE(t.title, '') AS task").
+			ColumnExpr("alr.id, alr.kind, alr.due_date, alr.raised_at, u.name AS unit")).
 			Where(cond, args...).Where("alr.resolved_at IS NULL AND alr.acknowledged_at IS NULL")
 		if newOnes {
 			q = q.Where("alr.raised_at > ?", since.UTC())
@@ -154,7 +156,7 @@ func (d *Digester) send(ctx context.Context, r recipient, day store.Date, now ti
 	if n, _ := claim.RowsAffected(); n == 0 {
 		return errAlreadySent, nil
 	}
-	m := Message{To: r.Email, Date: now, Subject: fmt.Sprintf("Đề án 06: %d cảnh báo hạn nhiệm vụ ngày %s", nFresh+nOpen, viDate(day)),
+	m := Message{To: r.Email, Date: now, Subject: fmt.Sprintf("Đề án 06: %d cảnh báo hạn ngày %s", nFresh+nOpen, viDate(day)),
 		Body: d.body(r, fresh, nFresh, open, nOpen)}
 	if err := d.mail.Send(ctx, m); err != nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -174,6 +176,7 @@ var kindText = map[Kind]string{
 	DueIn1Day:     "đến hạn hôm nay hoặc ngày mai",
 	Overdue:       "quá hạn",
 	Overdue30Days: "quá hạn từ 30 ngày",
+	ReportDue:     "chưa nộp số liệu chỉ tiêu",
 }
 
 func (d *Digester) body(r recipient, fresh []digestAlert, nFresh int, open []digestAlert, nOpen int) string {
@@ -185,7 +188,11 @@ func (d *Digester) body(r recipient, fresh []digestAlert, nFresh int, open []dig
 		}
 		fmt.Fprintf(&b, "%s (%d):\n\n", title, n)
 		for _, a := range as {
-			fmt.Fprintf(&b, "- [%s] %s\n  Đơn vị: %s. Hạn: %s.\n  %s\n", kindText[a.Kind], a.Task, a.Unit, viDate(a.DueDate), d.link(a.ID))
+			what := a.Task
+			if a.Indicator != "" {
+				what = fmt.Sprintf("%s (%s), kỳ %s", a.Task, a.Indicator, a.Period)
+			}
+			fmt.Fprintf(&b, "- [%s] %s\n  Đơn vị: %s. Hạn: %s.\n  %s\n", kindText[a.Kind], what, a.Unit, viDate(a.DueDate), d.link(a.ID))
 		}
 		if n > len(as) {
 			fmt.Fprintf(&b, "… và %d cảnh báo khác.\n", n-len(as))

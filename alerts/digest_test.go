@@ -1,134 +1,19 @@
 package alerts_test
 
 import (
-	"bufio"
-	"encoding/base64"
 	"fmt"
-	"io"
-	"mime"
-	"mime/quotedprintable"
-	"net"
-	"net/textproto"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"p06/alerts"
+	"p06/alerts/alertstest"
 	"p06/auth"
+	"p06/kpi"
 	"p06/rbac"
 	"p06/store"
 	"p06/store/storetest"
 )
-
-// mailbox is a minimal SMTP server (EHLO, AUTH PLAIN, MAIL, RCPT, DATA,
-// QUIT) on a loopback port, keeping what it receives; it refuses the
-// recipients in refuse.
-type mailbox struct {
-	ln     net.Listener
-	mu     sync.Mutex
-	got    []received
-	auth   []string
-	refuse map[string]bool
-}
-
-type received struct {
-	to, subject, body string
-}
-
-func newMailbox(t *testing.T) *mailbox {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &mailbox{ln: ln, refuse: map[string]bool{}}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go m.serve(c)
-		}
-	}()
-	return m
-}
-
-// URL is the P06_SMTP_URL of the server.
-func (m *mailbox) URL() string { return "smtp://digest:s3cret@" + m.ln.Addr().String() }
-
-func (m *mailbox) serve(c net.Conn) {
-	defer c.Close()
-	tp := textproto.NewConn(c)
-	tp.PrintfLine("220 test ESMTP")
-	var to string
-	for {
-		line, err := tp.ReadLine()
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
-		switch cmd {
-		case "EHLO", "HELO":
-			tp.PrintfLine("250-test\r\n250 AUTH PLAIN")
-		case "AUTH":
-			f := strings.Fields(line)
-			b, _ := base64.StdEncoding.DecodeString(f[len(f)-1])
-			m.mu.Lock()
-			m.auth = append(m.auth, strings.ReplaceAll(string(b), "\x00", "|"))
-			m.mu.Unlock()
-			tp.PrintfLine("235 ok")
-		case "MAIL":
-			tp.PrintfLine("250 ok")
-		case "RCPT":
-			to = strings.Trim(strings.TrimPrefix(line[5:], "TO:"), "<>")
-			m.mu.Lock()
-			refused := m.refuse[to]
-			m.mu.Unlock()
-			if refused {
-				tp.PrintfLine("550 no such user")
-				continue
-			}
-			tp.PrintfLine("250 ok")
-		case "DATA":
-			tp.PrintfLine("354 go on")
-			data, err := tp.ReadDotBytes()
-			if err != nil {
-				return
-			}
-			r := bufio.NewReader(strings.NewReader(string(data)))
-			msg, _ := textproto.NewReader(r).ReadMIMEHeader()
-			subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Get("Subject"))
-			body, _ := io.ReadAll(quotedprintable.NewReader(r))
-			m.mu.Lock()
-			m.got = append(m.got, received{to: to, subject: subject, body: string(body)})
-			m.mu.Unlock()
-			tp.PrintfLine("250 queued")
-		case "QUIT":
-			tp.PrintfLine("221 bye")
-			return
-		default:
-			tp.PrintfLine("502 not here")
-		}
-	}
-}
-
-func (m *mailbox) setRefused(addr string, refused bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.refuse[addr] = refused
-}
-
-// take returns what arrived since the last take.
-func (m *mailbox) take() []received {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := m.got
-	m.got = nil
-	return out
-}
 
 // The digest at 07:30: one message a day per person with an address who has
 // not opted out, in Vietnamese, with the open alerts of the units where
@@ -141,21 +26,8 @@ func TestDigestOncePerRecipientPerDay(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := f.ctx
-		authz, err := rbac.NewAuthorizer(ctx, db, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := auth.NewService(db, authz, func() time.Time { return f.now }, auth.DefaultConfig)
-		user := func(name, email, unit string, role rbac.Role, on string) *auth.User {
-			u, err := svc.CreateUser(ctx, nil, auth.NewUser{Username: name, DisplayName: "Người dùng " + name, Email: email, OrgUnit: unit, Password: "mật-khẩu-dài-đủ"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.GrantRole(ctx, nil, u.ID, role, on); err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}
+		user := f.user
+		svc := auth.NewService(db, f.authz, func() time.Time { return f.now }, auth.DefaultConfig)
 		user("hue1", "hue1@hue.gov.vn", "46", rbac.ProvinceEditor, "46")
 		off := user("hue2", "hue2@hue.gov.vn", "46", rbac.ProvinceEditor, "46")
 		user("hue3", "", "46", rbac.ProvinceEditor, "46")
@@ -166,9 +38,10 @@ func TestDigestOncePerRecipientPerDay(t *testing.T) {
 		}
 		f.task("ngày 5/12/2026", "46", "BTP")
 		f.task("ngày 15/10/2026", "46")
+		f.indicator("T-1", kpi.Month, 10, "PROVINCE") // October's values, due 10/11, not sent
 		f.scan("2026-12-01")
 
-		box := newMailbox(t)
+		box := alertstest.NewMailbox(t)
 		smtpc, err := alerts.ParseSMTP(box.URL(), "Đề án 06 <canh-bao@de-an-06.gov.vn>")
 		if err != nil {
 			t.Fatal(err)
@@ -187,55 +60,54 @@ func TestDigestOncePerRecipientPerDay(t *testing.T) {
 			}
 			return counts
 		}
-		box.setRefused("c06@bca.gov.vn", true)
+		box.SetRefused("c06@bca.gov.vn", true)
 		if c := digest("2026-12-02 07:30"); c["sent"] != 1 || c["failed"] != 1 {
 			t.Fatalf("first run: %v, want 1 sent and 1 refused", c)
 		}
-		got := box.take()
-		if len(got) != 1 || got[0].to != "hue1@hue.gov.vn" {
+		got := box.Take()
+		if len(got) != 1 || got[0].To != "hue1@hue.gov.vn" {
 			t.Fatalf("first run delivered %+v", got)
 		}
 		m := got[0]
-		if m.subject != "Đề án 06: 2 cảnh báo hạn nhiệm vụ ngày 02/12/2026" {
-			t.Errorf("subject %q", m.subject)
+		if m.Subject != "Đề án 06: 3 cảnh báo hạn ngày 02/12/2026" {
+			t.Errorf("subject %q", m.Subject)
 		}
-		for _, want := range []string{"Kính gửi Người dùng hue1", "Cảnh báo mới (2)", "[còn 4–7 ngày đến hạn] Nhiệm vụ thử 1",
+		for _, want := range []string{"Kính gửi Người dùng hue1", "Cảnh báo mới (3)", "[còn 4–7 ngày đến hạn] Nhiệm vụ thử 1",
+			"[chưa nộp số liệu chỉ tiêu] Chỉ tiêu thử T-1 (T-1), kỳ 2026-10\n  Đơn vị: Thừa Thiên Huế. Hạn: 10/11/2026.",
 			"[quá hạn from 30 ngày]", "Hạn: 05/12/2026", "https://p06.test/alerts/", "Xem tất cả cảnh báo: https://p06.test/alerts"} {
 			want = strings.Replace(want, "from", "từ", 1)
-			if !strings.Contains(m.body, want) {
-				t.Errorf("the digest lacks %q:\n%s", want, m.body)
+			if !strings.Contains(m.Body, want) {
+				t.Errorf("the digest lacks %q:\n%s", want, m.Body)
 			}
 		}
-		if strings.Contains(m.body, "BTP") || strings.Contains(m.body, "Bộ Tư pháp") {
-			t.Errorf("the digest of Huế lists another unit's alert:\n%s", m.body)
+		if strings.Contains(m.Body, "BTP") || strings.Contains(m.Body, "Bộ Tư pháp") {
+			t.Errorf("the digest of Huế lists another unit's alert:\n%s", m.Body)
 		}
-		box.mu.Lock()
-		if len(box.auth) == 0 || box.auth[0] != "|digest|s3cret" {
-			t.Errorf("AUTH PLAIN sent %q", box.auth)
+		if a := box.Auth(); len(a) == 0 || a[0] != "|digest|s3cret" {
+			t.Errorf("AUTH PLAIN sent %q", a)
 		}
-		box.mu.Unlock()
 
-		box.setRefused("c06@bca.gov.vn", false)
+		box.SetRefused("c06@bca.gov.vn", false)
 		if c := digest("2026-12-02 08:00"); c["sent"] != 1 || c["alreadySent"] != 1 || c["failed"] != 0 {
 			t.Fatalf("rerun: %v, want the refused one sent and hue1's not again", c)
 		}
-		got = box.take()
-		if len(got) != 1 || got[0].to != "c06@bca.gov.vn" || !strings.Contains(got[0].body, "Cảnh báo mới (1)") ||
-			!strings.Contains(got[0].body, "quá hạn từ 30 ngày") {
+		got = box.Take()
+		if len(got) != 1 || got[0].To != "c06@bca.gov.vn" || !strings.Contains(got[0].Body, "Cảnh báo mới (1)") ||
+			!strings.Contains(got[0].Body, "quá hạn từ 30 ngày") {
 			t.Fatalf("the coordinator got %+v, want the escalated alert only", got)
 		}
 		if c := digest("2026-12-02 09:00"); c["sent"] != 0 || c["alreadySent"] != 2 {
 			t.Fatalf("third run: %v", c)
 		}
-		if got := box.take(); len(got) != 0 {
+		if got := box.Take(); len(got) != 0 {
 			t.Fatalf("a third run sent %+v", got)
 		}
 		if c := digest("2026-12-03 07:30"); c["sent"] != 2 {
 			t.Fatalf("next day: %v", c)
 		}
-		for _, m := range box.take() {
-			if !strings.Contains(m.body, "Cảnh báo chưa được xử lý") || strings.Contains(m.body, "Cảnh báo mới") {
-				t.Errorf("next day's digest to %s:\n%s", m.to, m.body)
+		for _, m := range box.Take() {
+			if !strings.Contains(m.Body, "Cảnh báo chưa được xử lý") || strings.Contains(m.Body, "Cảnh báo mới") {
+				t.Errorf("next day's digest to %s:\n%s", m.To, m.Body)
 			}
 		}
 		var n int

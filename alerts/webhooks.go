@@ -328,8 +328,13 @@ type Payload struct {
 		RaisedAt   string `json:"raisedAt"`
 		Escalated  bool   `json:"escalated"`
 		OrgUnit    string `json:"orgUnit"`
-		Assignment int64  `json:"assignment"`
-		Task       string `json:"task"`
+		Assignment int64  `json:"assignment,omitempty"`
+		Task       string `json:"task,omitempty"`
+		// A value due (REPORT_DUE): the indicator's code and name, and
+		// the period.
+		Indicator     string `json:"indicator,omitempty"`
+		IndicatorName string `json:"indicatorName,omitempty"`
+		Period        string `json:"period,omitempty"`
 	} `json:"alert"`
 }
 
@@ -346,8 +351,11 @@ type claimed struct {
 	RaisedAt  time.Time  `bun:"raised_at"`
 	Escalated bool       `bun:"escalated"`
 	Unit      string     `bun:"unit"`
-	Subject   int64      `bun:"subject_id"`
-	Task      string     `bun:"task"`
+	// What the alert is about (described).
+	Task       string `bun:"task"`
+	Indicator  string `bun:"indicator"`
+	Assignment int64  `bun:"assignment"`
+	Period     string `bun:"period"`
 }
 
 // Job is the webhook-delivery job: it attempts the deliveries due, each
@@ -360,13 +368,11 @@ func (w *Webhooks) Job(ctx context.Context, _ int64) (map[string]int, error) {
 		return counts, err
 	}
 	var cs []claimed
-	if err := w.s.db.NewSelect().TableExpr("webhook_deliveries AS wd").
+	if err := described(w.s.db.NewSelect().TableExpr("webhook_deliveries AS wd").
 		Join("JOIN webhooks AS wh ON wh.id = wd.webhook_id").
 		Join("JOIN alerts AS alr ON alr.id = wd.alert_id").
 		Join("JOIN org_units AS u ON u.id = alr.org_unit_id").
-		Join("LEFT JOIN assignments AS a ON alr.subject_kind = ? AND a.id = alr.subject_id", string(SubjectAssignment)).
-		Join("LEFT JOIN tasks AS t ON t.id = a.task_id").
-		ColumnExpr("wd.id, wd.attempts, wd.webhook_id, wh.url, wh.secret, wd.alert_id, alr.kind, alr.due_date, alr.raised_at, alr.escalated, u.code AS unit, alr.subject_id, COALESCE(t.title, '') AS task").
+		ColumnExpr("wd.id, wd.attempts, wd.webhook_id, wh.url, wh.secret, wd.alert_id, alr.kind, alr.due_date, alr.raised_at, alr.escalated, u.code AS unit")).
 		Where("wd.id IN (?)", bun.In(ids)).OrderExpr("wd.id").Scan(ctx, &cs); err != nil {
 		return counts, fmt.Errorf("alerts: reading deliveries: %w", err)
 	}
@@ -412,7 +418,12 @@ func (w *Webhooks) send(ctx context.Context, c claimed) (int, error) {
 	var p Payload
 	p.Event, p.Delivery = "alert.raised", c.ID
 	p.Alert.ID, p.Alert.Kind, p.Alert.DueDate, p.Alert.Escalated = c.AlertID, c.Kind, c.DueDate.String(), c.Escalated
-	p.Alert.RaisedAt, p.Alert.OrgUnit, p.Alert.Assignment, p.Alert.Task = c.RaisedAt.In(store.VN).Format(time.RFC3339), c.Unit, c.Subject, c.Task
+	p.Alert.RaisedAt, p.Alert.OrgUnit, p.Alert.Assignment = c.RaisedAt.In(store.VN).Format(time.RFC3339), c.Unit, c.Assignment
+	if c.Indicator != "" {
+		p.Alert.Indicator, p.Alert.IndicatorName, p.Alert.Period = c.Indicator, c.Task, c.Period
+	} else {
+		p.Alert.Task = c.Task
+	}
 	body, err := json.Marshal(p)
 	if err != nil {
 		return 0, err

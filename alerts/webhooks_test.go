@@ -1,88 +1,18 @@
 package alerts_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"p06/alerts"
+	"p06/alerts/alertstest"
 	"p06/auth"
 	"p06/rbac"
 	"p06/store"
 	"p06/store/storetest"
 )
-
-// receiver is an HTTP server standing for a webhook's receiver: it checks
-// each request's signature as README says a receiver should, and answers
-// with status.
-type receiver struct {
-	*httptest.Server
-	secret string
-	mu     sync.Mutex
-	status int
-	got    []alerts.Payload
-	bad    []string
-}
-
-func newReceiver(t *testing.T, secret string, now func() time.Time) *receiver {
-	r := &receiver{secret: secret, status: http.StatusNoContent}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		// t=TIMESTAMP,v1=HEX: HEX = HMAC-SHA256(secret, TIMESTAMP + "." + body),
-		// and TIMESTAMP recent (here: the test's clock).
-		var ts, sig string
-		for _, part := range strings.Split(req.Header.Get(alerts.SignatureHeader), ",") {
-			k, v, _ := strings.Cut(part, "=")
-			switch k {
-			case "t":
-				ts = v
-			case "v1":
-				sig = v
-			}
-		}
-		m := hmac.New(sha256.New, []byte(r.secret))
-		m.Write([]byte(ts + "."))
-		m.Write(body)
-		want := hex.EncodeToString(m.Sum(nil))
-		unix, _ := strconv.ParseInt(ts, 10, 64)
-		if !hmac.Equal([]byte(sig), []byte(want)) || now().Sub(time.Unix(unix, 0)).Abs() > 5*time.Minute {
-			r.bad = append(r.bad, req.Header.Get(alerts.SignatureHeader))
-		}
-		var p alerts.Payload
-		if err := json.Unmarshal(body, &p); err != nil {
-			r.bad = append(r.bad, string(body))
-		}
-		r.got = append(r.got, p)
-		w.WriteHeader(r.status)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) take() ([]alerts.Payload, []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	got, bad := r.got, r.bad
-	r.got, r.bad = nil, nil
-	return got, bad
-}
-
-func (r *receiver) answer(status int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.status = status
-}
 
 // Webhooks: an administrator of a unit registers one; each alert raised
 // about the unit (or below it) is delivered once, signed; a failing
@@ -116,9 +46,9 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 			t.Fatal(err)
 		}
 		clock := func() time.Time { return f.now }
-		ok := newReceiver(t, "a-secret-of-16-chars", clock)
-		failing := newReceiver(t, "another-secret-16-chars", clock)
-		failing.answer(http.StatusInternalServerError)
+		ok := alertstest.NewReceiver(t, "a-secret-of-16-chars", clock)
+		failing := alertstest.NewReceiver(t, "another-secret-16-chars", clock)
+		failing.Answer(http.StatusInternalServerError)
 
 		wh := alerts.NewWebhooks(f.al, true)
 		if _, err := wh.Create(ctx, editor, "46", ok.URL, "a-secret-of-16-chars"); store.ErrorCode(err) != store.Forbidden {
@@ -152,7 +82,7 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 		if c := deliver(); c["delivered"] != 1 || c["retry"] != 1 {
 			t.Fatalf("first delivery run: %v", c)
 		}
-		got, badSig := ok.take()
+		got, badSig := ok.Take()
 		if len(got) != 1 || len(badSig) != 0 || got[0].Event != "alert.raised" || got[0].Alert.Kind != alerts.DueIn7Days ||
 			got[0].Alert.OrgUnit != "46" || got[0].Alert.DueDate != "2026-12-05" || got[0].Alert.Task != "Nhiệm vụ thử 1" {
 			t.Fatalf("the receiver got %+v (bad signatures %v)", got, badSig)
@@ -191,7 +121,7 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 		if strings.Join(waits, " ") != "1m0s 2m0s 4m0s 8m0s 16m0s 32m0s 1h4m0s" {
 			t.Fatalf("waits between attempts %v", waits)
 		}
-		if got, _ := failing.take(); len(got) != alerts.MaxAttempts {
+		if got, _ := failing.Take(); len(got) != alerts.MaxAttempts {
 			t.Fatalf("the failing receiver got %d attempts, want %d", len(got), alerts.MaxAttempts)
 		}
 		ds, _, err := wh.Deliveries(ctx, admin, 0, store.Page{Limit: 10})
@@ -238,7 +168,7 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 		// Internal targets, P06_WEBHOOK_ALLOW_PRIVATE off: an address is
 		// refused at once; a name is accepted, then refused when it
 		// resolves to loopback at delivery.
-		if got, _ := ok.take(); len(got) != 2 {
+		if got, _ := ok.Take(); len(got) != 2 {
 			t.Fatalf("the receiver got %d more, want 2 (DUE_IN_3_DAYS, OVERDUE)", len(got))
 		}
 		strict := alerts.NewWebhooks(f.al, false)
@@ -260,7 +190,7 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 		if err != nil || c["delivered"] != 0 || c["retry"] != 1 {
 			t.Fatalf("delivering to %s: %v %v", byName, c, err)
 		}
-		if got, _ := ok.take(); len(got) != 0 {
+		if got, _ := ok.Take(); len(got) != 0 {
 			t.Fatalf("a refused delivery reached the receiver: %+v", got)
 		}
 		var msg string

@@ -8,6 +8,7 @@ import (
 	"p06/alerts"
 	"p06/auth"
 	"p06/graph/model"
+	"p06/kpi"
 	"p06/org"
 	"p06/store"
 	"p06/tasks"
@@ -29,6 +30,8 @@ type AlertResolver interface {
 	Resolution(ctx context.Context, obj *alerts.Alert) (*string, error)
 
 	Assignment(ctx context.Context, obj *alerts.Alert) (*tasks.Assignment, error)
+	Indicator(ctx context.Context, obj *alerts.Alert) (*kpi.Indicator, error)
+	Period(ctx context.Context, obj *alerts.Alert) (*string, error)
 	OrgUnit(ctx context.Context, obj *alerts.Alert) (*org.Unit, error)
 }
 type JobRunResolver interface {
@@ -368,6 +371,61 @@ func (ec *executionContext) fieldContext_Alert_assignment(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Alert_indicator(ctx context.Context, field graphql.CollectedField, obj *alerts.Alert) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().Indicator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kpi.Indicator) graphql.Marshaler {
+			return ec.marshalOIndicator2ᚖp06ᚋkpiᚐIndicator(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_period(ctx context.Context, field graphql.CollectedField, obj *alerts.Alert) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().Period(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, true, true, "String")
 }
 
 func (ec *executionContext) _Alert_orgUnit(ctx context.Context, field graphql.CollectedField, obj *alerts.Alert) (ret graphql.Marshaler) {
@@ -2555,6 +2613,32 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 					true, false,
 					func(ctx context.Context) graphql.Marshaler {
 						return ec._Alert_assignment(ctx, field, obj)
+					})
+			}
+		case "indicator":
+			if resolvesNow("Alert", field) {
+				out.Values[i] = ec._Alert_indicator(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Alert_indicator(ctx, field, obj)
+					})
+			}
+		case "period":
+			if resolvesNow("Alert", field) {
+				out.Values[i] = ec._Alert_period(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Alert_period(ctx, field, obj)
 					})
 			}
 		case "orgUnit":

@@ -11,6 +11,7 @@ import (
 	"p06/alerts"
 	"p06/auth"
 	"p06/graph/model"
+	"p06/kpi"
 	"p06/org"
 	"p06/rbac"
 	"p06/store"
@@ -45,6 +46,22 @@ func (r *alertResolver) Assignment(ctx context.Context, obj *alerts.Alert) (*tas
 		return nil, nil
 	}
 	return orNil(loadersOf(ctx).ext.assignment.Load(ctx, obj.SubjectID))
+}
+
+// Indicator is the resolver for the indicator field.
+func (r *alertResolver) Indicator(ctx context.Context, obj *alerts.Alert) (*kpi.Indicator, error) {
+	if obj.SubjectKind != alerts.SubjectDataValue {
+		return nil, nil
+	}
+	return orNil(loadersOf(ctx).indicator.Load(ctx, obj.SubjectID))
+}
+
+// Period is the resolver for the period field.
+func (r *alertResolver) Period(ctx context.Context, obj *alerts.Alert) (*string, error) {
+	if obj.SubjectKind != alerts.SubjectDataValue {
+		return nil, nil
+	}
+	return &obj.Period, nil
 }
 
 // OrgUnit is the resolver for the orgUnit field.

@@ -75,8 +75,10 @@ type ComplexityRoot struct {
 		DueDate        func(childComplexity int) int
 		Escalated      func(childComplexity int) int
 		ID             func(childComplexity int) int
+		Indicator      func(childComplexity int) int
 		Kind           func(childComplexity int) int
 		OrgUnit        func(childComplexity int) int
+		Period         func(childComplexity int) int
 		RaisedAt       func(childComplexity int) int
 		Resolution     func(childComplexity int) int
 		ResolvedAt     func(childComplexity int) int
@@ -995,6 +997,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.indicator":
+		if e.ComplexityRoot.Alert.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Indicator(childComplexity), true
 	case "Alert.kind":
 		if e.ComplexityRoot.Alert.Kind == nil {
 			break
@@ -1007,6 +1015,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.OrgUnit(childComplexity), true
+	case "Alert.period":
+		if e.ComplexityRoot.Alert.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Period(childComplexity), true
 	case "Alert.raisedAt":
 		if e.ComplexityRoot.Alert.RaisedAt == nil {
 			break
@@ -4993,6 +5007,10 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_escalated(ctx, field)
 	case "assignment":
 		return ec.fieldContext_Alert_assignment(ctx, field)
+	case "indicator":
+		return ec.fieldContext_Alert_indicator(ctx, field)
+	case "period":
+		return ec.fieldContext_Alert_period(ctx, field)
 	case "orgUnit":
 		return ec.fieldContext_Alert_orgUnit(ctx, field)
 	}

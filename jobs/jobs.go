@@ -48,6 +48,9 @@ const (
 	TriggerStart    = "START"
 	TriggerSchedule = "SCHEDULE"
 	TriggerManual   = "MANUAL"
+	// TriggerTakeOver is a run of an interval job made when this process
+	// took the lead from another (see Elector).
+	TriggerTakeOver = "TAKEOVER"
 )
 
 // ErrUnknownJob is the INVALID error of a job name that is not one of ours.
@@ -64,6 +67,7 @@ type Scheduler struct {
 	elector gocron.Elector
 	process string
 	jobs    map[string]*entry
+	order   []*entry // the jobs in the order given
 	sched   gocron.Scheduler
 	started time.Time
 
@@ -115,6 +119,7 @@ func New(runs *alerts.Store, log *slog.Logger, o Options, jobs ...Job) (*Schedul
 	for _, j := range jobs {
 		e := &entry{Job: j}
 		s.jobs[j.Name] = e
+		s.order = append(s.order, e)
 		if j.Every > 0 {
 			if _, err := s.sched.NewJob(gocron.DurationJob(j.Every), gocron.NewTask(s.scheduled, e, TriggerStart),
 				gocron.WithName(j.Name), gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
@@ -149,10 +154,28 @@ func (s *Scheduler) Jobs() []string {
 	return out
 }
 
-// Start starts the schedule: the jobs with an interval run once now.
+// Start starts the schedule: the jobs with an interval run once now (on
+// the leader), and again, in the order given, on a process that takes the
+// lead from another.
 func (s *Scheduler) Start() {
 	s.started = s.clock()
+	if e, ok := s.elector.(interface{ OnTakeOver(func()) }); ok {
+		e.OnTakeOver(s.takeOver)
+	}
 	s.sched.Start()
+}
+
+// takeOver runs the interval jobs one after the other: the process that
+// ran them is gone, and their next turn here may be an interval away.
+func (s *Scheduler) takeOver() {
+	for _, e := range s.order {
+		if e.Every <= 0 || s.ctx.Err() != nil {
+			continue
+		}
+		if _, err := s.run(e, TriggerTakeOver, 0); err != nil && !errors.Is(err, errBusy) {
+			s.log.Error("job failed", "job", e.Name, "err", err)
+		}
+	}
 }
 
 // scheduled is gocron's task: a scheduled run, the first of an interval

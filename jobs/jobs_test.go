@@ -154,12 +154,13 @@ func schedulerRuns(t *testing.T, db *store.DB) {
 }
 
 // On PostgreSQL one process of those sharing a database leads; when it
-// stops, another takes the lead at its next try.
+// stops, another takes the lead at its next try (its retry interval), and
+// says so (OnTakeOver) once.
 func TestElectorOneLeader(t *testing.T) {
 	t.Parallel()
 	db := storetest.Fresh(t, store.Postgres)
 	ctx := context.Background()
-	a, err := jobs.NewElector(ctx, db, quiet)
+	a, err := jobs.NewElector(ctx, db, quiet, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +168,13 @@ func TestElectorOneLeader(t *testing.T) {
 	if err := a.IsLeader(ctx); err != nil {
 		t.Fatalf("the first process: %v", err)
 	}
-	b, err := jobs.NewElector(ctx, db, quiet)
+	b, err := jobs.NewElector(ctx, db, quiet, 20*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	tookOver := make(chan struct{}, 10)
+	b.OnTakeOver(func() { tookOver <- struct{}{} })
 	if err := b.IsLeader(ctx); !errors.Is(err, jobs.ErrNotLeader) {
 		t.Fatalf("the second process while the first leads: %v", err)
 	}
@@ -179,7 +182,15 @@ func TestElectorOneLeader(t *testing.T) {
 		t.Fatalf("the leader again: %v", err)
 	}
 	a.Close()
-	if err := b.IsLeader(ctx); err != nil {
+	select {
+	case <-tookOver:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second process did not take the lead")
+	}
+	if err := b.IsLeader(ctx); err != nil || !b.Leading() {
 		t.Fatalf("the second process once the first stopped: %v", err)
+	}
+	if len(tookOver) != 0 {
+		t.Fatalf("took over %d more times", len(tookOver))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +42,10 @@ type DB struct {
 	// PoolMax is how many connections the pool opens at most.
 	PoolMax int
 	stats   *Stats
-	// dsn and params open PostgreSQL again (LongRunning).
+	// dsn and params open PostgreSQL again (LongRunning), into long.
 	dsn    string
 	params map[string]any
+	long   *longPool
 }
 
 // Config says which database to open.
@@ -201,23 +203,50 @@ func postgresOptions(dsn string, params map[string]any) []pgdriver.Option {
 
 // LongRunning returns a handle on the same database for work of which one
 // statement may take longer than postgresTimeout (a bulk COPY on a busy
-// machine, VACUUM of large tables), and the function that releases it: on
-// PostgreSQL a small pool of its own whose reads and writes wait as long as
-// their context allows; on SQLite, which has no such timeout, db itself.
+// machine, VACUUM of large tables, the first alert scan of a national
+// programme), and a release function kept for its callers, which does
+// nothing: on PostgreSQL a small pool of its own whose reads and writes wait
+// as long as their context allows, opened on first use and closed with db
+// (so a job that runs every few minutes does not connect anew each time);
+// on SQLite, which has no such timeout, db itself.
 func (db *DB) LongRunning() (*DB, func() error) {
+	release := func() error { return nil }
 	if db.Engine != Postgres {
-		return db, func() error { return nil }
+		return db, release
 	}
-	opts := append(postgresOptions(db.dsn, db.params), pgdriver.WithReadTimeout(0), pgdriver.WithWriteTimeout(0))
-	long := newDB(sql.OpenDB(pgdriver.NewConnector(opts...)), pgdialect.New(), Postgres, db.Where)
-	long.dsn, long.params = db.dsn, db.params
-	long.setPool(2)
-	return long, long.Close
+	db.long.mu.Lock()
+	defer db.long.mu.Unlock()
+	if db.long.db == nil {
+		opts := append(postgresOptions(db.dsn, db.params), pgdriver.WithReadTimeout(0), pgdriver.WithWriteTimeout(0))
+		long := newDB(sql.OpenDB(pgdriver.NewConnector(opts...)), pgdialect.New(), Postgres, db.Where)
+		long.dsn, long.params = db.dsn, db.params
+		long.setPool(2)
+		db.long.db = long
+	}
+	return db.long.db, release
+}
+
+// longPool is the pool LongRunning opens once.
+type longPool struct {
+	mu sync.Mutex
+	db *DB
+}
+
+// Close closes the database and the pool LongRunning opened on it.
+func (db *DB) Close() error {
+	db.long.mu.Lock()
+	long := db.long.db
+	db.long.db = nil
+	db.long.mu.Unlock()
+	if long != nil {
+		_ = long.Close()
+	}
+	return db.DB.Close()
 }
 
 // newDB wraps an opened pool, counting its statements.
 func newDB(sqldb *sql.DB, d schema.Dialect, engine Dialect, where string) *DB {
-	db := &DB{DB: bun.NewDB(sqldb, d), Engine: engine, Where: where, stats: &Stats{}}
+	db := &DB{DB: bun.NewDB(sqldb, d), Engine: engine, Where: where, stats: &Stats{}, long: &longPool{}}
 	db.AddQueryHook(db.stats)
 	return db
 }

@@ -250,7 +250,8 @@ func TestPoolSize(t *testing.T) {
 }
 
 // LongRunning reaches the same database (on PostgreSQL, the same schema)
-// through its own pool, which the original's closing leaves alone.
+// through its own pool, opened once: asking again (every alert scan does)
+// opens no other connection.
 func TestLongRunningIsTheSameDatabase(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -268,6 +269,13 @@ func TestLongRunningIsTheSameDatabase(t *testing.T) {
 		var n int
 		if err := db.NewRaw("SELECT n FROM long_probe").Scan(ctx, &n); err != nil || n != 7 {
 			t.Errorf("read back %d, %v", n, err)
+		}
+		again, _ := db.LongRunning()
+		if _, err := again.ExecContext(ctx, "INSERT INTO long_probe (n) VALUES (8)"); err != nil {
+			t.Fatal(err)
+		}
+		if again != long || again.Stats().OpenConnections > 1 {
+			t.Errorf("asking again opened another pool (%d connections)", again.Stats().OpenConnections)
 		}
 	})
 }
