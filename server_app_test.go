@@ -1,0 +1,384 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"p06/store"
+)
+
+// appTab is one browser tab of the web app test.
+type appTab struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+}
+
+// newAppTab opens a tab in a browser context of its own (its own cookies)
+// or, with same, in the browser context of same.
+func newAppTab(t *testing.T, browser context.Context, base string, server *url.URL, log *browserLog, same *appTab) *appTab {
+	t.Helper()
+	var ctx context.Context
+	if same != nil {
+		ctx, _ = chromedp.NewContext(same.ctx)
+	} else {
+		ctx, _ = chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log.watch(t, ctx, server)
+	return &appTab{t: t, ctx: ctx, base: base}
+}
+
+func (a *appTab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	a.t.Helper()
+	if err := chromedp.Do(a.ctx, steps...); err != nil {
+		a.t.Fatalf("%s: %v\npage text: %.1500s", what, err, a.text("document.body.innerText"))
+	}
+}
+
+// text evaluates a JavaScript expression giving a string.
+func (a *appTab) text(expr string) string {
+	s, _ := chromedp.Run(a.ctx, chromedp.Evaluate[string](expr))
+	return s
+}
+
+// wait polls a JavaScript condition.
+func (a *appTab) wait(what, cond string) {
+	a.t.Helper()
+	a.do("waiting for "+what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(20*time.Second)))
+}
+
+// open goes to a path of the app and waits for its heading.
+func (a *appTab) open(path string) {
+	a.t.Helper()
+	a.do("opening "+path, chromedp.Navigate(a.base+path))
+	a.wait("the page of "+path, `document.querySelector("main h1") !== null`)
+}
+
+// fill sets a form control's value the way typing and choosing do.
+func (a *appTab) fill(selector, value string) {
+	a.t.Helper()
+	a.do("filling "+selector, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		el.value = %q;
+		el.dispatchEvent(new Event("input", {bubbles: true}));
+		el.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`, selector, value)))
+}
+
+func (a *appTab) click(selector string) {
+	a.t.Helper()
+	a.do("clicking "+selector, chromedp.Click(chromedp.CSS(selector)))
+}
+
+// signIn fills the sign-in form and waits to leave it.
+func (a *appTab) signIn(username, password string) {
+	a.t.Helper()
+	a.open("/app/sign-in")
+	a.fill("#username", username)
+	a.fill("#password", password)
+	a.click(`form button[type="submit"]`)
+	a.wait("signed in as "+username, `location.pathname !== "/app/sign-in" && document.querySelector("header .who") !== null`)
+}
+
+// look saves screenshots of the page at 1366×768 and 375 px wide (when
+// P06_SCREENSHOTS names a folder) and checks it with axe-core: no serious
+// or critical violation of WCAG 2.1 A and AA.
+func (a *appTab) look(name string) {
+	a.t.Helper()
+	if dir := os.Getenv("P06_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			a.t.Fatal(err)
+		}
+		for _, size := range []struct {
+			w, h   int64
+			suffix string
+		}{{1366, 768, "1366"}, {375, 812, "375"}} {
+			a.do("resizing", chromedp.EmulateViewport(size.w, size.h))
+			a.do("settling", chromedp.Poll[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.WithPollingTimeout(5*time.Second)))
+			png, err := chromedp.Run(a.ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				a.t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
+				a.t.Fatal(err)
+			}
+		}
+		a.do("resizing back", chromedp.EmulateViewport(1366, 768))
+	}
+	if a.text(`typeof axe`) != "object" {
+		a.do("loading axe-core", chromedp.Evaluate[chromedp.Void](axeSource(a.t)))
+	}
+	found, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => JSON.stringify(r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+			.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " " + n.failureSummary)}))))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		a.t.Fatalf("axe on %s: %v", name, err)
+	}
+	if found != "[]" {
+		var pretty []any
+		json.Unmarshal([]byte(found), &pretty)
+		b, _ := json.MarshalIndent(pretty, "", "  ")
+		a.t.Errorf("axe-core finds serious accessibility violations on %s:\n%s", name, b)
+	}
+}
+
+var axeJS string
+
+// axeSource is axe-core, vendored for this test (web/app/testvendor).
+func axeSource(t *testing.T) string {
+	if axeJS == "" {
+		b, err := os.ReadFile("web/app/testvendor/axe-core/axe.min.js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		axeJS = string(b)
+	}
+	return axeJS
+}
+
+// The web app at /app/, driven in one headless chromium with every request
+// outside the server failed and every script error or CSP violation
+// reported: a province's editor sees only its own assignments, updates one
+// and sees the list change, and meets a second tab's save as a conflict;
+// the Prime Minister's office sees the programmeSummary figures of the
+// review's date on the national dashboard; sign-in shows the lockout; the
+// password is changed and the app signs out. Each page is looked at (axe-
+// core; screenshots with P06_SCREENSHOTS=dir).
+func TestAppInABrowser(t *testing.T) {
+	t.Parallel()
+	browser := startChromium(t, 5*time.Minute)
+	base := startServer(t, map[string]string{"P06_ADDR": "127.0.0.1:0", "P06_DATA_DIR": t.TempDir()})
+	server, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log browserLog
+	defer log.check(t)
+	today := store.Today(store.SystemClock).String()
+
+	// What hue may read, asked of the API directly.
+	api := newSession(t, base)
+	api.login("hue", "demo-password")
+	var hue struct {
+		Tasks struct {
+			TotalCount int
+			Nodes      []struct {
+				ID          string
+				Title       string
+				Assignments []struct {
+					ID      string
+					State   string
+					OrgUnit struct{ Code string }
+				}
+			}
+		}
+	}
+	api.must(`{ tasks(filter: {statusAsOf: "`+today+`", statuses: [IN_PROGRESS]}, orderBy: {field: DUE_DATE, direction: DESC}, first: 100) {
+		totalCount nodes { id title assignments { id state orgUnit { code } } } } }`, &hue)
+	var picked []int // tasks with one assignment of Huế's, not done
+	for i, n := range hue.Tasks.Nodes {
+		if len(n.Assignments) == 1 && n.Assignments[0].OrgUnit.Code == "46" && n.Assignments[0].State != "DONE" {
+			picked = append(picked, i)
+		}
+	}
+	if len(picked) < 2 {
+		t.Fatalf("hue has %d tasks in progress with one assignment; the test needs 2", len(picked))
+	}
+	done, clash := hue.Tasks.Nodes[picked[0]], hue.Tasks.Nodes[picked[1]]
+
+	a := newAppTab(t, browser, base, server, &log, nil)
+	t.Run("sign-in shows the lockout", func(t *testing.T) {
+		a.t = t
+		a.open("/app/")
+		a.wait("the sign-in page", `location.pathname === "/app/sign-in" && document.querySelector("#username") !== null`)
+		a.look("sign-in")
+		var first, last string
+		for i := 0; i < 6; i++ {
+			a.fill("#username", "khong-co-ai")
+			a.fill("#password", fmt.Sprintf("wrong-password-%d", i))
+			before := a.text(`document.querySelector("#signin-error")?.innerText ?? ""`)
+			a.click(`form button[type="submit"]`)
+			a.wait("the refusal", fmt.Sprintf(`(e => e !== null && (e.innerText !== %q || !document.querySelector("form button[type=submit]").disabled))(document.querySelector("#signin-error"))`, before))
+			a.wait("the form again", `!document.querySelector("form button[type=submit]").disabled`)
+			msg := a.text(`document.querySelector("#signin-error").innerText`)
+			if i == 0 {
+				first = msg
+			}
+			last = msg
+		}
+		var lock struct {
+			Login struct{ UserErrors []struct{ Message string } }
+		}
+		api2 := newSession(t, base)
+		api2.must(`mutation { login(input: {username: "khong-co-ai", password: "wrong-password-x"}) { userErrors { message } } }`, &lock)
+		if len(lock.Login.UserErrors) != 1 || strings.TrimSpace(last) != lock.Login.UserErrors[0].Message || last == first {
+			t.Errorf("after 6 wrong passwords the page says %q (first %q); the API says %+v", last, first, lock.Login.UserErrors)
+		}
+		a.look("sign-in-locked")
+	})
+
+	t.Run("hue sees Huế's own", func(t *testing.T) {
+		a.t = t
+		a.signIn("hue", "demo-password")
+		a.wait("the unit dashboard", `document.querySelector("main h1").innerText.includes("Thừa Thiên Huế") && document.querySelector("[data-testid=status-tiles]") !== null`)
+		a.wait("the tiles of the dashboard", `document.querySelectorAll(".kpi").length > 0 || document.querySelector("#kpi + .error") !== null`)
+		a.look("dashboard-hue")
+
+		a.open("/app/tasks?status=IN_PROGRESS&asOf=" + today + "&sort=DUE_DATE&dir=DESC")
+		a.wait("the list", `document.querySelector("[data-testid=task-count]") !== null`)
+		want := fmt.Sprintf("%d", hue.Tasks.TotalCount)
+		if got := a.text(`document.querySelector("[data-testid=task-count]").innerText`); !strings.HasPrefix(got, want+" ") {
+			t.Errorf("the list says %q; the API counts %s tasks in progress for hue", got, want)
+		}
+		a.look("tasks-hue")
+
+		a.click(fmt.Sprintf(`tr[data-id=%q] a`, done.ID))
+		a.wait("the task page", `document.querySelector("[data-testid=assignments] tbody tr") !== null`)
+		if units := a.text(`[...document.querySelectorAll("[data-testid=assignments] .unit")].map(e => e.innerText).join("|")`); units != "Thừa Thiên Huế" {
+			t.Errorf("hue sees the assignments of %q", units)
+		}
+		a.look("task")
+	})
+
+	t.Run("hue updates one and the list changes", func(t *testing.T) {
+		a.t = t
+		a.click(`[data-testid=assignments] .unit`)
+		a.wait("the assignment page", `document.querySelector("[data-testid=update-form]") !== null`)
+		a.look("assignment")
+		a.fill("#state", "DONE")
+		a.wait("the completion date", `document.querySelector("#completedOn") !== null`)
+		a.fill("#completedOn", today)
+		a.fill("#note", "Đã hoàn thành (kiểm thử trình duyệt)")
+		a.click(`[data-testid=update-form] button[type=submit]`)
+		a.wait("saved", `document.querySelector("[data-testid=saved]") !== null || document.querySelector(".error") !== null`)
+		if msg := a.text(`document.querySelector("[data-testid=saved]")?.innerText ?? document.querySelector(".error").innerText`); !strings.Contains(msg, "Đã lưu") {
+			t.Fatalf("saving says %q", msg)
+		}
+		if got := a.text(`document.querySelector("[data-testid=state]").innerText`); got != "Hoàn thành" {
+			t.Errorf("after saving, the state shown is %q", got)
+		}
+		// Back to the list of tasks in progress: the task has left it.
+		a.do("going back", chromedp.NavigateBack(), chromedp.NavigateBack())
+		want := fmt.Sprintf("%d ", hue.Tasks.TotalCount-1)
+		a.wait("the list without the task", fmt.Sprintf(`(c => c !== null && c.innerText.startsWith(%q))(document.querySelector("[data-testid=task-count]")) && document.querySelector(%q) === null`,
+			want, fmt.Sprintf(`tr[data-id=%q]`, done.ID)))
+	})
+
+	t.Run("a second tab saved first", func(t *testing.T) {
+		a.t = t
+		b := newAppTab(t, browser, base, server, &log, a)
+		path := "/app/assignments/" + url.PathEscape(clash.Assignments[0].ID)
+		a.open(path)
+		a.wait("the form in tab A", `document.querySelector("[data-testid=update-form]") !== null`)
+		b.open(path)
+		b.wait("the form in tab B", `document.querySelector("[data-testid=update-form]") !== null`)
+		b.fill("#state", "IN_PROGRESS")
+		b.fill("#progress", "55")
+		b.click(`[data-testid=update-form] button[type=submit]`)
+		b.wait("saved in tab B", `document.querySelector("[data-testid=saved]") !== null`)
+
+		a.fill("#state", "IN_PROGRESS")
+		a.fill("#progress", "60")
+		a.click(`[data-testid=update-form] button[type=submit]`)
+		a.wait("the conflict in tab A", `document.querySelector("[data-testid=conflict]") !== null || document.querySelector(".error") !== null`)
+		msg := a.text(`document.querySelector("[data-testid=conflict]")?.innerText ?? ""`)
+		if !strings.Contains(msg, "Người khác đã lưu trước") || !strings.Contains(msg, "55%") {
+			t.Fatalf("tab A says %q; want someone else saved first, with their 55%%", msg)
+		}
+		if got := a.text(`document.querySelector("#progress").value`); got != "60" {
+			t.Errorf("the form lost what was typed: progress %q", got)
+		}
+		a.look("assignment-conflict")
+		// Saving again writes over their version, knowingly.
+		a.click(`[data-testid=update-form] button[type=submit]`)
+		a.wait("saved in tab A", `document.querySelector("[data-testid=saved]") !== null`)
+		if got := a.text(`document.querySelector("[data-testid=progress]").innerText`); got != "60%" {
+			t.Errorf("after saving over, progress shows %q", got)
+		}
+	})
+
+	t.Run("hue changes the password", func(t *testing.T) {
+		a.t = t
+		a.open("/app/password")
+		a.look("password")
+		a.fill("#current", "demo-password")
+		a.fill("#next", "new-demo-password")
+		a.fill("#again", "new-demo-password")
+		a.click(`form button[type=submit]`)
+		a.wait("signed out with a notice", `location.pathname === "/app/sign-in" && document.querySelector(".notice") !== null`)
+		a.signIn("hue", "new-demo-password")
+	})
+
+	t.Run("vpcp sees the review's figures", func(t *testing.T) {
+		v := newAppTab(t, browser, base, server, &log, nil)
+		v.signIn("vpcp", "demo-password")
+		v.wait("the national dashboard", `document.querySelector("main h1").innerText === "Tổng quan toàn quốc"`)
+		v.click(`form.asof button`)
+		v.wait("the review's date", `location.search.includes("asOf=2023-12-21") && document.querySelector("[data-testid=status-tiles]") !== null && !document.querySelector("section.stale")`)
+		v.wait("the comparison table", `document.querySelectorAll("[data-testid=compare-table] tbody tr").length === 63`)
+		v.wait("the indicator tiles", `document.querySelectorAll(".kpi .figure").length > 0`)
+		shown := v.text(`JSON.stringify(Object.fromEntries([...document.querySelectorAll("[data-testid=status-tiles] a[data-status]")]
+			.map(a => [a.dataset.status, a.querySelector(".figure").innerText.replace(/\D/g, "")])))`)
+		var got map[string]string
+		if err := json.Unmarshal([]byte(shown), &got); err != nil {
+			t.Fatalf("%v: %s", err, shown)
+		}
+		api := newSession(t, base)
+		api.login("vpcp", "demo-password")
+		var want struct {
+			ProgrammeSummary struct {
+				TaskCount int
+				ByStatus  []struct {
+					Status string
+					Count  int
+				}
+			}
+			UnreadAlertCount int
+		}
+		api.must(`{ programmeSummary(asOf: "2023-12-21") { taskCount byStatus { status count } } unreadAlertCount }`, &want)
+		if got["ALL"] != fmt.Sprint(want.ProgrammeSummary.TaskCount) {
+			t.Errorf("the dashboard shows %s tasks, programmeSummary %d", got["ALL"], want.ProgrammeSummary.TaskCount)
+		}
+		for _, b := range want.ProgrammeSummary.ByStatus {
+			if got[b.Status] != fmt.Sprint(b.Count) {
+				t.Errorf("%s: the dashboard shows %q, programmeSummary %d", b.Status, got[b.Status], b.Count)
+			}
+		}
+		if a := v.text(`document.querySelector("[data-testid=unread-alerts]").innerText.replace(/\D/g, "")`); a != fmt.Sprint(want.UnreadAlertCount) {
+			t.Errorf("unread alerts: the dashboard shows %q, the API %d", a, want.UnreadAlertCount)
+		}
+		v.do("opening the chart", chromedp.Click(chromedp.CSS(`details.chart summary`)))
+		v.wait("the chart", `(i => i.complete && i.naturalWidth > 0)(document.querySelector("details.chart img"))`)
+		v.look("dashboard-national")
+
+		// The overdue figure leads to the list of exactly those tasks.
+		v.click(`[data-testid=status-tiles] a[data-status=OVERDUE]`)
+		v.wait("the overdue list", `location.pathname === "/app/tasks" && document.querySelector("[data-testid=task-count]") !== null`)
+		if c := v.text(`document.querySelector("[data-testid=task-count]").innerText.replace(/\D/g, "")`); c != got["OVERDUE"] {
+			t.Errorf("the overdue tile says %s, its list %s", got["OVERDUE"], c)
+		}
+		v.look("tasks-overdue")
+
+		// English, remembered.
+		v.click(`header button.lang`)
+		v.open("/app/")
+		if h := v.text(`document.querySelector("main h1").innerText`); h != "National dashboard" {
+			t.Errorf("after choosing English and reloading, the heading is %q", h)
+		}
+		v.click(`header button.lang`)
+		v.click(`header .tools button.link`)
+		v.wait("signed out", `location.pathname === "/app/sign-in" && document.querySelector(".notice") !== null`)
+	})
+}
