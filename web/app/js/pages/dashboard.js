@@ -96,19 +96,22 @@ function KpiTiles({ asOf, unit }) {
   const picked = (headline?.indicators ?? []).filter((i) => i.periodType === "MONTH").slice(0, 4);
   const ids = [0, 1, 2, 3].map((i) => picked[Math.min(i, picked.length - 1)]?.id);
   const to = monthOf(asOf);
-  const vars = { unit, from: addMonths(to, -11), to, i0: ids[0], i1: ids[1], i2: ids[2], i3: ids[3] };
+  // Four years back, so the latest figure shows even when the last months
+  // have none yet; the trend is the 12 months up to it.
+  const vars = { unit, from: addMonths(to, -47), to, i0: ids[0], i1: ids[1], i2: ids[2], i3: ids[3] };
   const tiles = useQuery("KpiTiles", vars, { skip: !picked.length });
   const error = groups.error ?? tiles.error;
   return html`<section aria-labelledby="kpi" class="panel">
     <h2 id="kpi">${headline ? name(headline) : t("kpiTitle")}</h2>
     ${error ? html`<${ErrorBox} error=${error} retry=${tiles.reload} />`
       : !tiles.data ? html`<${Loading} />`
-      : html`<ul class="kpis">${picked.map((ind, i) => html`<${KpiTile} indicator=${ind} series=${tiles.data["t" + i]} to=${to} />`)}</ul>`}
+      : html`<ul class="kpis">${picked.map((ind, i) => html`<${KpiTile} indicator=${ind} series=${tiles.data["t" + i]} />`)}</ul>`}
   </section>`;
 }
 
-function KpiTile({ indicator, series, to }) {
-  const last = [...series].reverse().find((p) => p.value != null);
+function KpiTile({ indicator, series }) {
+  const at = series.findLastIndex((p) => p.value != null);
+  const last = series[at];
   const pct = indicator.kind === "PERCENT" || indicator.kind === "RATIO";
   const fmt = (v) => (v == null ? "" : fmtNumber(v, pct ? 1 : 0) + (indicator.unit === "%" ? "%" : ""));
   return html`<li class="kpi">
@@ -116,7 +119,7 @@ function KpiTile({ indicator, series, to }) {
     ${last ? html`<p class="figure">${fmt(last.value)} <span class="unit">${indicator.unit === "%" ? "" : indicator.unit}</span></p>
       <p class="meta">${t("kpiPeriod", { p: last.period })}${last.target != null ? " · " + t("kpiTarget", { v: fmt(last.target) }) : ""}
         ${last.attainment != null ? html` · <strong>${t("kpiAttainment", { v: fmtNumber(last.attainment, 0) })}</strong>` : ""}</p>
-      <${Spark} series=${series} label=${t("kpiTrend", { p: to })} />`
+      <${Spark} series=${series.slice(Math.max(0, at - 11), at + 1)} label=${t("kpiTrend", { p: last.period })} />`
     : html`<p class="meta">${t("kpiNoData")}</p>`}
   </li>`;
 }

@@ -33,6 +33,9 @@ function variables(f, after) {
   return { filter, orderBy: { field: f.sort, direction: f.dir }, after: after || null, asOf };
 }
 
+// On a phone the filters start folded, so the list is what shows first.
+const wide = matchMedia("(min-width: 761px)").matches;
+
 export function TaskList() {
   const { params } = useLocation();
   const applied = filterOf(params);
@@ -56,7 +59,9 @@ export function TaskList() {
     </select></${Field}>`;
 
   return html`<${Page} title=${t("tasksTitle")} wide>
-    <form class="filters" onSubmit=${submit} aria-label=${t("filters")}>
+    <details class="filters" open=${wide}>
+    <summary>${t("filters")}</summary>
+    <form onSubmit=${submit} aria-label=${t("filters")}>
       <div class="grid">
         <${Field} id="q" label=${t("search")} hint=${t("searchHint")}>
           <input id="q" type="search" value=${form.q} onInput=${set("q")} aria-describedby="q-hint" maxlength="100" />
@@ -75,13 +80,14 @@ export function TaskList() {
           <input id="dueTo" type="date" value=${form.dueTo} onInput=${set("dueTo")} />
         </${Field}>
         ${select("sort", t("sort"), form.sort, SORTS.map((s) => [s, t("sort_" + s)]))}
-        ${select("dir", t("sort") + " ↕", form.dir, ["ASC", "DESC"].map((d) => [d, t("dir_" + d)]))}
+        ${select("dir", t("direction"), form.dir, ["ASC", "DESC"].map((d) => [d, t("dir_" + d)]))}
       </div>
       <div class="actions">
         <button type="submit" class="primary">${t("apply")}</button>
         <a href="/app/tasks">${t("clear")}</a>
       </div>
     </form>
+    </details>
     ${error ? html`<${ErrorBox} error=${error} retry=${reload} />` : null}
     ${!list ? (error ? null : html`<${Loading} />`) : html`
       <p class="count" role="status" data-testid="task-count">${t("resultCount", { n: fmtNumber(list.totalCount) })}${loading ? " · " + t("loading") : ""}</p>
