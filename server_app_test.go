@@ -320,6 +320,54 @@ func TestAppInABrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("hue's alerts, counted live", func(t *testing.T) {
+		a.t = t
+		var unread struct{ UnreadAlertCount int }
+		api.must(`{ unreadAlertCount }`, &unread)
+		a.open("/app/alerts")
+		a.wait("the inbox", `document.querySelector("[data-testid=alert-count]") !== null`)
+		badge := func() string {
+			return a.text(`document.querySelector("[data-testid=alerts-link] .count-badge")?.innerText ?? "0"`)
+		}
+		if c := a.text(`document.querySelector("[data-testid=alert-count]").innerText.replace(/\D/g, "")`); c != fmt.Sprint(unread.UnreadAlertCount) || badge() != c {
+			t.Fatalf("the inbox counts %s and the top bar %s unread alerts; the API %d", c, badge(), unread.UnreadAlertCount)
+		}
+		// The standing agency gives Huế a task due tomorrow; the next scan
+		// raises its alert, and the top bar counts it without a reload.
+		c06 := newSession(t, base)
+		c06.login("c06", "demo-password")
+		var doc struct {
+			CreateDocument struct{ Document struct{ ID string } }
+		}
+		c06.must(`mutation { createDocument(input: {kind: CHI_THI, number: "98/CT-KIEMTHU", issuedOn: "`+today+`", issuer: "Thủ tướng Chính phủ", title: "Kiểm thử cảnh báo"}) { document { id } } }`, &doc)
+		tomorrow := store.Today(store.SystemClock).AddDays(1)
+		var task struct {
+			CreateTask struct{ Task struct{ ID string } }
+		}
+		c06.must(fmt.Sprintf(`mutation { createTask(input: {document: %q, clause: "Mục 1", deadlineText: "ngày %d/%d/%d", title: "Việc đến hạn ngày mai"}) { task { id } } }`,
+			doc.CreateDocument.Document.ID, tomorrow.Day, int(tomorrow.Month), tomorrow.Year), &task)
+		c06.must(fmt.Sprintf(`mutation { assignTask(input: {task: %q, lead: ["46"]}) { userErrors { message } } }`, task.CreateTask.Task.ID), nil)
+		admin := newSession(t, base)
+		admin.login("admin", "demo-password")
+		admin.must(`mutation { runJob(input: {job: "alert-scan"}) { userErrors { message } } }`, nil)
+		a.wait("the new alert in the top bar", fmt.Sprintf(`(document.querySelector("[data-testid=alerts-link] .count-badge")?.innerText ?? "0") === %q`, fmt.Sprint(unread.UnreadAlertCount+1)))
+
+		// Acknowledging one counts it out.
+		a.open("/app/alerts")
+		a.wait("the new alert in the inbox", fmt.Sprintf(`document.querySelector("[data-testid=alert-count]")?.innerText.replace(/\D/g, "") === %q`, fmt.Sprint(unread.UnreadAlertCount+1)))
+		a.look("alerts")
+		a.click(`[data-testid=alerts] input[type=checkbox]`)
+		a.click(`.actions button.primary`)
+		a.wait("one fewer", fmt.Sprintf(`document.querySelector("[data-testid=alert-count]").innerText.replace(/\D/g, "") === %q && (document.querySelector("[data-testid=alerts-link] .count-badge")?.innerText ?? "0") === %q`,
+			fmt.Sprint(unread.UnreadAlertCount), fmt.Sprint(unread.UnreadAlertCount)))
+		a.open("/app/reports?period=2023Q4")
+		a.wait("the report links", `document.querySelector("[data-testid=report-links] a[href$='.pdf']") !== null`)
+		if links := a.text(`[...document.querySelectorAll("[data-testid=report-links] a")].map(a => a.getAttribute("href")).join(" ")`); !strings.Contains(links, "/reports/46/2023Q4.pdf") {
+			t.Errorf("Huế's report links: %s", links)
+		}
+		a.look("reports")
+	})
+
 	t.Run("hue changes the password", func(t *testing.T) {
 		a.t = t
 		a.open("/app/password")

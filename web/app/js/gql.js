@@ -44,11 +44,17 @@ async function post(body) {
 
 const notPersisted = (r) => r.errors?.some((e) => e.message === "PersistedQueryNotFound" || e.extensions?.code === "PERSISTED_QUERY_NOT_FOUND");
 
+// operation is the text and hash of the operation called name.
+export async function operation(name) {
+  const op = (await manifest)[name];
+  if (!op) throw new Error("no operation " + name);
+  return op;
+}
+
 // request runs the operation called name; it resolves to its data, or
 // rejects with a GraphQLError.
 export async function request(name, variables = {}) {
-  const op = (await manifest)[name];
-  if (!op) throw new Error("no operation " + name);
+  const op = await operation(name);
   const extensions = { persistedQuery: { version: 1, sha256Hash: op.sha256 } };
   let r = await post({ operationName: name, variables, extensions });
   if (notPersisted(r)) r = await post({ operationName: name, query: op.query, variables, extensions });

@@ -9,6 +9,8 @@ import { SignIn, ChangePassword } from "./pages/signin.js";
 import { Dashboard } from "./pages/dashboard.js";
 import { TaskList } from "./pages/tasks.js";
 import { TaskPage, AssignmentPage } from "./pages/task.js";
+import { AlertsPage, AlertsLink } from "./pages/alerts.js";
+import { ReportsPage } from "./pages/reports.js";
 
 const routes = [
   [/^\/app\/?$/, () => html`<${Dashboard} />`],
@@ -16,6 +18,8 @@ const routes = [
   [/^\/app\/tasks\/([^/]+)$/, (m) => html`<${TaskPage} id=${decodeURIComponent(m[1])} />`],
   [/^\/app\/assignments\/([^/]+)$/, (m) => html`<${AssignmentPage} id=${decodeURIComponent(m[1])} />`],
   [/^\/app\/password$/, () => html`<${ChangePassword} />`],
+  [/^\/app\/alerts$/, () => html`<${AlertsPage} />`],
+  [/^\/app\/reports$/, () => html`<${ReportsPage} />`],
 ];
 
 function Header({ me, path }) {
@@ -34,6 +38,8 @@ function Header({ me, path }) {
     ${me ? html`<nav aria-label=${t("mainNav")}>
       <a href="/app/" aria-current=${current("/app/")}>${t("navDashboard")}</a>
       <a href="/app/tasks" aria-current=${current("/app/tasks")}>${t("navTasks")}</a>
+      <${AlertsLink} current=${current("/app/alerts")} />
+      <a href="/app/reports" aria-current=${current("/app/reports")}>${t("navReports")}</a>
     </nav>` : null}
     <div class="tools">
       ${me ? html`<span class="who">${me.user.displayName}</span>

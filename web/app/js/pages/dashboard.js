@@ -59,8 +59,10 @@ function Summary({ asOf, unit }) {
         </a>
       </li>`)}
       <li class="tile alerts">
-        <span class="figure" data-testid="unread-alerts">${fmtNumber(data.unreadAlertCount)}</span>
-        <span class="label">${t("unreadAlerts")}</span>
+        <a href="/app/alerts">
+          <span class="figure" data-testid="unread-alerts">${fmtNumber(data.unreadAlertCount)}</span>
+          <span class="label">${t("unreadAlerts")}</span>
+        </a>
       </li>
     </ul>
   </section>`;
