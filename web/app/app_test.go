@@ -308,3 +308,23 @@ func TestVendoredVersionsAndLicences(t *testing.T) {
 		t.Error("the licences are not served with the code")
 	}
 }
+
+// Everything the app serves fits the budget for a first load: at
+// most 300 KB as sent (gzip where the server compresses).
+func TestAssetsWithinBudget(t *testing.T) {
+	b := mustBuild()
+	var plain, sent int
+	for _, f := range b.files {
+		plain += len(f.Body)
+		if len(f.Body) > 1024 {
+			sent += len(f.Gzipped())
+		} else {
+			sent += len(f.Body)
+		}
+	}
+	sent += len(b.shell)
+	t.Logf("%d files, %d KB, %d KB as sent", len(b.files)+1, plain/1024, sent/1024)
+	if sent > 300<<10 {
+		t.Errorf("the app's files are %d KB as sent, over 300 KB", sent/1024)
+	}
+}
