@@ -320,6 +320,25 @@ func TestAppInABrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("hue reports with evidence", func(t *testing.T) {
+		a.t = t
+		pdf := filepath.Join(t.TempDir(), "biên bản.pdf")
+		if err := os.WriteFile(pdf, []byte("%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a.fill("#report-text", "Đã triển khai tại 60% số xã")
+		a.do("choosing the file", chromedp.SetUploadFiles(chromedp.CSS("#report-files"), []string{pdf}))
+		a.click(`[data-testid=report-form] button[type=submit]`)
+		a.wait("the report", `document.querySelector("[data-testid=report-sent]") !== null || document.querySelector("#new-report ~ .error") !== null`)
+		a.wait("the report in the list", `[...document.querySelectorAll(".reports a")].some(a => a.innerText === "biên bản.pdf")`)
+		got, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`fetch([...document.querySelectorAll(".reports a")].find(a => a.innerText === "biên bản.pdf").href)
+			.then(r => r.text().then(b => r.status + " " + r.headers.get("Content-Type") + " " + b.slice(0, 8)))`, chromedp.EvalAwaitPromise))
+		if err != nil || got != "200 application/pdf %PDF-1.4" {
+			t.Errorf("downloading the evidence: %q %v", got, err)
+		}
+		a.look("assignment-report")
+	})
+
 	t.Run("hue's alerts, counted live", func(t *testing.T) {
 		a.t = t
 		var unread struct{ UnreadAlertCount int }

@@ -66,6 +66,36 @@ export async function request(name, variables = {}) {
   return r.data;
 }
 
+// upload runs the mutation name with files, as the GraphQL multipart
+// request convention sends them (README "Progress reports and evidence"):
+// variables[field] is filled with the files. onProgress(sent, total) follows
+// the upload (fetch cannot tell it, so this is XMLHttpRequest).
+export async function upload(name, variables, field, files, onProgress) {
+  const op = await operation(name);
+  const vars = structuredClone(variables);
+  const path = field.split(".");
+  path.reduce((o, k, i) => (i === path.length - 1 ? (o[k] = files.map(() => null)) : o[k]), vars);
+  const form = new FormData();
+  form.append("operations", JSON.stringify({ operationName: name, query: op.query, variables: vars }));
+  form.append("map", JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.${field}.${i}`]]))));
+  files.forEach((f, i) => form.append(String(i), f, f.name));
+  const r = await new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open("POST", "/query");
+    x.setRequestHeader("X-CSRF-Token", csrfToken());
+    x.setRequestHeader("Accept-Language", lang());
+    x.upload.onprogress = (e) => onProgress?.(e.loaded, e.total);
+    x.onload = () => {
+      try { resolve(JSON.parse(x.responseText)); } catch { reject(new GraphQLError([{ message: `HTTP ${x.status}`, extensions: { code: "HTTP" } }])); }
+    };
+    x.onerror = () => reject(new GraphQLError([{ message: "network error", extensions: { code: "HTTP" } }]));
+    x.send(form);
+  });
+  if (r.errors?.length) throw new GraphQLError(r.errors);
+  remember(r.data);
+  return r.data;
+}
+
 // --- the cache -----------------------------------------------------------
 
 const results = new Map(); // key → data

@@ -2,7 +2,7 @@
 // history, progress reports and the update form.
 import { html, useState } from "../lib.js";
 import { t, name, fmtDate, fmtTime, fmtNumber } from "../i18n.js";
-import { useQuery, mutate } from "../gql.js";
+import { useQuery, mutate, upload } from "../gql.js";
 import { can } from "../session.js";
 import { Page, Loading, ErrorBox, StatusBadge, Field, describedBy, fieldError, STATES } from "../ui.js";
 
@@ -67,6 +67,7 @@ export function AssignmentPage({ id }) {
     </div>
     <${History} rows=${a.history} />
     <${Reports} reports=${a.progressReports} />
+    ${can("UPDATE_ASSIGNMENT", a.orgUnit.path) ? html`<${ReportForm} key=${a.id} assignment=${a.id} onDone=${reload} />` : null}
   </${Page}>`;
 }
 
@@ -176,8 +177,55 @@ function Reports({ reports }) {
         <p class="meta">${fmtTime(r.reportedAt)} · ${r.author?.displayName ?? ""}</p>
         <p class="prose">${r.text}</p>
         ${r.files.length ? html`<ul class="files" aria-label=${t("files")}>${r.files.map((f) => html`<li>
-          <a href=${f.url} download=${f.name}>${f.name}</a> <span class="meta">${fmtNumber(f.size / 1024, 0)} KB</span></li>`)}</ul>` : null}
+          <a href=${f.url} download=${f.name}>${f.name}</a> <span class="meta">${f.size < 1024 ? fmtNumber(f.size) + " B" : fmtNumber(f.size / 1024, 0) + " KB"}</span></li>`)}</ul>` : null}
       </li>`)}
     </ol>`}
+  </section>`;
+}
+
+// ReportForm sends a progress report with evidence files, showing the
+// upload's progress.
+function ReportForm({ assignment, onDone }) {
+  const [text, setText] = useState("");
+  const [files, setFiles] = useState([]);
+  const [sent, setSent] = useState(null); // percent while sending
+  const [errors, setErrors] = useState(null);
+  const [done, setDone] = useState(false);
+  const [formKey, setFormKey] = useState(0);
+  const submit = async (e) => {
+    e.preventDefault();
+    setErrors(null); setDone(false); setSent(0);
+    try {
+      const { reportProgress: p } = await upload("ReportProgress", { input: { assignment, text } }, "input.files", files,
+        (loaded, total) => setSent(total ? Math.round((100 * loaded) / total) : 0));
+      if (p.userErrors.length) setErrors(p.userErrors);
+      else {
+        setText(""); setFiles([]); setDone(true); setFormKey((k) => k + 1);
+        onDone();
+      }
+    } catch (err) {
+      setErrors([{ message: err.message }]);
+    }
+    setSent(null);
+  };
+  const textError = fieldError(errors, "text");
+  const other = errors?.filter((x) => x.field?.[x.field.length - 1] !== "text");
+  return html`<section aria-labelledby="new-report" class="panel">
+    <h2 id="new-report">${t("newReport")}</h2>
+    ${done ? html`<p class="notice" role="status" data-testid="report-sent">${t("reportSent")}</p>` : null}
+    ${other?.length ? html`<div class="error" role="alert">${other.map((x) => html`<p>${x.message}</p>`)}</div>` : null}
+    <form key=${formKey} onSubmit=${submit} novalidate data-testid="report-form">
+      <${Field} id="report-text" label=${t("reportText")} error=${textError}>
+        <textarea id="report-text" rows="4" maxlength="5000" required value=${text} onInput=${(e) => setText(e.currentTarget.value)}
+          aria-invalid=${textError ? "true" : undefined} aria-describedby=${describedBy("report-text", null, textError)}></textarea>
+      </${Field}>
+      <${Field} id="report-files" label=${t("files")} hint=${t("filesHint")}>
+        <input id="report-files" type="file" multiple accept=".pdf,.png,.jpg,.jpeg,.docx,.xlsx,.odt,.ods"
+          aria-describedby="report-files-hint" onChange=${(e) => setFiles([...e.currentTarget.files])} />
+      </${Field}>
+      ${sent != null ? html`<p><label for="upload-progress">${t("uploading", { p: sent })}</label>
+        <progress id="upload-progress" max="100" value=${sent}>${sent}%</progress></p>` : null}
+      <button type="submit" class="primary" disabled=${sent != null}>${t("sendReport")}</button>
+    </form>
   </section>`;
 }
