@@ -387,6 +387,44 @@ func TestAppInABrowser(t *testing.T) {
 		a.look("reports")
 	})
 
+	t.Run("hue asks for more time, c06 decides", func(t *testing.T) {
+		a.t = t
+		var open struct {
+			Assignments struct {
+				Nodes []struct {
+					ID      string
+					DueDate *string
+				}
+			}
+		}
+		api.must(`{ assignments(filter: {orgUnit: "46", states: [NOT_STARTED, IN_PROGRESS]}, first: 50) { nodes { id dueDate } } }`, &open)
+		var dated string // the task due tomorrow of the alerts' subtest, or another
+		for _, n := range open.Assignments.Nodes {
+			if n.DueDate != nil && dated == "" {
+				dated = n.ID
+			}
+		}
+		if dated == "" {
+			t.Fatalf("hue has no open assignment with a due date: %+v", open)
+		}
+		path := "/app/assignments/" + url.PathEscape(dated)
+		a.open(path)
+		a.wait("the request form", `document.querySelector("[data-testid=ask-form]") !== null`)
+		a.fill("#ext-deadline", "ngày 31/12/2030")
+		a.fill("#ext-reason", "Chờ bố trí kinh phí")
+		a.click(`[data-testid=ask-form] button[type=submit]`)
+		a.wait("the pending request", `document.querySelector("[data-testid=extensions] .ext-PENDING") !== null`)
+
+		c := newAppTab(t, browser, base, server, &log, nil)
+		c.signIn("c06", "demo-password")
+		c.open(path)
+		c.wait("the decision form", `document.querySelector("[data-testid=decide-form]") !== null`)
+		c.look("assignment-decide")
+		c.fill("#ext-note", "Đồng ý")
+		c.click(`[data-testid=decide-form] button.primary`)
+		c.wait("approved, with the new due date", `document.querySelector("[data-testid=extensions] .ext-APPROVED") !== null && document.querySelector("[data-testid=facts]").innerText.includes("31/12/2030")`)
+	})
+
 	t.Run("hue changes the password", func(t *testing.T) {
 		a.t = t
 		a.open("/app/password")

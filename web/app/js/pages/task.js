@@ -65,6 +65,7 @@ export function AssignmentPage({ id }) {
         ? html`<${UpdateForm} key=${a.id} a=${a} />`
         : html`<p class="notice">${t("cannotUpdate")}</p>`}
     </div>
+    <${Extensions} a=${a} onDone=${reload} />
     <${History} rows=${a.history} />
     <${Reports} reports=${a.progressReports} />
     ${can("UPDATE_ASSIGNMENT", a.orgUnit.path) ? html`<${ReportForm} key=${a.id} assignment=${a.id} onDone=${reload} />` : null}
@@ -228,4 +229,78 @@ function ReportForm({ assignment, onDone }) {
       <button type="submit" class="primary" disabled=${sent != null}>${t("sendReport")}</button>
     </form>
   </section>`;
+}
+
+// Extensions: the requests for more time, the form to ask (the assignee)
+// and the decision on a pending one (the assigning level).
+function Extensions({ a, onDone }) {
+  const pending = a.extensionRequests.find((r) => r.state === "PENDING");
+  const mayAsk = can("REQUEST_EXTENSION", a.orgUnit.path) && !pending && a.state !== "DONE" && a.state !== "CANCELLED";
+  const mayDecide = pending && can("DECIDE_EXTENSION", a.orgUnit.path);
+  if (!a.extensionRequests.length && !mayAsk) return null;
+  return html`<section aria-labelledby="extensions">
+    <h2 id="extensions">${t("extensions")}</h2>
+    ${a.extensionRequests.length ? html`<ul class="extensions" data-testid="extensions">${[...a.extensionRequests].reverse().map((r) => html`<li>
+      <strong>${r.deadlineText}</strong> (${fmtDate(r.requestedDueDate)}) · <span class=${"badge ext-" + r.state}>${t("ext_" + r.state)}</span>
+      <span class="meta">${t("extAsked", { who: r.requestedBy?.displayName ?? "", at: fmtTime(r.requestedAt) })}: ${r.reason}</span>
+      ${r.decidedAt ? html`<span class="meta">${t("extDecided", { who: r.decidedBy?.displayName ?? "", at: fmtTime(r.decidedAt) })}${r.decisionNote ? ": " + r.decisionNote : ""}</span>` : null}
+    </li>`)}</ul>` : null}
+    ${mayAsk ? html`<${AskForm} a=${a} onDone=${onDone} />` : null}
+    ${mayDecide ? html`<${DecideForm} r=${pending} onDone=${onDone} />` : null}
+  </section>`;
+}
+
+// useSubmit runs a mutation whose payload has userErrors, keeping them and
+// any failure, and calls ok with the payload when there are none.
+function useSubmit(name, field, ok) {
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState(null);
+  const run = async (input) => {
+    setBusy(true); setErrors(null);
+    try {
+      const p = (await mutate(name, { input }))[field];
+      if (p.userErrors.length) setErrors(p.userErrors);
+      else ok(p);
+    } catch (err) {
+      setErrors([{ message: err.message }]);
+    }
+    setBusy(false);
+  };
+  return { busy, errors, run };
+}
+
+function AskForm({ a, onDone }) {
+  const [v, setV] = useState({ deadlineText: "", reason: "" });
+  const { busy, errors, run } = useSubmit("RequestExtension", "requestDeadlineExtension", () => { setV({ deadlineText: "", reason: "" }); onDone(); });
+  const err = (f) => fieldError(errors, f);
+  const other = errors?.filter((x) => !["deadlineText", "reason"].includes(x.field?.[x.field.length - 1]));
+  return html`<form class="panel" onSubmit=${(e) => { e.preventDefault(); run({ assignment: a.id, ...v }); }} novalidate data-testid="ask-form">
+    <h3>${t("askTitle")}</h3>
+    ${other?.length ? html`<div class="error" role="alert">${other.map((x) => html`<p>${x.message}</p>`)}</div>` : null}
+    <${Field} id="ext-deadline" label=${t("newDeadline")} hint=${t("newDeadlineHint")} error=${err("deadlineText")}>
+      <input id="ext-deadline" maxlength="200" value=${v.deadlineText} onInput=${(e) => setV({ ...v, deadlineText: e.currentTarget.value })}
+        aria-invalid=${err("deadlineText") ? "true" : undefined} aria-describedby=${describedBy("ext-deadline", true, err("deadlineText"))} />
+    </${Field}>
+    <${Field} id="ext-reason" label=${t("reason")} error=${err("reason")}>
+      <textarea id="ext-reason" rows="2" maxlength="2000" value=${v.reason} onInput=${(e) => setV({ ...v, reason: e.currentTarget.value })}
+        aria-invalid=${err("reason") ? "true" : undefined} aria-describedby=${describedBy("ext-reason", null, err("reason"))}></textarea>
+    </${Field}>
+    <button type="submit" class="primary" disabled=${busy}>${t("askButton")}</button>
+  </form>`;
+}
+
+function DecideForm({ r, onDone }) {
+  const [note, setNote] = useState("");
+  const { busy, errors, run } = useSubmit("DecideExtension", "decideDeadlineExtension", onDone);
+  return html`<form class="panel" onSubmit=${(e) => e.preventDefault()} data-testid="decide-form">
+    <h3>${t("decideTitle", { text: r.deadlineText })}</h3>
+    ${errors ? html`<div class="error" role="alert">${errors.map((x) => html`<p>${x.message}</p>`)}</div>` : null}
+    <${Field} id="ext-note" label=${t("note")}>
+      <textarea id="ext-note" rows="2" maxlength="2000" value=${note} onInput=${(e) => setNote(e.currentTarget.value)}></textarea>
+    </${Field}>
+    <div class="actions">
+      <button type="button" class="primary" disabled=${busy} onClick=${() => run({ request: r.id, approve: true, note })}>${t("approve")}</button>
+      <button type="button" disabled=${busy} onClick=${() => run({ request: r.id, approve: false, note })}>${t("reject")}</button>
+    </div>
+  </form>`;
 }
