@@ -437,6 +437,51 @@ func TestAppInABrowser(t *testing.T) {
 		a.signIn("hue", "new-demo-password")
 	})
 
+	t.Run("hanoi enters a month, hanoi-approver approves", func(t *testing.T) {
+		h := newAppTab(t, browser, base, server, &log, nil)
+		h.signIn("hanoi", "demo-password")
+		h.open("/app/indicators?period=2024-01")
+		h.wait("the grid", `document.querySelector("tr[data-code='P06.01'] input") !== null`)
+		// A negative count is refused inline, and nothing is saved.
+		h.fill(`tr[data-code='766-1.1'] input`, "50")
+		h.fill(`tr[data-code='766-1.1'] input:nth-of-type(2)`, "100")
+		h.fill(`tr[data-code='P06.02'] input`, "-5")
+		h.click(`[data-testid=entry-grid] .actions button.primary`)
+		h.wait("the problem on its row", `document.querySelector("tr[data-code='P06.02'] .field-error") !== null`)
+		if n := h.text(`String(document.querySelectorAll(".badge.val-SUBMITTED").length)`); n != "0" {
+			t.Errorf("%s values submitted along with a refused one", n)
+		}
+		h.look("indicators-problem")
+		h.fill(`tr[data-code='P06.02'] input`, "3000000")
+		h.click(`[data-testid=entry-grid] .actions button.primary`)
+		h.wait("submitted", `document.querySelector("[data-testid=values-saved]") !== null && document.querySelectorAll(".badge.val-SUBMITTED").length === 2`)
+		// February: 95% after January's 50% is a jump beyond the indicator's
+		// 50% threshold, to confirm.
+		h.open("/app/indicators?period=2024-02")
+		h.wait("February's grid", `document.querySelector("main h1").innerText.includes("2024-02") && document.querySelector("tr[data-code='766-1.1'] input") !== null`)
+		h.fill(`tr[data-code='766-1.1'] input`, "95")
+		h.fill(`tr[data-code='766-1.1'] input:nth-of-type(2)`, "100")
+		h.click(`[data-testid=entry-grid] .actions button.primary`)
+		h.wait("the jump warning", `document.querySelector("[data-testid=jump-warning]") !== null && document.querySelector("tr[data-code='766-1.1'].warn") !== null`)
+		h.look("indicators-jump")
+		h.click(`[data-testid=jump-warning] button`)
+		h.wait("submitted", `document.querySelector("[data-testid=values-saved]") !== null && document.querySelectorAll(".badge.val-SUBMITTED").length === 1`)
+
+		ap := newAppTab(t, browser, base, server, &log, nil)
+		ap.signIn("hanoi-approver", "demo-password")
+		ap.open("/app/approvals")
+		ap.wait("the queue", `document.querySelector("[data-testid=queue-count]") !== null`)
+		before := ap.text(`document.querySelector("[data-testid=queue-count]").innerText.replace(/\D/g, "")`)
+		if before != "3" {
+			t.Errorf("the approver's queue counts %s values, want the 3 submitted", before)
+		}
+		ap.look("approvals")
+		ap.click(`.actions button:not(.primary)`)
+		ap.wait("approved", `document.querySelector("[data-testid=queue-count]").innerText.replace(/\D/g, "") === "0"`)
+		h.open("/app/indicators?period=2024-01")
+		h.wait("approved, locked", `document.querySelectorAll(".badge.val-APPROVED").length === 2 && document.querySelector("tr[data-code='P06.02'] input").disabled`)
+	})
+
 	t.Run("vpcp sees the review's figures", func(t *testing.T) {
 		v := newAppTab(t, browser, base, server, &log, nil)
 		v.signIn("vpcp", "demo-password")

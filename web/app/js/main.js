@@ -11,6 +11,7 @@ import { TaskList } from "./pages/tasks.js";
 import { TaskPage, AssignmentPage } from "./pages/task.js";
 import { AlertsPage, AlertsLink } from "./pages/alerts.js";
 import { ReportsPage } from "./pages/reports.js";
+import { EntryPage, ApprovalsPage } from "./pages/indicators.js";
 
 const routes = [
   [/^\/app\/?$/, () => html`<${Dashboard} />`],
@@ -20,7 +21,11 @@ const routes = [
   [/^\/app\/password$/, () => html`<${ChangePassword} />`],
   [/^\/app\/alerts$/, () => html`<${AlertsPage} />`],
   [/^\/app\/reports$/, () => html`<${ReportsPage} />`],
+  [/^\/app\/indicators$/, () => html`<${EntryPage} />`],
+  [/^\/app\/approvals$/, () => html`<${ApprovalsPage} />`],
 ];
+
+const holds = (me, permission) => me.permissions.some((p) => p.permission === permission && p.orgUnits.length);
 
 function Header({ me, path }) {
   const [busy, setBusy] = useState(false);
@@ -39,6 +44,8 @@ function Header({ me, path }) {
       <a href="/app/" aria-current=${current("/app/")}>${t("navDashboard")}</a>
       <a href="/app/tasks" aria-current=${current("/app/tasks")}>${t("navTasks")}</a>
       <${AlertsLink} current=${current("/app/alerts")} />
+      ${holds(me, "ENTER_KPI") ? html`<a href="/app/indicators" aria-current=${current("/app/indicators")}>${t("navIndicators")}</a>` : null}
+      ${holds(me, "APPROVE_KPI") || holds(me, "ACCEPT_KPI") ? html`<a href="/app/approvals" aria-current=${current("/app/approvals")}>${t("navApprovals")}</a>` : null}
       <a href="/app/reports" aria-current=${current("/app/reports")}>${t("navReports")}</a>
     </nav>` : null}
     <div class="tools">
