@@ -169,7 +169,7 @@ func axeSource(t *testing.T) string {
 // core; screenshots with P06_SCREENSHOTS=dir).
 func TestAppInABrowser(t *testing.T) {
 	t.Parallel()
-	browser := startChromium(t, 5*time.Minute)
+	browser := startChromium(t, 8*time.Minute) // 3 minutes at a load of 22 on 2 cores
 	base := startServer(t, map[string]string{"P06_ADDR": "127.0.0.1:0", "P06_DATA_DIR": t.TempDir()})
 	server, err := url.Parse(base)
 	if err != nil {
@@ -463,6 +463,9 @@ func TestAppInABrowser(t *testing.T) {
 		h.fill(`tr[data-code='766-1.1'] input:nth-of-type(2)`, "100")
 		h.click(`[data-testid=entry-grid] .actions button.primary`)
 		h.wait("the jump warning", `document.querySelector("[data-testid=jump-warning]") !== null && document.querySelector("tr[data-code='766-1.1'].warn") !== null`)
+		if e := h.text(`document.querySelector("main .error")?.innerText ?? ""`); e != "" {
+			t.Errorf("with the jump to confirm, the page also says %q", e)
+		}
 		h.look("indicators-jump")
 		h.click(`[data-testid=jump-warning] button`)
 		h.wait("submitted", `document.querySelector("[data-testid=values-saved]") !== null && document.querySelectorAll(".badge.val-SUBMITTED").length === 1`)

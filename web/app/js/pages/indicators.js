@@ -63,7 +63,9 @@ export function EntryPage() {
       const { submitDataValues: p } = await mutate("SubmitValues", { input: { values: input, submit, confirmJumps } });
       const at = (list) => Object.fromEntries(list.map((x) => [sent[x.index], x.message]));
       setProblems(at(p.problems));
-      if (p.userErrors.length) setOther(p.userErrors.map((e) => e.message));
+      // The warnings' own userError (on confirmJumps) is what the warning box says.
+      const others = p.userErrors.filter((e) => !(p.warnings.length && e.field?.[e.field.length - 1] === "confirmJumps"));
+      if (others.length) setOther(others.map((e) => e.message));
       if (p.warnings.length && !p.values.length) setWarnings({ submit, messages: at(p.warnings) });
       else setWarnings(null);
       if (p.values.length) { setSaved(t(submit ? "valuesSubmitted" : "valuesSaved", { n: p.values.length })); reload(); }
