@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"p06/store"
 )
@@ -92,6 +93,28 @@ func (a *appTab) signIn(username, password string) {
 	a.fill("#username", username)
 	a.fill("#password", password)
 	a.click(`form button[type="submit"]`)
+	a.wait("signed in as "+username, `location.pathname !== "/app/sign-in" && document.querySelector("header .who") !== null`)
+}
+
+// signInByKeyboard signs in with the keyboard alone: the page puts the
+// focus on its heading (so a screen reader says where it is), Tab goes on
+// to the username; type, Tab, type, Enter.
+func (a *appTab) signInByKeyboard(username, password string) {
+	a.t.Helper()
+	a.open("/app/sign-in")
+	a.wait("the form", `document.querySelector("#username") !== null`)
+	if f := a.text(`document.activeElement.tagName`); f != "H1" {
+		a.t.Errorf("the page opens with the focus on %s, not its heading", f)
+	}
+	var order []string
+	for i := 0; i < 8 && a.text(`document.activeElement.id`) != "username"; i++ {
+		a.do("pressing Tab", chromedp.KeyEvent(kb.Tab))
+		order = append(order, a.text(`(e => e.id || e.className || e.tagName)(document.activeElement)`))
+	}
+	if len(order) == 0 || order[len(order)-1] != "username" {
+		a.t.Fatalf("Tab goes through %q and never to the username", order)
+	}
+	a.do("typing", chromedp.KeyEvent(username), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(password), chromedp.KeyEvent(kb.Enter))
 	a.wait("signed in as "+username, `location.pathname !== "/app/sign-in" && document.querySelector("header .who") !== null`)
 }
 
@@ -487,7 +510,7 @@ func TestAppInABrowser(t *testing.T) {
 
 	t.Run("vpcp sees the review's figures", func(t *testing.T) {
 		v := newAppTab(t, browser, base, server, &log, nil)
-		v.signIn("vpcp", "demo-password")
+		v.signInByKeyboard("vpcp", "demo-password")
 		v.wait("the national dashboard", `document.querySelector("main h1").innerText === "Tổng quan toàn quốc"`)
 		v.wait("the indicator tiles", `document.querySelectorAll(".kpi").length > 0`)
 
