@@ -66,7 +66,7 @@ export function AlertsPage() {
         <button type="button" class="primary" disabled=${busy || !chosen.size} onClick=${() => acknowledge([...chosen])}>${t("ackChosen", { n: chosen.size })}</button>
         <button type="button" disabled=${busy} onClick=${() => acknowledge(open.map((a) => a.id))}>${t("ackPage", { n: open.length })}</button>
       </div>` : null}
-      ${list.nodes.length === 0 ? html`<p>${t("alertsNone")}</p>` : html`<ul class="alerts" data-testid="alerts">
+      ${list.nodes.length === 0 ? html`<p>${t("alertsNone")}</p>` : html`<ul class="alert-list" data-testid="alerts">
         ${list.nodes.map((a) => html`<li class=${"alert k-" + a.kind + (a.acknowledgedAt ? " read" : "")}>
           ${mine(a) ? html`<input type="checkbox" id=${"ack-" + a.id} checked=${chosen.has(a.id)} onChange=${() => toggle(a.id)} />` : html`<span class="nobox"></span>`}
           <div>
