@@ -134,8 +134,8 @@ function Spark({ series, label }) {
   const lo = Math.min(...vs), hi = Math.max(...vs), span = hi - lo || 1;
   const w = 160, h = 36, n = series.length - 1 || 1;
   const d = pts.map(([i, v], k) => `${k ? "L" : "M"}${((i / n) * w).toFixed(1)},${(h - 2 - ((v - lo) / span) * (h - 4)).toFixed(1)}`).join(" ");
-  return html`<svg class="spark" viewBox=${`0 0 ${w} ${h}`} width=${w} height=${h} role="img" aria-label=${label}>
-    <path d=${d} fill="none" stroke="currentColor" stroke-width="2" />
+  return html`<svg class="spark" viewBox=${`0 0 ${w} ${h}`} preserveAspectRatio="none" height=${h} role="img" aria-label=${label}>
+    <path d=${d} fill="none" stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke" />
   </svg>`;
 }
 
