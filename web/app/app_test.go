@@ -328,3 +328,65 @@ func TestAssetsWithinBudget(t *testing.T) {
 		t.Errorf("the app's files are %d KB as sent, over 300 KB", sent/1024)
 	}
 }
+
+// Every string the pages ask for is in the dictionary, in both languages,
+// and both languages have the same keys.
+func TestEveryStringInBothLanguages(t *testing.T) {
+	dict, err := os.ReadFile("js/i18n.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vi, en, ok := strings.Cut(string(dict), "\n  en: {\n")
+	if !ok {
+		t.Fatal("js/i18n.js has no en block")
+	}
+	en, _, _ = strings.Cut(en, "\n  },\n};")
+	keyRE := regexp.MustCompile(`(?m)^    (\w+): "`)
+	keys := func(block string) map[string]bool {
+		m := map[string]bool{}
+		for _, k := range keyRE.FindAllStringSubmatch(block, -1) {
+			m[k[1]] = true
+		}
+		return m
+	}
+	viKeys, enKeys := keys(vi), keys(en)
+	if len(viKeys) < 100 {
+		t.Fatalf("found %d Vietnamese strings; the pattern misses them", len(viKeys))
+	}
+	for k := range viKeys {
+		if !enKeys[k] {
+			t.Errorf("%s has no English", k)
+		}
+	}
+	for k := range enKeys {
+		if !viKeys[k] {
+			t.Errorf("%s has no Vietnamese", k)
+		}
+	}
+	// t("key") and t("prefix_" + x): the literal keys must exist, and some
+	// key must start with each prefix.
+	use := regexp.MustCompile(`\bt\("(\w+)"(\s*\+)?`)
+	files, _ := filepath.Glob("js/*.js")
+	pages, _ := filepath.Glob("js/pages/*.js")
+	for _, f := range append(files, pages...) {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := regexp.MustCompile(`(?m)^\s*//.*$`).ReplaceAllString(string(src), "")
+		for _, m := range use.FindAllStringSubmatch(code, -1) {
+			if m[2] == "" && !viKeys[m[1]] {
+				t.Errorf("%s asks for %q, which the dictionary lacks", f, m[1])
+			}
+			if m[2] != "" {
+				found := false
+				for k := range viKeys {
+					found = found || strings.HasPrefix(k, m[1])
+				}
+				if !found {
+					t.Errorf("%s asks for %q + …, and no key starts so", f, m[1])
+				}
+			}
+		}
+	}
+}
