@@ -410,7 +410,7 @@ func TestAppInABrowser(t *testing.T) {
 		a.look("reports")
 	})
 
-	t.Run("hue asks for more time, c06 decides", func(t *testing.T) {
+	t.Run("hue asks for more time; c06 decides, enters a document and assigns", func(t *testing.T) {
 		a.t = t
 		var open struct {
 			Assignments struct {
@@ -446,6 +446,26 @@ func TestAppInABrowser(t *testing.T) {
 		c.fill("#ext-note", "Đồng ý")
 		c.click(`[data-testid=decide-form] button.primary`)
 		c.wait("approved, with the new due date", `document.querySelector("[data-testid=extensions] .ext-APPROVED") !== null && document.querySelector("[data-testid=facts]").innerText.includes("31/12/2030")`)
+
+		// c06 enters a document and a task for Huế to lead, every other
+		// province coordinating; the deadline is read back as it is typed.
+		c.open("/app/documents/new")
+		c.wait("the document form", `document.querySelector("[data-testid=doc-form]") !== null`)
+		c.fill("#doc-number", "97/CT-KIEMTHU")
+		c.fill("#doc-title", "Về kiểm thử ứng dụng")
+		c.click(`[data-testid=doc-form] button[type=submit]`)
+		c.wait("the task form", `document.querySelector("[data-testid=task-form]") !== null`)
+		c.fill("#task-clause", "Mục 1")
+		c.fill("#task-deadline", "quý I/2027")
+		c.wait("the deadline read back", `document.querySelector("[data-testid=deadline-preview]").innerText.includes("31/03/2027")`)
+		c.fill("#task-title", "Kiểm thử giao nhiệm vụ")
+		c.fill("#task-lead", "46")
+		c.click("#task-all-provinces")
+		c.look("entry")
+		c.click(`[data-testid=task-form] button[type=submit]`)
+		c.wait("the task made and assigned", `(l => l !== null && l.innerText.includes("63"))(document.querySelector("[data-testid=tasks-made]"))`)
+		c.click(`[data-testid=tasks-made] a`)
+		c.wait("its assignments", `document.querySelectorAll("[data-testid=assignments] tbody tr").length === 63`)
 	})
 
 	t.Run("hue changes the password", func(t *testing.T) {

@@ -12,6 +12,7 @@ import { TaskPage, AssignmentPage } from "./pages/task.js";
 import { AlertsPage, AlertsLink } from "./pages/alerts.js";
 import { ReportsPage } from "./pages/reports.js";
 import { EntryPage, ApprovalsPage } from "./pages/indicators.js";
+import { EntryDocumentPage } from "./pages/entry.js";
 
 const routes = [
   [/^\/app\/?$/, () => html`<${Dashboard} />`],
@@ -23,6 +24,7 @@ const routes = [
   [/^\/app\/reports$/, () => html`<${ReportsPage} />`],
   [/^\/app\/indicators$/, () => html`<${EntryPage} />`],
   [/^\/app\/approvals$/, () => html`<${ApprovalsPage} />`],
+  [/^\/app\/documents\/new$/, () => html`<${EntryDocumentPage} />`],
 ];
 
 const holds = (me, permission) => me.permissions.some((p) => p.permission === permission && p.orgUnits.length);
@@ -46,6 +48,7 @@ function Header({ me, path }) {
       <${AlertsLink} current=${current("/app/alerts")} />
       ${holds(me, "ENTER_KPI") ? html`<a href="/app/indicators" aria-current=${current("/app/indicators")}>${t("navIndicators")}</a>` : null}
       ${holds(me, "APPROVE_KPI") || holds(me, "ACCEPT_KPI") ? html`<a href="/app/approvals" aria-current=${current("/app/approvals")}>${t("navApprovals")}</a>` : null}
+      ${holds(me, "CREATE_DOCUMENT") ? html`<a href="/app/documents/new" aria-current=${current("/app/documents")}>${t("navEntry")}</a>` : null}
       <a href="/app/reports" aria-current=${current("/app/reports")}>${t("navReports")}</a>
     </nav>` : null}
     <div class="tools">
