@@ -37,6 +37,7 @@ import (
 	"p06/seeds"
 	"p06/store"
 	"p06/tasks"
+	"p06/web/app"
 	"p06/web/ide"
 )
 
@@ -467,6 +468,8 @@ func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, sched 
 	r.Reports.Routes(mux)
 	mux.Handle("GET /{$}", ide.Page("/query"))
 	mux.Handle("GET "+ide.Prefix, ide.Assets())
+	mux.Handle("GET /app", http.RedirectHandler(app.Prefix, http.StatusMovedPermanently))
+	mux.Handle(app.Prefix, app.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")

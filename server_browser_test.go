@@ -29,6 +29,12 @@ func browserTestsRequired() bool { return os.Getenv("P06_BROWSER_TESTS") == "req
 // required.
 func headlessChromium(t *testing.T) context.Context {
 	t.Helper()
+	return startChromium(t, 90*time.Second)
+}
+
+// startChromium is headlessChromium with the time the whole test may take.
+func startChromium(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		msg := "chromium is not installed (apt-get install chromium), so the IDE is not tested in a browser (P06_BROWSER_TESTS=required makes this fail)"
@@ -52,7 +58,7 @@ func headlessChromium(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
@@ -73,61 +79,8 @@ func TestIDEInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Every request the page makes passes here: the server's go on, any
-	// other is failed and remembered. Script errors are remembered too.
-	var mu sync.Mutex
-	var elsewhere, problems []string
-	paused := chromedp.Events(ctx, fetch.RequestPaused)
-	go func() {
-		for ev, err := range paused {
-			if err != nil {
-				return
-			}
-			u, err := url.Parse(ev.Request.URL)
-			if err == nil && u.Host == server.Host && u.Scheme == server.Scheme {
-				chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-				continue
-			}
-			mu.Lock()
-			elsewhere = append(elsewhere, ev.Request.URL)
-			mu.Unlock()
-			chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
-		}
-	}()
-	err = chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			d := ev.ExceptionDetails
-			if d.Exception != nil {
-				problems = append(problems, "exception: "+d.Text+" "+d.Exception.Description)
-			} else {
-				problems = append(problems, "exception: "+d.Text)
-			}
-		case *cdplog.EventEntryAdded: // CSP violations, failed loads
-			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
-				problems = append(problems, fmt.Sprintf("%s %s: %s %s", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
-			}
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				var args []string
-				for _, a := range ev.Args {
-					args = append(args, string(a.Value)+a.Description)
-				}
-				problems = append(problems, "console.error: "+strings.Join(args, " "))
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
+	var log browserLog
+	log.watch(t, ctx, server)
 
 	// value reads a CodeMirror editor's text.
 	value := func(editor string) string {
@@ -220,13 +173,83 @@ func TestIDEInABrowser(t *testing.T) {
 		t.Fatalf("logout answered:\n%s", r)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(elsewhere) > 0 {
-		t.Errorf("the page asked for something not on the server: %q", elsewhere)
-	}
-	if len(problems) > 0 {
-		t.Errorf("script errors, Content-Security-Policy violations or failed loads:\n%s", strings.Join(problems, "\n"))
-	}
+	log.check(t)
 	t.Logf("page loaded, signed in, read the docs, queried and signed out in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// browserLog collects, over the tabs a test watches, the requests made to
+// anything but the server (each failed) and the script errors, Content-
+// Security-Policy violations and failed loads.
+type browserLog struct {
+	mu                  sync.Mutex
+	elsewhere, problems []string
+}
+
+// watch lets the tab of ctx reach the server only, and listens to it.
+func (l *browserLog) watch(t *testing.T, ctx context.Context, server *url.URL) {
+	t.Helper()
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			u, err := url.Parse(ev.Request.URL)
+			if err == nil && u.Host == server.Host && u.Scheme == server.Scheme {
+				chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				continue
+			}
+			l.mu.Lock()
+			l.elsewhere = append(l.elsewhere, ev.Request.URL)
+			l.mu.Unlock()
+			chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+		}
+	}()
+	err := chromedp.Listen(ctx, func(ev any) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			if d.Exception != nil {
+				l.problems = append(l.problems, "exception: "+d.Text+" "+d.Exception.Description)
+			} else {
+				l.problems = append(l.problems, "exception: "+d.Text)
+			}
+		case *cdplog.EventEntryAdded: // CSP violations, failed loads
+			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
+				l.problems = append(l.problems, fmt.Sprintf("%s %s: %s %s", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
+			}
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var args []string
+				for _, a := range ev.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				l.problems = append(l.problems, "console.error: "+strings.Join(args, " "))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// check fails the test for anything collected.
+func (l *browserLog) check(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.elsewhere) > 0 {
+		t.Errorf("the page asked for something not on the server: %q", l.elsewhere)
+	}
+	if len(l.problems) > 0 {
+		t.Errorf("script errors, Content-Security-Policy violations or failed loads:\n%s", strings.Join(l.problems, "\n"))
+	}
 }

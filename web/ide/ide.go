@@ -11,7 +11,6 @@ package ide
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"crypto/sha512"
 	"embed"
@@ -20,10 +19,10 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
-	"time"
+
+	"p06/web/static"
 )
 
 // Prefix is the path under which the assets are served.
@@ -42,11 +41,9 @@ var page = template.Must(template.ParseFS(files, "index.html"))
 
 // asset is one embedded file as served.
 type asset struct {
-	body      []byte
+	*static.File
 	hash      string // hex, first 16 digits of its SHA-256
 	integrity string // for the integrity attribute of <script> and <link>
-	ctype     string
-	gzipped   func() []byte
 }
 
 var assets = sync.OnceValue(func() map[string]*asset {
@@ -61,16 +58,9 @@ var assets = sync.OnceValue(func() map[string]*asset {
 		}
 		sum := sha256.Sum256(body)
 		sri := sha512.Sum384(body)
-		a := &asset{body: body, hash: hex.EncodeToString(sum[:8]), ctype: contentType(p),
+		hash := hex.EncodeToString(sum[:8])
+		m[p] = &asset{File: static.NewFile(p, body, hash), hash: hash,
 			integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:])}
-		a.gzipped = sync.OnceValue(func() []byte {
-			var b bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-			zw.Write(body)
-			zw.Close()
-			return b.Bytes()
-		})
-		m[p] = a
 		return nil
 	})
 	if err != nil {
@@ -78,17 +68,6 @@ var assets = sync.OnceValue(func() map[string]*asset {
 	}
 	return m
 })
-
-func contentType(p string) string {
-	switch path.Ext(p) {
-	case ".js":
-		return "text/javascript; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	default: // LICENSE, THIRD-PARTY-LICENSES.txt, VERSIONS
-		return "text/plain; charset=utf-8"
-	}
-}
 
 // AssetURL returns the versioned URL of the embedded file p (a path like
 // "vendor/react/LICENSE"), or "" if there is none.
@@ -125,7 +104,7 @@ func Page(endpoint string) http.Handler {
 			{"ReactDOM", AssetURL("vendor/react-dom/LICENSE")},
 			{"third-party", AssetURL("vendor/graphiql/THIRD-PARTY-LICENSES.txt")},
 		},
-		"Versions": strings.TrimSpace(string(assets()["vendor/VERSIONS"].body)),
+		"Versions": strings.TrimSpace(string(assets()["vendor/VERSIONS"].Body)),
 	})
 	if err != nil {
 		panic(err) // the template and its data are fixed: cannot fail
@@ -155,27 +134,6 @@ func Assets() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", a.ctype)
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Vary", "Accept-Encoding")
-		body, etag := a.body, `"`+a.hash+`"`
-		if acceptsGzip(r) && len(body) > 1024 {
-			body, etag = a.gzipped(), `"`+a.hash+`-gz"`
-			h.Set("Content-Encoding", "gzip")
-		}
-		h.Set("ETag", etag)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		a.Serve(w, r)
 	})
-}
-
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			return strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0"
-		}
-	}
-	return false
 }
