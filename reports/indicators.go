@@ -2,8 +2,10 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/wcharczuk/go-chart/v2/drawing"
 
@@ -185,14 +187,18 @@ func (s *Service) indicatorSection(ctx context.Context, sc rbac.Scope, u *org.Un
 	kp := p.KPI()
 	var charted []*kpi.Indicator
 	var later []*kpi.Indicator
+	var ours []*kpi.Indicator
 	for _, ind := range inds {
-		if !ind.HasFigureFor(kp) {
-			continue
+		if ind.HasFigureFor(kp) {
+			ours = append(ours, ind)
 		}
-		f, err := s.kpi.Value(ctx, sc, kpi.Query{Indicator: ind}, ku, kp)
-		if err != nil {
-			return nil, nil, err
-		}
+	}
+	figs, err := s.values(ctx, sc, ours, ku, kp)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, ind := range ours {
+		f := figs[i]
 		if f.Expected == 0 && f.Result.Value == nil && f.Target == nil {
 			continue // not reported here
 		}
@@ -227,4 +233,32 @@ func (s *Service) indicatorSection(ctx context.Context, sc rbac.Scope, u *org.Un
 		trends = append(trends, seriesOf(ind, fs))
 	}
 	return rows, trends, nil
+}
+
+// figureWorkers is how many indicators' figures a report asks for at once:
+// each is a few statements (kpiValue's), and their round trips overlap.
+const figureWorkers = 4
+
+// values is kpiValue's figure of each indicator for the unit and period,
+// asked figureWorkers at a time.
+func (s *Service) values(ctx context.Context, sc rbac.Scope, inds []*kpi.Indicator, u *kpi.Unit, p kpi.Period) ([]kpi.Figure, error) {
+	out := make([]kpi.Figure, len(inds))
+	errs := make([]error, len(inds))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(figureWorkers, len(inds)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = s.kpi.Value(ctx, sc, kpi.Query{Indicator: inds[i]}, u, p)
+			}
+		}()
+	}
+	for i := range inds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
