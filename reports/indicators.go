@@ -219,18 +219,20 @@ func (s *Service) indicatorSection(ctx context.Context, sc rbac.Scope, u *org.Un
 		return rows, nil, nil
 	}
 	charted = append(charted, later...)
-	var trends []IndicatorSeries
-	for _, ind := range charted[:min(len(charted), maxIndicatorCharts)] {
-		// Periods like the report's, up to it: its target is of those.
-		from := kp
-		for range trendPeriods[kp.Type] - 1 {
-			from = from.Previous()
-		}
-		fs, err := s.kpi.Series(ctx, sc, kpi.Query{Indicator: ind}, ku, from, kp)
-		if err != nil {
-			return nil, nil, err
-		}
-		trends = append(trends, seriesOf(ind, fs))
+	// Periods like the report's, up to it: its target is of those.
+	from := kp
+	for range trendPeriods[kp.Type] - 1 {
+		from = from.Previous()
+	}
+	charted = charted[:min(len(charted), maxIndicatorCharts)]
+	trends := make([]IndicatorSeries, len(charted))
+	err = atOnce(len(charted), func(i int) error {
+		fs, err := s.kpi.Series(ctx, sc, kpi.Query{Indicator: charted[i]}, ku, from, kp)
+		trends[i] = seriesOf(charted[i], fs)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return rows, trends, nil
 }
@@ -243,22 +245,32 @@ const figureWorkers = 4
 // asked figureWorkers at a time.
 func (s *Service) values(ctx context.Context, sc rbac.Scope, inds []*kpi.Indicator, u *kpi.Unit, p kpi.Period) ([]kpi.Figure, error) {
 	out := make([]kpi.Figure, len(inds))
-	errs := make([]error, len(inds))
+	err := atOnce(len(inds), func(i int) (err error) {
+		out[i], err = s.kpi.Value(ctx, sc, kpi.Query{Indicator: inds[i]}, u, p)
+		return err
+	})
+	return out, err
+}
+
+// atOnce calls fn for 0..n-1, figureWorkers at a time, and returns their
+// errors joined.
+func atOnce(n int, fn func(i int) error) error {
+	errs := make([]error, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(figureWorkers, len(inds)) {
+	for range min(figureWorkers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i], errs[i] = s.kpi.Value(ctx, sc, kpi.Query{Indicator: inds[i]}, u, p)
+				errs[i] = fn(i)
 			}
 		}()
 	}
-	for i := range inds {
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
