@@ -32,6 +32,7 @@ import (
 	"p06/gen"
 	"p06/graph"
 	"p06/jobs"
+	"p06/org"
 	"p06/rbac"
 	"p06/reports"
 	"p06/seeds"
@@ -92,6 +93,7 @@ type jobsConfig struct {
 	scanEvery time.Duration // P06_ALERT_SCAN_EVERY
 	scanAt    []string      // P06_ALERT_SCAN_AT
 	digestAt  []string      // P06_DIGEST_AT
+	freezeAt  string        // P06_FREEZE_AT: the monthly freeze of the reports
 	mail      *alerts.SMTP  // P06_SMTP_URL, P06_MAIL_FROM (nil: no e-mail)
 	publicURL string        // P06_PUBLIC_URL: the links in e-mail
 	// allowPrivate lets webhooks reach internal addresses
@@ -201,7 +203,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 // loadJobsConfig reads the scheduler's settings.
 func loadJobsConfig(getenv func(string) string) (jobsConfig, error) {
-	j := jobsConfig{on: true, retry: jobs.DefaultRetry, scanEvery: 15 * time.Minute, scanAt: []string{"07:00"}, digestAt: []string{"07:30"}}
+	j := jobsConfig{on: true, retry: jobs.DefaultRetry, scanEvery: 15 * time.Minute, scanAt: []string{"07:00"}, digestAt: []string{"07:30"}, freezeAt: jobs.DefaultFreezeAt}
 	switch strings.ToLower(getenv("P06_SCHEDULER")) {
 	case "", "on", "true", "1":
 	case "off", "false", "0":
@@ -237,6 +239,13 @@ func loadJobsConfig(getenv func(string) string) (jobsConfig, error) {
 			}
 			*dst = append(*dst, t.Format("15:04"))
 		}
+	}
+	if v := getenv("P06_FREEZE_AT"); v != "" {
+		t, err := time.Parse("15:04", v)
+		if err != nil {
+			return j, fmt.Errorf("P06_FREEZE_AT must be a time of day like 06:00 (Asia/Ho_Chi_Minh), got %q", v)
+		}
+		j.freezeAt = t.Format("15:04")
 	}
 	if v := getenv("P06_SMTP_URL"); v != "" {
 		from := getenv("P06_MAIL_FROM")
@@ -342,7 +351,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	resolving := broker.Subscribe(1000)
 	go alertStore.ResolveOnChanges(context.WithoutCancel(ctx), resolving.C(), log)
 	defer resolving.Close()
-	sched, err := newScheduler(ctx, db, alertStore, cfg.jobs, log)
+	sched, err := newScheduler(ctx, db, alertStore, authSvc, cfg.jobs, log)
 	if err != nil {
 		return err
 	}
@@ -410,9 +419,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const shutdownTimeout = 20 * time.Second
 
 // newScheduler makes the scheduled jobs (nil when P06_SCHEDULER=off): the
-// alert scan at start-up, at its interval and times of day. On PostgreSQL
+// alert scan at start-up, at its interval and times of day, and the others
+// (webhooks, the reports' monthly freeze, the digest). On PostgreSQL
 // one process of those sharing the database runs them (jobs.Elector).
-func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsConfig, log *slog.Logger) (*jobs.Scheduler, error) {
+func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, authSvc *auth.Service, c jobsConfig, log *slog.Logger) (*jobs.Scheduler, error) {
 	if !c.on {
 		log.Info("scheduled jobs are off on this process (P06_SCHEDULER=off)")
 		return nil, nil
@@ -427,6 +437,11 @@ func newScheduler(ctx context.Context, db *store.DB, al *alerts.Store, c jobsCon
 	}
 	js := []jobs.Job{{Name: alerts.JobScan, Run: al.ScanJob, Every: c.scanEvery, At: c.scanAt, Due: 2*c.scanEvery + 5*time.Minute},
 		{Name: alerts.JobWebhooks, Run: alerts.NewWebhooks(al, c.allowPrivate).Job, Every: time.Minute, Due: 10 * time.Minute}}
+	freeze, err := jobs.FreezeJob(reports.NewService(db, org.NewStore(db), tasks.NewStore(db, store.SystemClock), authSvc, store.SystemClock, log), c.freezeAt)
+	if err != nil {
+		return nil, err
+	}
+	js = append(js, freeze)
 	if c.mail != nil {
 		d := alerts.NewDigester(al, c.mail, func(id int64) string { return alertLink(c.publicURL, id) }, c.publicURL+"/?query="+url.QueryEscape(alertsQuery))
 		js = append(js, jobs.Job{Name: alerts.JobDigest, Run: d.Job, At: c.digestAt, Due: 25 * time.Hour})

@@ -248,6 +248,7 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		"P06_DB_MAX_CONNS":  "P06_DB_MAX_CONNS must be a whole number of connections from 1 to 1000",
 		"P06_PPROF":         "P06_PPROF must be an address like 127.0.0.1:6060",
 		"P06_PDF_FONT":      "P06_PDF_FONT: open bogus",
+		"P06_FREEZE_AT":     "P06_FREEZE_AT must be a time of day like 06:00",
 	} {
 		err := run(context.Background(), nil, func(k string) string {
 			if k == env {

@@ -1,10 +1,6 @@
 package graph
 
 import (
-	"encoding/base64"
-	"strconv"
-	"strings"
-
 	"p06/store"
 )
 
@@ -15,19 +11,12 @@ import (
 // API (the e-mail digest).
 func NodeID(typ string, id int64) string { return globalID(typ, id) }
 
-func globalID(typ string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
-}
+func globalID(typ string, id int64) string { return store.GlobalID(typ, id) }
 
 // parseID splits a global ID into its type and numeric id.
 func parseID(gid string) (string, int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(gid)
-	if err == nil {
-		if typ, num, ok := strings.Cut(string(b), ":"); ok {
-			if id, err := strconv.ParseInt(num, 10, 64); err == nil && id > 0 {
-				return typ, id, nil
-			}
-		}
+	if typ, id, ok := store.ParseGlobalID(gid); ok {
+		return typ, id, nil
 	}
 	return "", 0, store.Errorf(store.NotFound, "không tìm thấy đối tượng có ID %q", "no object with ID %q", gid)
 }

@@ -39,6 +39,9 @@ type Job struct {
 	// At runs it every day at these times of day in Asia/Ho_Chi_Minh
 	// ("07:00").
 	At []string
+	// Cron runs it on a crontab schedule (minute hour day-of-month month
+	// day-of-week) in Asia/Ho_Chi_Minh: "0 6 1 * *" is 06:00 on the 1st.
+	Cron string
 	// Due is how long after its last run the job is overdue (readiness).
 	Due time.Duration
 }
@@ -137,6 +140,12 @@ func New(runs *alerts.Store, log *slog.Logger, o Options, jobs ...Job) (*Schedul
 			}
 			if _, err := s.sched.NewJob(gocron.DailyJob(1, gocron.NewAtTimes(ats[0], ats[1:]...)),
 				gocron.NewTask(s.scheduled, e, TriggerSchedule), gocron.WithName(j.Name)); err != nil {
+				return nil, fmt.Errorf("jobs: %s: %w", j.Name, err)
+			}
+		}
+		if j.Cron != "" {
+			if _, err := s.sched.NewJob(gocron.CronJob(j.Cron, false), gocron.NewTask(s.scheduled, e, TriggerSchedule),
+				gocron.WithName(j.Name)); err != nil {
 				return nil, fmt.Errorf("jobs: %s: %w", j.Name, err)
 			}
 		}

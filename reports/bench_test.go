@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"p06/auth"
 	"p06/seeds"
 
+	"p06/kpi"
 	"p06/org"
 	"p06/rbac"
 	"p06/reports"
@@ -19,11 +21,80 @@ import (
 	"p06/store/storetest"
 )
 
-// benchDB is the demo database of the dialect TEST_DATABASE_URL picks
-// (PostgreSQL when set, else SQLite).
+// benchDB is the database P06_BENCH_DATABASE_URL names (a generated
+// programme, `p06 gen`: see BENCHMARKS.md), else the demo database of the
+// dialect TEST_DATABASE_URL picks (PostgreSQL when set, else SQLite).
 func benchDB(b *testing.B) *store.DB {
+	if url := os.Getenv("P06_BENCH_DATABASE_URL"); url != "" {
+		ctx := context.Background()
+		db, err := store.Open(ctx, store.Config{URL: url})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return db
+	}
 	ds := storetest.Dialects()
 	return seedtest.Shared(b, ds[len(ds)-1])
+}
+
+// benchIndicator is the indicator P06.01 (accounts on the national portal,
+// monthly values of every province in the demo data).
+func benchIndicator(b *testing.B, db *store.DB) *kpi.Indicator {
+	ind := new(kpi.Indicator)
+	if err := db.NewSelect().Model(ind).Where("i.code = ?", "P06.01").Scan(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return ind
+}
+
+// BenchmarkChartIndicator: a year of P06.01 for Huế (kpiSeries) and its
+// PNG at 900×420.
+func BenchmarkChartIndicator(b *testing.B) {
+	db := benchDB(b)
+	s, done := newResolver(b, db).Reports, statements(b, db)
+	defer done()
+	ctx := context.Background()
+	ind := benchIndicator(b, db)
+	from, _ := reports.ParsePeriod("2023-01", "from")
+	to, _ := reports.ParsePeriod("2023-12", "to")
+	hue := &org.Unit{Code: "46", Name: "Thừa Thiên Huế", Path: "/VN/46/"}
+	b.ReportAllocs()
+	for b.Loop() {
+		l, err := s.IndicatorTrend(ctx, rbac.National(), ind, hue, from.KPI(), to.KPI(), reports.Vietnamese)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := l.Render(&buf, reports.PNG, 900, 420); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkChartRanking: the 63 provinces ranked on P06.01 for 2023-12
+// (kpiRanking) and its PNG at 900 px wide.
+func BenchmarkChartRanking(b *testing.B) {
+	db := benchDB(b)
+	s, done := newResolver(b, db).Reports, statements(b, db)
+	defer done()
+	ctx := context.Background()
+	ind := benchIndicator(b, db)
+	p, _ := reports.ParsePeriod("2023-12", "period")
+	b.ReportAllocs()
+	for b.Loop() {
+		bars, err := s.IndicatorRanking(ctx, rbac.National(), ind, org.Province, p.KPI(), reports.Vietnamese)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := bars.Render(&buf, reports.PNG, 900, bars.DefaultHeight()); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // benchService is the reports service on the benchmark's database, and a

@@ -57,8 +57,8 @@ type Series struct {
 }
 
 // Bars is a horizontal bar chart: one row per label, each row the stack of
-// the series' values, from zero. One series ranks (ranking.png); several
-// stack (tasks by status per unit).
+// the series' values, from zero (NaN: none, and no total written). One
+// series ranks (ranking.png); several stack (tasks by status per unit).
 type Bars struct {
 	Title  string
 	Labels []string
@@ -265,9 +265,13 @@ func (b Bars) Render(out io.Writer, f Format, w, h int) error {
 	}
 	c.header(b.Title, b.Series)
 	totals := make([]float64, len(b.Labels))
+	has := make([]bool, len(b.Labels)) // a row with a value (NaN: none)
 	most := 0.0
 	for i := range b.Labels {
 		for _, s := range b.Series {
+			if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
+				has[i] = true
+			}
 			if i < len(s.Values) && s.Values[i] > 0 {
 				totals[i] += s.Values[i]
 			}
@@ -323,7 +327,7 @@ func (b Bars) Render(out io.Writer, f Format, w, h int) error {
 			c.rect(int(math.Round(x)), cy-thick/2, max(int(math.Round(x))+1, int(math.Round(nx))), cy-thick/2+thick, s.Color)
 			x = nx
 		}
-		if b.Totals {
+		if b.Totals && has[i] {
 			c.setText(math.Min(size, 11), ink)
 			c.text(formatNumber(b.Lang, totals[i]), int(math.Round(x))+4, cy+int(math.Min(size, 11)*0.35), 0)
 		}

@@ -108,18 +108,17 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(q.Get("lang"), "")
 	today := s.today()
 	var build func() (renderable, error)
-	var latest store.Date // the last day the chart shows
+	// The last day the chart shows, for the task charts: figures of days
+	// before today never change. (Indicator values of a past period may
+	// still be entered or corrected: those charts are not kept so.)
+	var latest store.Date
 	defaultW, defaultH := 900, 420
 	minH := MinHeight
 	switch name {
 	case "status-by-unit":
-		level := org.Kind(strings.ToUpper(q.Get("level")))
-		if level == "" {
-			level = org.Province
-		}
-		if level != org.Province && level != org.Ministry {
-			s.writeError(w, r, invalid("level", fmt.Sprintf("level %q không hợp lệ: PROVINCE hoặc MINISTRY", q.Get("level")),
-				fmt.Sprintf("level %q is invalid: PROVINCE or MINISTRY", q.Get("level"))))
+		level, err := levelParam(q.Get("level"))
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		asOf, err := dateParam(q.Get("asOf"), "asOf", today)
@@ -134,14 +133,66 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		shape := Bars{Labels: make([]string, len(units)), Series: make([]Series, len(tasks.Statuses))}
-		latest, defaultH, minH = asOf, shape.DefaultHeight(), shape.MinHeight()
-		if h, err := strconv.Atoi(q.Get("height")); err == nil && h < minH && h >= MinHeight {
-			s.writeError(w, r, invalid("height", fmt.Sprintf("height phải ít nhất %d để đọc được %d nhãn", minH, len(units)),
-				fmt.Sprintf("height must be at least %d for %d labels to be readable", minH, len(units))))
+		latest = asOf
+		if defaultH, minH, err = rowsHeight(q.Get("height"), len(units), len(tasks.Statuses)); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		build = func() (renderable, error) { return s.statusByUnits(ctx, sc, level, units, asOf, lang) }
+	case "ranking":
+		ind, err := s.Indicator(ctx, q.Get("indicator"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		level, err := levelParam(q.Get("level"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p, err := periodParam(q.Get("period"), "period", lastEnded(ind.PeriodType, today))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		// The figures come with their units (kpiRanking): their number
+		// sets the height.
+		bars, err := s.IndicatorRanking(ctx, sc, ind, level, p, lang)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if defaultH, minH, err = rowsHeight(q.Get("height"), len(bars.Labels), 1); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		build = func() (renderable, error) { return bars, nil }
+	case "indicator":
+		ind, err := s.Indicator(ctx, q.Get("indicator"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		to, err := periodParam(q.Get("to"), "to", lastEnded(ind.PeriodType, today))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		def := to
+		for range 11 {
+			def = def.Previous()
+		}
+		from, err := periodParam(q.Get("from"), "from", def)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u, err := s.unitParam(ctx, sc, q.Get("unit"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		build = func() (renderable, error) { return s.IndicatorTrend(ctx, sc, ind, u, from, to, lang) }
 	case "overdue-trend":
 		to, err := dateParam(q.Get("to"), "to", today)
 		if err != nil {
@@ -158,11 +209,7 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 				fmt.Sprintf("from %s to %s: from must be before to, at most 10 years apart", from, to)))
 			return
 		}
-		code := q.Get("unit")
-		if code == "" {
-			code = org.NationalCode
-		}
-		u, err := s.orgs.UnitByCode(ctx, sc, code)
+		u, err := s.unitParam(ctx, sc, q.Get("unit"))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -170,7 +217,6 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 		latest = to
 		build = func() (renderable, error) { return s.OverdueTrend(ctx, sc, u, from, to, lang) }
 	default:
-		// indicator.png and ranking.png come with the indicators (kpi/).
 		s.writeError(w, r, notFound)
 		return
 	}
@@ -188,7 +234,7 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 	// a chart is kept by what was asked and who may see what: asked again,
 	// it costs no query.
 	past := ""
-	if latest.Before(today) {
+	if !latest.IsZero() && latest.Before(today) {
 		keys := []string{name, string(lang), string(f), strconv.Itoa(width), strconv.Itoa(height), q.Get("level"), q.Get("asOf"),
 			q.Get("unit"), q.Get("from"), q.Get("to"), "|"}
 		keys = append(keys, sc.Read...)
@@ -287,4 +333,39 @@ func sizeParam(v, field string, def, lo, hi int) (int, error) {
 			fmt.Sprintf("%s must be a number of pixels from %d to %d, not %q", field, lo, hi, v))
 	}
 	return n, nil
+}
+
+// levelParam reads level=PROVINCE|MINISTRY (PROVINCE when absent).
+func levelParam(v string) (org.Kind, error) {
+	level := org.Kind(strings.ToUpper(v))
+	if level == "" {
+		level = org.Province
+	}
+	if level != org.Province && level != org.Ministry {
+		return "", invalid("level", fmt.Sprintf("level %q không hợp lệ: PROVINCE hoặc MINISTRY", v),
+			fmt.Sprintf("level %q is invalid: PROVINCE or MINISTRY", v))
+	}
+	return level, nil
+}
+
+// unitParam is the unit of unit=CODE in sc (VN when absent; NOT_FOUND out
+// of sc, like one that does not exist).
+func (s *Service) unitParam(ctx context.Context, sc rbac.Scope, code string) (*org.Unit, error) {
+	if code == "" {
+		code = org.NationalCode
+	}
+	return s.orgs.UnitByCode(ctx, sc, code)
+}
+
+// rowsHeight is the default and the least height of a bar chart of rows
+// rows and series series; a height asked for (h) that is a chart's size
+// but leaves rows unreadable is INVALID.
+func rowsHeight(h string, rows, series int) (def, least int, err error) {
+	shape := Bars{Labels: make([]string, rows), Series: make([]Series, series)}
+	def, least = shape.DefaultHeight(), shape.MinHeight()
+	if n, err := strconv.Atoi(h); err == nil && n < least && n >= MinHeight {
+		return 0, 0, invalid("height", fmt.Sprintf("height phải ít nhất %d để đọc được %d nhãn", least, rows),
+			fmt.Sprintf("height must be at least %d for %d labels to be readable", least, rows))
+	}
+	return def, least, nil
 }

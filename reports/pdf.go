@@ -352,8 +352,11 @@ func (d *pdfDoc) body(s *Service, r *Report) {
 	d.heading(roman[sec] + ". KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU")
 	if len(r.Indicators) == 0 {
 		d.para("", "Chưa có số liệu chỉ tiêu của kỳ báo cáo.")
-	} else {
-		d.table(r.indicatorsTable(vi), []float64{0.16, 0.34, 0.1, 0.1, 0.1, 0.1, 0.1})
+		return
+	}
+	d.table(r.pdfIndicatorsTable(), []float64{0.1, 0.4, 0.14, 0.14, 0.1, 0.12})
+	for _, t := range r.IndicatorTrends {
+		d.chart(t.lines(vi, r.Unit.Name), 720, 300)
 	}
 }
 

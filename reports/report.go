@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"p06/kpi"
 	"p06/org"
 	"p06/rbac"
 	"p06/store"
@@ -57,16 +58,34 @@ type TrendPoint struct {
 }
 
 // IndicatorRow is one indicator of the unit for the period against its
-// target. The section is empty until the indicators (kpi/) land: they
-// fill it in Build, and every format already lays it out.
+// target: kpiValue's figure (the roll-up over the unit's subtree in the
+// caller's scope, as it stands when the report is made).
 type IndicatorRow struct {
 	Group      string   `json:"group"`
+	GroupEn    string   `json:"groupEn,omitempty"`
+	Code       string   `json:"code"`
 	Name       string   `json:"name"`
+	NameEn     string   `json:"nameEn,omitempty"`
 	Unit       string   `json:"unit"`
 	Value      *float64 `json:"value"`
 	Target     *float64 `json:"target"`
 	Attainment *float64 `json:"attainment"` // percent of the target
-	State      string   `json:"state"`
+	// Contributing of Expected reporting units have a value.
+	Contributing int `json:"contributing"`
+	Expected     int `json:"expected"`
+}
+
+// IndicatorSeries is an indicator's figures for a unit over periods with
+// their targets (kpiSeries): the indicator chart; in a report, the periods
+// up to the report's.
+type IndicatorSeries struct {
+	Code    string     `json:"code"`
+	Name    string     `json:"name"`
+	NameEn  string     `json:"nameEn,omitempty"`
+	Unit    string     `json:"unit"`
+	Periods []string   `json:"periods"`
+	Values  []*float64 `json:"values"`
+	Targets []*float64 `json:"targets"`
 }
 
 // Report is a unit's progress report for a period (Báo cáo tình hình triển
@@ -90,6 +109,8 @@ type Report struct {
 	Ministries []UnitCounts   `json:"ministries,omitempty"`
 	Trend      []TrendPoint   `json:"trend"`
 	Indicators []IndicatorRow `json:"indicators"`
+	// IndicatorTrends chart some of the indicators (with the trend).
+	IndicatorTrends []IndicatorSeries `json:"indicatorTrends,omitempty"`
 	// Frozen is the snapshot the report was read from (zero when live).
 	Frozen *SnapshotInfo `json:"-"`
 }
@@ -101,7 +122,7 @@ func (r *Report) National() bool { return r.Unit.Kind == org.National }
 // on: about weekly over a month or fortnightly over a quarter, monthly over
 // a year. Each is a count of the status rule (see BENCHMARKS.md).
 func trendPoints(p Period) int {
-	if len(p.Key) == 4 {
+	if p.KPI().Type == kpi.Year {
 		return 13
 	}
 	return 7
@@ -110,7 +131,8 @@ func trendPoints(p Period) int {
 // Build makes the report of the unit code (in sc: NOT_FOUND otherwise, like
 // a unit that does not exist) for period, as of the period's last day or
 // today if it has not ended. A period not yet begun is INVALID. The
-// overdue trend (the PDF's chart: trendPoints counts) only with trend.
+// overdue trend (the PDF's chart: trendPoints counts) and the indicators'
+// trends only with trend.
 func (s *Service) Build(ctx context.Context, sc rbac.Scope, code string, p Period, trend bool) (*Report, error) {
 	u, err := s.orgs.UnitByCode(ctx, sc, code)
 	if err != nil {
@@ -148,6 +170,9 @@ func (s *Service) Build(ctx context.Context, sc rbac.Scope, code string, p Perio
 		for i, d := range days {
 			rep.Trend = append(rep.Trend, TrendPoint{Day: d, Overdue: overdue[i]})
 		}
+	}
+	if rep.Indicators, rep.IndicatorTrends, err = s.indicatorSection(ctx, sc, u, p, trend); err != nil {
+		return nil, err
 	}
 	if u.Kind == org.National {
 		for _, lv := range []struct {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"p06/auth"
+	"p06/kpi"
 	"p06/org"
 	"p06/rbac"
 	"p06/store"
@@ -27,6 +28,7 @@ type Service struct {
 	db    *store.DB
 	orgs  *org.Store
 	tasks *tasks.Store
+	kpi   *kpi.Store
 	auth  *auth.Service
 	clock store.Clock
 	log   *slog.Logger
@@ -38,13 +40,13 @@ type Service struct {
 	renders atomic.Int64
 }
 
-// NewService reads through orgs and ts, names callers and their scopes with
+// NewService reads through orgs, ts and the indicators' store on db, names callers and their scopes with
 // authSvc, and tells the time by clock.
 func NewService(db *store.DB, orgs *org.Store, ts *tasks.Store, authSvc *auth.Service, clock store.Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, orgs: orgs, tasks: ts, auth: authSvc, clock: clock, log: log,
+	return &Service{db: db, orgs: orgs, tasks: ts, kpi: kpi.NewStore(db), auth: authSvc, clock: clock, log: log,
 		charts: chartCache{max: 32 << 20, byTag: map[string][]byte{}}}
 }
 

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"fmt"
+
 	"p06/tasks"
 )
 
@@ -11,7 +13,8 @@ type cellKind int
 
 const (
 	textCell    cellKind = iota
-	numberCell           // int or float64
+	numberCell           // int or float64, whole
+	decimalCell          // float64 with decimals
 	dateCell             // store.Date
 	percentCell          // float64 percent (45 is 45 %), nil for none
 )
@@ -109,16 +112,35 @@ func unitsTable(l Lang, name, file string, units []UnitCounts) table {
 
 func (r *Report) indicatorsTable(l Lang) table {
 	t := table{Name: msg(l, "Chỉ tiêu", "Indicators"), File: "indicators", Columns: []column{
-		{msg(l, "Nhóm", "Group"), textCell, 24},
-		{msg(l, "Chỉ tiêu", "Indicator"), textCell, 50},
-		{msg(l, "Đơn vị tính", "Unit"), textCell, 12},
-		{msg(l, "Giá trị", "Value"), numberCell, 12},
-		{msg(l, "Chỉ tiêu giao", "Target"), numberCell, 12},
-		{msg(l, "Tỷ lệ đạt", "Attainment"), percentCell, 11},
-		{msg(l, "Trạng thái", "State"), textCell, 14},
+		{msg(l, "Nhóm", "Group"), textCell, 22},
+		{msg(l, "Mã", "Code"), textCell, 9},
+		{msg(l, "Chỉ tiêu", "Indicator"), textCell, 46},
+		{msg(l, "Đơn vị tính", "Unit"), textCell, 11},
+		{msg(l, "Giá trị", "Value"), decimalCell, 15},
+		{msg(l, "Chỉ tiêu giao", "Target"), decimalCell, 15},
+		{msg(l, "Tỷ lệ đạt", "Attainment"), percentCell, 10},
+		{msg(l, "Đơn vị có số liệu", "Units reporting"), numberCell, 10},
+		{msg(l, "Đơn vị phải báo cáo", "Units expected"), numberCell, 10},
 	}}
 	for _, x := range r.Indicators {
-		t.Rows = append(t.Rows, []any{x.Group, x.Name, x.Unit, floatOrNil(x.Value), floatOrNil(x.Target), floatOrNil(x.Attainment), x.State})
+		t.Rows = append(t.Rows, []any{unitName(l, x.Group, x.GroupEn), x.Code, unitName(l, x.Name, x.NameEn), x.Unit,
+			floatOrNil(x.Value), floatOrNil(x.Target), floatOrNil(x.Attainment), x.Contributing, x.Expected})
+	}
+	return t
+}
+
+// pdfIndicatorsTable is the indicators table narrowed to a page's width:
+// the unit of measure with the name, the reporting units as "n/m".
+func (r *Report) pdfIndicatorsTable() table {
+	t := table{Columns: []column{{Title: "Mã"}, {Title: "Chỉ tiêu"}, {Title: "Giá trị", Kind: decimalCell},
+		{Title: "Chỉ tiêu giao", Kind: decimalCell}, {Title: "Tỷ lệ đạt", Kind: percentCell}, {Title: "Đơn vị có số liệu", Kind: numberCell}}}
+	for _, x := range r.Indicators {
+		name := x.Name
+		if x.Unit != "" {
+			name += " (" + x.Unit + ")"
+		}
+		t.Rows = append(t.Rows, []any{x.Code, name, floatOrNil(x.Value), floatOrNil(x.Target), floatOrNil(x.Attainment),
+			fmt.Sprintf("%d/%d", x.Contributing, x.Expected)})
 	}
 	return t
 }

@@ -40,6 +40,7 @@ func (r *Report) XLSX(w io.Writer, l Lang) error {
 		textCell:    {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}, Border: borders()},
 		numberCell:  {Alignment: &excelize.Alignment{Vertical: "top"}, NumFmt: 3, Border: borders()}, // #,##0
 		dateCell:    {Alignment: &excelize.Alignment{Vertical: "top"}, CustomNumFmt: &dateFmt, Border: borders()},
+		decimalCell: {Alignment: &excelize.Alignment{Vertical: "top"}, NumFmt: 4, Border: borders()}, // #,##0.00
 		percentCell: {Alignment: &excelize.Alignment{Vertical: "top"}, NumFmt: 9, Border: borders()}, // 0%
 	} {
 		if styles[k], err = f.NewStyle(st); err != nil {
@@ -137,6 +138,8 @@ func fitWidth(col column, rows [][]any, c int) float64 {
 		n = max(n, 11)
 	case numberCell, percentCell:
 		n = max(n, 6)
+	case decimalCell:
+		n = max(n, 12)
 	}
 	// Vietnamese letters with two marks are a little wider than their count.
 	return math.Min(col.Width, math.Max(6, float64(n)*1.1+2))

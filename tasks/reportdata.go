@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/uptrace/bun"
 
@@ -10,10 +11,12 @@ import (
 	"p06/store"
 )
 
-// The queries of the progress reports and their charts (reports/). Each is
-// built on the status rule (assignmentsAsOf, taskTally, taskStatusSQL) and
-// the tasks list's filter (taskQuery), never on a copy of them, so they
-// follow the rule wherever it comes to be stored.
+// The queries of the progress reports and their charts (reports/). Where
+// the statuses are kept (statuses.go: the nation, a ministry, a province)
+// they are sums over task_status_days like Summary's (keptDays); elsewhere
+// they are built on the status rule (assignmentsAsOf, taskTally,
+// taskStatusSQL) and the tasks list's filter (taskQuery), never on a copy
+// of them.
 
 // statusCounts is the query counting the tasks in sc by status as of asOf
 // (programmeSummary's byStatus), with k as its first column: the same shape
@@ -26,15 +29,42 @@ func (s *Store) statusCounts(sc rbac.Scope, asOf store.Date, k int) *bun.SelectQ
 
 // StatusCountsByUnit counts, for each unit path among paths, the tasks of
 // that unit's subtree by status as of asOf, judged on the subtree's
-// assignments: what programmeSummary(orgUnit:) counts for each, in one
-// statement. Out of sc, a unit counts nothing.
+// assignments: what programmeSummary(orgUnit:) counts for each. The units
+// whose statuses are kept (keptScope: a ministry, a province, the nation,
+// when sc reads all of it) are one sum over task_status_days; the others
+// the rule's count, in one more statement. Out of sc, a unit counts
+// nothing.
 func (s *Store) StatusCountsByUnit(ctx context.Context, sc rbac.Scope, asOf store.Date, paths []string) ([]map[Status]int, error) {
 	out := make([]map[Status]int, len(paths))
 	var parts []*bun.SelectQuery
+	kept := map[string][]int{} // scope → indexes of paths
+	var keptPaths []string
 	for i, p := range paths {
 		out[i] = map[Status]int{}
-		if sub := sc.Within(p); !sub.Empty() {
-			parts = append(parts, s.statusCounts(sub, asOf, i))
+		sub := sc.Within(p)
+		if sub.Empty() {
+			continue
+		}
+		if k, ok := keptScope(sub); ok {
+			if kept[k] == nil {
+				keptPaths = append(keptPaths, k)
+			}
+			kept[k] = append(kept[k], i)
+			continue
+		}
+		parts = append(parts, s.statusCounts(sub, asOf, i))
+	}
+	if len(keptPaths) > 0 {
+		rows, err := s.keptStatusCounts(ctx, keptPaths, asOf, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			for _, i := range kept[r.Scope] {
+				if r.Tasks != 0 {
+					out[i][r.Status] = r.Tasks
+				}
+			}
 		}
 	}
 	var rows []struct {
@@ -51,13 +81,39 @@ func (s *Store) StatusCountsByUnit(ctx context.Context, sc rbac.Scope, asOf stor
 	return out, nil
 }
 
-// OverdueByDay counts, for each day among days, the tasks of the subtree at
-// path (within sc) whose status that day was OVERDUE: the tasks list's
-// statuses filter on each day, in one statement.
+// OverdueByDay counts, for each day among days, the tasks of the
+// subtree at path (within sc) whose status that day was OVERDUE: the tasks
+// list's statuses filter on each day. A kept scope reads the overdue rows
+// of task_status_days up to the last day once and sums them day by day;
+// another is the rule on each day, in one statement.
 func (s *Store) OverdueByDay(ctx context.Context, sc rbac.Scope, path string, days []store.Date) ([]int, error) {
 	out := make([]int, len(days))
 	sub := sc.Within(path)
-	if sub.Empty() {
+	if sub.Empty() || len(days) == 0 {
+		return out, nil
+	}
+	if k, ok := keptScope(sub); ok {
+		var changes []struct {
+			Day   string `bun:"day"`
+			Tasks int    `bun:"tasks"`
+		}
+		order := make([]int, len(days))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(a, b int) bool { return days[order[a]].Before(days[order[b]]) })
+		err := s.keptDays([]string{k}, days[order[len(order)-1]], nil).Where("status = ?", Overdue).
+			ColumnExpr("day, SUM(tasks) AS tasks").GroupExpr("day").OrderExpr("day").Scan(ctx, &changes)
+		if err != nil {
+			return nil, fmt.Errorf("tasks: overdue by day: %w", err)
+		}
+		n, j := 0, 0
+		for _, i := range order {
+			for ; j < len(changes) && changes[j].Day <= days[i].String(); j++ {
+				n += changes[j].Tasks
+			}
+			out[i] = n
+		}
 		return out, nil
 	}
 	parts := make([]*bun.SelectQuery, len(days))

@@ -304,22 +304,44 @@ func init() {
 	})
 }
 
+// keptDays selects the rows of task_status_days of the kept scopes paths
+// up to the end of asOf, of the document kinds given (any: the rows of
+// kind ”, which count every kind): the sum of a column over them, per
+// scope and status, is the count as of asOf. Every count of the kept
+// statuses (Summary's, the reports') is such a sum.
+func (s *Store) keptDays(paths []string, asOf store.Date, kinds []DocKind) *bun.SelectQuery {
+	q := s.db.NewSelect().TableExpr("task_status_days").Where("scope IN (?) AND day <= ?", bun.In(paths), asOf.String())
+	if len(kinds) > 0 {
+		return q.Where("kind IN (?)", bun.In(kinds))
+	}
+	return q.Where("kind = ?", allKinds)
+}
+
+// keptRow is a kept count: a scope's tasks and assignments in a status.
+type keptRow struct {
+	Scope       string `bun:"scope"`
+	Status      Status `bun:"status"`
+	Tasks       int    `bun:"tasks"`
+	Assignments int    `bun:"assignments"`
+}
+
+// keptStatusCounts counts the tasks of each kept scope among paths by
+// status as of asOf, and the scope's assignments then, in one statement.
+func (s *Store) keptStatusCounts(ctx context.Context, paths []string, asOf store.Date, kinds []DocKind) ([]keptRow, error) {
+	var rows []keptRow
+	err := s.keptDays(paths, asOf, kinds).ColumnExpr("scope, status, SUM(tasks) AS tasks, SUM(assignments) AS assignments").
+		GroupExpr("scope, status").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: kept status counts: %w", err)
+	}
+	return rows, nil
+}
+
 // keptCounts counts the tasks in the kept scope path by status as of asOf,
 // and the scope's assignments then (of the document kinds given, if any).
 func (s *Store) keptCounts(ctx context.Context, path string, asOf store.Date, kinds []DocKind, out *Summary) error {
-	var rows []struct {
-		Status      Status `bun:"status"`
-		Tasks       int    `bun:"tasks"`
-		Assignments int    `bun:"assignments"`
-	}
-	q := s.db.NewSelect().TableExpr("task_status_days").ColumnExpr("status, SUM(tasks) AS tasks, SUM(assignments) AS assignments").
-		Where("scope = ? AND day <= ?", path, asOf.String()).GroupExpr("status")
-	if len(kinds) > 0 {
-		q = q.Where("kind IN (?)", bun.In(kinds))
-	} else {
-		q = q.Where("kind = ?", allKinds)
-	}
-	if err := q.Scan(ctx, &rows); err != nil {
+	rows, err := s.keptStatusCounts(ctx, []string{path}, asOf, kinds)
+	if err != nil {
 		return fmt.Errorf("tasks: summary statuses: %w", err)
 	}
 	for _, r := range rows {
