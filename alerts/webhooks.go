@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -115,11 +116,43 @@ func CheckTarget(raw string, allowPrivate bool) error {
 		return &store.Error{Code: store.Invalid, Field: "url", Message: "url phải là địa chỉ http(s) đầy đủ, không kèm tài khoản, tối đa 2000 ký tự",
 			English: "url must be a full http(s) address without credentials, at most 2000 characters"}
 	}
-	if ip := net.ParseIP(u.Hostname()); ip != nil && !allowPrivate && !public(ip) {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return &store.Error{Code: store.Invalid, Field: "url", Message: "cổng của url phải từ 1 đến 65535",
+				English: "the url's port must be 1–65535"}
+		}
+	}
+	if !allowPrivate && internalHost(u.Hostname()) {
 		return &store.Error{Code: store.Invalid, Field: "url", Message: "url trỏ tới địa chỉ nội bộ (loopback, mạng riêng, link-local hoặc metadata)",
 			English: "url points to an internal address (loopback, private, link-local or metadata)"}
 	}
 	return nil
+}
+
+// internalHost says whether host names an address that is not public
+// without asking DNS: an IP address that is not public; a name reserved
+// for this machine or the site (localhost and *.localhost, RFC 6761; *.local,
+// *.internal, *.home.arpa); an IPv6 address with a zone; or a number that is
+// not a plain dotted address ("2130706433", "0x7f000001", "127.1",
+// "017700000001": resolvers read these as IPv4 addresses). Other names are
+// checked on the address they resolve to at every delivery.
+func internalHost(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if ip := net.ParseIP(h); ip != nil {
+		return !public(ip)
+	}
+	if h == "" || strings.Contains(h, "%") {
+		return true
+	}
+	for _, suffix := range []string{"localhost", "local", "internal", "home.arpa"} {
+		if h == suffix || strings.HasSuffix(h, "."+suffix) {
+			return true
+		}
+	}
+	// A top-level label is never numeric: a name ending in one is an
+	// address in a shorthand form.
+	last := h[strings.LastIndex(h, ".")+1:]
+	return strings.HasPrefix(last, "0x") || strings.Trim(last, "0123456789") == ""
 }
 
 // cgnat is the shared address space of carriers (100.64.0.0/10).
@@ -469,8 +502,13 @@ func (w *Webhooks) record(ctx context.Context, c claimed, code int, sendErr erro
 			return err
 		}
 		msg := sendErr.Error()
-		if errors.Is(sendErr, errPrivateTarget) {
+		var dnsErr *net.DNSError
+		switch {
+		case errors.Is(sendErr, errPrivateTarget):
 			msg = errPrivateTarget.Error()
+		case errors.As(sendErr, &dnsErr):
+			// Not the resolver's own address: administrators need the name.
+			msg = "the name " + dnsErr.Name + " could not be resolved"
 		}
 		if len(msg) > 500 {
 			msg = msg[:500]

@@ -175,13 +175,23 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 		if _, err := strict.Create(ctx, admin, "46", ok.URL, "a-secret-of-16-chars"); store.ErrorCode(err) != store.Invalid {
 			t.Fatalf("registering %s: %v", ok.URL, err)
 		}
-		for _, u := range []string{"http://169.254.169.254/latest", "http://10.1.2.3/", "http://[::1]:8080/", "ftp://example.com/", "http://user:pw@example.com/"} {
+		for _, u := range []string{"http://169.254.169.254/latest", "http://10.1.2.3/", "http://[::1]:8080/", "ftp://example.com/", "http://user:pw@example.com/",
+			"http://localhost/x", "http://LOCALHOST/", "http://localhost./", "http://foo.localhost/", "http://metadata.google.internal/",
+			"http://printer.local/", "http://2130706433/", "http://0x7f000001/", "http://127.1/", "http://017700000001/", "http://0/",
+			"http://[fe80::1%25eth0]/", "http://example.com:99999/", "http://example.com:0/"} {
 			if err := alerts.CheckTarget(u, false); store.ErrorCode(err) != store.Invalid {
 				t.Errorf("%s: %v", u, err)
 			}
 		}
+		for _, u := range []string{"https://example.com/hook", "https://hooks.example.vn:8443/p06", "http://93.184.215.14/"} {
+			if err := alerts.CheckTarget(u, false); err != nil {
+				t.Errorf("%s: %v", u, err)
+			}
+		}
+		// A name accepted when registered that resolves to loopback when
+		// delivered (as after DNS rebinding) is refused then.
 		byName := strings.Replace(ok.URL, "127.0.0.1", "localhost", 1)
-		if _, err := strict.Create(ctx, admin, "46", byName, "a-secret-of-16-chars"); err != nil {
+		if _, err := alerts.NewWebhooks(f.al, true).Create(ctx, admin, "46", byName, "a-secret-of-16-chars"); err != nil {
 			t.Fatal(err)
 		}
 		f.task("ngày 20/12/2026", "46")
