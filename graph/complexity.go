@@ -264,6 +264,12 @@ func complexity(b *listBounds) ComplexityRoot {
 	c.Me.Grants = list(smallList)
 	c.User.Grants = list(smallList)
 	c.Me.Permissions = list(len(rbacPermissions))
+	// One count over the units' kept statuses, like a programmeSummary, and
+	// a row per unit of the level.
+	c.Query.StatusByUnit = func(child int, level org.Kind, _ *store.Date) int {
+		return b.aggregate(priceSummary) + each(b.unitsOf(level), child)
+	}
+	c.UnitStatusSummary.ByStatus = list(6)
 	c.ProgrammeSummary.DocumentsByKind = list(7)
 	c.ProgrammeSummary.ByStatus = list(6)
 	// A page of an import's rows costs its size; an import reports at most

@@ -684,6 +684,116 @@ func (ec *executionContext) fieldContext_ReportSnapshotEdge_node(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _UnitStatusSummary_orgUnit(ctx context.Context, field graphql.CollectedField, obj *model.UnitStatusSummary) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitStatusSummary_orgUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrgUnit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *org.Unit) graphql.Marshaler {
+			return ec.marshalNOrgUnit2ᚖp06ᚋorgᚐUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitStatusSummary_orgUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnitStatusSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnitStatusSummary_asOf(ctx context.Context, field graphql.CollectedField, obj *model.UnitStatusSummary) (ret graphql.Marshaler) {
+	return resolvePlain(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitStatusSummary_asOf(ctx, field)
+		},
+		func(ctx context.Context) (store.Date, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Date) graphql.Marshaler {
+			return ec.marshalNDate2p06ᚋstoreᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitStatusSummary_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitStatusSummary", field, false, false, "Date")
+}
+
+func (ec *executionContext) _UnitStatusSummary_taskCount(ctx context.Context, field graphql.CollectedField, obj *model.UnitStatusSummary) (ret graphql.Marshaler) {
+	return resolvePlain(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitStatusSummary_taskCount(ctx, field)
+		},
+		func(ctx context.Context) (int, error) {
+			return obj.TaskCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitStatusSummary_taskCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnitStatusSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnitStatusSummary_byStatus(ctx context.Context, field graphql.CollectedField, obj *model.UnitStatusSummary) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnitStatusSummary_byStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕᚖp06ᚋgraphᚋmodelᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnitStatusSummary_byStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnitStatusSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -1043,6 +1153,54 @@ func (ec *executionContext) _ReportSnapshotEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var unitStatusSummaryImplementors = []string{"UnitStatusSummary"}
+
+func (ec *executionContext) _UnitStatusSummary(ctx context.Context, sel ast.SelectionSet, obj *model.UnitStatusSummary) graphql.Marshaler {
+	fields := collectFields(ctx, ec.OperationContext, sel, unitStatusSummaryImplementors)
+
+	out := newFieldSet(ctx, fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnitStatusSummary")
+		case "orgUnit":
+			out.Values[i] = ec._UnitStatusSummary_orgUnit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "asOf":
+			out.Values[i] = ec._UnitStatusSummary_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taskCount":
+			out.Values[i] = ec._UnitStatusSummary_taskCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byStatus":
+			out.Values[i] = ec._UnitStatusSummary_byStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -1148,6 +1306,30 @@ func (ec *executionContext) unmarshalNSnapshotCause2p06ᚋgraphᚋmodelᚐSnapsh
 
 func (ec *executionContext) marshalNSnapshotCause2p06ᚋgraphᚋmodelᚐSnapshotCause(ctx context.Context, sel ast.SelectionSet, v model.SnapshotCause) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNUnitStatusSummary2ᚕᚖp06ᚋgraphᚋmodelᚐUnitStatusSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UnitStatusSummary) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnitStatusSummary2ᚖp06ᚋgraphᚋmodelᚐUnitStatusSummary(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUnitStatusSummary2ᚖp06ᚋgraphᚋmodelᚐUnitStatusSummary(ctx context.Context, sel ast.SelectionSet, v *model.UnitStatusSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnitStatusSummary!")
+		return graphql.Null
+	}
+	return ec._UnitStatusSummary(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOReportSnapshot2ᚖp06ᚋreportsᚐSnapshotInfo(ctx context.Context, sel ast.SelectionSet, v *reports.SnapshotInfo) graphql.Marshaler {

@@ -11,6 +11,8 @@ import (
 	"p06/graph/model"
 	"p06/org"
 	"p06/reports"
+	"p06/store"
+	"p06/tasks"
 )
 
 // FreezeReports is the resolver for the freezeReports field.
@@ -76,6 +78,25 @@ func (r *queryResolver) ReportSnapshots(ctx context.Context, period *string, org
 		return &model.ReportSnapshotEdge{Cursor: c, Node: n}
 	})
 	return &model.ReportSnapshotConnection{Edges: edges, Nodes: list, PageInfo: pi, TotalCount: info.Total}, nil
+}
+
+// StatusByUnit is the resolver for the statusByUnit field.
+func (r *queryResolver) StatusByUnit(ctx context.Context, level org.Kind, asOf *store.Date) ([]*model.UnitStatusSummary, error) {
+	day := r.asOf(asOf)
+	units, counts, err := r.Reports.StatusCounts(ctx, scopeOf(ctx), level, day)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.UnitStatusSummary, len(units))
+	for i, u := range units {
+		s := &model.UnitStatusSummary{OrgUnit: u, AsOf: day, ByStatus: make([]*model.StatusCount, len(tasks.Statuses))}
+		for j, st := range tasks.Statuses {
+			s.ByStatus[j] = &model.StatusCount{Status: st, Count: counts[i][st]}
+			s.TaskCount += counts[i][st]
+		}
+		out[i] = s
+	}
+	return out, nil
 }
 
 // OrgUnit is the resolver for the orgUnit field.

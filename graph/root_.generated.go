@@ -656,6 +656,7 @@ type ComplexityRoot struct {
 		ReportLinks       func(childComplexity int, period string) int
 		ReportSnapshots   func(childComplexity int, period *string, orgUnit *string, first *int, after *string) int
 		Search            func(childComplexity int, query string, kinds []store.SearchKind, first *int, after *string) int
+		StatusByUnit      func(childComplexity int, level org.Kind, asOf *store.Date) int
 		Tasks             func(childComplexity int, filter *model.TaskFilter, orderBy *model.TaskOrder, first *int, after *string) int
 		UnreadAlertCount  func(childComplexity int, orgUnit *string) int
 		Users             func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
@@ -817,6 +818,13 @@ type ComplexityRoot struct {
 	TaskEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	UnitStatusSummary struct {
+		AsOf      func(childComplexity int) int
+		ByStatus  func(childComplexity int) int
+		OrgUnit   func(childComplexity int) int
+		TaskCount func(childComplexity int) int
 	}
 
 	UpdateAssignmentPayload struct {
@@ -3772,6 +3780,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["kinds"].([]store.SearchKind), args["first"].(*int), args["after"].(*string)), true
+	case "Query.statusByUnit":
+		if e.ComplexityRoot.Query.StatusByUnit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statusByUnit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StatusByUnit(childComplexity, args["level"].(org.Kind), args["asOf"].(*store.Date)), true
 	case "Query.tasks":
 		if e.ComplexityRoot.Query.Tasks == nil {
 			break
@@ -4380,6 +4399,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskEdge.Node(childComplexity), true
+
+	case "UnitStatusSummary.asOf":
+		if e.ComplexityRoot.UnitStatusSummary.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStatusSummary.AsOf(childComplexity), true
+	case "UnitStatusSummary.byStatus":
+		if e.ComplexityRoot.UnitStatusSummary.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStatusSummary.ByStatus(childComplexity), true
+	case "UnitStatusSummary.orgUnit":
+		if e.ComplexityRoot.UnitStatusSummary.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStatusSummary.OrgUnit(childComplexity), true
+	case "UnitStatusSummary.taskCount":
+		if e.ComplexityRoot.UnitStatusSummary.TaskCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStatusSummary.TaskCount(childComplexity), true
 
 	case "UpdateAssignmentPayload.assignment":
 		if e.ComplexityRoot.UpdateAssignmentPayload.Assignment == nil {
@@ -6333,6 +6377,20 @@ func (ec *executionContext) childFields_TaskEdge(ctx context.Context, field grap
 		return ec.fieldContext_TaskEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UnitStatusSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orgUnit":
+		return ec.fieldContext_UnitStatusSummary_orgUnit(ctx, field)
+	case "asOf":
+		return ec.fieldContext_UnitStatusSummary_asOf(ctx, field)
+	case "taskCount":
+		return ec.fieldContext_UnitStatusSummary_taskCount(ctx, field)
+	case "byStatus":
+		return ec.fieldContext_UnitStatusSummary_byStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnitStatusSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateAssignmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -25,19 +25,39 @@ type renderable interface {
 // StatusByUnit is the chart of tasks by reporting status as of asOf for
 // each unit of kind level in sc (provinces or ministries), stacked.
 func (s *Service) StatusByUnit(ctx context.Context, sc rbac.Scope, level org.Kind, asOf store.Date, lang Lang) (Bars, error) {
-	units, err := s.unitsOf(ctx, sc, level)
+	units, counts, err := s.StatusCounts(ctx, sc, level, asOf)
 	if err != nil {
 		return Bars{}, err
 	}
-	return s.statusByUnits(ctx, sc, level, units, asOf, lang)
+	return statusBars(lang, level, asOf, units, counts), nil
 }
 
-func (s *Service) statusByUnits(ctx context.Context, sc rbac.Scope, level org.Kind, units []*org.Unit, asOf store.Date, lang Lang) (Bars, error) {
+// StatusCounts counts the tasks by reporting status as of asOf of each unit
+// of kind level (PROVINCE or MINISTRY) in sc, judged on its subtree's
+// assignments: the chart's data, and GraphQL's statusByUnit.
+func (s *Service) StatusCounts(ctx context.Context, sc rbac.Scope, level org.Kind, asOf store.Date) ([]*org.Unit, []map[tasks.Status]int, error) {
+	if level != org.Province && level != org.Ministry {
+		return nil, nil, invalid("level", fmt.Sprintf("level %q không hợp lệ: PROVINCE hoặc MINISTRY", level),
+			fmt.Sprintf("level %q is invalid: PROVINCE or MINISTRY", level))
+	}
+	units, err := s.unitsOf(ctx, sc, level)
+	if err != nil {
+		return nil, nil, err
+	}
+	counts, err := s.countsOf(ctx, sc, units, asOf)
+	return units, counts, err
+}
+
+func (s *Service) countsOf(ctx context.Context, sc rbac.Scope, units []*org.Unit, asOf store.Date) ([]map[tasks.Status]int, error) {
 	paths := make([]string, len(units))
 	for i, u := range units {
 		paths[i] = u.Path
 	}
-	counts, err := s.tasks.StatusCountsByUnit(ctx, sc, asOf, paths)
+	return s.tasks.StatusCountsByUnit(ctx, sc, asOf, paths)
+}
+
+func (s *Service) statusByUnits(ctx context.Context, sc rbac.Scope, level org.Kind, units []*org.Unit, asOf store.Date, lang Lang) (Bars, error) {
+	counts, err := s.countsOf(ctx, sc, units, asOf)
 	if err != nil {
 		return Bars{}, err
 	}

@@ -813,6 +813,14 @@ type TaskOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+type UnitStatusSummary struct {
+	OrgUnit   *org.Unit  `json:"orgUnit"`
+	AsOf      store.Date `json:"asOf"`
+	TaskCount int        `json:"taskCount"`
+	// Tasks by status as of asOf, every status listed, zeros included.
+	ByStatus []*StatusCount `json:"byStatus"`
+}
+
 type UpdateAssignmentInput struct {
 	// Global ID of the assignment.
 	Assignment string `json:"assignment"`

@@ -1,9 +1,9 @@
 // The dashboard: the national one for those who read the whole country,
 // the unit's own for a ministry or a province. Every figure links to the
 // task list filtered to what it counts.
-import { html, useState, useEffect, useMemo } from "../lib.js";
+import { html, useState, useMemo } from "../lib.js";
 import { t, name, lang, fmtDate, fmtNumber, today } from "../i18n.js";
-import { useQuery, request } from "../gql.js";
+import { useQuery } from "../gql.js";
 import { useLocation, navigate, href } from "../router.js";
 import { useSession, isNational } from "../session.js";
 import { Page, Loading, ErrorBox, STATUSES } from "../ui.js";
@@ -144,17 +144,12 @@ function Spark({ series, label }) {
 function Compare({ asOf }) {
   const [level, setLevel] = useState("PROVINCE");
   const [sort, setSort] = useState({ col: "OVERDUE", desc: true });
-  const units = useQuery("Units", { kinds: [level] });
-  const [rows, setRows] = useState(null);
-  const [error, setError] = useState(null);
-  const codes = units.data?.orgUnits.nodes.map((u) => u.code);
-  useEffect(() => {
-    if (!codes) return;
-    let live = true;
-    setRows(null); setError(null);
-    unitStatus(asOf, codes).then((r) => live && setRows(r), (e) => live && setError(e));
-    return () => { live = false; };
-  }, [asOf, codes?.join()]);
+  const status = useQuery("StatusByUnit", { level, asOf });
+  const error = status.error;
+  const rows = useMemo(() => status.data?.statusByUnit.map((s) => ({
+    orgUnit: s.orgUnit, taskCount: s.taskCount,
+    counts: Object.fromEntries(s.byStatus.map((b) => [b.status, b.count])),
+  })), [status.data]);
   const sorted = useMemo(() => {
     if (!rows) return null;
     const v = (r) => (sort.col === "unit" ? name(r.orgUnit) : sort.col === "total" ? r.taskCount : r.counts[sort.col]);
@@ -183,7 +178,7 @@ function Compare({ asOf }) {
       <summary>${t("showChart")}: ${levelName}</summary>
       <img src=${chart} alt=${t("chartAlt", { level: levelName.toLowerCase(), date: fmtDate(asOf) })} width="900" loading="lazy" />
     </details>
-    ${error || units.error ? html`<${ErrorBox} error=${error ?? units.error} />`
+    ${error ? html`<${ErrorBox} error=${error} />`
       : !sorted ? html`<${Loading} />`
       : html`<div class="scroll" role="region" aria-label=${levelName} tabindex="0">
         <table class="compare-table" data-testid="compare-table">
@@ -202,19 +197,3 @@ function Compare({ asOf }) {
   </section>`;
 }
 
-// unitStatus asks the summaries of the units, 32 a request (the slots of
-// the UnitStatus operation; the last unit fills the unused ones).
-const SLOTS = 32;
-async function unitStatus(asOf, codes) {
-  const chunks = [];
-  for (let i = 0; i < codes.length; i += SLOTS) chunks.push(codes.slice(i, i + SLOTS));
-  const answers = await Promise.all(chunks.map((c) => {
-    const vars = { asOf };
-    for (let i = 0; i < SLOTS; i++) vars["u" + i] = c[Math.min(i, c.length - 1)];
-    return request("UnitStatus", vars).then((d) => c.map((_, i) => d["u" + i]));
-  }));
-  return answers.flat().map((s) => ({
-    orgUnit: s.orgUnit, taskCount: s.taskCount,
-    counts: Object.fromEntries(s.byStatus.map((b) => [b.status, b.count])),
-  }));
-}
