@@ -546,3 +546,133 @@ func TestKpiResubmittedBatch(t *testing.T) {
 		})
 	}
 }
+
+// Numbers are refused beyond ±1e15 and when they are not numbers at all
+// (GraphQL's Float lets "NaN" and "Infinity" through as strings): a value,
+// numerator, denominator or target, an indicator's min, max, jump threshold
+// and weight, each with an INVALID error naming it, in Vietnamese and in
+// English. Two provinces at the bound add up to a national figure that is
+// still a number, and an attainment too large for a number reads as none.
+func TestKpiRefusesNumbersBeyondRange(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			hanoi := &client{t: t, url: serveAs(t, db, "hanoi")}
+			big := saveIndicator(c06, map[string]any{"code": "T.BIG", "name": "Số hồ sơ lớn", "kind": "COUNT", "aggregation": "SUM"})
+			pct := saveIndicator(c06, map[string]any{"code": "T.PCT", "name": "Tỷ lệ", "kind": "PERCENT", "aggregation": "RATIO_OF_SUMS"})
+			for _, lang := range []string{"vi", "en"} {
+				out, r := submit(hue, []map[string]any{{"indicator": big, "orgUnit": "46", "period": "2026-01", "value": 1.7e308}},
+					true, map[string]any{"confirmJumps": true}, lang)
+				ps := out.SubmitDataValues.Problems
+				if len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 0 || len(ps) != 1 || ps[0].Code != "INVALID" || ps[0].Rule != "MAX" ||
+					ps[0].Indicator != "T.BIG" || ps[0].OrgUnit != "46" || ps[0].Period != "2026-01" {
+					t.Fatalf("1.7e308 (%s): %+v %+v", lang, r.Errors, out.SubmitDataValues)
+				}
+				want := map[string]string{"vi": "T.BIG của 46 kỳ 2026-01: value = 1.7e+308 vượt giới hạn ±1e+15",
+					"en": "T.BIG for 46, 2026-01: value = 1.7e+308 is beyond the limit of ±1e+15"}[lang]
+				if ps[0].Message != want {
+					t.Errorf("message (%s): %q, want %q", lang, ps[0].Message, want)
+				}
+			}
+			// NaN as a string: refused with the field named, not INTERNAL.
+			var nan struct {
+				SubmitDataValues struct {
+					Values   []struct{ ID string }
+					Problems []struct {
+						Rule, Code, Message string
+						Field               []string
+					}
+				}
+			}
+			r := hue.do(`mutation($i: ID!, $n: Float) { submitDataValues(input: {submit: true, values: [{indicator: $i, orgUnit: "46", period: "2026-01", numerator: $n, denominator: 10}]}) {
+				values { id } problems { rule code message field } } }`, map[string]any{"i": pct, "n": "NaN"}, &nan, "Accept-Language", "en")
+			if ps := nan.SubmitDataValues.Problems; len(r.Errors) > 0 || len(ps) != 1 || ps[0].Code != "INVALID" || ps[0].Rule != "KIND" ||
+				fmt.Sprint(ps[0].Field) != "[input values 0 numerator]" || ps[0].Message != "T.PCT for 46, 2026-01: numerator is NaN, not a finite number" {
+				t.Fatalf("numerator NaN: %+v %+v", r.Errors, nan.SubmitDataValues)
+			}
+			// At the bound, two provinces add up to a number.
+			for _, e := range []struct {
+				c    *client
+				unit string
+			}{{hue, "46"}, {hanoi, "01"}} {
+				out, r := submit(e.c, []map[string]any{{"indicator": big, "orgUnit": e.unit, "period": "2026-01", "value": 1e15}}, true, nil, "vi")
+				if len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 1 {
+					t.Fatalf("1e15 for %s: %+v %+v", e.unit, r.Errors, out.SubmitDataValues)
+				}
+			}
+			if v := val(c06, big, "VN", "2026-01"); v != 2e15 {
+				t.Fatalf("national figure %v", v)
+			}
+			type userErrors struct {
+				Field         []string
+				Code, Message string
+			}
+			var tg struct {
+				SetTargets struct {
+					Count      int
+					UserErrors []userErrors
+				}
+			}
+			r = c06.do(`mutation($i: ID!, $v: Float) { setTargets(input: {targets: [{indicator: $i, orgUnit: "VN", period: "2026-01", value: $v}]}) { count userErrors { field code message } } }`,
+				map[string]any{"i": big, "v": "NaN"}, &tg, "Accept-Language", "en")
+			if ues := tg.SetTargets.UserErrors; len(r.Errors) > 0 || len(ues) != 1 || ues[0].Code != "INVALID" || fmt.Sprint(ues[0].Field) != "[input targets 0 value]" ||
+				ues[0].Message != "the target of T.BIG for VN, 2026-01 is NaN, not a finite number" {
+				t.Fatalf("target NaN: %+v %+v", r.Errors, tg.SetTargets)
+			}
+			// A tiny target is a number, but the attainment against it is not: none.
+			c06.must(`mutation($i: ID!) { setTargets(input: {targets: [{indicator: $i, orgUnit: "VN", period: "2026-01", value: 1e-300}]}) { count } }`, map[string]any{"i": big}, nil)
+			var att struct {
+				KpiValue struct {
+					Value, Target, Attainment *float64
+				}
+				KpiRanking []struct{ Value *float64 }
+			}
+			c06.must(`query($i: ID!) { kpiValue(indicator: $i, orgUnit: "VN", period: "2026-01") { value target attainment }
+				kpiRanking(indicator: $i, period: "2026-01", level: PROVINCE) { value } }`, map[string]any{"i": big}, &att)
+			if v := att.KpiValue; v.Value == nil || *v.Value != 2e15 || v.Target == nil || math.Abs(*v.Target-1e-300) > 1e-310 || v.Attainment != nil {
+				t.Fatalf("attainment against 1e-300: %v %v %v", *v.Value, *v.Target, v.Attainment)
+			}
+			// Figures stored before the bound (the nation at 1.7e308 in two
+			// months) add up over the quarter to no figure, not an error.
+			if out, r := submit(hue, []map[string]any{{"indicator": big, "orgUnit": "46", "period": "2026-02", "value": 1}}, true, nil, "vi"); len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 1 {
+				t.Fatalf("2026-02: %+v %+v", r.Errors, out.SubmitDataValues)
+			}
+			if _, err := db.NewRaw(`UPDATE kpi_rollups SET e_value = ? WHERE indicator_id IN (SELECT id FROM indicators WHERE code = 'T.BIG')
+				AND org_unit_id IN (SELECT id FROM org_units WHERE code = 'VN')`, 1.7e308).Exec(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var q struct {
+				KpiValue  struct{ Value, Attainment *float64 }
+				KpiSeries []struct{ Value *float64 }
+			}
+			c06.must(`query($i: ID!) { kpiValue(indicator: $i, orgUnit: "VN", period: "2026Q1") { value attainment }
+				kpiSeries(indicator: $i, orgUnit: "VN", from: "2026Q1", to: "2026Q1") { value } }`, map[string]any{"i": big}, &q)
+			if q.KpiValue.Value != nil || q.KpiValue.Attainment != nil || len(q.KpiSeries) != 1 || q.KpiSeries[0].Value != nil {
+				t.Fatalf("an overflowing quarter: %+v %+v", q.KpiValue, q.KpiSeries)
+			}
+			for _, field := range []string{"min", "max", "jumpThreshold", "weight"} {
+				for _, bad := range []any{"Infinity", "NaN", 1e16} {
+					var si struct {
+						SaveIndicator struct {
+							Indicator  *struct{ ID string }
+							UserErrors []userErrors
+						}
+					}
+					var gs struct{ IndicatorGroups []struct{ ID string } }
+					c06.must(`{ indicatorGroups { id } }`, nil, &gs)
+					r := c06.do(`mutation($g: ID!, $x: Float) { saveIndicator(input: {group: $g, code: "T.BAD", name: "Sai", unit: "hồ sơ", kind: AMOUNT, aggregation: SUM,
+						periodType: MONTH, direction: HIGHER_IS_BETTER, reportingUnitKinds: [PROVINCE], dueDays: 10, `+field+`: $x}) {
+						indicator { id } userErrors { field code message } } }`, map[string]any{"g": gs.IndicatorGroups[0].ID, "x": bad}, &si)
+					if ues := si.SaveIndicator.UserErrors; len(r.Errors) > 0 || si.SaveIndicator.Indicator != nil || len(ues) != 1 || ues[0].Code != "INVALID" ||
+						fmt.Sprint(ues[0].Field) != "[input "+field+"]" {
+						t.Fatalf("saveIndicator %s: %v: %+v %+v", field, bad, r.Errors, si.SaveIndicator)
+					}
+				}
+			}
+		})
+	}
+}

@@ -359,7 +359,7 @@ func (f Figure) Attainment(ind *Indicator) *float64 {
 	default:
 		a = 100 * v / t
 	}
-	return &a
+	return finite(&a)
 }
 
 // Series returns the figures of the unit at path for each period from..to
@@ -498,10 +498,10 @@ type targetMap struct {
 
 func (t targetMap) of(unit int64, period string) *float64 {
 	if v, ok := t.own[[2]any{unit, period}]; ok {
-		return &v
+		return finite(&v)
 	}
 	if v, ok := t.national[period]; ok {
-		return &v
+		return finite(&v)
 	}
 	return nil
 }
