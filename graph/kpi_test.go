@@ -234,9 +234,12 @@ func TestKpiRollUpRules(t *testing.T) {
 			if v, n := kpiValue(c06, yes, "VN", "2026-01", false); v == nil || *v != 50 || n != 2 {
 				t.Errorf("SHARE_OF_UNITS %v of %d", v, n)
 			}
-			// A caller's roll-up is over what it may read: Huế asking the nation gets Huế.
-			if v := val(hue, ratio, "VN", "2026-01"); v != 50 {
-				t.Errorf("Huế's view of the nation %v", v)
+			// A caller's figures are of units it reads: Huế asking the nation is refused.
+			if r := hue.do(`query($i: ID!) { kpiValue(indicator: $i, orgUnit: "VN", period: "2026-01") { value } }`, map[string]any{"i": ratio}, nil); code(r) != "NOT_FOUND" {
+				t.Errorf("Huế asking the nation: %+v", r.Errors)
+			}
+			if v := val(hue, ratio, "46", "2026-01"); v != 50 {
+				t.Errorf("Huế's own %v", v)
 			}
 			// Nothing approved yet.
 			if v, _ := kpiValue(c06, ratio, "VN", "2026-01", true); v != nil {
@@ -672,6 +675,47 @@ func TestKpiRefusesNumbersBeyondRange(t *testing.T) {
 						t.Fatalf("saveIndicator %s: %v: %+v %+v", field, bad, r.Errors, si.SaveIndicator)
 					}
 				}
+			}
+		})
+	}
+}
+
+// A province reads its own figures with the target that applies to it (the
+// national one when it has none of its own), but not the nation's figure
+// or target: NOT_FOUND, as for charts and reports.
+func TestKpiNationalTargetIsNotAProvincesToRead(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			cnt := saveIndicator(c06, map[string]any{"code": "T.TGT", "name": "Số hồ sơ", "kind": "COUNT", "aggregation": "SUM"})
+			if out, r := submit(hue, []map[string]any{{"indicator": cnt, "orgUnit": "46", "period": "2026-01", "value": 40}}, true, nil, "vi"); len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 1 {
+				t.Fatalf("submit: %+v %+v", r.Errors, out.SubmitDataValues)
+			}
+			c06.must(`mutation($i: ID!) { setTargets(input: {targets: [{indicator: $i, orgUnit: "VN", period: "2026-01", value: 80}]}) { count } }`, map[string]any{"i": cnt}, nil)
+			const q = `query($i: ID!, $u: String!) { kpiValue(indicator: $i, orgUnit: $u, period: "2026-01") { value target attainment } }`
+			var out struct {
+				KpiValue *struct{ Value, Target, Attainment *float64 }
+			}
+			for _, u := range []string{"VN", "01"} {
+				out.KpiValue = nil
+				if r := hue.do(q, map[string]any{"i": cnt, "u": u}, &out); code(r) != "NOT_FOUND" || out.KpiValue != nil {
+					t.Fatalf("Huế reading %s: %+v %+v", u, r.Errors, out.KpiValue)
+				}
+			}
+			if r := hue.do(`query($i: ID!) { kpiSeries(indicator: $i, orgUnit: "VN", from: "2026-01", to: "2026-01") { target } }`, map[string]any{"i": cnt}, nil); code(r) != "NOT_FOUND" {
+				t.Fatalf("Huế's series of the nation: %+v", r.Errors)
+			}
+			hue.must(q, map[string]any{"i": cnt, "u": "46"}, &out)
+			if v := out.KpiValue; v == nil || v.Value == nil || *v.Value != 40 || v.Target == nil || *v.Target != 80 || v.Attainment == nil || *v.Attainment != 50 {
+				t.Fatalf("Huế's own figure against the national target: %+v", v)
+			}
+			c06.must(q, map[string]any{"i": cnt, "u": "VN"}, &out)
+			if v := out.KpiValue; v == nil || v.Target == nil || *v.Target != 80 {
+				t.Fatalf("the coordinator reading the nation: %+v", v)
 			}
 		})
 	}
