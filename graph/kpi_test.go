@@ -468,11 +468,12 @@ func TestKpiNode(t *testing.T) {
 	}
 }
 
-// The tables by level are priced at the rows they read: with 5,040
-// communes, every group's completeness for a year by commune (each
-// indicator's values of every commune for twelve months) is refused before
-// it runs, with a coded error; a month's completeness by province and a
-// month's ranking of the 5,040 communes are answered.
+// The tables by level are priced at the statements they run and the rows
+// they read: with 5,040 communes, every group's completeness for a year by
+// commune (each indicator's values of every commune for twelve months) is
+// refused before it runs, with a coded error; a month's completeness by
+// province and a month's ranking of the 5,040 communes are answered; 50
+// yearly rankings of the provinces in one request are refused.
 func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 	t.Parallel()
 	db := seedtest.Fresh(t, store.SQLite)
@@ -496,6 +497,23 @@ func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 		kpiRanking(indicator: $i, period: "2023-12", level: COMMUNE) { orgUnit { code } } }`, map[string]any{"i": inds.Indicators[0].ID}, &ok)
 	if len(ok.KpiCompleteness) != 63 || ok.KpiCompleteness[0].Expected == 0 || len(ok.KpiRanking) != 63*80 {
 		t.Fatalf("completeness by province: %d rows, ranking of communes: %d rows", len(ok.KpiCompleteness), len(ok.KpiRanking))
+	}
+	// Each table runs its statements whatever its rows: 50 yearly rankings
+	// of the provinces in one request are refused, 10 answered.
+	rankings := func(n int) string {
+		q := `query($i: ID!) {`
+		for k := range n {
+			q += fmt.Sprintf(` r%d: kpiRanking(indicator: $i, period: "2023", level: PROVINCE) { rank }`, k)
+		}
+		return q + " }"
+	}
+	if r := c.do(rankings(50), map[string]any{"i": inds.Indicators[0].ID}, nil); code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("50 yearly rankings of the provinces: %+v", r.Errors)
+	}
+	var ten map[string][]struct{ Rank int }
+	c.must(rankings(10), map[string]any{"i": inds.Indicators[0].ID}, &ten)
+	if len(ten) != 10 || len(ten["r9"]) != 63 {
+		t.Fatalf("10 yearly rankings: %d", len(ten))
 	}
 }
 
