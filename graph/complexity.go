@@ -330,6 +330,15 @@ const (
 	priceFigure     = 20
 	priceFigureAsOf = 2000
 	rowsPerPoint    = 10
+	// priceLevelTable is what one indicator's table by level costs
+	// whatever its rows: its statements (the units of the level, their
+	// roll-ups, the reporting units below them, the targets), about as
+	// many as programmeSummary's aggregates, so priced alike. A month's
+	// ranking of the 63 provinces takes 17–22 ms of server CPU
+	// (BENCHMARKS.md), more than its rows alone would say; without it,
+	// 99 yearly rankings of the provinces in one request cost about 250
+	// each and were answered.
+	priceLevelTable = priceSummary
 )
 
 // monthsIn is how many months period spans (1 when it is not a period:
@@ -368,7 +377,7 @@ func kpiPrices(c *ComplexityRoot, b *listBounds) {
 	// ranking is the rows one indicator's table at level reads for period.
 	ranking := func(level org.Kind, period string) int {
 		n := min(b.unitsOf(level), kpi.MaxLevelUnits)
-		return priceFigure + (n+2*monthsIn(period)*n+b.get().Units)/rowsPerPoint
+		return priceLevelTable + (n+2*monthsIn(period)*n+b.get().Units)/rowsPerPoint
 	}
 	answer := func(level org.Kind, child int) int { return each(min(b.unitsOf(level), kpi.MaxLevelUnits), child) }
 	c.Query.KpiRanking = func(child int, _, period string, level org.Kind, _ *bool) int {
@@ -383,7 +392,7 @@ func kpiPrices(c *ComplexityRoot, b *listBounds) {
 			inds = b.indicators.Load().GroupIndicators
 		}
 		n, units := min(b.unitsOf(level), kpi.MaxLevelUnits), b.get().Units
-		return priceFigure + (n+inds*(units+monthsIn(period)*units))/rowsPerPoint + answer(level, child)
+		return priceLevelTable + (n+inds*(units+monthsIn(period)*units))/rowsPerPoint + answer(level, child)
 	}
 	batch := func(child int) int { return each(kpi.MaxBatch, child) }
 	c.SubmitDataValuesPayload.Values = batch

@@ -12,7 +12,7 @@ import (
 )
 
 // kpiQuery reads the arguments every figure takes: the indicator, the unit
-// (any unit of whose subtree the caller reads a part; "" for none), whether
+// (one the caller reads whole, else NOT_FOUND; "" for none), whether
 // only approved values count, and the date the values are read as of.
 func (r *Resolver) kpiQuery(ctx context.Context, indicator, unit string, approvedOnly *bool, asOf *store.Date) (kpi.Query, *kpi.Unit, error) {
 	q := kpi.Query{ApprovedOnly: approvedOnly != nil && *approvedOnly}
@@ -29,7 +29,7 @@ func (r *Resolver) kpiQuery(ctx context.Context, indicator, unit string, approve
 	if unit == "" {
 		return q, nil, nil
 	}
-	u, err := r.KpiStore.UnitByCode(ctx, scopeOf(ctx), unit)
+	u, err := r.KpiStore.ReadableUnit(ctx, scopeOf(ctx), unit)
 	return q, u, err
 }
 

@@ -234,9 +234,12 @@ func TestKpiRollUpRules(t *testing.T) {
 			if v, n := kpiValue(c06, yes, "VN", "2026-01", false); v == nil || *v != 50 || n != 2 {
 				t.Errorf("SHARE_OF_UNITS %v of %d", v, n)
 			}
-			// A caller's roll-up is over what it may read: Huế asking the nation gets Huế.
-			if v := val(hue, ratio, "VN", "2026-01"); v != 50 {
-				t.Errorf("Huế's view of the nation %v", v)
+			// A caller's figures are of units it reads: Huế asking the nation is refused.
+			if r := hue.do(`query($i: ID!) { kpiValue(indicator: $i, orgUnit: "VN", period: "2026-01") { value } }`, map[string]any{"i": ratio}, nil); code(r) != "NOT_FOUND" {
+				t.Errorf("Huế asking the nation: %+v", r.Errors)
+			}
+			if v := val(hue, ratio, "46", "2026-01"); v != 50 {
+				t.Errorf("Huế's own %v", v)
 			}
 			// Nothing approved yet.
 			if v, _ := kpiValue(c06, ratio, "VN", "2026-01", true); v != nil {
@@ -465,11 +468,12 @@ func TestKpiNode(t *testing.T) {
 	}
 }
 
-// The tables by level are priced at the rows they read: with 5,040
-// communes, every group's completeness for a year by commune (each
-// indicator's values of every commune for twelve months) is refused before
-// it runs, with a coded error; a month's completeness by province and a
-// month's ranking of the 5,040 communes are answered.
+// The tables by level are priced at the statements they run and the rows
+// they read: with 5,040 communes, every group's completeness for a year by
+// commune (each indicator's values of every commune for twelve months) is
+// refused before it runs, with a coded error; a month's completeness by
+// province and a month's ranking of the 5,040 communes are answered; 50
+// yearly rankings of the provinces in one request are refused.
 func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 	t.Parallel()
 	db := seedtest.Fresh(t, store.SQLite)
@@ -493,6 +497,23 @@ func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 		kpiRanking(indicator: $i, period: "2023-12", level: COMMUNE) { orgUnit { code } } }`, map[string]any{"i": inds.Indicators[0].ID}, &ok)
 	if len(ok.KpiCompleteness) != 63 || ok.KpiCompleteness[0].Expected == 0 || len(ok.KpiRanking) != 63*80 {
 		t.Fatalf("completeness by province: %d rows, ranking of communes: %d rows", len(ok.KpiCompleteness), len(ok.KpiRanking))
+	}
+	// Each table runs its statements whatever its rows: 50 yearly rankings
+	// of the provinces in one request are refused, 10 answered.
+	rankings := func(n int) string {
+		q := `query($i: ID!) {`
+		for k := range n {
+			q += fmt.Sprintf(` r%d: kpiRanking(indicator: $i, period: "2023", level: PROVINCE) { rank }`, k)
+		}
+		return q + " }"
+	}
+	if r := c.do(rankings(50), map[string]any{"i": inds.Indicators[0].ID}, nil); code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("50 yearly rankings of the provinces: %+v", r.Errors)
+	}
+	var ten map[string][]struct{ Rank int }
+	c.must(rankings(10), map[string]any{"i": inds.Indicators[0].ID}, &ten)
+	if len(ten) != 10 || len(ten["r9"]) != 63 {
+		t.Fatalf("10 yearly rankings: %d", len(ten))
 	}
 }
 
@@ -542,6 +563,177 @@ func TestKpiResubmittedBatch(t *testing.T) {
 				if got := val(c06, cnt, "VN", vs[i]["period"].(string)); got != float64(100+i) {
 					t.Fatalf("after a refused batch, %s: %v", vs[i]["period"], got)
 				}
+			}
+		})
+	}
+}
+
+// Numbers are refused beyond ±1e15 and when they are not numbers at all
+// (GraphQL's Float lets "NaN" and "Infinity" through as strings): a value,
+// numerator, denominator or target, an indicator's min, max, jump threshold
+// and weight, each with an INVALID error naming it, in Vietnamese and in
+// English. Two provinces at the bound add up to a national figure that is
+// still a number, and an attainment too large for a number reads as none.
+func TestKpiRefusesNumbersBeyondRange(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			hanoi := &client{t: t, url: serveAs(t, db, "hanoi")}
+			big := saveIndicator(c06, map[string]any{"code": "T.BIG", "name": "Số hồ sơ lớn", "kind": "COUNT", "aggregation": "SUM"})
+			pct := saveIndicator(c06, map[string]any{"code": "T.PCT", "name": "Tỷ lệ", "kind": "PERCENT", "aggregation": "RATIO_OF_SUMS"})
+			for _, lang := range []string{"vi", "en"} {
+				out, r := submit(hue, []map[string]any{{"indicator": big, "orgUnit": "46", "period": "2026-01", "value": 1.7e308}},
+					true, map[string]any{"confirmJumps": true}, lang)
+				ps := out.SubmitDataValues.Problems
+				if len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 0 || len(ps) != 1 || ps[0].Code != "INVALID" || ps[0].Rule != "MAX" ||
+					ps[0].Indicator != "T.BIG" || ps[0].OrgUnit != "46" || ps[0].Period != "2026-01" {
+					t.Fatalf("1.7e308 (%s): %+v %+v", lang, r.Errors, out.SubmitDataValues)
+				}
+				want := map[string]string{"vi": "T.BIG của 46 kỳ 2026-01: value = 1.7e+308 vượt giới hạn ±1e+15",
+					"en": "T.BIG for 46, 2026-01: value = 1.7e+308 is beyond the limit of ±1e+15"}[lang]
+				if ps[0].Message != want {
+					t.Errorf("message (%s): %q, want %q", lang, ps[0].Message, want)
+				}
+			}
+			// NaN as a string: refused with the field named, not INTERNAL.
+			var nan struct {
+				SubmitDataValues struct {
+					Values   []struct{ ID string }
+					Problems []struct {
+						Rule, Code, Message string
+						Field               []string
+					}
+				}
+			}
+			r := hue.do(`mutation($i: ID!, $n: Float) { submitDataValues(input: {submit: true, values: [{indicator: $i, orgUnit: "46", period: "2026-01", numerator: $n, denominator: 10}]}) {
+				values { id } problems { rule code message field } } }`, map[string]any{"i": pct, "n": "NaN"}, &nan, "Accept-Language", "en")
+			if ps := nan.SubmitDataValues.Problems; len(r.Errors) > 0 || len(ps) != 1 || ps[0].Code != "INVALID" || ps[0].Rule != "KIND" ||
+				fmt.Sprint(ps[0].Field) != "[input values 0 numerator]" || ps[0].Message != "T.PCT for 46, 2026-01: numerator is NaN, not a finite number" {
+				t.Fatalf("numerator NaN: %+v %+v", r.Errors, nan.SubmitDataValues)
+			}
+			// At the bound, two provinces add up to a number.
+			for _, e := range []struct {
+				c    *client
+				unit string
+			}{{hue, "46"}, {hanoi, "01"}} {
+				out, r := submit(e.c, []map[string]any{{"indicator": big, "orgUnit": e.unit, "period": "2026-01", "value": 1e15}}, true, nil, "vi")
+				if len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 1 {
+					t.Fatalf("1e15 for %s: %+v %+v", e.unit, r.Errors, out.SubmitDataValues)
+				}
+			}
+			if v := val(c06, big, "VN", "2026-01"); v != 2e15 {
+				t.Fatalf("national figure %v", v)
+			}
+			type userErrors struct {
+				Field         []string
+				Code, Message string
+			}
+			var tg struct {
+				SetTargets struct {
+					Count      int
+					UserErrors []userErrors
+				}
+			}
+			r = c06.do(`mutation($i: ID!, $v: Float) { setTargets(input: {targets: [{indicator: $i, orgUnit: "VN", period: "2026-01", value: $v}]}) { count userErrors { field code message } } }`,
+				map[string]any{"i": big, "v": "NaN"}, &tg, "Accept-Language", "en")
+			if ues := tg.SetTargets.UserErrors; len(r.Errors) > 0 || len(ues) != 1 || ues[0].Code != "INVALID" || fmt.Sprint(ues[0].Field) != "[input targets 0 value]" ||
+				ues[0].Message != "the target of T.BIG for VN, 2026-01 is NaN, not a finite number" {
+				t.Fatalf("target NaN: %+v %+v", r.Errors, tg.SetTargets)
+			}
+			// A tiny target is a number, but the attainment against it is not: none.
+			c06.must(`mutation($i: ID!) { setTargets(input: {targets: [{indicator: $i, orgUnit: "VN", period: "2026-01", value: 1e-300}]}) { count } }`, map[string]any{"i": big}, nil)
+			var att struct {
+				KpiValue struct {
+					Value, Target, Attainment *float64
+				}
+				KpiRanking []struct{ Value *float64 }
+			}
+			c06.must(`query($i: ID!) { kpiValue(indicator: $i, orgUnit: "VN", period: "2026-01") { value target attainment }
+				kpiRanking(indicator: $i, period: "2026-01", level: PROVINCE) { value } }`, map[string]any{"i": big}, &att)
+			if v := att.KpiValue; v.Value == nil || *v.Value != 2e15 || v.Target == nil || math.Abs(*v.Target-1e-300) > 1e-310 || v.Attainment != nil {
+				t.Fatalf("attainment against 1e-300: %v %v %v", *v.Value, *v.Target, v.Attainment)
+			}
+			// Figures stored before the bound (the nation at 1.7e308 in two
+			// months) add up over the quarter to no figure, not an error.
+			if out, r := submit(hue, []map[string]any{{"indicator": big, "orgUnit": "46", "period": "2026-02", "value": 1}}, true, nil, "vi"); len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 1 {
+				t.Fatalf("2026-02: %+v %+v", r.Errors, out.SubmitDataValues)
+			}
+			if _, err := db.NewRaw(`UPDATE kpi_rollups SET e_value = ? WHERE indicator_id IN (SELECT id FROM indicators WHERE code = 'T.BIG')
+				AND org_unit_id IN (SELECT id FROM org_units WHERE code = 'VN')`, 1.7e308).Exec(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var q struct {
+				KpiValue  struct{ Value, Attainment *float64 }
+				KpiSeries []struct{ Value *float64 }
+			}
+			c06.must(`query($i: ID!) { kpiValue(indicator: $i, orgUnit: "VN", period: "2026Q1") { value attainment }
+				kpiSeries(indicator: $i, orgUnit: "VN", from: "2026Q1", to: "2026Q1") { value } }`, map[string]any{"i": big}, &q)
+			if q.KpiValue.Value != nil || q.KpiValue.Attainment != nil || len(q.KpiSeries) != 1 || q.KpiSeries[0].Value != nil {
+				t.Fatalf("an overflowing quarter: %+v %+v", q.KpiValue, q.KpiSeries)
+			}
+			for _, field := range []string{"min", "max", "jumpThreshold", "weight"} {
+				for _, bad := range []any{"Infinity", "NaN", 1e16} {
+					var si struct {
+						SaveIndicator struct {
+							Indicator  *struct{ ID string }
+							UserErrors []userErrors
+						}
+					}
+					var gs struct{ IndicatorGroups []struct{ ID string } }
+					c06.must(`{ indicatorGroups { id } }`, nil, &gs)
+					r := c06.do(`mutation($g: ID!, $x: Float) { saveIndicator(input: {group: $g, code: "T.BAD", name: "Sai", unit: "hồ sơ", kind: AMOUNT, aggregation: SUM,
+						periodType: MONTH, direction: HIGHER_IS_BETTER, reportingUnitKinds: [PROVINCE], dueDays: 10, `+field+`: $x}) {
+						indicator { id } userErrors { field code message } } }`, map[string]any{"g": gs.IndicatorGroups[0].ID, "x": bad}, &si)
+					if ues := si.SaveIndicator.UserErrors; len(r.Errors) > 0 || si.SaveIndicator.Indicator != nil || len(ues) != 1 || ues[0].Code != "INVALID" ||
+						fmt.Sprint(ues[0].Field) != "[input "+field+"]" {
+						t.Fatalf("saveIndicator %s: %v: %+v %+v", field, bad, r.Errors, si.SaveIndicator)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A province reads its own figures with the target that applies to it (the
+// national one when it has none of its own), but not the nation's figure
+// or target: NOT_FOUND, as for charts and reports.
+func TestKpiNationalTargetIsNotAProvincesToRead(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			cnt := saveIndicator(c06, map[string]any{"code": "T.TGT", "name": "Số hồ sơ", "kind": "COUNT", "aggregation": "SUM"})
+			if out, r := submit(hue, []map[string]any{{"indicator": cnt, "orgUnit": "46", "period": "2026-01", "value": 40}}, true, nil, "vi"); len(r.Errors) > 0 || len(out.SubmitDataValues.Values) != 1 {
+				t.Fatalf("submit: %+v %+v", r.Errors, out.SubmitDataValues)
+			}
+			c06.must(`mutation($i: ID!) { setTargets(input: {targets: [{indicator: $i, orgUnit: "VN", period: "2026-01", value: 80}]}) { count } }`, map[string]any{"i": cnt}, nil)
+			const q = `query($i: ID!, $u: String!) { kpiValue(indicator: $i, orgUnit: $u, period: "2026-01") { value target attainment } }`
+			var out struct {
+				KpiValue *struct{ Value, Target, Attainment *float64 }
+			}
+			for _, u := range []string{"VN", "01"} {
+				out.KpiValue = nil
+				if r := hue.do(q, map[string]any{"i": cnt, "u": u}, &out); code(r) != "NOT_FOUND" || out.KpiValue != nil {
+					t.Fatalf("Huế reading %s: %+v %+v", u, r.Errors, out.KpiValue)
+				}
+			}
+			if r := hue.do(`query($i: ID!) { kpiSeries(indicator: $i, orgUnit: "VN", from: "2026-01", to: "2026-01") { target } }`, map[string]any{"i": cnt}, nil); code(r) != "NOT_FOUND" {
+				t.Fatalf("Huế's series of the nation: %+v", r.Errors)
+			}
+			hue.must(q, map[string]any{"i": cnt, "u": "46"}, &out)
+			if v := out.KpiValue; v == nil || v.Value == nil || *v.Value != 40 || v.Target == nil || *v.Target != 80 || v.Attainment == nil || *v.Attainment != 50 {
+				t.Fatalf("Huế's own figure against the national target: %+v", v)
+			}
+			c06.must(q, map[string]any{"i": cnt, "u": "VN"}, &out)
+			if v := out.KpiValue; v == nil || v.Target == nil || *v.Target != 80 {
+				t.Fatalf("the coordinator reading the nation: %+v", v)
 			}
 		})
 	}

@@ -129,6 +129,16 @@ func (ind *Indicator) Validate() error {
 	if ind.DueDays < 0 || ind.DueDays > 366 {
 		return invalid("dueDays", "số ngày hạn nộp phải trong khoảng 0–366", "dueDays must be within 0–366")
 	}
+	for _, n := range []struct {
+		field string
+		f     *float64
+	}{{"min", ind.Min}, {"max", ind.Max}, {"jumpThreshold", ind.JumpThreshold}, {"weight", &ind.Weight}} {
+		if n.f != nil {
+			if err := checkField(n.field, "chỉ tiêu "+ind.Code+": "+n.field, "indicator "+ind.Code+": "+n.field, *n.f); err != nil {
+				return err
+			}
+		}
+	}
 	if ind.Min != nil && ind.Max != nil && *ind.Min > *ind.Max {
 		return invalid("max", "max nhỏ hơn min", "max is below min")
 	}
@@ -269,6 +279,12 @@ func (s *Service) SetTargets(ctx context.Context, actor *auth.Identity, in []Tar
 			if !ind.PeriodType.finer(p.Type) {
 				return invalid(f+"period", fmt.Sprintf("chỉ tiêu %s theo %s: không đặt mục tiêu cho kỳ %s", ind.Code, periodVI[ind.PeriodType], t.Period),
 					fmt.Sprintf("indicator %s is by %s: no target for period %s", ind.Code, periodVI[ind.PeriodType], t.Period))
+			}
+			if t.Value != nil {
+				if err := checkField(f+"value", fmt.Sprintf("mục tiêu %s của %s kỳ %s", ind.Code, t.OrgUnit, t.Period),
+					fmt.Sprintf("the target of %s for %s, %s", ind.Code, t.OrgUnit, t.Period), *t.Value); err != nil {
+					return err
+				}
 			}
 			if t.Value != nil && (*t.Value < 0 || (ind.Kind == Percent && *t.Value > 100)) {
 				return invalid(f+"value", "mục tiêu không được âm (tỷ lệ: 0–100)", "a target cannot be negative (a percentage: 0–100)")

@@ -8,6 +8,7 @@ package kpi
 import (
 	"database/sql/driver"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -244,6 +245,45 @@ func (ind *Indicator) Label(english bool) string {
 		return ind.NameEn
 	}
 	return ind.Name
+}
+
+// MaxMagnitude is the largest absolute number accepted anywhere a number is
+// entered: a value, numerator, denominator or target, and an indicator's
+// min, max, jump threshold and weight. A thousand trillion is far above any
+// real figure and far enough below float64's range that a roll-up over
+// every unit and month stays finite.
+const MaxMagnitude = 1e15
+
+// checkNumber refuses a number that is not finite (NaN, ±Inf, which
+// GraphQL's Float lets through as strings) or beyond ±MaxMagnitude: nil
+// when f is fine, else the message in Vietnamese and English; what and
+// whatEn name the number (its indicator, unit, period and field).
+func checkNumber(what, whatEn string, f float64) (vi, en string, ok bool) {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return fmt.Sprintf("%s là %v, không phải một số hữu hạn", what, f), fmt.Sprintf("%s is %v, not a finite number", whatEn, f), false
+	case math.Abs(f) > MaxMagnitude:
+		return fmt.Sprintf("%s = %g vượt giới hạn ±%g", what, f, MaxMagnitude), fmt.Sprintf("%s = %g is beyond the limit of ±%g", whatEn, f, MaxMagnitude), false
+	}
+	return "", "", true
+}
+
+// checkField is checkNumber for an input field: INVALID naming field.
+func checkField(field, what, whatEn string, f float64) error {
+	if vi, en, ok := checkNumber(what, whatEn, f); !ok {
+		return invalid(field, vi, en)
+	}
+	return nil
+}
+
+// finite is p when it is a finite number, else nil: a roll-up or an
+// attainment over stored numbers that overflow shows no figure rather
+// than one JSON cannot carry.
+func finite(p *float64) *float64 {
+	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
+		return nil
+	}
+	return p
 }
 
 func fmtNum(f float64) string {

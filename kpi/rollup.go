@@ -114,7 +114,19 @@ type Result struct {
 
 // result reads an Agg as the indicator's figure; over is how many
 // unit-periods a SHARE_OF_UNITS share is over (0: a's Units, one period).
+// Stored numbers whose sums overflow (entered before MaxMagnitude was
+// checked) give no figure rather than one JSON cannot carry.
 func (ind *Indicator) result(a Agg, over int) Result {
+	r := ind.rawResult(a, over)
+	if r.Numerator != nil && (finite(r.Numerator) == nil || finite(r.Denominator) == nil) {
+		r.Value, r.Numerator, r.Denominator = nil, nil, nil
+	}
+	r.Value = finite(r.Value)
+	return r
+}
+
+// rawResult is result before its numbers are checked.
+func (ind *Indicator) rawResult(a Agg, over int) Result {
 	r := Result{Contributing: a.Units}
 	if a.Units == 0 {
 		return r

@@ -115,6 +115,15 @@ func cleanText(field, v string, max int, required bool) (string, error) {
 	return v, nil
 }
 
+// numberRule is the rule a number checkNumber refuses breaks: KIND for
+// one that is not a number at all, MAX for one beyond MaxMagnitude.
+func numberRule(f float64) Rule {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return RuleKind
+	}
+	return RuleMax
+}
+
 func isWhole(f float64) bool { return f == math.Trunc(f) && !math.IsInf(f, 0) }
 
 // ValueInput is one value of submitDataValues.
@@ -457,6 +466,21 @@ func (s *Service) checkShape(ind *Indicator, v ValueInput, bad func(Rule, store.
 	fail := func(rule Rule, field, vi, en string) {
 		ok = false
 		bad(rule, store.Invalid, field, vi, en)
+	}
+	for _, n := range []struct {
+		field string
+		f     *float64
+	}{{"value", v.Value}, {"numerator", v.Numerator}, {"denominator", v.Denominator}} {
+		if n.f == nil {
+			continue
+		}
+		if vi, en, good := checkNumber(fmt.Sprintf("%s của %s kỳ %s: %s", ind.Code, v.OrgUnit, v.Period, n.field),
+			fmt.Sprintf("%s for %s, %s: %s", ind.Code, v.OrgUnit, v.Period, n.field), *n.f); !good {
+			fail(numberRule(*n.f), n.field, vi, en)
+		}
+	}
+	if !ok {
+		return nil, false
 	}
 	switch ind.Kind {
 	case Ratio, Percent:

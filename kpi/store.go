@@ -172,9 +172,21 @@ type Unit struct {
 // (NOT_FOUND otherwise): a caller who reads Huế may ask about the nation,
 // and gets Huế's part of it.
 func (s *Store) UnitByCode(ctx context.Context, sc rbac.Scope, code string) (*Unit, error) {
+	return s.unitByCode(ctx, sc, code, false)
+}
+
+// ReadableUnit returns the unit code if sc reads all of it (NOT_FOUND
+// otherwise, as the unit of a chart or report): the unit whose figure and
+// target a caller asks for. Huế asking for the nation is refused; a
+// national target still applies to Huế's own figure when it has none.
+func (s *Store) ReadableUnit(ctx context.Context, sc rbac.Scope, code string) (*Unit, error) {
+	return s.unitByCode(ctx, sc, code, true)
+}
+
+func (s *Store) unitByCode(ctx context.Context, sc rbac.Scope, code string, whole bool) (*Unit, error) {
 	u := new(Unit)
 	err := s.db.NewSelect().Table("org_units").Column("id", "code", "name", "path", "kind").Where("code = ?", code).Scan(ctx, u)
-	if err == nil && len(roots(sc, u.Path)) == 0 {
+	if err == nil && (len(roots(sc, u.Path)) == 0 || whole && !sc.CanRead(u.Path)) {
 		err = errNoRows
 	}
 	if err != nil {
@@ -359,7 +371,7 @@ func (f Figure) Attainment(ind *Indicator) *float64 {
 	default:
 		a = 100 * v / t
 	}
-	return &a
+	return finite(&a)
 }
 
 // Series returns the figures of the unit at path for each period from..to
@@ -498,10 +510,10 @@ type targetMap struct {
 
 func (t targetMap) of(unit int64, period string) *float64 {
 	if v, ok := t.own[[2]any{unit, period}]; ok {
-		return &v
+		return finite(&v)
 	}
 	if v, ok := t.national[period]; ok {
-		return &v
+		return finite(&v)
 	}
 	return nil
 }
