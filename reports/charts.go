@@ -354,6 +354,9 @@ func (s *Service) unitParam(ctx context.Context, sc rbac.Scope, code string) (*o
 	if code == "" {
 		code = org.NationalCode
 	}
+	if err := org.CheckCode("unit", code); err != nil {
+		return nil, err
+	}
 	return s.orgs.UnitByCode(ctx, sc, code)
 }
 

@@ -337,3 +337,30 @@ func TestChartsOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestBadUnitCodes: a unit code with a control character, or of kilobytes,
+// in a chart's or a report's URL or in a GraphQL orgUnit is INVALID on that
+// parameter (not an SQL error), and the message quotes only its start.
+func TestBadUnitCodes(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		vpcp := s.session("vpcp")
+		long := strings.Repeat("A", 6000)
+		for _, path := range []string{"/charts/overdue-trend.png?unit=46%00", "/charts/overdue-trend.svg?unit=" + long,
+			"/reports/46%00/2023Q4.csv", "/reports/46%0A/2023Q4.xlsx", "/reports/" + long + "/2023Q4.pdf"} {
+			res, body := s.get(vpcp, path, "Accept-Language", "en")
+			code, field, message := errorCode(t, body)
+			if res.StatusCode != 400 || code != "INVALID" || field != "unit" || len(body) > 400 || !strings.Contains(message, "org unit code") {
+				t.Errorf("%.60s: %d %s", path, res.StatusCode, body)
+			}
+		}
+		for _, q := range []string{`{ orgUnit(code: "46\u0000") { name } }`, `{ programmeSummary(orgUnit: "46\u0000") { asOf } }`,
+			`{ assignments(first: 1, filter: {orgUnit: "46\u0000"}) { totalCount } }`, `{ orgUnit(code: "` + long + `") { name } }`} {
+			r := s.query(vpcp, q, nil, nil)
+			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" || len(r.Errors[0].Message) > 300 {
+				t.Errorf("%.60s: %+v", q, r.Errors)
+			}
+		}
+	})
+}

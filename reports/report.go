@@ -225,6 +225,10 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := org.CheckCode("unit", r.PathValue("unit")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p, err := ParsePeriod(key, "period")
 	if err != nil {
 		s.writeError(w, r, err)
