@@ -262,6 +262,12 @@ func (s *Service) writeChart(w http.ResponseWriter, r *http.Request, build func(
 		}
 	}
 	if !ok {
+		release, err := s.enterRender(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer release()
 		c, err := build()
 		if err != nil {
 			s.writeError(w, r, err)

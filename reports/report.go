@@ -234,6 +234,12 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	release, err := s.enterRender(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer release()
 	q := r.URL.Query()
 	lang := langOf(q.Get("lang"), "")
 	var rep *Report
