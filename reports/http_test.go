@@ -355,6 +355,14 @@ func TestBadUnitCodes(t *testing.T) {
 				t.Errorf("%.60s: %d %s", path, res.StatusCode, body)
 			}
 		}
+		// Other parameters are INVALID too, quoting only their start.
+		for path, want := range map[string]string{"/reports/46/" + long + ".csv": "period", "/reports/46/2023Q4%00.pdf": "period",
+			"/charts/overdue-trend.png?from=" + long: "from", "/charts/status-by-unit.svg?level=" + long: "level"} {
+			res, body := s.get(vpcp, path)
+			if code, field, _ := errorCode(t, body); res.StatusCode != 400 || code != "INVALID" || field != want || len(body) > 400 {
+				t.Errorf("%.60s: %d %s", path, res.StatusCode, body)
+			}
+		}
 		for _, q := range []string{`{ orgUnit(code: "46\u0000") { name } }`, `{ programmeSummary(orgUnit: "46\u0000") { asOf } }`,
 			`{ assignments(first: 1, filter: {orgUnit: "46\u0000"}) { totalCount } }`, `{ orgUnit(code: "` + long + `") { name } }`} {
 			r := s.query(vpcp, q, nil, nil)
