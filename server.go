@@ -83,7 +83,10 @@ type config struct {
 	pprofAddr     string
 	// pdfFonts are the PDF reports' faces (P06_PDF_FONT), nil for Roboto.
 	pdfFonts [3][]byte
-	jobs     jobsConfig
+	// renders is how many charts and reports render at once
+	// (P06_REPORT_CONCURRENCY); 0: GOMAXPROCS.
+	renders int
+	jobs    jobsConfig
 }
 
 // jobsConfig is when the scheduled jobs run (see README, "Alerts").
@@ -141,6 +144,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("P06_MAX_UPLOAD_MB must be a whole number of MiB from 1 to 1024, got %q", mb)
 		}
 		c.uploadBytes = int64(n) << 20
+	}
+	if v := getenv("P06_REPORT_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return c, fmt.Errorf("P06_REPORT_CONCURRENCY must be a whole number from 1 to 256, got %q", v)
+		}
+		c.renders = n
 	}
 	c.demoPassword = getenv("P06_DEMO_PASSWORD")
 	if c.demoPassword != "" && len([]rune(c.demoPassword)) < auth.MinPasswordLength {
@@ -480,6 +490,7 @@ func newServer(db *store.DB, authSvc *auth.Service, broker events.Broker, sched 
 	mux.Handle("GET "+tasks.EvidencePath+"{id}", graph.EvidenceHandler(r, log))
 	r.Reports.SetLogger(log)
 	r.Reports.SetPDFFonts(cfg.pdfFonts[0], cfg.pdfFonts[1], cfg.pdfFonts[2])
+	r.Reports.SetRenderLimit(cfg.renders)
 	r.Reports.Routes(mux)
 	mux.Handle("GET /{$}", ide.Page("/query"))
 	mux.Handle("GET "+ide.Prefix, ide.Assets())

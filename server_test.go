@@ -369,3 +369,18 @@ func TestDebugListenerOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestReportConcurrencyConfig: P06_REPORT_CONCURRENCY is a whole number
+// from 1 to 256; absent, the reports render GOMAXPROCS at once.
+func TestReportConcurrencyConfig(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"0", "-1", "1.5", "many", "257"} {
+		_, err := loadConfig(func(k string) string { return map[string]string{"P06_REPORT_CONCURRENCY": v}[k] })
+		if err == nil || !strings.Contains(err.Error(), "P06_REPORT_CONCURRENCY must be") {
+			t.Errorf("P06_REPORT_CONCURRENCY=%s: %v", v, err)
+		}
+	}
+	if c, err := loadConfig(func(k string) string { return map[string]string{"P06_REPORT_CONCURRENCY": "3"}[k] }); err != nil || c.renders != 3 {
+		t.Errorf("3: %d %v", c.renders, err)
+	}
+}

@@ -17,6 +17,9 @@ func (r *Resolver) unitFilter(ctx context.Context, field, code string) (*org.Uni
 	if code == "" {
 		return nil, nil
 	}
+	if err := org.CheckCode(field, code); err != nil {
+		return nil, err
+	}
 	u, err := loadersOf(ctx).unitByCode.Load(ctx, code)
 	var se *store.Error
 	if errors.As(err, &se) {

@@ -536,7 +536,7 @@ func TestGETRefusesMutations(t *testing.T) {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	if !strings.Contains(string(body), "only allow query") {
+	if res.StatusCode != http.StatusNotAcceptable || !strings.Contains(string(body), `"code":"INVALID"`) || !strings.Contains(string(body), "gửi mutation bằng POST") {
 		t.Fatalf("GET mutation: %d %s", res.StatusCode, body)
 	}
 	res, err = http.Get(url + "?query=" + neturl.QueryEscape(`{ orgUnit(code: "01") { name } }`))

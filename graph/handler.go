@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -170,6 +171,9 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 			lv.serve(w, req.WithContext(ctx), srv.ServeHTTP)
 			return
 		}
+		if req.Method == http.MethodGet {
+			w = &queriesOnGet{ResponseWriter: w, ctx: ctx}
+		}
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
@@ -181,7 +185,20 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 // one JSON object (batches are not supported).
 func plainRequest(ctx context.Context, w http.ResponseWriter, req *http.Request) bool {
 	switch req.Method {
-	case http.MethodGet, http.MethodOptions:
+	case http.MethodOptions:
+		return true
+	case http.MethodGet:
+		q, err := url.ParseQuery(req.URL.RawQuery)
+		if err != nil {
+			refuse(ctx, w, http.StatusBadRequest, store.Errorf(store.Invalid,
+				"không đọc được các tham số của địa chỉ", "the parameters of the URL could not be read"))
+			return false
+		}
+		for _, name := range []string{"variables", "extensions"} {
+			if v := q.Get(name); v != "" && !badParam(ctx, w, name, json.RawMessage(v), '{') {
+				return false
+			}
+		}
 		return true
 	case http.MethodPost:
 	default:
@@ -213,9 +230,68 @@ func plainRequest(ctx context.Context, w http.ResponseWriter, req *http.Request)
 			`the body must be one JSON object {"query": "…", "variables": {…}} (batches in an array are not supported)`))
 		return false
 	}
+	// Each member gqlgen reads must be of its type: gqlgen's own message
+	// for one that is not is English, uncoded, and echoes the whole body.
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		refuse(ctx, w, http.StatusBadRequest, store.Errorf(store.Invalid, "không đọc được yêu cầu", "the request could not be read"))
+		return false
+	}
+	for name, kind := range map[string]byte{"query": '"', "operationName": '"', "variables": '{', "extensions": '{'} {
+		if v, ok := members[name]; ok && !badParam(ctx, w, name, v, kind) {
+			return false
+		}
+	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	return true
 }
+
+// badParam checks that the member name of a request is null or a JSON
+// value of kind ('"' a string, '{' an object); otherwise it refuses the
+// request with 400 INVALID naming the member, and is false.
+func badParam(ctx context.Context, w http.ResponseWriter, name string, v json.RawMessage, kind byte) bool {
+	v = bytes.TrimSpace(v)
+	if string(v) == "null" || len(v) > 0 && v[0] == kind && json.Valid(v) {
+		return true
+	}
+	what, whatEn := "một chuỗi", "a string"
+	if kind == '{' {
+		what, whatEn = "một đối tượng JSON", "a JSON object"
+	}
+	refuse(ctx, w, http.StatusBadRequest, &store.Error{Code: store.Invalid, Field: name,
+		Message: name + " phải là " + what + " hoặc null", English: name + " must be " + whatEn + " or null"})
+	return false
+}
+
+// queriesOnGet answers the 406 gqlgen gives a GET request whose operation
+// is not a query (its message uncoded and English) with a coded error in
+// the caller's language.
+type queriesOnGet struct {
+	http.ResponseWriter
+	ctx     context.Context
+	refused bool
+}
+
+func (w *queriesOnGet) WriteHeader(code int) {
+	if code != http.StatusNotAcceptable {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.refused = true
+	refuse(w.ctx, w.ResponseWriter, code, store.Errorf(store.Invalid,
+		"yêu cầu GET chỉ được chạy truy vấn (query); gửi mutation bằng POST",
+		"GET requests may only run queries: send mutations with POST"))
+}
+
+func (w *queriesOnGet) Write(b []byte) (int, error) {
+	if w.refused {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *queriesOnGet) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // releaseOnWrite calls release before the first byte of the answer.
 type releaseOnWrite struct {

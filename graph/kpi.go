@@ -29,6 +29,9 @@ func (r *Resolver) kpiQuery(ctx context.Context, indicator, unit string, approve
 	if unit == "" {
 		return q, nil, nil
 	}
+	if err := org.CheckCode("orgUnit", unit); err != nil {
+		return q, nil, err
+	}
 	u, err := r.KpiStore.ReadableUnit(ctx, scopeOf(ctx), unit)
 	return q, u, err
 }

@@ -228,6 +228,9 @@ func (r *queryResolver) DataValues(ctx context.Context, filter *model.DataValueF
 			}
 		}
 		if filter.OrgUnit != nil {
+			if err := org.CheckCode("filter.orgUnit", *filter.OrgUnit); err != nil {
+				return nil, err
+			}
 			u, err := r.KpiStore.UnitByCode(ctx, sc, *filter.OrgUnit)
 			if err != nil {
 				return nil, atPath("filter.orgUnit", err.(*store.Error))

@@ -353,8 +353,18 @@ func TestMalformedRequestsAreCoded(t *testing.T) {
 		{"a form", "POST", "application/x-www-form-urlencoded", "query=" + secret, 415, "Content-Type: application/json"},
 		{"PUT", "PUT", "application/json", `{"query": "{ __typename }"}`, 405, "PUT"},
 		{"over a megabyte", "POST", "application/json", `{"query": "{ __typename }", "x": "` + strings.Repeat("a", 1<<20) + `"}`, 413, "1048576"},
+		{"a number for query", "POST", "application/json", `{"query": 5, "pad": "` + secret + `"}`, 400, "query must be a string or null"},
+		{"a string for variables", "POST", "application/json", `{"query": "{ __typename }", "variables": "` + secret + `"}`, 400, "variables must be a JSON object or null"},
+		{"a number for extensions", "POST", "application/json", `{"query": "{ __typename }", "extensions": 5, "x": "` + secret + `"}`, 400, "extensions must be a JSON object"},
+		{"GET, variables not JSON", "GET", "", "?query=%7B__typename%7D&variables=" + secret, 400, "variables must be a JSON object"},
+		{"GET, extensions a number", "GET", "", "?query=%7B__typename%7D&extensions=5", 400, "extensions must be a JSON object"},
+		{"GET, a mutation", "GET", "", "?query=mutation%7B__typename%7D", 406, "send mutations with POST"},
 	} {
-		req, _ := http.NewRequest(c.method, url, strings.NewReader(c.body))
+		target, body := url, c.body
+		if c.method == "GET" {
+			target, body = url+c.body, ""
+		}
+		req, _ := http.NewRequest(c.method, target, strings.NewReader(body))
 		req.Header.Set("Content-Type", c.ctype)
 		req.Header.Set("Accept-Language", "en")
 		res, err := http.DefaultClient.Do(req)
@@ -368,6 +378,17 @@ func TestMalformedRequestsAreCoded(t *testing.T) {
 			!strings.Contains(r.Errors[0].Message, c.want) || strings.Contains(string(b), secret) {
 			t.Errorf("%s: HTTP %d %s", c.name, res.StatusCode, b)
 		}
+	}
+	// Vietnamese by default, and so without signing in.
+	res, err := http.Post(url, "application/json", strings.NewReader(`{"query": 5, "pad": "`+secret+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var r response
+	if err := json.Unmarshal(b, &r); err != nil || res.StatusCode != 400 || code(r) != "INVALID" || !strings.Contains(r.Errors[0].Message, "query phải là một chuỗi") {
+		t.Errorf("anonymous, Vietnamese: HTTP %d %s", res.StatusCode, b)
 	}
 }
 

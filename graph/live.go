@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"p06/org"
 	"slices"
 	"strings"
 	"sync"
@@ -271,7 +272,11 @@ func (r *subscriptionResolver) openSubscription(ctx context.Context, orgUnit *st
 		return nil, "", err
 	}
 	if orgUnit != nil {
-		u, err := r.OrgStore.UnitByCode(ctx, r.Auth.ScopeOf(id), strings.TrimSpace(store.NFC(*orgUnit)))
+		code := strings.TrimSpace(store.NFC(*orgUnit))
+		if err := org.CheckCode("orgUnit", code); err != nil {
+			return nil, "", err
+		}
+		u, err := r.OrgStore.UnitByCode(ctx, r.Auth.ScopeOf(id), code)
 		if err != nil {
 			return nil, "", err
 		}

@@ -326,10 +326,11 @@ func TestLiveUpdates(t *testing.T) {
 			}
 
 			// Out of scope (and unknown) units are NOT_FOUND at subscribe time.
-			for _, unit := range []string{"01", "no-such-unit"} {
+			// A code that cannot be one is INVALID.
+			for unit, want := range map[string]string{"01": "NOT_FOUND", "NO-SUCH-UNIT": "NOT_FOUND", "no-such-unit": "INVALID"} {
 				hue.subscribe("bad-"+unit, liveSubscription, map[string]any{"u": unit})
-				if code := hue.refusal("bad-" + unit); code != "NOT_FOUND" {
-					t.Fatalf("subscribing on %s as hue: %s, want NOT_FOUND", unit, code)
+				if code := hue.refusal("bad-" + unit); code != want {
+					t.Fatalf("subscribing on %s as hue: %s, want %s", unit, code, want)
 				}
 			}
 

@@ -161,6 +161,9 @@ func (r *queryResolver) ProgrammeSummary(ctx context.Context, asOf *store.Date, 
 	day := r.asOf(asOf)
 	out := &model.ProgrammeSummary{AsOf: day}
 	if orgUnit != nil && *orgUnit != "" {
+		if err := org.CheckCode("orgUnit", *orgUnit); err != nil {
+			return nil, err
+		}
 		u, err := r.OrgStore.UnitByCode(ctx, sc, *orgUnit)
 		if err != nil {
 			return nil, err

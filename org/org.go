@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/uptrace/bun"
@@ -166,8 +167,24 @@ func (s *Store) ListUnits(ctx context.Context, sc rbac.Scope, f UnitFilter, p st
 	return units, info, nil
 }
 
-// UnitByCode returns the unit with code, or NOT_FOUND when there is none in scope.
+// CheckCode is INVALID on field when code cannot be a unit's code (see
+// Validate), such as one with a control character or of 6 KB, so that it
+// is refused before any lookup.
+func CheckCode(field, code string) error {
+	if codeRE.MatchString(code) {
+		return nil
+	}
+	return &store.Error{Code: store.Invalid, Field: field,
+		Message: fmt.Sprintf("%s: mã đơn vị %q không hợp lệ: chỉ gồm chữ in hoa, chữ số và dấu gạch ngang, tối đa 20 ký tự", field, store.Clip(code)),
+		English: fmt.Sprintf("%s: org unit code %q is invalid: upper-case letters, digits and dashes, at most 20", field, store.Clip(code))}
+}
+
+// UnitByCode returns the unit with code, NOT_FOUND when there is none in
+// scope, INVALID (field "code") when code cannot be one.
 func (s *Store) UnitByCode(ctx context.Context, sc rbac.Scope, code string) (*Unit, error) {
+	if err := CheckCode("code", code); err != nil {
+		return nil, err
+	}
 	u := new(Unit)
 	err := scoped(s.db.NewSelect().Model(u), sc).Where("u.code = ?", code).Scan(ctx)
 	if err != nil {
@@ -182,7 +199,7 @@ func (s *Store) UnitByCode(ctx context.Context, sc rbac.Scope, code string) (*Un
 // ErrNoUnit is the NOT_FOUND error for a unit code that does not exist or
 // is out of the caller's scope (the two are indistinguishable).
 func ErrNoUnit(code string) error {
-	return store.Errorf(store.NotFound, "không tìm thấy đơn vị có mã %q", "no org unit with code %q", code)
+	return store.Errorf(store.NotFound, "không tìm thấy đơn vị có mã %q", "no org unit with code %q", store.Clip(code))
 }
 
 // UnitsByIDs returns the units in scope among ids, in no particular order.
@@ -199,9 +216,11 @@ func (s *Store) UnitsByIDs(ctx context.Context, sc rbac.Scope, ids []int64) ([]*
 	return units, nil
 }
 
-// UnitsByCodes returns the units in scope among codes.
+// UnitsByCodes returns the units in scope among codes (none for a code that
+// cannot be one).
 func (s *Store) UnitsByCodes(ctx context.Context, sc rbac.Scope, codes []string) ([]*Unit, error) {
 	var units []*Unit
+	codes = slices.DeleteFunc(slices.Clone(codes), func(c string) bool { return !codeRE.MatchString(c) })
 	if len(codes) == 0 {
 		return units, nil
 	}

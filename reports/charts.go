@@ -282,6 +282,12 @@ func (s *Service) writeChart(w http.ResponseWriter, r *http.Request, build func(
 		}
 	}
 	if !ok {
+		release, err := s.enterRender(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer release()
 		c, err := build()
 		if err != nil {
 			s.writeError(w, r, err)
@@ -336,8 +342,8 @@ func dateParam(v, field string, def store.Date) (store.Date, error) {
 	}
 	d, err := store.ParseDate(v)
 	if err != nil {
-		return d, invalid(field, fmt.Sprintf("%s: ngày %q không đúng dạng YYYY-MM-DD", field, v),
-			fmt.Sprintf("%s: date %q is not YYYY-MM-DD", field, v))
+		return d, invalid(field, fmt.Sprintf("%s: ngày %q không đúng dạng YYYY-MM-DD", field, store.Clip(v)),
+			fmt.Sprintf("%s: date %q is not YYYY-MM-DD", field, store.Clip(v)))
 	}
 	return d, nil
 }
@@ -349,8 +355,8 @@ func sizeParam(v, field string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, invalid(field, fmt.Sprintf("%s phải là số điểm ảnh từ %d đến %d, không phải %q", field, lo, hi, v),
-			fmt.Sprintf("%s must be a number of pixels from %d to %d, not %q", field, lo, hi, v))
+		return 0, invalid(field, fmt.Sprintf("%s phải là số điểm ảnh từ %d đến %d, không phải %q", field, lo, hi, store.Clip(v)),
+			fmt.Sprintf("%s must be a number of pixels from %d to %d, not %q", field, lo, hi, store.Clip(v)))
 	}
 	return n, nil
 }
@@ -362,8 +368,8 @@ func levelParam(v string) (org.Kind, error) {
 		level = org.Province
 	}
 	if level != org.Province && level != org.Ministry {
-		return "", invalid("level", fmt.Sprintf("level %q không hợp lệ: PROVINCE hoặc MINISTRY", v),
-			fmt.Sprintf("level %q is invalid: PROVINCE or MINISTRY", v))
+		return "", invalid("level", fmt.Sprintf("level %q không hợp lệ: PROVINCE hoặc MINISTRY", store.Clip(v)),
+			fmt.Sprintf("level %q is invalid: PROVINCE or MINISTRY", store.Clip(v)))
 	}
 	return level, nil
 }
@@ -373,6 +379,9 @@ func levelParam(v string) (org.Kind, error) {
 func (s *Service) unitParam(ctx context.Context, sc rbac.Scope, code string) (*org.Unit, error) {
 	if code == "" {
 		code = org.NationalCode
+	}
+	if err := org.CheckCode("unit", code); err != nil {
+		return nil, err
 	}
 	return s.orgs.UnitByCode(ctx, sc, code)
 }

@@ -337,3 +337,79 @@ func TestChartsOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestBadUnitCodes: a unit code with a control character, or of kilobytes,
+// in a chart's or a report's URL or in a GraphQL orgUnit is INVALID on that
+// parameter (not an SQL error), and the message quotes only its start.
+func TestBadUnitCodes(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		vpcp := s.session("vpcp")
+		long := strings.Repeat("A", 6000)
+		for _, path := range []string{"/charts/overdue-trend.png?unit=46%00", "/charts/overdue-trend.svg?unit=" + long,
+			"/reports/46%00/2023Q4.csv", "/reports/46%0A/2023Q4.xlsx", "/reports/" + long + "/2023Q4.pdf"} {
+			res, body := s.get(vpcp, path, "Accept-Language", "en")
+			code, field, message := errorCode(t, body)
+			if res.StatusCode != 400 || code != "INVALID" || field != "unit" || len(body) > 400 || !strings.Contains(message, "org unit code") {
+				t.Errorf("%.60s: %d %s", path, res.StatusCode, body)
+			}
+		}
+		// Other parameters are INVALID too, quoting only their start.
+		for path, want := range map[string]string{"/reports/46/" + long + ".csv": "period", "/reports/46/2023Q4%00.pdf": "period",
+			"/charts/overdue-trend.png?from=" + long: "from", "/charts/status-by-unit.svg?level=" + long: "level"} {
+			res, body := s.get(vpcp, path)
+			if code, field, _ := errorCode(t, body); res.StatusCode != 400 || code != "INVALID" || field != want || len(body) > 400 {
+				t.Errorf("%.60s: %d %s", path, res.StatusCode, body)
+			}
+		}
+		for _, q := range []string{`{ orgUnit(code: "46\u0000") { name } }`, `{ programmeSummary(orgUnit: "46\u0000") { asOf } }`,
+			`{ assignments(first: 1, filter: {orgUnit: "46\u0000"}) { totalCount } }`, `{ orgUnit(code: "` + long + `") { name } }`} {
+			r := s.query(vpcp, q, nil, nil)
+			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" || len(r.Errors[0].Message) > 300 {
+				t.Errorf("%.60s: %+v", q, r.Errors)
+			}
+		}
+	})
+}
+
+// TestRenderLimit: with every render slot of the process taken, a report or
+// a chart is 503 with Retry-After and a coded error in the caller's
+// language; a user with 2 renders under way gets 429 while another user is
+// served; freed slots serve again.
+func TestRenderLimit(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		s.rep.SetRenderLimit(3)
+		hue, vpcp := s.session("hue"), s.session("vpcp")
+		hueID, err := s.svc.IdentifySession(context.Background(), hue.cookie, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := s.rep.HoldRenders(10*time.Millisecond, -1, -2, -3)
+		for _, path := range []string{"/reports/46/2023Q4.xlsx", "/charts/overdue-trend.png?unit=46&from=2023-01-01&to=2023-03-01"} {
+			for lang, want := range map[string]string{"": "máy chủ đang tạo nhiều báo cáo", "en": "the server is making many reports"} {
+				res, body := s.get(vpcp, path, "Accept-Language", lang)
+				code, _, message := errorCode(t, body)
+				if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || code != "CONFLICT" || !strings.Contains(message, want) {
+					t.Errorf("%s (%q) with the slots taken: %d %q %s", path, lang, res.StatusCode, res.Header.Get("Retry-After"), body)
+				}
+			}
+		}
+		release()
+
+		release = s.rep.HoldRenders(10*time.Millisecond, hueID.User.ID, hueID.User.ID)
+		res, body := s.get(hue, "/reports/46/2023Q4.pdf", "Accept-Language", "en")
+		if code, _, message := errorCode(t, body); res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || code != "CONFLICT" || !strings.Contains(message, "you already have 2") {
+			t.Errorf("Huế with 2 renders under way: %d %s", res.StatusCode, body)
+		}
+		if res, body := s.get(vpcp, "/reports/46/2023Q4.csv"); res.StatusCode != 200 {
+			t.Errorf("another user meanwhile: %d %s", res.StatusCode, body)
+		}
+		release()
+		if res, body := s.get(hue, "/reports/46/2023Q4.csv"); res.StatusCode != 200 {
+			t.Errorf("Huế once done: %d %s", res.StatusCode, body)
+		}
+	})
+}

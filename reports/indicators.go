@@ -33,8 +33,8 @@ var (
 func (s *Service) Indicator(ctx context.Context, v string) (*kpi.Indicator, error) {
 	typ, id, ok := store.ParseGlobalID(v)
 	if !ok || typ != indicatorType {
-		return nil, invalid("indicator", fmt.Sprintf("indicator %q không phải ID của một chỉ tiêu (lấy từ indicators { id })", v),
-			fmt.Sprintf("indicator %q is not the ID of an indicator (take it from indicators { id })", v))
+		return nil, invalid("indicator", fmt.Sprintf("indicator %q không phải ID của một chỉ tiêu (lấy từ indicators { id })", store.Clip(v)),
+			fmt.Sprintf("indicator %q is not the ID of an indicator (take it from indicators { id })", store.Clip(v)))
 	}
 	return s.kpi.Indicator(ctx, id)
 }

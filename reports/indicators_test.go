@@ -1,13 +1,10 @@
 package reports_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"net/url"
 	"strconv"
@@ -310,28 +307,12 @@ func TestReportIndicatorsOverHTTP(t *testing.T) {
 
 		// CSV: indicators.csv with the same figures, numbers with a dot.
 		_, body = s.get(hue, "/reports/46/2023Q4.csv")
-		z, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			t.Fatal(err)
-		}
 		found := false
-		for _, zf := range z.File {
-			if zf.Name != "indicators.csv" {
-				continue
-			}
-			rc, _ := zf.Open()
-			b, _ := io.ReadAll(rc)
-			rc.Close()
-			recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range recs {
-				if r[1] == "P06.01" {
-					found = closeTo(r[4], *want.Value) && r[5] == "200000" && closeTo(r[6], *want.Attainment)
-					if !found {
-						t.Errorf("indicators.csv P06.01: %q", r)
-					}
+		for _, r := range csvOf(t, body, "indicators.csv") {
+			if r[1] == "P06.01" {
+				found = closeTo(r[4], *want.Value) && r[5] == "200000" && closeTo(r[6], *want.Attainment)
+				if !found {
+					t.Errorf("indicators.csv P06.01: %q", r)
 				}
 			}
 		}

@@ -29,6 +29,9 @@ func (p Period) KPI() kpi.Period {
 // ParsePeriod reads a period key (kpi.ParsePeriod) of a year from 2000 to
 // 2100; a bad one is INVALID on field.
 func ParsePeriod(s, field string) (Period, error) {
+	if len(s) > len("2024-01") {
+		s = store.Clip(s) // so that the message does not quote all of it
+	}
 	k, err := kpi.ParsePeriod(s, field)
 	if err != nil {
 		return Period{}, err

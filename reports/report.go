@@ -225,11 +225,21 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := org.CheckCode("unit", r.PathValue("unit")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p, err := ParsePeriod(key, "period")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	release, err := s.enterRender(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer release()
 	q := r.URL.Query()
 	lang := langOf(q.Get("lang"), "")
 	var rep *Report

@@ -233,3 +233,74 @@ func closeTo(s string, v float64) bool {
 	f, err := strconv.ParseFloat(s, 64)
 	return err == nil && math.Abs(f-v) < 1e-9
 }
+
+// TestCSVFormulas: a progress report a spreadsheet would read as a formula
+// ("-2+3+cmd|x!A0") is text in tasks.csv, quoted with a leading "'".
+func TestCSVFormulas(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		hue := s.session("hue")
+		var as struct {
+			Assignments struct{ Nodes []struct{ ID string } }
+		}
+		if r := s.query(hue, `{ assignments(first: 1, filter: {orgUnit: "46", roles: [LEAD]}) { nodes { id } } }`, nil, &as); len(r.Errors) > 0 || len(as.Assignments.Nodes) == 0 {
+			t.Fatalf("assignments: %+v", r.Errors)
+		}
+		for _, text := range []string{"@SUM(1)", "-2+3+cmd|x!A0"} {
+			r := s.query(hue, `mutation($in: ReportProgressInput!) { reportProgress(input: $in) { userErrors { message } } }`,
+				map[string]any{"in": map[string]any{"assignment": as.Assignments.Nodes[0].ID, "text": text}}, nil)
+			if len(r.Errors) > 0 {
+				t.Fatalf("reportProgress: %+v", r.Errors)
+			}
+		}
+		res, body := s.get(hue, "/reports/46/2026-12.csv")
+		if res.StatusCode != 200 {
+			t.Fatalf("csv: %d %s", res.StatusCode, body)
+		}
+		found := false
+		for _, rec := range csvOf(t, body, "tasks.csv")[1:] {
+			for _, cell := range rec {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("a cell a spreadsheet would compute: %q", cell)
+				}
+				if cell == "'-2+3+cmd|x!A0" {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Error("the last report is not in tasks.csv")
+		}
+	})
+}
+
+// csvOf is the records of the file name in the zip of CSV files body.
+func csvOf(t *testing.T, body []byte, name string) [][]string {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zf := range z.File {
+		if zf.Name != name {
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	t.Fatalf("no %s in the zip", name)
+	return nil
+}

@@ -38,6 +38,7 @@ type Service struct {
 
 	charts  chartCache
 	renders atomic.Int64
+	gate    *renderGate
 }
 
 // NewService reads through orgs, ts and the indicators' store on db, names callers and their scopes with
@@ -47,7 +48,7 @@ func NewService(db *store.DB, orgs *org.Store, ts *tasks.Store, authSvc *auth.Se
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, orgs: orgs, tasks: ts, kpi: kpi.NewStore(db), auth: authSvc, clock: clock, log: log,
-		charts: chartCache{max: 32 << 20, byTag: map[string][]byte{}}}
+		charts: chartCache{max: 32 << 20, byTag: map[string][]byte{}}, gate: newRenderGate(0)}
 }
 
 // SetLogger sets where the handlers log our own errors.
@@ -115,10 +116,14 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			body = map[string]any{"message": m, "extensions": ext}
 		}
 	}
+	h := w.Header()
+	if st, after, ok := retryAfter(err); ok {
+		status = st
+		h.Set("Retry-After", after)
+	}
 	if status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "reports", "path", r.URL.Path, "err", err)
 	}
-	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -200,8 +200,9 @@ func (t table) writeCSV(w io.Writer) error {
 			case nil:
 			case string:
 				rec[i] = x
-				// A text Excel would take for a formula stays text.
-				if x != "" && strings.ContainsRune("=+@", rune(x[0])) {
+				// A text a spreadsheet would take for a formula (or
+				// whose leading tab or CR hides one) stays text.
+				if x != "" && strings.ContainsRune("=+-@\t\r", rune(x[0])) {
 					rec[i] = "'" + x
 				}
 			case int:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an error for clients. The GraphQL error presenter puts it in
@@ -77,4 +78,18 @@ func AsBusy(err error) error {
 		return ErrBusy
 	}
 	return err
+}
+
+// Clip is s as an error message may quote it: its first 40 bytes (whole
+// runes), "…" when there were more, so that a huge input is not echoed.
+func Clip(s string) string {
+	const most = 40
+	if len(s) <= most {
+		return s
+	}
+	n := most
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
