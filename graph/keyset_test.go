@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -245,8 +244,8 @@ func TestCursorErrors(t *testing.T) {
 	})
 }
 
-// TestPagingWhileWriting pages through lists 7 rows at a time while another
-// goroutine inserts tasks (tasks.Store.CreateTask) and saves assignments'
+// TestPagingWhileWriting pages through lists 7 rows at a time while, between
+// every two pages, a writer inserts tasks (tasks.Store.CreateTask) and saves assignments'
 // facts (tasks.Store.SaveFacts, raising progress by one each time, with a
 // clock that only moves forward, later than every stored time).
 //
@@ -296,43 +295,34 @@ func TestPagingWhileWriting(t *testing.T) {
 				t.Fatalf("%d in-progress assignments, %v", len(open), err)
 			}
 
-			// The writer, for the duration of one paging run (and at most
-			// 150 rounds, so that a pager slower than it, on a loaded
-			// machine, still reaches the end of a list it keeps growing):
-			// returns the ids it touched and how many writes it made.
-			write := func(stop <-chan struct{}) (touched map[string]bool, writes int) {
-				touched = map[string]bool{}
-				deadlines := []string{"tháng 1/2024", "quý II/2025", "thường xuyên", "trong năm 2023", "tháng 12/2026"}
-				for i := 0; i < 150; i++ {
-					select {
-					case <-stop:
-						return touched, writes
-					default:
-					}
-					task := &tasks.Task{DocumentID: docID, SortOrder: 1000 + i, Title: fmt.Sprintf("Nhiệm vụ thêm %d", i),
-						DeadlineText: deadlines[i%len(deadlines)], Source: store.SourceUser}
-					if err := ts.CreateTask(ctx, task, []tasks.NewAssignment{{OrgUnitID: unitID, Role: tasks.Lead}}); err != nil {
-						t.Error(err)
-						return touched, writes
-					}
-					as, err := ts.AssignmentsByIDs(ctx, rbac.National(), []int64{open[i%len(open)]})
-					if err != nil || len(as) != 1 {
-						t.Errorf("assignment %d: %v", open[i%len(open)], err)
-						return touched, writes
+			// The writer: one round between every two pages (a task
+			// inserted, an assignment's progress raised), at most 150
+			// rounds a run, so the interleaving, and so the test, is the
+			// same on every run and every machine.
+			deadlines := []string{"tháng 1/2024", "quý II/2025", "thường xuyên", "trong năm 2023", "tháng 12/2026"}
+			round := 0
+			write := func(touched map[string]bool) (writes int) {
+				i := round
+				round++
+				task := &tasks.Task{DocumentID: docID, SortOrder: 1000 + i, Title: fmt.Sprintf("Nhiệm vụ thêm %d", i),
+					DeadlineText: deadlines[i%len(deadlines)], Source: store.SourceUser}
+				if err := ts.CreateTask(ctx, task, []tasks.NewAssignment{{OrgUnitID: unitID, Role: tasks.Lead}}); err != nil {
+					t.Fatal(err)
+				}
+				as, err := ts.AssignmentsByIDs(ctx, rbac.National(), []int64{open[i%len(open)]})
+				if err != nil || len(as) != 1 {
+					t.Fatalf("assignment %d: %v", open[i%len(open)], err)
+				}
+				writes++
+				if a := as[0]; a.Progress < 99 {
+					a.Progress++
+					touched[gid("Assignment", a.ID)] = true
+					if err := ts.SaveFacts(ctx, a, tasks.FactsChange{Expected: a.Version, Day: store.Today(clock)}); err != nil {
+						t.Fatal(err)
 					}
 					writes++
-					if a := as[0]; a.Progress < 99 {
-						a.Progress++
-						touched[gid("Assignment", a.ID)] = true
-						if err := ts.SaveFacts(ctx, a, tasks.FactsChange{Expected: a.Version, Day: store.Today(clock)}); err != nil {
-							t.Error(err)
-							return touched, writes
-						}
-						writes++
-					}
-					time.Sleep(5 * time.Millisecond)
 				}
-				return touched, writes
+				return writes
 			}
 			for _, run := range []struct {
 				field, order string
@@ -346,19 +336,14 @@ func TestPagingWhileWriting(t *testing.T) {
 			} {
 				name := run.field + " " + run.order
 				before, _ := pageThrough(t, c, run.field, run.order, 100, nil)
-				stop := make(chan struct{})
-				var wg sync.WaitGroup
-				var touched map[string]bool
-				var writes int
-				wg.Add(1)
-				go func() { defer wg.Done(); touched, writes = write(stop) }()
-				pages := 0
+				touched := map[string]bool{}
+				writes, pages := 0, 0
 				rows, _ := pageThrough(t, c, run.field, run.order, 7, func() {
 					pages++
-					time.Sleep(time.Millisecond) // let the writer in between pages
+					if pages <= 150 {
+						writes += write(touched)
+					}
 				})
-				close(stop)
-				wg.Wait()
 				if writes < 10 {
 					t.Fatalf("%s: only %d writes during %d pages", name, writes, pages)
 				}

@@ -17,12 +17,16 @@ import (
 )
 
 // Dialects returns the databases tests run on: SQLite, and PostgreSQL when
-// TEST_DATABASE_URL is set.
+// TEST_DATABASE_URL is set; TEST_DIALECTS=postgres leaves SQLite out (CI,
+// which has run every test on SQLite alone already).
 func Dialects() []store.Dialect {
-	if os.Getenv("TEST_DATABASE_URL") != "" {
-		return []store.Dialect{store.SQLite, store.Postgres}
+	if os.Getenv("TEST_DATABASE_URL") == "" {
+		return []store.Dialect{store.SQLite}
 	}
-	return []store.Dialect{store.SQLite}
+	if os.Getenv("TEST_DIALECTS") == "postgres" {
+		return []store.Dialect{store.Postgres}
+	}
+	return []store.Dialect{store.SQLite, store.Postgres}
 }
 
 // Each runs fn as a parallel subtest per dialect, each with a fresh migrated
