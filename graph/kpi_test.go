@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"p06/gen"
+	"p06/kpi"
 	"p06/seeds/seedtest"
 	"p06/store"
 	"p06/store/storetest"
@@ -734,6 +736,92 @@ func TestKpiNationalTargetIsNotAProvincesToRead(t *testing.T) {
 			c06.must(q, map[string]any{"i": cnt, "u": "VN"}, &out)
 			if v := out.KpiValue; v == nil || v.Target == nil || *v.Target != 80 {
 				t.Fatalf("the coordinator reading the nation: %+v", v)
+			}
+		})
+	}
+}
+
+// TestKpiDefinitionListsAreWhole: the indicator lists return every
+// definition, because saving one more than they hold is refused (100 in a
+// group, 200 in all, each with its field), never cut from a list.
+func TestKpiDefinitionListsAreWhole(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			group := func(code string) string {
+				var out struct {
+					SaveIndicatorGroup struct{ Group struct{ ID string } }
+				}
+				c06.must(`mutation($in: SaveIndicatorGroupInput!) { saveIndicatorGroup(input: $in) { group { id } } }`,
+					map[string]any{"in": map[string]any{"code": code, "name": "Nhóm " + code}}, &out)
+				return out.SaveIndicatorGroup.Group.ID
+			}
+			type saved struct {
+				SaveIndicator struct {
+					Indicator  *struct{ ID string }
+					UserErrors []struct {
+						Field         []string
+						Code, Message string
+					}
+				}
+			}
+			add := func(g string, i int, lang string) saved {
+				var out saved
+				c06.do(`mutation($in: SaveIndicatorInput!) { saveIndicator(input: $in) { indicator { id } userErrors { field code message } } }`,
+					map[string]any{"in": map[string]any{"group": g, "code": fmt.Sprintf("T.%s.%d", g, i), "name": fmt.Sprintf("Chỉ tiêu %d", i),
+						"unit": "hồ sơ", "kind": "COUNT", "aggregation": "SUM", "periodType": "MONTH", "direction": "HIGHER_IS_BETTER",
+						"reportingUnitKinds": []string{"PROVINCE"}, "dueDays": 10}}, &out, "Accept-Language", lang)
+				return out
+			}
+			count := func(filter map[string]any) int {
+				var out struct{ Indicators []struct{ ID string } }
+				c06.must(`query($f: IndicatorFilter) { indicators(filter: $f) { id } }`, map[string]any{"f": filter}, &out)
+				return len(out.Indicators)
+			}
+
+			full := group("T.FULL")
+			for i := 0; i < kpi.MaxGroupIndicators; i++ {
+				if out := add(full, i, "vi"); out.SaveIndicator.Indicator == nil {
+					t.Fatalf("indicator %d of the group refused: %+v", i, out.SaveIndicator.UserErrors)
+				}
+			}
+			out := add(full, kpi.MaxGroupIndicators, "en")
+			if out.SaveIndicator.Indicator != nil || len(out.SaveIndicator.UserErrors) != 1 {
+				t.Fatalf("indicator %d of one group: %+v", kpi.MaxGroupIndicators+1, out.SaveIndicator)
+			}
+			if e := out.SaveIndicator.UserErrors[0]; e.Code != "INVALID" || strings.Join(e.Field, ".") != "input.group" ||
+				e.Message != fmt.Sprintf("the group has %d indicators already, at most %d", kpi.MaxGroupIndicators, kpi.MaxGroupIndicators) {
+				t.Fatalf("group full: %+v", e)
+			}
+			if n := count(map[string]any{"group": full}); n != kpi.MaxGroupIndicators {
+				t.Fatalf("the full group lists %d indicators", n)
+			}
+
+			// The rest up to the total, in further groups.
+			total := count(nil)
+			for g := 0; total < kpi.MaxIndicators; g++ {
+				id := group(fmt.Sprintf("T.MORE%d", g))
+				for i := 0; i < kpi.MaxGroupIndicators && total < kpi.MaxIndicators; i++ {
+					if out := add(id, i, "vi"); out.SaveIndicator.Indicator == nil {
+						t.Fatalf("indicator %d of %d refused: %+v", total+1, kpi.MaxIndicators, out.SaveIndicator.UserErrors)
+					}
+					total++
+				}
+			}
+			last := group("T.LAST")
+			out = add(last, 0, "vi")
+			if out.SaveIndicator.Indicator != nil || len(out.SaveIndicator.UserErrors) != 1 {
+				t.Fatalf("indicator %d: %+v", kpi.MaxIndicators+1, out.SaveIndicator)
+			}
+			if e := out.SaveIndicator.UserErrors[0]; e.Code != "INVALID" || strings.Join(e.Field, ".") != "input.code" ||
+				e.Message != fmt.Sprintf("đã có %d chỉ tiêu, tối đa %d", kpi.MaxIndicators, kpi.MaxIndicators) {
+				t.Fatalf("all full: %+v", e)
+			}
+			if n := count(nil); n != kpi.MaxIndicators {
+				t.Fatalf("the list has %d indicators, %d exist", n, kpi.MaxIndicators)
 			}
 		})
 	}

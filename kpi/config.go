@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"p06/auth"
 	"p06/rbac"
@@ -70,8 +71,13 @@ func (s *Service) SaveGroup(ctx context.Context, actor *auth.Identity, in GroupI
 			if _, err := tx.NewUpdate().Model(g).ExcludeColumn("id").WherePK().Exec(ctx); err != nil {
 				return conflictCode(err, "code", g.Code)
 			}
-		} else if _, err := tx.NewInsert().Model(g).Returning("id").Exec(ctx); err != nil {
-			return conflictCode(err, "code", g.Code)
+		} else {
+			if err := checkDefinitionRoom(ctx, tx, 0, false); err != nil {
+				return err
+			}
+			if _, err := tx.NewInsert().Model(g).Returning("id").Exec(ctx); err != nil {
+				return conflictCode(err, "code", g.Code)
+			}
 		}
 		return store.Audit(ctx, tx, auth.AuditEntry(actor, g.UpdatedAt, "kpi.group.save", "IndicatorGroup", g.ID, rbac.RootPath),
 			map[string]any{"before": before, "after": g})
@@ -80,6 +86,50 @@ func (s *Service) SaveGroup(ctx context.Context, actor *auth.Identity, in GroupI
 		return nil, err
 	}
 	return g, nil
+}
+
+// checkDefinitionRoom refuses what would make a definition list longer
+// than the Store returns whole (MaxGroups groups, MaxIndicators
+// indicators, MaxGroupIndicators in one group), so that no list ever
+// leaves one out: a new group (group 0), a new indicator in group
+// (newIndicator), or an indicator moved into group. On PostgreSQL the
+// definitions are locked against other writers first (SHARE ROW
+// EXCLUSIVE: reads go on), so two administrators cannot both take the
+// last place; SQLite has one writer at a time.
+func checkDefinitionRoom(ctx context.Context, tx bun.Tx, group int64, newIndicator bool) error {
+	if tx.Dialect().Name() == dialect.PG {
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE indicator_groups, indicators IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return fmt.Errorf("kpi: locking the definitions: %w", err)
+		}
+	}
+	if group == 0 {
+		n, err := tx.NewSelect().Table("indicator_groups").Count(ctx)
+		if err != nil {
+			return fmt.Errorf("kpi: counting the groups: %w", err)
+		}
+		if n >= MaxGroups {
+			return inField("code", store.Errorf(store.Invalid, "đã có %d nhóm chỉ tiêu, tối đa %d", "there are %d indicator groups already, at most %d", n, MaxGroups))
+		}
+		return nil
+	}
+	var total, inGroup int
+	if err := tx.NewRaw("SELECT COUNT(*), COALESCE(SUM(CASE WHEN group_id = ? THEN 1 ELSE 0 END), 0) FROM indicators", group).
+		Scan(ctx, &total, &inGroup); err != nil {
+		return fmt.Errorf("kpi: counting the indicators: %w", err)
+	}
+	if newIndicator && total >= MaxIndicators {
+		return inField("code", store.Errorf(store.Invalid, "đã có %d chỉ tiêu, tối đa %d", "there are %d indicators already, at most %d", total, MaxIndicators))
+	}
+	if inGroup >= MaxGroupIndicators {
+		return inField("group", store.Errorf(store.Invalid, "nhóm đã có %d chỉ tiêu, tối đa %d", "the group has %d indicators already, at most %d", inGroup, MaxGroupIndicators))
+	}
+	return nil
+}
+
+// inField names the input field e is about.
+func inField(field string, e *store.Error) *store.Error {
+	e.Field = field
+	return e
 }
 
 func conflictCode(err error, field, code string) error {
@@ -207,12 +257,22 @@ func (s *Service) SaveIndicator(ctx context.Context, actor *auth.Identity, in In
 					return invalid("kind", "chỉ tiêu đã có số liệu: không đổi được loại, kỳ, cách cộng dồn", "the indicator has values: its kind, period type and roll-up cannot change")
 				}
 			}
+			if before.GroupID != ind.GroupID {
+				if err := checkDefinitionRoom(ctx, tx, ind.GroupID, false); err != nil {
+					return err
+				}
+			}
 			ind.Version = before.Version + 1
 			if _, err := tx.NewUpdate().Model(&ind).ExcludeColumn("id").WherePK().Exec(ctx); err != nil {
 				return conflictCode(err, "code", ind.Code)
 			}
-		} else if _, err := tx.NewInsert().Model(&ind).Returning("id").Exec(ctx); err != nil {
-			return conflictCode(err, "code", ind.Code)
+		} else {
+			if err := checkDefinitionRoom(ctx, tx, ind.GroupID, true); err != nil {
+				return err
+			}
+			if _, err := tx.NewInsert().Model(&ind).Returning("id").Exec(ctx); err != nil {
+				return conflictCode(err, "code", ind.Code)
+			}
 		}
 		if err := store.IndexSearch(ctx, tx, store.SearchIndicator, ind.ID, ind.Code+" "+ind.Name+" "+ind.NameEn, ""); err != nil {
 			return err
