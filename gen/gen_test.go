@@ -107,6 +107,7 @@ func TestGeneratedRowsKeepTheRules(t *testing.T) {
 			checkDocuments(t, db)
 			checkTasks(t, db, rep)
 			checkAssignments(t, db, rep)
+			seedtest.CheckAssignmentCounts(t, db)
 
 			_, err = gen.Programme(ctx, db, o)
 			if store.ErrorCode(err) != store.Conflict || !strings.Contains(err.(*store.Error).English, "already holds generated data") {

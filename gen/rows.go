@@ -62,7 +62,7 @@ const tasksPerWrite = 1000
 func (g *generator) writeTasks(ctx context.Context) error {
 	b := &rowsOut{
 		tasks: newBatch(g.pg, "tasks", "id", "document_id", "sort_order", "clause", "title", "description", "search_text",
-			"deadline_text", "due_date", "precision", "source", "note", "recorded_on", "updated_at"),
+			"deadline_text", "due_date", "precision", "source", "note", "recorded_on", "updated_at", "assignment_count"),
 		assignments: newBatch(g.pg, "assignments", "id", "task_id", "org_unit_id", "role", "state", "progress", "due_date",
 			"completed_on", "source", "version", "updated_at"),
 		facts: newBatch(g.pg, "assignment_facts", "id", "assignment_id", "version", "valid_from", "valid_to", "state", "progress",
@@ -234,6 +234,7 @@ func (g *generator) task(i int, p taskPlan, sortOrder int, b *rowsOut) error {
 	t.str(g.note)
 	t.date(tf.recorded)
 	t.instant(updated)
+	t.int(int64(len(units)))
 	t.end()
 	g.rep.Tasks++
 	g.index(b.words, store.SearchTask, id, title, desc)

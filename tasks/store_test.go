@@ -140,3 +140,48 @@ func TestCreateTaskRejectsUnreadableDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestAssignmentBoundsCountEveryAssignment: the measure the complexity
+// limit prices Task.assignments with counts the seeded assignments and
+// those a new task gets, on every task.
+func TestAssignmentBoundsCountEveryAssignment(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ts := tasks.NewStore(db, store.SystemClock)
+		var want struct{ Total, PerTask int }
+		truth := func() {
+			t.Helper()
+			if err := db.NewRaw(`SELECT COUNT(*) AS total, (SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM assignments GROUP BY task_id) AS x) AS per_task
+				FROM assignments`).Scan(ctx, &want); err != nil {
+				t.Fatal(err)
+			}
+			total, perTask, err := ts.AssignmentBounds(ctx)
+			if err != nil || total != want.Total || perTask != want.PerTask {
+				t.Fatalf("AssignmentBounds = %d, %d, %v; counted %d, %d", total, perTask, err, want.Total, want.PerTask)
+			}
+			seedtest.CheckAssignmentCounts(t, db)
+		}
+		truth()
+		var units []int64
+		if err := db.NewSelect().Table("org_units").Column("id").Where("kind = 'PROVINCE'").Scan(ctx, &units); err != nil {
+			t.Fatal(err)
+		}
+		var docID int64
+		if err := db.NewSelect().Table("documents").ColumnExpr("MIN(id)").Scan(ctx, &docID); err != nil {
+			t.Fatal(err)
+		}
+		as := make([]tasks.NewAssignment, len(units))
+		for i, u := range units {
+			as[i] = tasks.NewAssignment{OrgUnitID: u, Role: tasks.Lead}
+		}
+		if err := ts.CreateTask(ctx, &tasks.Task{DocumentID: docID, Title: "Mọi tỉnh", DeadlineText: "tháng 12/2026", Source: store.SourceUser}, as); err != nil {
+			t.Fatal(err)
+		}
+		before := want.PerTask
+		truth()
+		if want.PerTask < len(units) || before > len(units) && want.PerTask != before {
+			t.Fatalf("largest task has %d assignments (%d before), the new one %d", want.PerTask, before, len(units))
+		}
+	})
+}

@@ -98,3 +98,23 @@ func migrateAndSeed(db *store.DB) error {
 	_, err := seeds.Load(ctx, db, seeds.Demo, seeds.Options{Clock: store.FixedClock(SeededAt)})
 	return err
 }
+
+// CheckAssignmentCounts fails t unless every task's assignment_count is
+// the number of its assignments (the count the complexity limit's measure
+// reads, tasks.Store.AssignmentBounds, kept by every writer of
+// assignments).
+func CheckAssignmentCounts(t testing.TB, db *store.DB) {
+	t.Helper()
+	var wrong []struct {
+		ID          int64 `bun:"id"`
+		Kept, Count int
+	}
+	if err := db.NewRaw(`SELECT t.id, t.assignment_count AS kept, COUNT(a.id) AS count
+		FROM tasks AS t LEFT JOIN assignments AS a ON a.task_id = t.id
+		GROUP BY t.id, t.assignment_count HAVING t.assignment_count <> COUNT(a.id) ORDER BY t.id LIMIT 5`).Scan(context.Background(), &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if len(wrong) > 0 {
+		t.Fatalf("tasks whose assignment_count is not their number of assignments (id, kept, counted): %+v", wrong)
+	}
+}
