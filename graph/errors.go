@@ -20,17 +20,11 @@ import (
 	"p06/tasks"
 )
 
-// withLanguage records whether the client prefers English; Vietnamese is the
-// default.
+// withLanguage records whether the client prefers English
+// (store.PrefersEnglish); Vietnamese is the default.
 func withLanguage(ctx context.Context, accept string) context.Context {
-	for _, part := range strings.Split(accept, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "vi"):
-			return ctx
-		case strings.HasPrefix(tag, "en"):
-			return context.WithValue(ctx, langKey, "en")
-		}
+	if store.PrefersEnglish(accept) {
+		return context.WithValue(ctx, langKey, "en")
 	}
 	return ctx
 }

@@ -395,6 +395,10 @@ func TestParseDeadlineAndErrors(t *testing.T) {
 		if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "không tìm thấy") {
 			t.Fatalf("Vietnamese by default → %+v", r.Errors)
 		}
+		r = c.do(`{ orgUnit(code: "XX") { id } }`, nil, nil, "Accept-Language", "en;q=0, vi")
+		if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "không tìm thấy") {
+			t.Fatalf("English refused (q=0) → %+v", r.Errors)
+		}
 		r = c.do(`{ nosuchfield }`, nil, nil)
 		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] == nil {
 			t.Fatalf("validation error without code: %+v", r.Errors)

@@ -18,8 +18,8 @@ const (
 	English    Lang = "en"
 )
 
-// langOf is lang=en|vi when given, else the first language of
-// Accept-Language that is one of the two, else Vietnamese.
+// langOf is lang=en|vi when given, else the one Accept-Language prefers
+// (store.PrefersEnglish), else Vietnamese.
 func langOf(query, accept string) Lang {
 	switch strings.ToLower(query) {
 	case "en":
@@ -27,14 +27,8 @@ func langOf(query, accept string) Lang {
 	case "vi":
 		return Vietnamese
 	}
-	for _, part := range strings.Split(accept, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "vi"):
-			return Vietnamese
-		case strings.HasPrefix(tag, "en"):
-			return English
-		}
+	if store.PrefersEnglish(accept) {
+		return English
 	}
 	return Vietnamese
 }
