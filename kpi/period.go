@@ -36,8 +36,8 @@ func ParsePeriod(s, field string) (Period, error) {
 		}
 	}
 	return Period{}, &store.Error{Code: store.Invalid, Field: field,
-		Message: fmt.Sprintf("kỳ %q không hợp lệ: dùng tháng \"2024-01\", quý \"2024Q1\" hoặc năm \"2024\"", s),
-		English: fmt.Sprintf("period %q is invalid: use a month \"2024-01\", a quarter \"2024Q1\" or a year \"2024\"", s)}
+		Message: fmt.Sprintf("kỳ %q không hợp lệ: dùng tháng \"2024-01\", quý \"2024Q1\" hoặc năm \"2024\"", store.Clip(s)),
+		English: fmt.Sprintf("period %q is invalid: use a month \"2024-01\", a quarter \"2024Q1\" or a year \"2024\"", store.Clip(s))}
 }
 
 func (p Period) String() string {
