@@ -59,8 +59,15 @@ func ContentType(name string) string {
 }
 
 // Serve writes f as an immutable asset: cached for a year, never sniffed,
-// gzip when the client accepts it and the file is worth compressing.
+// gzip when the client accepts it and the file is worth compressing. One
+// byte range is served as asked (206); a request for several is answered
+// with the whole file (200, as RFC 9110 allows), so that many small ranges
+// cannot make the answer larger than the file.
 func (f *File) Serve(w http.ResponseWriter, r *http.Request) {
+	if strings.Contains(r.Header.Get("Range"), ",") {
+		r = r.Clone(r.Context())
+		r.Header.Del("Range")
+	}
 	h := w.Header()
 	h.Set("Content-Type", f.Type)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
