@@ -439,6 +439,11 @@ func TestAggregatePricesGrowWithTheData(t *testing.T) {
 		today.UTC()).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Written behind the store's back: keep the tasks' counts as it does.
+	if _, err := db.NewRaw(`UPDATE tasks SET assignment_count = (SELECT COUNT(*) FROM assignments AS a WHERE a.task_id = tasks.id)`).
+		Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	// A new handler measures the data at once (a running one within a minute).
 	if r := (&client{t: t, url: serveAs(t, db, "vpcp")}).do(q, nil, nil); code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Fatalf("30 summaries on 10,634 assignments: %+v", r.Errors)
