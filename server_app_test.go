@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -466,6 +467,122 @@ func TestAppInABrowser(t *testing.T) {
 		c.wait("the task made and assigned", `(l => l !== null && l.innerText.includes("63"))(document.querySelector("[data-testid=tasks-made]"))`)
 		c.click(`[data-testid=tasks-made] a`)
 		c.wait("its assignments", `document.querySelectorAll("[data-testid=assignments] tbody tr").length === 63`)
+	})
+
+	t.Run("c06 imports the sample XLSX", func(t *testing.T) {
+		sample, err := filepath.Abs("testdata/mau-nhap-nhiem-vu.xlsx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newAppTab(t, browser, base, server, &log, nil)
+		c.signIn("c06", "demo-password")
+		c.open("/app/documents/new")
+		c.wait("the document form", `document.querySelector("[data-testid=doc-form]") !== null`)
+		c.fill("#doc-number", "96/CT-KIEMTHU")
+		c.fill("#doc-title", "Về kiểm thử nhập nhiệm vụ từ Excel")
+		c.click(`[data-testid=doc-form] button[type=submit]`)
+		c.wait("the import form", `document.querySelector("[data-testid=import-form]") !== null`)
+		// The dry run: the sample's four tasks as read, no error, nothing stored.
+		c.do("choosing the sample", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{sample}))
+		c.click(`[data-testid=import-form] button[type=submit]`)
+		c.wait("the preview", `document.querySelector("[data-testid=import-count]") !== null || document.querySelector("[data-testid=import] .error") !== null`)
+		if rows := c.text(`String(document.querySelectorAll("[data-testid=import-rows] tbody tr").length)`); rows != "4" || c.text(`String(document.querySelector("[data-testid=import-errors]"))`) != "null" {
+			t.Fatalf("the dry run previews %s rows; the page says %.500s", rows, c.text(`document.querySelector("[data-testid=import]").innerText`))
+		}
+		if row := c.text(`document.querySelector("[data-testid=import-rows] tbody tr").innerText`); !strings.Contains(row, "quý I/2027") || !strings.Contains(row, "31/03/2027") || !strings.Contains(row, "Bộ Công an") {
+			t.Errorf("the first row previews as %q", row)
+		}
+		c.look("import-preview")
+		// The import, then its tasks in the list filtered by the document.
+		c.click(`[data-testid=import-commit]`)
+		c.wait("imported", `document.querySelector("[data-testid=import-done]") !== null || document.querySelector("[data-testid=import] .error") !== null`)
+		if msg := c.text(`document.querySelector("[data-testid=import-done]")?.innerText ?? document.querySelector("[data-testid=import] .error").innerText`); !strings.Contains(msg, "Đã nhập 4 nhiệm vụ") {
+			t.Fatalf("importing says %q", msg)
+		}
+		list := c.text(`document.querySelector("[data-testid=import-done] a").getAttribute("href")`)
+		c.click(`[data-testid=import-done] a`)
+		c.wait("the imported tasks", `location.pathname === "/app/tasks" && document.querySelector("[data-testid=task-count]") !== null && document.querySelectorAll("table.tasks tbody tr").length > 0`)
+		if got := c.text(`document.querySelector("[data-testid=task-count]").innerText`); !strings.HasPrefix(got, "4 ") {
+			t.Errorf("the document's list says %q, want its 4 imported tasks", got)
+		}
+		if titles := c.text(`document.querySelector("table.tasks tbody").innerText`); !strings.Contains(titles, "Số hóa hồ sơ di tích") {
+			t.Errorf("the imported tasks listed: %.500s", titles)
+		}
+		// The same file again, on the import page: every row is a task the
+		// document has, and nothing can be imported.
+		doc := strings.TrimPrefix(list, "/app/tasks?doc=")
+		c.open("/app/import?doc=" + doc)
+		c.wait("the import form", `document.querySelector("[data-testid=import-form]") !== null`)
+		c.do("choosing the sample", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{sample}))
+		c.click(`[data-testid=import-form] button[type=submit]`)
+		c.wait("the row errors", `document.querySelector("[data-testid=import-count]") !== null || document.querySelector("[data-testid=import] .error") !== null`)
+		if n := c.text(`String(document.querySelectorAll("[data-testid=import-errors] tbody tr").length)`); n != "4" || c.text(`String(document.querySelector("[data-testid=import-commit]"))`) != "null" {
+			t.Errorf("importing the sample twice shows %s row errors (want 4, and no import button): %.800s", n, c.text(`document.querySelector("[data-testid=import]").innerText`))
+		}
+		c.look("import-errors")
+	})
+
+	t.Run("admin makes a user, grants a role, a token, and reads the audit log", func(t *testing.T) {
+		ad := newAppTab(t, browser, base, server, &log, nil)
+		ad.signIn("admin", "demo-password")
+		ad.click(`header nav a[href="/app/admin/users"]`)
+		ad.wait("the users", `document.querySelector("[data-testid=users] tr[data-username=hue]") !== null`)
+		ad.look("admin-users")
+		ad.click(`details.new-user summary`)
+		ad.fill("#new-username", "kiem-thu-quan-tri")
+		ad.fill("#new-displayName", "Kiểm thử quản trị")
+		ad.fill("#new-orgUnit", "46")
+		ad.fill("#new-password", "mat-khau-kiem-thu")
+		ad.click(`[data-testid=new-user] button[type=submit]`)
+		ad.wait("the new user's page", `location.pathname.startsWith("/app/admin/users/") && document.querySelector("[data-testid=grant-form]") !== null`)
+		ad.fill("#grant-role", "PROVINCE_EDITOR")
+		ad.fill("#grant-unit", "46")
+		ad.click(`[data-testid=grant-form] button[type=submit]`)
+		ad.wait("the role granted", `(g => g !== null && g.innerText.includes("Thừa Thiên Huế"))(document.querySelector("[data-testid=grants]"))`)
+		ad.fill("#token-name", "Đồng bộ kiểm thử")
+		ad.click(`[data-testid=token-form] button[type=submit]`)
+		ad.wait("the token, shown once", `document.querySelector("[data-testid=token-made] code") !== null && document.querySelectorAll("[data-testid=tokens] tbody tr").length === 1`)
+		token := ad.text(`document.querySelector("[data-testid=token-made] code").innerText`)
+		req, _ := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(`{"query": "{ me { user { username } } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var who struct {
+			Data struct {
+				Me struct{ User struct{ Username string } }
+			}
+		}
+		json.NewDecoder(res.Body).Decode(&who)
+		res.Body.Close()
+		if who.Data.Me.User.Username != "kiem-thu-quan-tri" {
+			t.Errorf("the token shown signs in as %q", who.Data.Me.User.Username)
+		}
+		ad.look("admin-user")
+		ad.click(`[data-testid=tokens] tbody button`)
+		ad.wait("the token revoked", `document.querySelector("[data-testid=tokens] tbody .badge") !== null`)
+		ad.click(`[data-testid=toggle-user]`)
+		ad.wait("the user disabled", `document.querySelector("[data-testid=user-state]").innerText === "Đã khóa"`)
+
+		// The audit log, filtered to the users' actions, counts what the API does.
+		ad.open("/app/admin/audit")
+		ad.wait("the log", `document.querySelector("[data-testid=audit-count]") !== null`)
+		ad.fill("#audit-action", "token.")
+		ad.click(`[data-testid=audit-filter] button[type=submit]`)
+		ad.wait("the filtered log", `location.search.includes("action=token.") && document.querySelector("[data-testid=audit] tbody tr") !== null`)
+		api := newSession(t, base)
+		api.login("admin", "demo-password")
+		var audit struct{ AuditLog struct{ TotalCount int } }
+		api.must(`{ auditLog(filter: {action: "token."}) { totalCount } }`, &audit)
+		if got := ad.text(`document.querySelector("[data-testid=audit-count]").innerText.replace(/\D/g, "")`); got != fmt.Sprint(audit.AuditLog.TotalCount) || audit.AuditLog.TotalCount < 2 {
+			t.Errorf("the filtered log counts %s entries, the API %d", got, audit.AuditLog.TotalCount)
+		}
+		if other := ad.text(`[...document.querySelectorAll("[data-testid=audit] tbody tr")].map(r => r.dataset.action).filter(a => !a.startsWith("token.")).join()`); other != "" {
+			t.Errorf("the log filtered on token. shows %s", other)
+		}
+		ad.look("admin-audit")
 	})
 
 	t.Run("hue changes the password", func(t *testing.T) {
