@@ -120,30 +120,72 @@ func (a *appTab) signInByKeyboard(username, password string) {
 }
 
 // look saves screenshots of the page at 1366×768 and 375 px wide (when
-// P06_SCREENSHOTS names a folder) and checks it with axe-core: no serious
-// or critical violation of WCAG 2.1 A and AA.
+// P06_SCREENSHOTS names a folder) and checks it with axe-core (no serious
+// or critical violation of WCAG 2.1 A and AA), in Vietnamese, then in
+// English by the top bar's toggle (name-en-…), and back.
 func (a *appTab) look(name string) {
 	a.t.Helper()
-	if dir := os.Getenv("P06_SCREENSHOTS"); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	a.shoot(name)
+	a.audit(name)
+	a.fits(name)
+	a.click(`header button.lang`)
+	a.wait("the page in English", `document.documentElement.lang === "en" && document.querySelector("header button.lang").innerText === "Tiếng Việt"`)
+	a.shoot(name + "-en")
+	a.audit(name + " in English")
+	a.fits(name + " in English")
+	a.click(`header button.lang`)
+	a.wait("the page in Vietnamese", `document.documentElement.lang === "vi" && document.querySelector("header button.lang").innerText === "English"`)
+}
+
+// shoot saves the screenshots, at both sizes, when P06_SCREENSHOTS is set.
+func (a *appTab) shoot(name string) {
+	a.t.Helper()
+	dir := os.Getenv("P06_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		a.t.Fatal(err)
+	}
+	for _, size := range []struct {
+		w, h   int64
+		suffix string
+	}{{1366, 768, "1366"}, {375, 812, "375"}} {
+		a.do("resizing", chromedp.EmulateViewport(size.w, size.h))
+		a.settle()
+		png, err := chromedp.Run(a.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
 			a.t.Fatal(err)
 		}
-		for _, size := range []struct {
-			w, h   int64
-			suffix string
-		}{{1366, 768, "1366"}, {375, 812, "375"}} {
-			a.do("resizing", chromedp.EmulateViewport(size.w, size.h))
-			a.do("settling", chromedp.Poll[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.WithPollingTimeout(5*time.Second)))
-			png, err := chromedp.Run(a.ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				a.t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
-				a.t.Fatal(err)
-			}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
+			a.t.Fatal(err)
 		}
-		a.do("resizing back", chromedp.EmulateViewport(1366, 768))
 	}
+	a.do("resizing back", chromedp.EmulateViewport(1366, 768))
+}
+
+// fits checks that the page is no wider than a 375 px phone: what does
+// not fit scrolls inside its own region, never the whole page sideways.
+func (a *appTab) fits(name string) {
+	a.t.Helper()
+	a.do("resizing", chromedp.EmulateViewport(375, 812))
+	a.settle()
+	if w := a.text(`String(document.documentElement.scrollWidth)`); w != "375" {
+		a.t.Errorf("%s is %s px wide on a 375 px phone", name, w)
+	}
+	a.do("resizing back", chromedp.EmulateViewport(1366, 768))
+}
+
+// settle waits for two frames, so what was rendered is painted.
+func (a *appTab) settle() {
+	a.t.Helper()
+	a.do("settling", chromedp.Poll[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.WithPollingTimeout(5*time.Second)))
+}
+
+// audit runs axe-core on the page.
+func (a *appTab) audit(name string) {
+	a.t.Helper()
+	a.settle()
 	if a.text(`typeof axe`) != "object" {
 		a.do("loading axe-core", chromedp.Evaluate[chromedp.Void](axeSource(a.t)))
 		// axe-core finds what it should: an image without a text.
@@ -520,6 +562,51 @@ func TestAppInABrowser(t *testing.T) {
 			t.Errorf("importing the sample twice shows %s row errors (want 4, and no import button): %.800s", n, c.text(`document.querySelector("[data-testid=import]").innerText`))
 		}
 		c.look("import-errors")
+	})
+
+	t.Run("c06 sets a province's targets", func(t *testing.T) {
+		c := newAppTab(t, browser, base, server, &log, nil)
+		c.signIn("c06", "demo-password")
+		c.click(`header nav a[href="/app/targets"]`)
+		c.wait("the national targets", `document.querySelector("[data-testid=targets-grid] tr[data-code] input") !== null`)
+		c.wait("the units", `document.querySelector("#targets-unit option[value='46']") !== null`)
+		c.fill("#targets-unit", "46")
+		c.fill("#targets-period", "2027")
+		c.click(`form.asof button[type=submit]`)
+		c.wait("Huế's targets for 2027", `location.search.includes("unit=46") && location.search.includes("period=2027") && document.querySelector("[data-testid=targets-grid] tr[data-code] input") !== null`)
+		code := c.text(`document.querySelector("[data-testid=targets-grid] tr[data-code]").dataset.code`)
+		row := fmt.Sprintf(`[data-testid=targets-grid] tr[data-code=%q]`, code)
+		api := newSession(t, base)
+		api.login("c06", "demo-password")
+		saved := func() string {
+			var out struct {
+				KpiTargets []struct {
+					Indicator struct{ Code string }
+					Value     float64
+				}
+			}
+			api.must(`{ kpiTargets(orgUnit: "46", period: "2027") { indicator { code } value } }`, &out)
+			for _, x := range out.KpiTargets {
+				if x.Indicator.Code == code {
+					return fmt.Sprint(x.Value)
+				}
+			}
+			return ""
+		}
+		// A negative target is refused on its row, and nothing is saved.
+		c.fill(row+" input", "-5")
+		c.click(`[data-testid=targets-grid] button[type=submit]`)
+		c.wait("the refusal on its row", fmt.Sprintf(`document.querySelector(%q) !== null`, row+" .field-error"))
+		if v := saved(); v != "" {
+			t.Errorf("a refused target was saved: %s", v)
+		}
+		c.fill(row+" input", "75")
+		c.click(`[data-testid=targets-grid] button[type=submit]`)
+		c.wait("saved", fmt.Sprintf(`document.querySelector("[data-testid=targets-saved]") !== null && document.querySelector(%q).innerText.startsWith("75")`, row+" [data-testid=target-now]"))
+		if v := saved(); v != "75" {
+			t.Errorf("the target of %s for Huế, 2027, is %q; want 75", code, v)
+		}
+		c.look("targets")
 	})
 
 	t.Run("admin makes a user, grants a role, a token, and reads the audit log", func(t *testing.T) {

@@ -14,6 +14,7 @@ import { ReportsPage } from "./pages/reports.js";
 import { EntryPage, ApprovalsPage } from "./pages/indicators.js";
 import { EntryDocumentPage } from "./pages/entry.js";
 import { ImportPage } from "./pages/import.js";
+import { TargetsPage } from "./pages/targets.js";
 import { UsersPage, UserPage, AuditPage, mayAdminister, adminHome } from "./pages/admin.js";
 
 const routes = [
@@ -28,6 +29,7 @@ const routes = [
   [/^\/app\/approvals$/, () => html`<${ApprovalsPage} />`],
   [/^\/app\/documents\/new$/, () => html`<${EntryDocumentPage} />`],
   [/^\/app\/import$/, () => html`<${ImportPage} />`],
+  [/^\/app\/targets$/, () => html`<${TargetsPage} />`],
   [/^\/app\/admin\/users\/?$/, () => html`<${UsersPage} />`],
   [/^\/app\/admin\/users\/([^/]+)$/, (m) => html`<${UserPage} id=${decodeURIComponent(m[1])} />`],
   [/^\/app\/admin\/audit$/, () => html`<${AuditPage} />`],
@@ -55,6 +57,7 @@ function Header({ me, path }) {
       ${holds(me, "ENTER_KPI") ? html`<a href="/app/indicators" aria-current=${current("/app/indicators")}>${t("navIndicators")}</a>` : null}
       ${holds(me, "APPROVE_KPI") || holds(me, "ACCEPT_KPI") ? html`<a href="/app/approvals" aria-current=${current("/app/approvals")}>${t("navApprovals")}</a>` : null}
       ${holds(me, "CREATE_DOCUMENT") ? html`<a href="/app/documents/new" aria-current=${current("/app/documents") ?? current("/app/import")}>${t("navEntry")}</a>` : null}
+      ${holds(me, "CONFIGURE_KPI") ? html`<a href="/app/targets" aria-current=${current("/app/targets")}>${t("navTargets")}</a>` : null}
       <a href="/app/reports" aria-current=${current("/app/reports")}>${t("navReports")}</a>
       ${mayAdminister(me) ? html`<a href=${adminHome(me)} aria-current=${current("/app/admin")}>${t("navAdmin")}</a>` : null}
     </nav>` : null}
