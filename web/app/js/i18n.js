@@ -351,6 +351,11 @@ const dict = {
     targetsClearHint: "Xóa trống ô để bỏ mục tiêu.",
     targetsSaved: "Đã lưu {n} mục tiêu.",
     cannotSetTargets: "Bạn không có quyền đặt mục tiêu cho đơn vị này.",
+    importOtherDoc: "Chọn văn bản khác",
+    importFindDoc: "Văn bản (số hoặc trích yếu)",
+    importFindHint: "Chọn văn bản để nhập nhiệm vụ của nó; gõ không dấu cũng được.",
+    docsN: "{n} văn bản",
+    importNarrow: "Hiển thị {n} văn bản đầu tiên: hãy tìm cụ thể hơn.",
   },
   en: {
     appName: "Project 06",
@@ -697,6 +702,11 @@ const dict = {
     targetsClearHint: "Empty a field to remove its target.",
     targetsSaved: "{n} targets saved.",
     cannotSetTargets: "You may not set this unit's targets.",
+    importOtherDoc: "Choose another document",
+    importFindDoc: "Document (number or title)",
+    importFindHint: "Choose the document whose tasks to import; diacritics may be left out.",
+    docsN: "{n} documents",
+    importNarrow: "Showing the first {n} documents: search more narrowly.",
   },
 };
 

@@ -7,22 +7,35 @@ import { useQuery, upload } from "../gql.js";
 import { useLocation, navigate, href } from "../router.js";
 import { Page, Loading, ErrorBox, Field } from "../ui.js";
 
-// ImportPage imports into a document chosen from the list (?doc=ID).
+// ImportPage imports into the document ?doc=ID, found first by its number
+// or title (?q=…, without diacritics).
 export function ImportPage() {
   const { params } = useLocation();
-  const docs = useQuery("Documents", {});
-  const units = useQuery("Units", { kinds: ["MINISTRY", "PROVINCE"] });
-  const list = docs.data?.documents.nodes;
-  const doc = list?.find((d) => d.id === params.get("doc"));
+  const id = params.get("doc") ?? "", q = params.get("q") ?? "";
+  const found = useQuery("FindDocuments", { search: q.trim() || null }, { skip: !!id });
+  const chosen = useQuery("DocumentById", { id }, { skip: !id });
+  const units = useQuery("Units", { kinds: ["MINISTRY", "PROVINCE"] }, { skip: !id });
+  const [typed, setTyped] = useState(q);
+  const doc = chosen.data?.node;
+  const list = found.data?.documents;
   return html`<${Page} title=${t("importTitle")} wide>
-    ${docs.error ? html`<${ErrorBox} error=${docs.error} retry=${docs.reload} />` : !list ? html`<${Loading} />` : html`
-    <${Field} id="import-doc" label=${t("document")}>
-      <select id="import-doc" value=${doc?.id ?? ""} onChange=${(e) => navigate(href("/app/import", { doc: e.currentTarget.value }), { replace: true })}>
-        <option value="">—</option>
-        ${list.map((d) => html`<option value=${d.id} selected=${d.id === doc?.id}>${d.number} – ${d.title}</option>`)}
-      </select>
-    </${Field}>
-    ${doc ? html`<${ImportForm} key=${doc.id} doc=${doc} units=${units.data?.orgUnits.nodes} />` : null}`}
+    ${id ? html`
+      <p><a href=${href("/app/import", { q })}>← ${t("importOtherDoc")}</a></p>
+      ${chosen.error ? html`<${ErrorBox} error=${chosen.error} retry=${chosen.reload} />` : !doc ? html`<${Loading} />`
+        : html`<${ImportForm} key=${doc.id} doc=${doc} units=${units.data?.orgUnits.nodes} />`}`
+    : html`
+      <form class="asof" role="search" onSubmit=${(e) => { e.preventDefault(); navigate(href("/app/import", { q: typed.trim() })); }}>
+        <${Field} id="import-q" label=${t("importFindDoc")} hint=${t("importFindHint")}>
+          <input id="import-q" type="search" value=${typed} maxlength="200" aria-describedby="import-q-hint" onInput=${(e) => setTyped(e.currentTarget.value)} />
+        </${Field}>
+        <button type="submit">${t("show")}</button>
+      </form>
+      ${found.error ? html`<${ErrorBox} error=${found.error} retry=${found.reload} />` : !list ? html`<${Loading} />` : html`
+        <p class="count" role="status">${t("docsN", { n: fmtNumber(list.totalCount) })}</p>
+        <ul class="doc-choices" data-testid="doc-choices">${list.nodes.map((d) => html`<li>
+          <a href=${href("/app/import", { doc: d.id, q })}>${d.number}</a> – ${d.title}
+          <span class="meta">${t("kind_" + d.kind)} · ${fmtDate(d.issueDate)}</span></li>`)}</ul>
+        ${list.totalCount > list.nodes.length ? html`<p class="hint">${t("importNarrow", { n: fmtNumber(list.nodes.length) })}</p>` : null}`}`}
   </${Page}>`;
 }
 
