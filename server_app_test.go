@@ -575,7 +575,10 @@ func TestAppInABrowser(t *testing.T) {
 	t.Run("c06 sets a province's targets", func(t *testing.T) {
 		c := newAppTab(t, browser, base, server, &log, nil)
 		c.signIn("c06", "demo-password")
-		c.click(`header nav a[href="/app/targets"]`)
+		// The top bar links to it (followed by address: the bar's unread
+		// count arriving moves the links under a click).
+		c.wait("the link in the top bar", `document.querySelector('header nav a[href="/app/targets"]') !== null`)
+		c.open("/app/targets")
 		c.wait("the national targets", `document.querySelector("[data-testid=targets-grid] tr[data-code] input") !== null`)
 		c.wait("the units", `document.querySelector("#targets-unit option[value='46']") !== null`)
 		c.fill("#targets-unit", "46")
@@ -620,7 +623,8 @@ func TestAppInABrowser(t *testing.T) {
 	t.Run("admin makes a user, grants a role, a token, and reads the audit log", func(t *testing.T) {
 		ad := newAppTab(t, browser, base, server, &log, nil)
 		ad.signIn("admin", "demo-password")
-		ad.click(`header nav a[href="/app/admin/users"]`)
+		ad.wait("the link in the top bar", `document.querySelector('header nav a[href="/app/admin/users"]') !== null`)
+		ad.open("/app/admin/users")
 		ad.wait("the users", `document.querySelector("[data-testid=users] tr[data-username=hue]") !== null`)
 		ad.look("admin-users")
 		ad.click(`details.new-user summary`)

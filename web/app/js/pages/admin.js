@@ -83,8 +83,9 @@ export function UsersPage() {
           <th scope="col">${t("roles")}</th><th scope="col">${t("userState")}</th></tr></thead>
         <tbody>${list.nodes.map((u) => html`<tr data-username=${u.username}>
           <th scope="row"><a href=${"/app/admin/users/" + encodeURIComponent(u.id)}>${u.username}</a></th>
-          <td>${u.displayName}</td><td>${name(u.orgUnit)}</td><td>${grantsText(u.grants)}</td>
-          <td>${u.disabled ? html`<span class="badge off">${t("userDisabled")}</span>` : t("userActive")}</td>
+          <td data-label=${t("displayName")}>${u.displayName}</td><td data-label=${t("homeUnit")}>${name(u.orgUnit)}</td>
+          <td data-label=${t("roles")}>${grantsText(u.grants)}</td>
+          <td data-label=${t("userState")}>${u.disabled ? html`<span class="badge off">${t("userDisabled")}</span>` : t("userActive")}</td>
         </tr>`)}</tbody>
       </table></div>
       <nav class="pager" aria-label=${t("pages")}>
@@ -297,11 +298,11 @@ export function AuditPage() {
         <thead><tr><th scope="col">${t("auditAt")}</th><th scope="col">${t("auditWho")}</th><th scope="col">${t("auditAction")}</th>
           <th scope="col">${t("auditObject")}</th><th scope="col">${t("auditDetail")}</th></tr></thead>
         <tbody>${list.nodes.map((e) => html`<tr data-action=${e.action}>
-          <td>${fmtTime(e.at)}</td>
-          <td>${e.actor}<span class="meta">${e.via}${e.clientIp ? " · " + e.clientIp : ""}</span></td>
-          <td><a href=${href("/app/admin/audit", { ...kept, action: e.action, after: "" })}>${e.action}</a></td>
-          <td>${e.objectType} ${e.objectId}<span class="meta">${e.orgPath}</span></td>
-          <td><code class="detail">${e.detail}</code></td>
+          <td data-label=${t("auditAt")}>${fmtTime(e.at)}</td>
+          <td data-label=${t("auditWho")}>${e.actor}<span class="meta">${e.via}${e.clientIp ? " · " + e.clientIp : ""}</span></td>
+          <td data-label=${t("auditAction")}><a href=${href("/app/admin/audit", { ...kept, action: e.action, after: "" })}>${e.action}</a></td>
+          <td data-label=${t("auditObject")}>${e.objectType} ${e.objectId}<span class="meta">${e.orgPath}</span></td>
+          <td data-label=${t("auditDetail")}><code class="detail">${e.detail}</code></td>
         </tr>`)}</tbody>
       </table></div>
       <nav class="pager" aria-label=${t("pages")}>
