@@ -128,12 +128,15 @@ func (a *appTab) look(name string) {
 	a.shoot(name)
 	a.audit(name)
 	a.fits(name)
-	a.click(`header button.lang`)
+	// Pressed in the page, not by the mouse: the top bar's unread count
+	// arriving may move the button under a click.
+	toggle := chromedp.Evaluate[chromedp.Void](`document.querySelector("header button.lang").click()`)
+	a.do("switching to English", toggle)
 	a.wait("the page in English", `document.documentElement.lang === "en" && document.querySelector("header button.lang").innerText === "Tiếng Việt"`)
 	a.shoot(name + "-en")
 	a.audit(name + " in English")
 	a.fits(name + " in English")
-	a.click(`header button.lang`)
+	a.do("switching back to Vietnamese", toggle)
 	a.wait("the page in Vietnamese", `document.documentElement.lang === "vi" && document.querySelector("header button.lang").innerText === "English"`)
 }
 
