@@ -3,7 +3,7 @@ import { html, render, useState, useEffect, useChanges } from "./lib.js";
 import { t, lang, setLang, onLang } from "./i18n.js";
 import { mutate } from "./gql.js";
 import { useLocation, navigate, href } from "./router.js";
-import { useSession, loadSession, setSession } from "./session.js";
+import { useSession, loadSession, setSession, holds } from "./session.js";
 import { Page, Loading, ErrorBox } from "./ui.js";
 import { SignIn, ChangePassword } from "./pages/signin.js";
 import { Dashboard } from "./pages/dashboard.js";
@@ -35,7 +35,6 @@ const routes = [
   [/^\/app\/admin\/audit$/, () => html`<${AuditPage} />`],
 ];
 
-const holds = (me, permission) => me.permissions.some((p) => p.permission === permission && p.orgUnits.length);
 
 function Header({ me, path }) {
   const [busy, setBusy] = useState(false);

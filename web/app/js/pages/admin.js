@@ -5,13 +5,12 @@ import { html, useState, useEffect } from "../lib.js";
 import { t, name, fmtTime, fmtNumber } from "../i18n.js";
 import { useQuery, mutate } from "../gql.js";
 import { useLocation, navigate, href } from "../router.js";
-import { useSession } from "../session.js";
+import { useSession, holds } from "../session.js";
 import { Page, Loading, ErrorBox, Field, describedBy, fieldError } from "../ui.js";
 
 export const ROLES = ["ADMIN", "NATIONAL_VIEWER", "COORDINATOR", "MINISTRY_EDITOR", "PROVINCE_EDITOR", "PROVINCE_APPROVER", "VIEWER"];
 const UNIT_KINDS = ["NATIONAL", "MINISTRY", "PROVINCE"];
 
-const holds = (me, perm) => me.permissions.some((p) => p.permission === perm && p.orgUnits.length);
 // mayAdminister: the administration pages are for those holding one of
 // these permissions somewhere.
 export const mayAdminister = (me) => holds(me, "ADMIN_USERS") || holds(me, "ADMIN_POLICY") || holds(me, "READ_AUDIT");

@@ -5,7 +5,7 @@ import { html, useState, useEffect } from "../lib.js";
 import { t, name, fmtNumber, fmtTime, today } from "../i18n.js";
 import { useQuery, mutate } from "../gql.js";
 import { useLocation, navigate, href } from "../router.js";
-import { useSession, can } from "../session.js";
+import { useSession, can, holds } from "../session.js";
 import { Page, Loading, ErrorBox, Field } from "../ui.js";
 
 const LOCKED = ["APPROVED", "ACCEPTED"];
@@ -125,8 +125,7 @@ export function EntryPage() {
 // approver, APPROVED for a coordinator who accepts.
 export function ApprovalsPage() {
   const me = useSession();
-  const holds = (perm) => me.permissions.some((p) => p.permission === perm && p.orgUnits.length);
-  const accept = !holds("APPROVE_KPI") && holds("ACCEPT_KPI");
+  const accept = !holds(me, "APPROVE_KPI") && holds(me, "ACCEPT_KPI");
   const state = accept ? "APPROVED" : "SUBMITTED";
   const { data, error, reload } = useQuery("ValueQueue", { states: [state], after: null });
   const [chosen, setChosen] = useState(new Set());
