@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -119,30 +120,75 @@ func (a *appTab) signInByKeyboard(username, password string) {
 }
 
 // look saves screenshots of the page at 1366×768 and 375 px wide (when
-// P06_SCREENSHOTS names a folder) and checks it with axe-core: no serious
-// or critical violation of WCAG 2.1 A and AA.
+// P06_SCREENSHOTS names a folder) and checks it with axe-core (no serious
+// or critical violation of WCAG 2.1 A and AA), in Vietnamese, then in
+// English by the top bar's toggle (name-en-…), and back.
 func (a *appTab) look(name string) {
 	a.t.Helper()
-	if dir := os.Getenv("P06_SCREENSHOTS"); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	a.shoot(name)
+	a.audit(name)
+	a.fits(name)
+	// Pressed in the page, not by the mouse: the top bar's unread count
+	// arriving may move the button under a click.
+	toggle := chromedp.Evaluate[chromedp.Void](`document.querySelector("header button.lang").click()`)
+	a.do("switching to English", toggle)
+	a.wait("the page in English", `document.documentElement.lang === "en" && document.querySelector("header button.lang").innerText === "Tiếng Việt"`)
+	a.shoot(name + "-en")
+	a.audit(name + " in English")
+	a.fits(name + " in English")
+	a.do("switching back to Vietnamese", toggle)
+	a.wait("the page in Vietnamese", `document.documentElement.lang === "vi" && document.querySelector("header button.lang").innerText === "English"`)
+}
+
+// shoot saves the screenshots, at both sizes, when P06_SCREENSHOTS is set.
+func (a *appTab) shoot(name string) {
+	a.t.Helper()
+	dir := os.Getenv("P06_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		a.t.Fatal(err)
+	}
+	for _, size := range []struct {
+		w, h   int64
+		suffix string
+	}{{1366, 768, "1366"}, {375, 812, "375"}} {
+		a.do("resizing", chromedp.EmulateViewport(size.w, size.h))
+		a.settle()
+		png, err := chromedp.Run(a.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
 			a.t.Fatal(err)
 		}
-		for _, size := range []struct {
-			w, h   int64
-			suffix string
-		}{{1366, 768, "1366"}, {375, 812, "375"}} {
-			a.do("resizing", chromedp.EmulateViewport(size.w, size.h))
-			a.do("settling", chromedp.Poll[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.WithPollingTimeout(5*time.Second)))
-			png, err := chromedp.Run(a.ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				a.t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
-				a.t.Fatal(err)
-			}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
+			a.t.Fatal(err)
 		}
-		a.do("resizing back", chromedp.EmulateViewport(1366, 768))
 	}
+	a.do("resizing back", chromedp.EmulateViewport(1366, 768))
+}
+
+// fits checks that the page is no wider than a 375 px phone: what does
+// not fit scrolls inside its own region, never the whole page sideways.
+func (a *appTab) fits(name string) {
+	a.t.Helper()
+	a.do("resizing", chromedp.EmulateViewport(375, 812))
+	a.settle()
+	if w := a.text(`String(document.documentElement.scrollWidth)`); w != "375" {
+		a.t.Errorf("%s is %s px wide on a 375 px phone", name, w)
+	}
+	a.do("resizing back", chromedp.EmulateViewport(1366, 768))
+}
+
+// settle waits for two frames, so what was rendered is painted.
+func (a *appTab) settle() {
+	a.t.Helper()
+	a.do("settling", chromedp.Poll[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.WithPollingTimeout(5*time.Second)))
+}
+
+// audit runs axe-core on the page.
+func (a *appTab) audit(name string) {
+	a.t.Helper()
+	a.settle()
 	if a.text(`typeof axe`) != "object" {
 		a.do("loading axe-core", chromedp.Evaluate[chromedp.Void](axeSource(a.t)))
 		// axe-core finds what it should: an image without a text.
@@ -466,6 +512,179 @@ func TestAppInABrowser(t *testing.T) {
 		c.wait("the task made and assigned", `(l => l !== null && l.innerText.includes("63"))(document.querySelector("[data-testid=tasks-made]"))`)
 		c.click(`[data-testid=tasks-made] a`)
 		c.wait("its assignments", `document.querySelectorAll("[data-testid=assignments] tbody tr").length === 63`)
+	})
+
+	t.Run("c06 imports the sample XLSX", func(t *testing.T) {
+		sample, err := filepath.Abs("testdata/mau-nhap-nhiem-vu.xlsx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newAppTab(t, browser, base, server, &log, nil)
+		c.signIn("c06", "demo-password")
+		c.open("/app/documents/new")
+		c.wait("the document form", `document.querySelector("[data-testid=doc-form]") !== null`)
+		c.fill("#doc-number", "96/CT-KIEMTHU")
+		c.fill("#doc-title", "Về kiểm thử nhập nhiệm vụ từ Excel")
+		c.click(`[data-testid=doc-form] button[type=submit]`)
+		c.wait("the import form", `document.querySelector("[data-testid=import-form]") !== null`)
+		// The dry run: the sample's four tasks as read, no error, nothing stored.
+		c.do("choosing the sample", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{sample}))
+		c.click(`[data-testid=import-form] button[type=submit]`)
+		c.wait("the preview", `document.querySelector("[data-testid=import-count]") !== null || document.querySelector("[data-testid=import] .error") !== null`)
+		if rows := c.text(`String(document.querySelectorAll("[data-testid=import-rows] tbody tr").length)`); rows != "4" || c.text(`String(document.querySelector("[data-testid=import-errors]"))`) != "null" {
+			t.Fatalf("the dry run previews %s rows; the page says %.500s", rows, c.text(`document.querySelector("[data-testid=import]").innerText`))
+		}
+		if row := c.text(`document.querySelector("[data-testid=import-rows] tbody tr").innerText`); !strings.Contains(row, "quý I/2027") || !strings.Contains(row, "31/03/2027") || !strings.Contains(row, "Bộ Công an") {
+			t.Errorf("the first row previews as %q", row)
+		}
+		c.look("import-preview")
+		// The import, then its tasks in the list filtered by the document.
+		c.click(`[data-testid=import-commit]`)
+		c.wait("imported", `document.querySelector("[data-testid=import-done]") !== null || document.querySelector("[data-testid=import] .error") !== null`)
+		if msg := c.text(`document.querySelector("[data-testid=import-done]")?.innerText ?? document.querySelector("[data-testid=import] .error").innerText`); !strings.Contains(msg, "Đã nhập 4 nhiệm vụ") {
+			t.Fatalf("importing says %q", msg)
+		}
+		list := c.text(`document.querySelector("[data-testid=import-done] a").getAttribute("href")`)
+		c.click(`[data-testid=import-done] a`)
+		c.wait("the imported tasks", `location.pathname === "/app/tasks" && document.querySelector("[data-testid=task-count]") !== null && document.querySelectorAll("table.tasks tbody tr").length > 0`)
+		if got := c.text(`document.querySelector("[data-testid=task-count]").innerText`); !strings.HasPrefix(got, "4 ") {
+			t.Errorf("the document's list says %q, want its 4 imported tasks", got)
+		}
+		if titles := c.text(`document.querySelector("table.tasks tbody").innerText`); !strings.Contains(titles, "Số hóa hồ sơ di tích") {
+			t.Errorf("the imported tasks listed: %.500s", titles)
+		}
+		// The same file again, on the import page, the document found by its
+		// title without diacritics: every row is a task the document has,
+		// and nothing can be imported.
+		doc, err := url.QueryUnescape(strings.TrimPrefix(list, "/app/tasks?doc="))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.open("/app/import")
+		c.fill("#import-q", "nhap nhiem vu tu excel")
+		c.click(`form.asof button[type=submit]`)
+		c.wait("the document found", fmt.Sprintf(`location.search.includes("q=") && document.querySelector(%q) !== null`, `[data-testid=doc-choices] a[href*="doc=`+url.QueryEscape(doc)+`"]`))
+		c.click(fmt.Sprintf(`[data-testid=doc-choices] a[href*="doc=%s"]`, url.QueryEscape(doc)))
+		c.wait("the import form", `document.querySelector("[data-testid=import-form]") !== null`)
+		c.do("choosing the sample", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{sample}))
+		c.click(`[data-testid=import-form] button[type=submit]`)
+		c.wait("the row errors", `document.querySelector("[data-testid=import-count]") !== null || document.querySelector("[data-testid=import] .error") !== null`)
+		if n := c.text(`String(document.querySelectorAll("[data-testid=import-errors] tbody tr").length)`); n != "4" || c.text(`String(document.querySelector("[data-testid=import-commit]"))`) != "null" {
+			t.Errorf("importing the sample twice shows %s row errors (want 4, and no import button): %.800s", n, c.text(`document.querySelector("[data-testid=import]").innerText`))
+		}
+		c.look("import-errors")
+	})
+
+	t.Run("c06 sets a province's targets", func(t *testing.T) {
+		c := newAppTab(t, browser, base, server, &log, nil)
+		c.signIn("c06", "demo-password")
+		// The top bar links to it (followed by address: the bar's unread
+		// count arriving moves the links under a click).
+		c.wait("the link in the top bar", `document.querySelector('header nav a[href="/app/targets"]') !== null`)
+		c.open("/app/targets")
+		c.wait("the national targets", `document.querySelector("[data-testid=targets-grid] tr[data-code] input") !== null`)
+		c.wait("the units", `document.querySelector("#targets-unit option[value='46']") !== null`)
+		c.fill("#targets-unit", "46")
+		c.fill("#targets-period", "2027")
+		c.click(`form.asof button[type=submit]`)
+		c.wait("Huế's targets for 2027", `location.search.includes("unit=46") && location.search.includes("period=2027") && document.querySelector("[data-testid=targets-grid] tr[data-code] input") !== null`)
+		code := c.text(`document.querySelector("[data-testid=targets-grid] tr[data-code]").dataset.code`)
+		row := fmt.Sprintf(`[data-testid=targets-grid] tr[data-code=%q]`, code)
+		api := newSession(t, base)
+		api.login("c06", "demo-password")
+		saved := func() string {
+			var out struct {
+				KpiTargets []struct {
+					Indicator struct{ Code string }
+					Value     float64
+				}
+			}
+			api.must(`{ kpiTargets(orgUnit: "46", period: "2027") { indicator { code } value } }`, &out)
+			for _, x := range out.KpiTargets {
+				if x.Indicator.Code == code {
+					return fmt.Sprint(x.Value)
+				}
+			}
+			return ""
+		}
+		// A negative target is refused on its row, and nothing is saved.
+		c.fill(row+" input", "-5")
+		c.click(`[data-testid=targets-grid] button[type=submit]`)
+		c.wait("the refusal on its row", fmt.Sprintf(`document.querySelector(%q) !== null`, row+" .field-error"))
+		if v := saved(); v != "" {
+			t.Errorf("a refused target was saved: %s", v)
+		}
+		c.fill(row+" input", "75")
+		c.click(`[data-testid=targets-grid] button[type=submit]`)
+		c.wait("saved", fmt.Sprintf(`document.querySelector("[data-testid=targets-saved]") !== null && document.querySelector(%q).innerText.startsWith("75")`, row+" [data-testid=target-now]"))
+		if v := saved(); v != "75" {
+			t.Errorf("the target of %s for Huế, 2027, is %q; want 75", code, v)
+		}
+		c.look("targets")
+	})
+
+	t.Run("admin makes a user, grants a role, a token, and reads the audit log", func(t *testing.T) {
+		ad := newAppTab(t, browser, base, server, &log, nil)
+		ad.signIn("admin", "demo-password")
+		ad.wait("the link in the top bar", `document.querySelector('header nav a[href="/app/admin/users"]') !== null`)
+		ad.open("/app/admin/users")
+		ad.wait("the users", `document.querySelector("[data-testid=users] tr[data-username=hue]") !== null`)
+		ad.look("admin-users")
+		ad.click(`details.new-user summary`)
+		ad.fill("#new-username", "kiem-thu-quan-tri")
+		ad.fill("#new-displayName", "Kiểm thử quản trị")
+		ad.fill("#new-orgUnit", "46")
+		ad.fill("#new-password", "mat-khau-kiem-thu")
+		ad.click(`[data-testid=new-user] button[type=submit]`)
+		ad.wait("the new user's page", `location.pathname.startsWith("/app/admin/users/") && document.querySelector("[data-testid=grant-form]") !== null`)
+		ad.fill("#grant-role", "PROVINCE_EDITOR")
+		ad.fill("#grant-unit", "46")
+		ad.click(`[data-testid=grant-form] button[type=submit]`)
+		ad.wait("the role granted", `(g => g !== null && g.innerText.includes("Thừa Thiên Huế"))(document.querySelector("[data-testid=grants]"))`)
+		ad.fill("#token-name", "Đồng bộ kiểm thử")
+		ad.click(`[data-testid=token-form] button[type=submit]`)
+		ad.wait("the token, shown once", `document.querySelector("[data-testid=token-made] code") !== null && document.querySelectorAll("[data-testid=tokens] tbody tr").length === 1`)
+		token := ad.text(`document.querySelector("[data-testid=token-made] code").innerText`)
+		req, _ := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(`{"query": "{ me { user { username } } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var who struct {
+			Data struct {
+				Me struct{ User struct{ Username string } }
+			}
+		}
+		json.NewDecoder(res.Body).Decode(&who)
+		res.Body.Close()
+		if who.Data.Me.User.Username != "kiem-thu-quan-tri" {
+			t.Errorf("the token shown signs in as %q", who.Data.Me.User.Username)
+		}
+		ad.look("admin-user")
+		ad.click(`[data-testid=tokens] tbody button`)
+		ad.wait("the token revoked", `document.querySelector("[data-testid=tokens] tbody .badge") !== null`)
+		ad.click(`[data-testid=toggle-user]`)
+		ad.wait("the user disabled", `document.querySelector("[data-testid=user-state]").innerText === "Đã khóa"`)
+
+		// The audit log, filtered to the users' actions, counts what the API does.
+		ad.open("/app/admin/audit")
+		ad.wait("the log", `document.querySelector("[data-testid=audit-count]") !== null`)
+		ad.fill("#audit-action", "token.")
+		ad.click(`[data-testid=audit-filter] button[type=submit]`)
+		ad.wait("the filtered log", `location.search.includes("action=token.") && document.querySelector("[data-testid=audit] tbody tr") !== null`)
+		api := newSession(t, base)
+		api.login("admin", "demo-password")
+		var audit struct{ AuditLog struct{ TotalCount int } }
+		api.must(`{ auditLog(filter: {action: "token."}) { totalCount } }`, &audit)
+		if got := ad.text(`document.querySelector("[data-testid=audit-count]").innerText.replace(/\D/g, "")`); got != fmt.Sprint(audit.AuditLog.TotalCount) || audit.AuditLog.TotalCount < 2 {
+			t.Errorf("the filtered log counts %s entries, the API %d", got, audit.AuditLog.TotalCount)
+		}
+		if other := ad.text(`[...document.querySelectorAll("[data-testid=audit] tbody tr")].map(r => r.dataset.action).filter(a => !a.startsWith("token.")).join()`); other != "" {
+			t.Errorf("the log filtered on token. shows %s", other)
+		}
+		ad.look("admin-audit")
 	})
 
 	t.Run("hue changes the password", func(t *testing.T) {

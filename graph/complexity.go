@@ -370,6 +370,8 @@ func kpiPrices(c *ComplexityRoot, b *listBounds) {
 	}
 	c.DataValueConnection.TotalCount = func(int) int { return priceCount }
 	c.DataValue.History = func(child int) int { return each(kpi.MaxHistory, child) }
+	// A unit's targets for a period: at most one per indicator.
+	c.Query.KpiTargets = func(child int, _, _ string) int { return each(kpi.MaxIndicators, child) }
 	c.Query.KpiValue = func(child int, _, _, _ string, _ *bool, asOf *store.Date) int { return figure(asOf) + child }
 	c.Query.KpiSeries = func(child int, _, _, _, _ string, _ *bool, asOf *store.Date) int {
 		return figure(asOf)*4 + each(kpi.MaxSeries, child)

@@ -40,6 +40,10 @@ type IndicatorGroupResolver interface {
 
 	Indicators(ctx context.Context, obj *kpi.Group) ([]*kpi.Indicator, error)
 }
+type KpiTargetResolver interface {
+	Indicator(ctx context.Context, obj *kpi.Target) (*kpi.Indicator, error)
+	OrgUnit(ctx context.Context, obj *kpi.Target) (*org.Unit, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -2309,6 +2313,139 @@ func (ec *executionContext) fieldContext_KpiScore_indicators(_ context.Context, 
 	return graphql.NewScalarFieldContext("KpiScore", field, false, false, "Int")
 }
 
+func (ec *executionContext) _KpiTarget_indicator(ctx context.Context, field graphql.CollectedField, obj *kpi.Target) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTarget_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.KpiTarget().Indicator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kpi.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖp06ᚋkpiᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTarget_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KpiTarget",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KpiTarget_orgUnit(ctx context.Context, field graphql.CollectedField, obj *kpi.Target) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTarget_orgUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.KpiTarget().OrgUnit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *org.Unit) graphql.Marshaler {
+			return ec.marshalNOrgUnit2ᚖp06ᚋorgᚐUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTarget_orgUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KpiTarget",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrgUnit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KpiTarget_period(ctx context.Context, field graphql.CollectedField, obj *kpi.Target) (ret graphql.Marshaler) {
+	return resolvePlain(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTarget_period(ctx, field)
+		},
+		func(ctx context.Context) (string, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTarget_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _KpiTarget_value(ctx context.Context, field graphql.CollectedField, obj *kpi.Target) (ret graphql.Marshaler) {
+	return resolvePlain(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTarget_value(ctx, field)
+		},
+		func(ctx context.Context) (float64, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTarget_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiTarget", field, false, false, "Float")
+}
+
+func (ec *executionContext) _KpiTarget_updatedAt(ctx context.Context, field graphql.CollectedField, obj *kpi.Target) (ret graphql.Marshaler) {
+	return resolvePlain(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiTarget_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (time.Time, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiTarget_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiTarget", field, false, false, "Time")
+}
+
 func (ec *executionContext) _KpiValue_indicator(ctx context.Context, field graphql.CollectedField, obj *model.KpiValue) (ret graphql.Marshaler) {
 	return resolveField(
 		ctx,
@@ -4491,6 +4628,75 @@ func (ec *executionContext) _KpiScore(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var kpiTargetImplementors = []string{"KpiTarget"}
+
+func (ec *executionContext) _KpiTarget(ctx context.Context, sel ast.SelectionSet, obj *kpi.Target) graphql.Marshaler {
+	fields := collectFields(ctx, ec.OperationContext, sel, kpiTargetImplementors)
+
+	out := newFieldSet(ctx, fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KpiTarget")
+		case "indicator":
+			if resolvesNow("KpiTarget", field) {
+				out.Values[i] = ec._KpiTarget_indicator(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._KpiTarget_indicator(ctx, field, obj)
+					})
+			}
+		case "orgUnit":
+			if resolvesNow("KpiTarget", field) {
+				out.Values[i] = ec._KpiTarget_orgUnit(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+			} else {
+				out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+					true, true,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._KpiTarget_orgUnit(ctx, field, obj)
+					})
+			}
+		case "period":
+			out.Values[i] = ec._KpiTarget_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "value":
+			out.Values[i] = ec._KpiTarget_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._KpiTarget_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var kpiValueImplementors = []string{"KpiValue"}
 
 func (ec *executionContext) _KpiValue(ctx context.Context, sel ast.SelectionSet, obj *model.KpiValue) graphql.Marshaler {
@@ -5069,6 +5275,30 @@ func (ec *executionContext) marshalNKpiScore2ᚖp06ᚋgraphᚋmodelᚐKpiScore(c
 		return graphql.Null
 	}
 	return ec._KpiScore(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNKpiTarget2ᚕᚖp06ᚋkpiᚐTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*kpi.Target) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), 1000, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKpiTarget2ᚖp06ᚋkpiᚐTarget(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKpiTarget2ᚖp06ᚋkpiᚐTarget(ctx context.Context, sel ast.SelectionSet, v *kpi.Target) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KpiTarget!")
+		return graphql.Null
+	}
+	return ec._KpiTarget(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNKpiValue2ᚕᚖp06ᚋgraphᚋmodelᚐKpiValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KpiValue) graphql.Marshaler {

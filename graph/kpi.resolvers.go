@@ -72,6 +72,16 @@ func (r *indicatorGroupResolver) Indicators(ctx context.Context, obj *kpi.Group)
 	return r.KpiStore.Indicators(ctx, kpi.IndicatorFilter{GroupID: obj.ID})
 }
 
+// Indicator is the resolver for the indicator field.
+func (r *kpiTargetResolver) Indicator(ctx context.Context, obj *kpi.Target) (*kpi.Indicator, error) {
+	return loadersOf(ctx).indicator.Load(ctx, obj.IndicatorID)
+}
+
+// OrgUnit is the resolver for the orgUnit field.
+func (r *kpiTargetResolver) OrgUnit(ctx context.Context, obj *kpi.Target) (*org.Unit, error) {
+	return r.unit(ctx, obj.OrgUnitID)
+}
+
 // SaveIndicatorGroup is the resolver for the saveIndicatorGroup field.
 func (r *mutationResolver) SaveIndicatorGroup(ctx context.Context, input model.SaveIndicatorGroupInput) (*model.SaveIndicatorGroupPayload, error) {
 	var id int64
@@ -372,6 +382,22 @@ func (r *queryResolver) KpiCompleteness(ctx context.Context, period string, leve
 	return out, nil
 }
 
+// KpiTargets is the resolver for the kpiTargets field.
+func (r *queryResolver) KpiTargets(ctx context.Context, orgUnit string, period string) ([]*kpi.Target, error) {
+	if err := org.CheckCode("orgUnit", orgUnit); err != nil {
+		return nil, err
+	}
+	u, err := r.KpiStore.ReadableUnit(ctx, scopeOf(ctx), orgUnit)
+	if err != nil {
+		return nil, err
+	}
+	p, err := kpi.ParsePeriod(period, "period")
+	if err != nil {
+		return nil, err
+	}
+	return r.KpiStore.UnitTargets(ctx, u, p)
+}
+
 // DataValue returns DataValueResolver implementation.
 func (r *Resolver) DataValue() DataValueResolver { return &dataValueResolver{r} }
 
@@ -381,8 +407,12 @@ func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} 
 // IndicatorGroup returns IndicatorGroupResolver implementation.
 func (r *Resolver) IndicatorGroup() IndicatorGroupResolver { return &indicatorGroupResolver{r} }
 
+// KpiTarget returns KpiTargetResolver implementation.
+func (r *Resolver) KpiTarget() KpiTargetResolver { return &kpiTargetResolver{r} }
+
 type (
 	dataValueResolver      struct{ *Resolver }
 	indicatorResolver      struct{ *Resolver }
 	indicatorGroupResolver struct{ *Resolver }
+	kpiTargetResolver      struct{ *Resolver }
 )

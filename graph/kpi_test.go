@@ -826,3 +826,86 @@ func TestKpiDefinitionListsAreWhole(t *testing.T) {
 		})
 	}
 }
+
+// kpiTargets lists the targets set on a unit itself, for a form to show and
+// edit them: not the national ones a province falls back to, and only for a
+// unit the caller reads whole.
+func TestKpiTargetsOfAUnit(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			c06 := &client{t: t, url: serveAs(t, db, "c06")}
+			hue := &client{t: t, url: serveAs(t, db, "hue")}
+			cnt := saveIndicator(c06, map[string]any{"code": "T.TGTS", "name": "Số hồ sơ", "kind": "COUNT", "aggregation": "SUM"})
+			c06.must(`mutation($i: ID!) { setTargets(input: {targets: [
+				{indicator: $i, orgUnit: "VN", period: "2026-01", value: 80},
+				{indicator: $i, orgUnit: "46", period: "2026-01", value: 60},
+				{indicator: $i, orgUnit: "46", period: "2026", value: 700}]}) { count } }`, map[string]any{"i": cnt}, nil)
+			const q = `query($u: String!, $p: String!) { kpiTargets(orgUnit: $u, period: $p) { indicator { id code } orgUnit { code } period value updatedAt } }`
+			type target struct {
+				Indicator         struct{ ID, Code string }
+				OrgUnit           struct{ Code string }
+				Period, UpdatedAt string
+				Value             float64
+			}
+			// ours keeps the test indicator's targets (the demo may have others).
+			ours := func(c *client, unit, period string) []target {
+				t.Helper()
+				var out struct{ KpiTargets []target }
+				c.must(q, map[string]any{"u": unit, "p": period}, &out)
+				var mine []target
+				for _, x := range out.KpiTargets {
+					if x.OrgUnit.Code != unit || x.Period != period {
+						t.Errorf("kpiTargets(%s, %s) lists %+v", unit, period, x)
+					}
+					if x.Indicator.ID == cnt {
+						mine = append(mine, x)
+					}
+				}
+				return mine
+			}
+			for _, c := range []struct {
+				who          *client
+				unit, period string
+				want         []float64
+			}{
+				{c06, "VN", "2026-01", []float64{80}},
+				{c06, "46", "2026-01", []float64{60}},
+				{c06, "46", "2026", []float64{700}},
+				{c06, "01", "2026-01", nil}, // Hà Nội falls back to the national target, which is not its own
+				{hue, "46", "2026-01", []float64{60}},
+				{hue, "46", "2026-02", nil},
+			} {
+				got := ours(c.who, c.unit, c.period)
+				var vals []float64
+				for _, x := range got {
+					vals = append(vals, x.Value)
+					if x.Indicator.Code != "T.TGTS" || x.UpdatedAt == "" {
+						t.Errorf("%s %s: %+v", c.unit, c.period, x)
+					}
+				}
+				if fmt.Sprint(vals) != fmt.Sprint(c.want) {
+					t.Errorf("kpiTargets(%s, %s) = %v, want %v", c.unit, c.period, vals, c.want)
+				}
+			}
+			// Huế reads neither the nation's nor Hà Nội's.
+			for _, u := range []string{"VN", "01"} {
+				if r := hue.do(q, map[string]any{"u": u, "p": "2026-01"}, nil); code(r) != "NOT_FOUND" {
+					t.Errorf("Huế asking for the targets of %s: %+v", u, r.Errors)
+				}
+			}
+			for _, c := range []struct{ unit, period string }{{"46", "2026-13"}, {"46", "tháng 1"}, {"46\n", "2026-01"}} {
+				if r := c06.do(q, map[string]any{"u": c.unit, "p": c.period}, nil); code(r) != "INVALID" {
+					t.Errorf("kpiTargets(%q, %q): %+v", c.unit, c.period, r.Errors)
+				}
+			}
+			// A removed target is no longer listed.
+			c06.must(`mutation($i: ID!) { setTargets(input: {targets: [{indicator: $i, orgUnit: "46", period: "2026-01", value: null}]}) { count } }`, map[string]any{"i": cnt}, nil)
+			if got := ours(c06, "46", "2026-01"); len(got) != 0 {
+				t.Errorf("after removing Huế's target: %+v", got)
+			}
+		})
+	}
+}

@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	Indicator() IndicatorResolver
 	IndicatorGroup() IndicatorGroupResolver
 	JobRun() JobRunResolver
+	KpiTarget() KpiTargetResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	OrgUnit() OrgUnitResolver
@@ -501,6 +502,14 @@ type ComplexityRoot struct {
 		Score      func(childComplexity int) int
 	}
 
+	KpiTarget struct {
+		Indicator func(childComplexity int) int
+		OrgUnit   func(childComplexity int) int
+		Period    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
 	KpiValue struct {
 		Attainment        func(childComplexity int) int
 		ContributingUnits func(childComplexity int) int
@@ -645,6 +654,7 @@ type ComplexityRoot struct {
 		KpiGroupScore     func(childComplexity int, group string, period string, level org.Kind, approvedOnly *bool) int
 		KpiRanking        func(childComplexity int, indicator string, period string, level org.Kind, approvedOnly *bool) int
 		KpiSeries         func(childComplexity int, indicator string, orgUnit string, from string, to string, approvedOnly *bool, asOf *store.Date) int
+		KpiTargets        func(childComplexity int, orgUnit string, period string) int
 		KpiValue          func(childComplexity int, indicator string, orgUnit string, period string, approvedOnly *bool, asOf *store.Date) int
 		Me                func(childComplexity int) int
 		Node              func(childComplexity int, id string) int
@@ -2779,6 +2789,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.KpiScore.Score(childComplexity), true
 
+	case "KpiTarget.indicator":
+		if e.ComplexityRoot.KpiTarget.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTarget.Indicator(childComplexity), true
+	case "KpiTarget.orgUnit":
+		if e.ComplexityRoot.KpiTarget.OrgUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTarget.OrgUnit(childComplexity), true
+	case "KpiTarget.period":
+		if e.ComplexityRoot.KpiTarget.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTarget.Period(childComplexity), true
+	case "KpiTarget.updatedAt":
+		if e.ComplexityRoot.KpiTarget.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTarget.UpdatedAt(childComplexity), true
+	case "KpiTarget.value":
+		if e.ComplexityRoot.KpiTarget.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiTarget.Value(childComplexity), true
+
 	case "KpiValue.attainment":
 		if e.ComplexityRoot.KpiValue.Attainment == nil {
 			break
@@ -3664,6 +3705,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.KpiSeries(childComplexity, args["indicator"].(string), args["orgUnit"].(string), args["from"].(string), args["to"].(string), args["approvedOnly"].(*bool), args["asOf"].(*store.Date)), true
+	case "Query.kpiTargets":
+		if e.ComplexityRoot.Query.KpiTargets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_kpiTargets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.KpiTargets(childComplexity, args["orgUnit"].(string), args["period"].(string)), true
 	case "Query.kpiValue":
 		if e.ComplexityRoot.Query.KpiValue == nil {
 			break
@@ -5893,6 +5945,22 @@ func (ec *executionContext) childFields_KpiScore(ctx context.Context, field grap
 		return ec.fieldContext_KpiScore_indicators(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type KpiScore", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_KpiTarget_indicator(ctx, field)
+	case "orgUnit":
+		return ec.fieldContext_KpiTarget_orgUnit(ctx, field)
+	case "period":
+		return ec.fieldContext_KpiTarget_period(ctx, field)
+	case "value":
+		return ec.fieldContext_KpiTarget_value(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_KpiTarget_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiTarget", field.Name)
 }
 
 func (ec *executionContext) childFields_KpiValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

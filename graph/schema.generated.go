@@ -53,6 +53,7 @@ type QueryResolver interface {
 	KpiRanking(ctx context.Context, indicator string, period string, level org.Kind, approvedOnly *bool) ([]*model.KpiRank, error)
 	KpiGroupScore(ctx context.Context, group string, period string, level org.Kind, approvedOnly *bool) ([]*model.KpiScore, error)
 	KpiCompleteness(ctx context.Context, period string, level org.Kind, group *string) ([]*model.KpiCompleteness, error)
+	KpiTargets(ctx context.Context, orgUnit string, period string) ([]*kpi.Target, error)
 	ReportLinks(ctx context.Context, period string) ([]*model.ReportLink, error)
 	ReportSnapshots(ctx context.Context, period *string, orgUnit *string, first *int, after *string) (*model.ReportSnapshotConnection, error)
 	StatusByUnit(ctx context.Context, level org.Kind, asOf *store.Date) ([]*model.UnitStatusSummary, error)
@@ -464,6 +465,28 @@ func (ec *executionContext) field_Query_kpiSeries_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["asOf"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_kpiTargets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orgUnit",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orgUnit"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
 	return args, nil
 }
 
@@ -2580,6 +2603,63 @@ func (ec *executionContext) fieldContext_Query_kpiCompleteness(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_kpiTargets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_kpiTargets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().KpiTargets(ctx, fc.Args["orgUnit"].(string), fc.Args["period"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SignedIn == nil {
+					var zeroVal []*kpi.Target
+					return zeroVal, errors.New("directive signedIn is not implemented")
+				}
+				return ec.Directives.SignedIn(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*kpi.Target) graphql.Marshaler {
+			return ec.marshalNKpiTarget2ᚕᚖp06ᚋkpiᚐTargetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_kpiTargets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiTarget(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_kpiTargets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_reportLinks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return resolveField(
 		ctx,
@@ -3248,6 +3328,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_kpiCompleteness(ctx, field)
+				})
+		case "kpiTargets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_kpiTargets(ctx, field)
 				})
 		case "reportLinks":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

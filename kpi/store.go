@@ -503,6 +503,19 @@ func byRoot(rootPaths []string, fn func(length int, roots []string) error) error
 	return nil
 }
 
+// UnitTargets are the targets set on u itself for p (not the national ones
+// it falls back to), by indicator: one per indicator at most.
+func (s *Store) UnitTargets(ctx context.Context, u *Unit, p Period) ([]*Target, error) {
+	var ts []*Target
+	// Through indicators, so the (indicator, period, unit) key finds each.
+	err := s.db.NewSelect().Model(&ts).Where("kt.indicator_id IN (SELECT id FROM indicators)").
+		Where("kt.period = ?", p.String()).Where("kt.org_unit_id = ?", u.ID).OrderExpr("kt.indicator_id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kpi: targets of %s: %w", u.Code, err)
+	}
+	return ts, nil
+}
+
 type targetMap struct {
 	own      map[[2]any]float64
 	national map[string]float64

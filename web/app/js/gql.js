@@ -68,17 +68,20 @@ export async function request(name, variables = {}) {
 
 // upload runs the mutation name with files, as the GraphQL multipart
 // request convention sends them (README "Progress reports and evidence"):
-// variables[field] is filled with the files. onProgress(sent, total) follows
-// the upload (fetch cannot tell it, so this is XMLHttpRequest).
+// variables[field] is filled with the files (an array), or with the one
+// file when files is a File. onProgress(sent, total) follows the upload
+// (fetch cannot tell it, so this is XMLHttpRequest).
 export async function upload(name, variables, field, files, onProgress) {
   const op = await operation(name);
+  const many = Array.isArray(files);
+  const list = many ? files : [files];
   const vars = structuredClone(variables);
   const path = field.split(".");
-  path.reduce((o, k, i) => (i === path.length - 1 ? (o[k] = files.map(() => null)) : o[k]), vars);
+  path.reduce((o, k, i) => (i === path.length - 1 ? (o[k] = many ? list.map(() => null) : null) : o[k]), vars);
   const form = new FormData();
   form.append("operations", JSON.stringify({ operationName: name, query: op.query, variables: vars }));
-  form.append("map", JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.${field}.${i}`]]))));
-  files.forEach((f, i) => form.append(String(i), f, f.name));
+  form.append("map", JSON.stringify(Object.fromEntries(list.map((_, i) => [String(i), [many ? `variables.${field}.${i}` : `variables.${field}`]]))));
+  list.forEach((f, i) => form.append(String(i), f, f.name));
   const r = await new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open("POST", "/query");

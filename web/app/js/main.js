@@ -3,7 +3,7 @@ import { html, render, useState, useEffect, useChanges } from "./lib.js";
 import { t, lang, setLang, onLang } from "./i18n.js";
 import { mutate } from "./gql.js";
 import { useLocation, navigate, href } from "./router.js";
-import { useSession, loadSession, setSession } from "./session.js";
+import { useSession, loadSession, setSession, holds } from "./session.js";
 import { Page, Loading, ErrorBox } from "./ui.js";
 import { SignIn, ChangePassword } from "./pages/signin.js";
 import { Dashboard } from "./pages/dashboard.js";
@@ -13,6 +13,9 @@ import { AlertsPage, AlertsLink } from "./pages/alerts.js";
 import { ReportsPage } from "./pages/reports.js";
 import { EntryPage, ApprovalsPage } from "./pages/indicators.js";
 import { EntryDocumentPage } from "./pages/entry.js";
+import { ImportPage } from "./pages/import.js";
+import { TargetsPage } from "./pages/targets.js";
+import { UsersPage, UserPage, AuditPage, mayAdminister, adminHome } from "./pages/admin.js";
 
 const routes = [
   [/^\/app\/?$/, () => html`<${Dashboard} />`],
@@ -25,9 +28,13 @@ const routes = [
   [/^\/app\/indicators$/, () => html`<${EntryPage} />`],
   [/^\/app\/approvals$/, () => html`<${ApprovalsPage} />`],
   [/^\/app\/documents\/new$/, () => html`<${EntryDocumentPage} />`],
+  [/^\/app\/import$/, () => html`<${ImportPage} />`],
+  [/^\/app\/targets$/, () => html`<${TargetsPage} />`],
+  [/^\/app\/admin\/users\/?$/, () => html`<${UsersPage} />`],
+  [/^\/app\/admin\/users\/([^/]+)$/, (m) => html`<${UserPage} id=${decodeURIComponent(m[1])} />`],
+  [/^\/app\/admin\/audit$/, () => html`<${AuditPage} />`],
 ];
 
-const holds = (me, permission) => me.permissions.some((p) => p.permission === permission && p.orgUnits.length);
 
 function Header({ me, path }) {
   const [busy, setBusy] = useState(false);
@@ -48,8 +55,10 @@ function Header({ me, path }) {
       <${AlertsLink} current=${current("/app/alerts")} />
       ${holds(me, "ENTER_KPI") ? html`<a href="/app/indicators" aria-current=${current("/app/indicators")}>${t("navIndicators")}</a>` : null}
       ${holds(me, "APPROVE_KPI") || holds(me, "ACCEPT_KPI") ? html`<a href="/app/approvals" aria-current=${current("/app/approvals")}>${t("navApprovals")}</a>` : null}
-      ${holds(me, "CREATE_DOCUMENT") ? html`<a href="/app/documents/new" aria-current=${current("/app/documents")}>${t("navEntry")}</a>` : null}
+      ${holds(me, "CREATE_DOCUMENT") ? html`<a href="/app/documents/new" aria-current=${current("/app/documents") ?? current("/app/import")}>${t("navEntry")}</a>` : null}
+      ${holds(me, "CONFIGURE_KPI") ? html`<a href="/app/targets" aria-current=${current("/app/targets")}>${t("navTargets")}</a>` : null}
       <a href="/app/reports" aria-current=${current("/app/reports")}>${t("navReports")}</a>
+      ${mayAdminister(me) ? html`<a href=${adminHome(me)} aria-current=${current("/app/admin")}>${t("navAdmin")}</a>` : null}
     </nav>` : null}
     <div class="tools">
       ${me ? html`<span class="who">${me.user.displayName}</span>

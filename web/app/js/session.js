@@ -42,6 +42,9 @@ export function can(permission, path) {
   return !!p && p.orgUnits.some((u) => path.startsWith(u.path));
 }
 
+// holds says whether m holds permission on some unit.
+export const holds = (m, permission) => !!m?.permissions?.some((p) => p.permission === permission && p.orgUnits.length);
+
 // isNational: the caller reads the whole country (READ_DATA on the root
 // unit, whatever their home unit: the Prime Minister's office has its own).
 export const isNational = (m = me) =>

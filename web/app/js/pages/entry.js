@@ -5,6 +5,7 @@ import { html, useState, useEffect } from "../lib.js";
 import { t, name, fmtDate, today } from "../i18n.js";
 import { useQuery, mutate, request } from "../gql.js";
 import { Page, Field, describedBy, fieldError, KINDS } from "../ui.js";
+import { ImportForm } from "./import.js";
 
 // useForm keeps a form's values and sends a mutation whose payload has
 // userErrors; done(payload) runs when there are none.
@@ -46,8 +47,11 @@ export function EntryDocumentPage() {
   const [tasks, setTasks] = useState([]);
   const f = useForm({ kind: "CHI_THI", number: "", issuedOn: today(), issuer: "Thủ tướng Chính phủ", title: "" },
     "CreateDocument", "createDocument", (p) => setDoc(p.document));
+  const units = useQuery("Units", { kinds: ["MINISTRY", "PROVINCE"] }, { skip: !doc });
+  const unitList = units.data?.orgUnits.nodes;
   return html`<${Page} title=${t("entryDocTitle")} wide>
-    ${!doc ? html`<form class="card" onSubmit=${(e) => { e.preventDefault(); f.send(f.v); }} novalidate data-testid="doc-form">
+    ${!doc ? html`<p><a href="/app/import">${t("importExisting")}</a></p>
+    <form class="card" onSubmit=${(e) => { e.preventDefault(); f.send(f.v); }} novalidate data-testid="doc-form">
       <${Errors} errors=${f.errors} fields=${["kind", "number", "issuedOn", "issuer", "title"]} />
       <div class="grid2">
         <${Field} id="doc-kind" label=${t("docKind")}>
@@ -65,12 +69,12 @@ export function EntryDocumentPage() {
       ${tasks.length ? html`<ol class="made" data-testid="tasks-made">${tasks.map((x) => html`<li>
         <a href=${"/app/tasks/" + encodeURIComponent(x.task.id)}>${x.task.title}</a>
         <span class="meta">${x.task.deadlineText} · ${x.task.dueDate ? fmtDate(x.task.dueDate) : t("continuous")} · ${t("assignedN", { n: x.assignments })}</span></li>`)}</ol>` : null}
-      <${TaskForm} doc=${doc} onMade=${(x) => setTasks([...tasks, x])} />`}
+      <${TaskForm} doc=${doc} units=${unitList} onMade=${(x) => setTasks([...tasks, x])} />
+      <${ImportForm} doc=${doc} units=${unitList} />`}
   </${Page}>`;
 }
 
-function TaskForm({ doc, onMade }) {
-  const units = useQuery("Units", { kinds: ["MINISTRY", "PROVINCE"] });
+function TaskForm({ doc, units, onMade }) {
   const blank = { clause: "", title: "", deadlineText: "", lead: "", allProvinces: false, allMinistries: false };
   const [v, setV] = useState(blank);
   const [preview, setPreview] = useState(null);
@@ -122,7 +126,7 @@ function TaskForm({ doc, onMade }) {
       <${Field} id="task-lead" label=${t("leadUnit")}>
         <select id="task-lead" value=${v.lead} onChange=${set("lead")}>
           <option value="">—</option>
-          ${(units.data?.orgUnits.nodes ?? []).map((u) => html`<option value=${u.code} selected=${u.code === v.lead}>${name(u)}</option>`)}
+          ${(units ?? []).map((u) => html`<option value=${u.code} selected=${u.code === v.lead}>${name(u)}</option>`)}
         </select>
       </${Field}>
       <fieldset class="checks"><legend>${t("coordinating")}</legend>

@@ -5,7 +5,7 @@ import { html, useState, useEffect } from "../lib.js";
 import { t, name, fmtNumber, fmtTime, today } from "../i18n.js";
 import { useQuery, mutate } from "../gql.js";
 import { useLocation, navigate, href } from "../router.js";
-import { useSession, can } from "../session.js";
+import { useSession, can, holds } from "../session.js";
 import { Page, Loading, ErrorBox, Field } from "../ui.js";
 
 const LOCKED = ["APPROVED", "ACCEPTED"];
@@ -68,7 +68,7 @@ export function EntryPage() {
       if (others.length) setOther(others.map((e) => e.message));
       if (p.warnings.length && !p.values.length) setWarnings({ submit, messages: at(p.warnings) });
       else setWarnings(null);
-      if (p.values.length) { setSaved(t(submit ? "valuesSubmitted" : "valuesSaved", { n: p.values.length })); reload(); }
+      if (p.values.length) { setSaved({ submit, n: p.values.length }); reload(); }
     } catch (e) {
       setOther([e.message]);
     }
@@ -84,7 +84,7 @@ export function EntryPage() {
       <button type="submit">${t("show")}</button>
     </form>
     ${!mayEnter ? html`<p class="notice">${t("cannotEnter")}</p>` : null}
-    ${saved ? html`<p class="notice" role="status" data-testid="values-saved">${saved}</p>` : null}
+    ${saved ? html`<p class="notice" role="status" data-testid="values-saved">${saved.submit ? t("valuesSubmitted", saved) : t("valuesSaved", saved)}</p>` : null}
     ${other ? html`<div class="error" role="alert">${other.map((m) => html`<p>${m}</p>`)}</div>` : null}
     ${Object.keys(problems).length ? html`<div class="error" role="alert"><p>${t("valuesProblems", { n: Object.keys(problems).length })}</p></div>` : null}
     ${warnings ? html`<div class="conflict" role="alert" data-testid="jump-warning">
@@ -125,8 +125,7 @@ export function EntryPage() {
 // approver, APPROVED for a coordinator who accepts.
 export function ApprovalsPage() {
   const me = useSession();
-  const holds = (perm) => me.permissions.some((p) => p.permission === perm && p.orgUnits.length);
-  const accept = !holds("APPROVE_KPI") && holds("ACCEPT_KPI");
+  const accept = !holds(me, "APPROVE_KPI") && holds(me, "ACCEPT_KPI");
   const state = accept ? "APPROVED" : "SUBMITTED";
   const { data, error, reload } = useQuery("ValueQueue", { states: [state], after: null });
   const [chosen, setChosen] = useState(new Set());

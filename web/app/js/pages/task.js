@@ -101,7 +101,7 @@ function UpdateForm({ a }) {
         setErrors(p.userErrors);
       } else {
         setConflict(null);
-        setSaved(p.assignment.version === base ? t("nothingChanged") : t("saved", { v: p.assignment.version }));
+        setSaved({ v: p.assignment.version, same: p.assignment.version === base });
         setBase(p.assignment.version);
         setV({ ...v, progress: String(p.assignment.progress), completedOn: p.assignment.completedOn ?? "", note: "" });
       }
@@ -127,7 +127,7 @@ function UpdateForm({ a }) {
       </ul>
       <p>${t("conflictKeep", { v: conflict.version })}</p>
     </div>` : null}
-    ${saved ? html`<p class="notice" role="status" data-testid="saved">${saved}</p>` : null}
+    ${saved ? html`<p class="notice" role="status" data-testid="saved">${saved.same ? t("nothingChanged") : t("saved", { v: saved.v })}</p>` : null}
     ${other?.length ? html`<div class="error" role="alert">${other.map((x) => html`<p>${x.message}</p>`)}</div>` : null}
     <${ErrorBox} error=${failure} />
     <form onSubmit=${submit} novalidate data-testid="update-form">
