@@ -2,11 +2,9 @@ package app
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,30 +15,14 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"p06/web/static/statictest"
 )
 
 func serve(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(Handler())
 	t.Cleanup(srv.Close)
 	return srv
-}
-
-func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultTransport.RoundTrip(req) // no transparent gzip
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
 }
 
 var (
@@ -54,7 +36,7 @@ var (
 func TestShellHeadersAndPolicy(t *testing.T) {
 	srv := serve(t)
 	for _, p := range []string{"/app/", "/app/tasks", "/app/tasks/VGFzazox?asOf=2023-12-21", "/app/sign-in"} {
-		res, page := get(t, srv.URL+p)
+		res, page := statictest.Get(t, srv.URL+p)
 		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Fatalf("%s: %s %q", p, res.Status, res.Header.Get("Content-Type"))
 		}
@@ -93,12 +75,12 @@ func TestShellHeadersAndPolicy(t *testing.T) {
 				t.Errorf("%s links to %q, not a current asset", p, m[1])
 				continue
 			}
-			if res, _ := get(t, srv.URL+m[1]); res.StatusCode != http.StatusOK {
+			if res, _ := statictest.Get(t, srv.URL+m[1]); res.StatusCode != http.StatusOK {
 				t.Errorf("%s: %s", m[1], res.Status)
 			}
 		}
 	}
-	if res, _ := get(t, srv.URL+"/app/"); res.Header.Get("Content-Security-Policy") != ContentSecurityPolicy {
+	if res, _ := statictest.Get(t, srv.URL+"/app/"); res.Header.Get("Content-Security-Policy") != ContentSecurityPolicy {
 		t.Errorf("CSP %q", res.Header.Get("Content-Security-Policy"))
 	}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/app/", nil)
@@ -114,44 +96,28 @@ func TestAssetsUnderTheirHash(t *testing.T) {
 	srv := serve(t)
 	b := mustBuild()
 	for p, f := range b.files {
-		res, body := get(t, srv.URL+AssetURL(p))
+		res, body := statictest.Get(t, srv.URL+AssetURL(p))
 		if res.StatusCode != http.StatusOK || !bytes.Equal(body, f.Body) {
 			t.Errorf("%s: %s", p, res.Status)
 			continue
 		}
-		if cc := res.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
-			t.Errorf("%s: Cache-Control %q", p, cc)
-		}
-		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("%s: no nosniff", p)
-		}
+		statictest.CheckImmutable(t, p, res)
 		want := map[string]string{".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
 			".css": "text/css; charset=utf-8", ".json": "application/json"}[filepath.Ext(p)]
 		if want != "" && res.Header.Get("Content-Type") != want {
 			t.Errorf("%s: Content-Type %q, want %q", p, res.Header.Get("Content-Type"), want)
 		}
 		other := AssetsPrefix + strings.Repeat("0", len(b.hash)) + "/" + p
-		if res, _ := get(t, srv.URL+other); res.StatusCode != http.StatusNotFound {
+		if res, _ := statictest.Get(t, srv.URL+other); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s under another hash: %s", p, res.Status)
 		}
 	}
 	for _, p := range []string{"index.html", "ops/Me.graphql", "nothing.js", "app.go"} {
-		if res, _ := get(t, srv.URL+AssetsPrefix+b.hash+"/"+p); res.StatusCode != http.StatusNotFound {
+		if res, _ := statictest.Get(t, srv.URL+AssetsPrefix+b.hash+"/"+p); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %s, want 404", p, res.Status)
 		}
 	}
-	u := AssetURL("vendor/preact/dist/preact.mjs")
-	res, zipped := get(t, srv.URL+u, "Accept-Encoding", "gzip")
-	if res.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("Content-Encoding %q", res.Header.Get("Content-Encoding"))
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(zipped))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plain, _ := io.ReadAll(zr); !bytes.Equal(plain, b.files["vendor/preact/dist/preact.mjs"].Body) {
-		t.Error("the gzipped body is not the file")
-	}
+	statictest.CheckGzip(t, srv.URL+AssetURL("vendor/preact/dist/preact.mjs"), b.files["vendor/preact/dist/preact.mjs"].Body)
 }
 
 // The hash is of the served bytes: the same files give the same hash, and
@@ -229,7 +195,7 @@ func TestImportsResolve(t *testing.T) {
 // requests are a hash alone after the first.
 func TestOperationsManifest(t *testing.T) {
 	srv := serve(t)
-	res, body := get(t, srv.URL+AssetURL(ManifestPath))
+	res, body := statictest.Get(t, srv.URL+AssetURL(ManifestPath))
 	if res.StatusCode != http.StatusOK {
 		t.Fatal(res.Status)
 	}

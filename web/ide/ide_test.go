@@ -2,12 +2,10 @@ package ide_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"html"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"testing"
 
 	"p06/web/ide"
+	"p06/web/static/statictest"
 )
 
 func newServer(t *testing.T) *httptest.Server {
@@ -26,24 +25,6 @@ func newServer(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
-}
-
-func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultTransport.RoundTrip(req) // no transparent gzip
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
 }
 
 var (
@@ -58,7 +39,7 @@ var (
 // matching integrity hash; the page itself has a CSP with no other origin.
 func TestPageLoadsOnlyItsOwnAssets(t *testing.T) {
 	srv := newServer(t)
-	res, page := get(t, srv.URL+"/")
+	res, page := statictest.Get(t, srv.URL+"/")
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("page: %s %q", res.Status, res.Header.Get("Content-Type"))
 	}
@@ -106,7 +87,7 @@ func TestPageLoadsOnlyItsOwnAssets(t *testing.T) {
 			t.Errorf("%s loads %q, not an asset of this server", tag, u)
 			continue
 		}
-		res, body := get(t, srv.URL+u)
+		res, body := statictest.Get(t, srv.URL+u)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("%s: %s", u, res.Status)
 			continue
@@ -127,9 +108,7 @@ func TestPageLoadsOnlyItsOwnAssets(t *testing.T) {
 		if ct := res.Header.Get("Content-Type"); ct != wantType {
 			t.Errorf("%s: Content-Type %q, want %q", u, ct, wantType)
 		}
-		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "immutable") {
-			t.Errorf("%s: Cache-Control %q", u, cc)
-		}
+		statictest.CheckImmutable(t, u, res)
 		sum := sha512.Sum384(body)
 		if want := "sha384-" + base64.StdEncoding.EncodeToString(sum[:]); attrs["integrity"] != want {
 			t.Errorf("%s: integrity %q, body hashes to %q", u, attrs["integrity"], want)
@@ -143,7 +122,7 @@ func TestPageLoadsOnlyItsOwnAssets(t *testing.T) {
 
 		// A path with another hash is not this file.
 		hash, rest, _ := strings.Cut(strings.TrimPrefix(u, ide.Prefix), "/")
-		if res, _ := get(t, srv.URL+ide.Prefix+strings.Repeat("0", len(hash))+"/"+rest); res.StatusCode != http.StatusNotFound {
+		if res, _ := statictest.Get(t, srv.URL+ide.Prefix+strings.Repeat("0", len(hash))+"/"+rest); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s under another hash: %s, want 404", rest, res.Status)
 		}
 	}
@@ -154,25 +133,8 @@ func TestPageLoadsOnlyItsOwnAssets(t *testing.T) {
 func TestAssetsAreCompressed(t *testing.T) {
 	srv := newServer(t)
 	u := ide.AssetURL("vendor/graphiql/graphiql.min.js")
-	_, plain := get(t, srv.URL+u)
-	res, zipped := get(t, srv.URL+u, "Accept-Encoding", "br, gzip")
-	if res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
-		t.Fatalf("Content-Encoding %q, Vary %q", res.Header.Get("Content-Encoding"), res.Header.Get("Vary"))
-	}
-	if len(zipped) > len(plain)/2 {
-		t.Errorf("gzip body %d bytes of %d", len(zipped), len(plain))
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(zipped))
-	if err != nil {
-		t.Fatal(err)
-	}
-	unzipped, err := io.ReadAll(zr)
-	if err != nil || !bytes.Equal(unzipped, plain) {
-		t.Fatalf("gzip body does not unzip to the file: %v", err)
-	}
-	if res, _ := get(t, srv.URL+u, "Accept-Encoding", "gzip;q=0"); res.Header.Get("Content-Encoding") != "" {
-		t.Errorf("gzip;q=0 got Content-Encoding %q", res.Header.Get("Content-Encoding"))
-	}
+	_, plain := statictest.Get(t, srv.URL+u)
+	statictest.CheckGzip(t, srv.URL+u, plain)
 }
 
 // Every vendored file has its licence next to it, served too, and the
@@ -187,7 +149,7 @@ func TestVendoredFilesHaveLicencesAndPinnedVersions(t *testing.T) {
 			t.Errorf("%s has no LICENSE next to it", f)
 			continue
 		}
-		res, body := get(t, srv.URL+u)
+		res, body := statictest.Get(t, srv.URL+u)
 		if res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("MIT License")) || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
 			t.Errorf("%s: %s %q %.60q", lic, res.Status, res.Header.Get("Content-Type"), body)
 		}
