@@ -425,6 +425,9 @@ func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64
 		if err != nil {
 			return err
 		}
+		if err := s.mayChangeGrant(actor, target, role); err != nil {
+			return err
+		}
 		*u = *target
 		change, action := rbac.GrantRole, "role.grant"
 		if !grant {
@@ -459,6 +462,28 @@ func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64
 }
 
 // roleFitsUnit keeps roles on the kind of unit they are for.
+// mayChangeGrant refuses what a unit's administrator could use to raise
+// itself (outsider test: a province's ADMIN made itself COORDINATOR and
+// approved its own province's deadline extensions): changing one's own
+// grants, and granting or revoking ADMIN or COORDINATOR, which only an
+// administrator of the whole country may do.
+func (s *Service) mayChangeGrant(actor *Identity, target *User, role rbac.Role) error {
+	if actor == nil {
+		return nil // the admin command line
+	}
+	if actor.User != nil && actor.User.ID == target.ID {
+		return errMsg(store.Forbidden, "user", "không tự cấp hay thu hồi vai trò của chính mình: cần một quản trị viên khác",
+			"you cannot grant or revoke your own roles: another administrator must")
+	}
+	if role == rbac.Admin || role == rbac.Coordinator {
+		if err := s.can(actor, rbac.RootPath, rbac.AdminPolicy); err != nil {
+			return errMsg(store.Forbidden, "role", fmt.Sprintf("chỉ quản trị viên cấp quốc gia mới cấp hay thu hồi được vai trò %s", role),
+				fmt.Sprintf("only a national administrator can grant or revoke %s", role))
+		}
+	}
+	return nil
+}
+
 func roleFitsUnit(role rbac.Role, kind string) error {
 	var ok bool
 	switch role {

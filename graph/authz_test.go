@@ -1266,8 +1266,17 @@ func azWriteCases(t *testing.T, e *azEnv, r azRole) []azWrite {
 	if r.admin {
 		target = tg("gr")
 	}
-	add(azWrite{field: "grantRole", scope: "in-scope", query: grantQ, vars: grantVars(target, "COORDINATOR", in),
-		want: allowIf(r.admin, holds(target, "COORDINATOR", in, true), forbidden), verify: granted(target, "COORDINATOR", in, false)})
+	add(azWrite{field: "grantRole", scope: "in-scope", query: grantQ, vars: grantVars(target, "PROVINCE_EDITOR", in),
+		want: allowIf(r.admin, holds(target, "PROVINCE_EDITOR", in, true), forbidden), verify: granted(target, "PROVINCE_EDITOR", in, false)})
+	// COORDINATOR (and ADMIN) only from a national administrator: a unit's
+	// administrator cannot make its own unit coordinate itself.
+	add(azWrite{field: "grantRole", scope: "reserved-role", query: grantQ, vars: grantVars(target, "COORDINATOR", in),
+		want: allowIf(r.admin && r.national(), holds(target, "COORDINATOR", in, true), forbidden), verify: granted(target, "COORDINATOR", in, false)})
+	// Nobody changes their own grants.
+	if !r.anon() {
+		add(azWrite{field: "grantRole", scope: "self", query: grantQ, vars: grantVars(r.self(), "VIEWER", "VN"),
+			want: forbidden, verify: granted(r.self(), "VIEWER", "VN", false)})
+	}
 	if r.away != "" {
 		add(azWrite{field: "grantRole", scope: "out-of-scope-unit", query: grantQ, vars: grantVars(target, "COORDINATOR", r.away),
 			want: forbidden, verify: granted(target, "COORDINATOR", r.away, false)})

@@ -339,6 +339,13 @@ const (
 	// 99 yearly rankings of the provinces in one request cost about 250
 	// each and were answered.
 	priceLevelTable = priceSummary
+	// priceIndicatorStatements is what each indicator adds to a table of
+	// all indicators (kpiCompleteness): its two statements (the units
+	// expected below each root, its values of every part of the period),
+	// a tenth of a level table, whatever their rows (priced apart). A
+	// year's completeness by ministry was once ~1,900 statements, and 16
+	// aliases of it, priced as one table each, took 6–7 s.
+	priceIndicatorStatements = priceLevelTable / 10
 )
 
 // monthsIn is how many months period spans (1 when it is not a period:
@@ -394,7 +401,7 @@ func kpiPrices(c *ComplexityRoot, b *listBounds) {
 			inds = b.indicators.Load().GroupIndicators
 		}
 		n, units := min(b.unitsOf(level), kpi.MaxLevelUnits), b.get().Units
-		return priceLevelTable + (n+inds*(units+monthsIn(period)*units))/rowsPerPoint + answer(level, child)
+		return priceLevelTable + inds*priceIndicatorStatements + (n+inds*(units+monthsIn(period)*units))/rowsPerPoint + answer(level, child)
 	}
 	batch := func(child int) int { return each(kpi.MaxBatch, child) }
 	c.SubmitDataValuesPayload.Values = batch

@@ -20,13 +20,14 @@ import (
 // who may read its report's assignment (their scope, as auth.Middleware in
 // front named them). Anyone else gets 404, exactly as for a file that does
 // not exist. The file is always an attachment with its stored, detected
-// type, never sniffed or rendered by the browser.
+// type, never sniffed or rendered by the browser. A refusal is a coded
+// error in the caller's language, shaped as the GraphQL endpoint's.
 func EvidenceHandler(r *Resolver, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx := req.Context()
+		ctx := withLanguage(req.Context(), req.Header.Get("Accept-Language"))
 		notFound := func() {
 			w.Header().Set("Cache-Control", "private, no-store")
-			http.Error(w, "not found", http.StatusNotFound)
+			refuse(ctx, w, http.StatusNotFound, &store.Error{Code: store.NotFound, Message: "không tìm thấy tệp minh chứng", English: "evidence file not found"})
 		}
 		id, err := strconv.ParseInt(req.PathValue("id"), 10, 64)
 		if err != nil || id <= 0 {
@@ -35,7 +36,7 @@ func EvidenceHandler(r *Resolver, log *slog.Logger) http.Handler {
 		}
 		if err := r.Auth.Authorizer().Refresh(ctx); err != nil {
 			log.ErrorContext(ctx, "refreshing policies", "err", err)
-			http.Error(w, "policies unavailable", http.StatusServiceUnavailable)
+			refuse(ctx, w, http.StatusServiceUnavailable, &store.Error{Code: store.Internal, Message: "chưa đọc được quyền, hãy thử lại", English: "policies unavailable, try again"})
 			return
 		}
 		f, err := r.TaskStore.Evidence(ctx, r.Auth.ScopeOf(auth.IdentityFrom(ctx)), id)
@@ -45,7 +46,7 @@ func EvidenceHandler(r *Resolver, log *slog.Logger) http.Handler {
 				return
 			}
 			log.ErrorContext(ctx, "reading evidence", "id", id, "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			refuse(ctx, w, http.StatusInternalServerError, &store.Error{Code: store.Internal, Message: "lỗi hệ thống", English: "internal error"})
 			return
 		}
 		h := w.Header()

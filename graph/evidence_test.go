@@ -347,6 +347,17 @@ func TestReportProgress(t *testing.T) {
 			if res, _ := hue.get("/evidence/abc"); res.StatusCode != 404 {
 				t.Fatalf("/evidence/abc: %d", res.StatusCode)
 			}
+			// The refusal is coded, in the caller's language.
+			var refusal struct {
+				Errors []struct {
+					Message    string
+					Extensions struct{ Code string }
+				}
+			}
+			if err := json.Unmarshal(body404, &refusal); err != nil || len(refusal.Errors) != 1 || refusal.Errors[0].Extensions.Code != "NOT_FOUND" ||
+				refusal.Errors[0].Message != "không tìm thấy tệp minh chứng" {
+				t.Fatalf("404 body %q: %v", body404, err)
+			}
 
 			before := evidenceRows(t, db)
 			nothingStored := func(what string) {

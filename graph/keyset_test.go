@@ -217,6 +217,7 @@ func TestCursorErrors(t *testing.T) {
 			{"not base64 JSON", "tasks(orderBy: {field: DUE_DATE})", enc("o:40")},
 			{"tampered keys", "tasks(orderBy: {field: DUE_DATE})", tampered},
 			{"wrong key type", "tasks(orderBy: {field: DUE_DATE})", enc(`{"o":"tasks.DUE_DATE.ASC","k":["2024-01-01","7"]}`)},
+			{"a due date that is not a date", "tasks(orderBy: {field: DUE_DATE})", enc(`{"o":"tasks.DUE_DATE.ASC","k":["x'--",7]}`)},
 			{"NULL id", "tasks(orderBy: {field: DUE_DATE})", enc(`{"o":"tasks.DUE_DATE.ASC","k":[null,null]}`)},
 			{"unknown field", "tasks(orderBy: {field: DUE_DATE})", enc(`{"o":"tasks.DUE_DATE.ASC","k":[null,7],"x":1}`)},
 			{"another order", "tasks(orderBy: {field: UPDATED_AT})", due},

@@ -519,6 +519,30 @@ func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 	}
 }
 
+// TestKpiCompletenessIsPricedByItsStatements: a table of every indicator
+// runs two statements per indicator whatever its rows, so on the demo data
+// 16 years' completeness by ministry in one request are refused, 2
+// answered.
+func TestKpiCompletenessIsPricedByItsStatements(t *testing.T) {
+	t.Parallel()
+	c := &client{t: t, url: serveAs(t, seedtest.Fresh(t, store.SQLite), "vpcp")}
+	completeness := func(n int) string {
+		q := "{"
+		for k := range n {
+			q += fmt.Sprintf(` c%d: kpiCompleteness(period: "2023", level: MINISTRY) { expected }`, k)
+		}
+		return q + " }"
+	}
+	if r := c.do(completeness(16), nil, nil); code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("16 years' completeness by ministry: %+v", r.Errors)
+	}
+	var two map[string][]struct{ Expected int }
+	c.must(completeness(2), nil, &two)
+	if len(two) != 2 || len(two["c1"]) == 0 || two["c1"][0].Expected == 0 {
+		t.Fatalf("2 years' completeness by ministry: %+v", two)
+	}
+}
+
 // A batch submitted again at its versions updates each value to its own
 // new figure (one statement for the lot) and the roll-ups follow; one stale
 // version among them refuses the whole batch, every value left as it was.

@@ -3,6 +3,8 @@ package kpi
 import (
 	"context"
 	"fmt"
+	"strings"
+
 	"github.com/uptrace/bun"
 
 	"p06/rbac"
@@ -103,33 +105,38 @@ func (s *Store) Completeness(ctx context.Context, sc rbac.Scope, p Period, level
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range p.Parts(ind.PeriodType) {
-			for path, n := range exp {
-				out[idx[path]].Expected += n
-			}
-			err := byRoot(paths, func(length int, roots []string) error {
-				var rs []struct {
-					Root      string `bun:"root"`
-					Submitted int    `bun:"submitted"`
-					OnTime    int    `bun:"on_time"`
-				}
-				err := s.db.NewSelect().TableExpr("data_values AS dv").Join("JOIN org_units AS u ON u.id = dv.org_unit_id").
-					ColumnExpr("substr(u.path, 1, ?) AS root, COUNT(*) AS submitted", length).
-					ColumnExpr("SUM(CASE WHEN dv.first_submitted_on <= ? THEN 1 ELSE 0 END) AS on_time", ind.Due(b).String()).
-					Where("dv.indicator_id = ? AND dv.period = ?", ind.ID, b.String()).
-					Where("dv.state IN (?)", bun.In([]State{Submitted, Approved, Accepted})).
-					Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).
-					Where("substr(u.path, 1, ?) IN (?)", length, bun.In(roots)).
-					GroupExpr("root").Scan(ctx, &rs)
-				for _, r := range rs {
-					out[idx[r.Root]].Submitted += r.Submitted
-					out[idx[r.Root]].OnTime += r.OnTime
-				}
-				return err
-			})
-			if err != nil {
-				return nil, fmt.Errorf("kpi: completeness: %w", err)
-			}
+		parts := p.Parts(ind.PeriodType)
+		for path, n := range exp {
+			out[idx[path]].Expected += n * len(parts)
+		}
+		// One statement for every part of the period and every root:
+		// each value on time by its own part's due day.
+		due := make([]any, 0, 2*len(parts))
+		names := make([]string, len(parts))
+		for i, b := range parts {
+			names[i] = b.String()
+			due = append(due, names[i], ind.Due(b).String())
+		}
+		root, rootArgs := rootOf(paths)
+		var rs []struct {
+			Root      string `bun:"root"`
+			Submitted int    `bun:"submitted"`
+			OnTime    int    `bun:"on_time"`
+		}
+		err = s.db.NewSelect().TableExpr("data_values AS dv").Join("JOIN org_units AS u ON u.id = dv.org_unit_id").
+			ColumnExpr(root+" AS root, COUNT(*) AS submitted", rootArgs...).
+			ColumnExpr("SUM(CASE WHEN dv.first_submitted_on <= (CASE dv.period"+strings.Repeat(" WHEN ? THEN ?", len(parts))+" END) THEN 1 ELSE 0 END) AS on_time", due...).
+			Where("dv.indicator_id = ? AND dv.period IN (?)", ind.ID, bun.In(names)).
+			Where("dv.state IN (?)", bun.In([]State{Submitted, Approved, Accepted})).
+			Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).
+			Where("("+root+") IS NOT NULL", rootArgs...).
+			GroupExpr("root").Scan(ctx, &rs)
+		if err != nil {
+			return nil, fmt.Errorf("kpi: completeness: %w", err)
+		}
+		for _, r := range rs {
+			out[idx[r.Root]].Submitted += r.Submitted
+			out[idx[r.Root]].OnTime += r.OnTime
 		}
 	}
 	return out, nil

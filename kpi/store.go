@@ -454,37 +454,37 @@ func (s *Store) expected(ctx context.Context, ind *Indicator, rootPaths []string
 	return n, err
 }
 
-// expectedUnder counts the reporting units of ind under each root.
+// expectedUnder counts the reporting units of ind under each root, in one
+// statement.
 func (s *Store) expectedUnder(ctx context.Context, ind *Indicator, rootPaths []string) (map[string]int, error) {
 	out := map[string]int{}
 	if len(rootPaths) == 0 {
 		return out, nil
 	}
-	err := byRoot(rootPaths, func(length int, roots []string) error {
-		var rs []struct {
-			Root string `bun:"root"`
-			N    int    `bun:"n"`
-		}
-		err := s.db.NewSelect().TableExpr("org_units AS u").ColumnExpr("substr(u.path, 1, ?) AS root, COUNT(*) AS n", length).
-			Where("substr(u.path, 1, ?) IN (?)", length, bun.In(roots)).
-			Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).GroupExpr("root").Scan(ctx, &rs)
-		for _, r := range rs {
-			out[r.Root] = r.N
-		}
-		return err
-	})
+	root, args := rootOf(rootPaths)
+	var rs []struct {
+		Root string `bun:"root"`
+		N    int    `bun:"n"`
+	}
+	err := s.db.NewSelect().TableExpr("org_units AS u").ColumnExpr(root+" AS root, COUNT(*) AS n", args...).
+		Where("("+root+") IS NOT NULL", args...).
+		Where("u.kind IN (?)", bun.In([]string(ind.ReportingKinds))).GroupExpr("root").Scan(ctx, &rs)
 	if err != nil {
 		return nil, fmt.Errorf("kpi: expected units: %w", err)
+	}
+	for _, r := range rs {
+		out[r.Root] = r.N
 	}
 	return out, nil
 }
 
-// byRoot calls fn with the root paths grouped by length (in characters),
-// for queries that group the units below roots by
-// "substr(u.path, 1, length)": a lookup of each unit's prefix among the
-// roots rather than a join on path LIKE root || '%', which compares every
-// unit with every root and cannot use an index.
-func byRoot(rootPaths []string, fn func(length int, roots []string) error) error {
+// rootOf is an SQL expression (and its arguments) that is the root among
+// rootPaths of the unit u (its path's prefix that is one of them), NULL for
+// a unit under none: the roots grouped by length, each length a lookup of
+// "substr(u.path, 1, length)" among them, so one statement covers roots of
+// any lengths (the ministries' codes differ in length) without joining on
+// path LIKE root || '%', which compares every unit with every root.
+func rootOf(rootPaths []string) (string, []any) {
 	by := map[int][]string{}
 	var lengths []int
 	for _, p := range rootPaths {
@@ -495,12 +495,15 @@ func byRoot(rootPaths []string, fn func(length int, roots []string) error) error
 		by[n] = append(by[n], p)
 	}
 	sort.Ints(lengths)
+	var expr strings.Builder
+	args := make([]any, 0, 3*len(lengths))
+	expr.WriteString("CASE")
 	for _, n := range lengths {
-		if err := fn(n, by[n]); err != nil {
-			return err
-		}
+		expr.WriteString(" WHEN substr(u.path, 1, ?) IN (?) THEN substr(u.path, 1, ?)")
+		args = append(args, n, bun.In(by[n]), n)
 	}
-	return nil
+	expr.WriteString(" END")
+	return expr.String(), args
 }
 
 // UnitTargets are the targets set on u itself for p (not the national ones

@@ -40,8 +40,9 @@ type KeyKind int
 
 const (
 	KeyInt  KeyKind = iota // INTEGER / BIGINT
-	KeyText                // TEXT (also store.Date, YYYY-MM-DD)
+	KeyText                // TEXT
 	KeyTime                // {{.Timestamp}}, compared as instants
+	KeyDate                // a store.Date, stored as TEXT YYYY-MM-DD
 )
 
 // Key is one sort key of an Order.
@@ -184,7 +185,7 @@ func normalise(k Key, v any) (any, error) {
 		case string:
 			return strconv.ParseInt(n, 10, 64)
 		}
-	case KeyText:
+	case KeyText, KeyDate:
 		if s, ok := v.(string); ok {
 			return s, nil
 		}
@@ -240,6 +241,15 @@ func (o Order) decode(c string) ([]any, error) {
 		case KeyText:
 			s, ok := v.(string)
 			if !ok || strings.IndexByte(s, 0) >= 0 {
+				return nil, ErrCursor(c)
+			}
+			vals[i] = s
+		case KeyDate:
+			s, ok := v.(string)
+			if !ok {
+				return nil, ErrCursor(c)
+			}
+			if _, err := ParseDate(s); err != nil {
 				return nil, ErrCursor(c)
 			}
 			vals[i] = s

@@ -114,7 +114,7 @@ type DocumentFilter struct {
 }
 
 // documentOrder is the order of the documents list: issue date, then id.
-var documentOrder = store.Order{Name: "documents", Keys: []store.Key{{Expr: "d.issue_date", Kind: store.KeyText}, {Expr: "d.id"}}}
+var documentOrder = store.Order{Name: "documents", Keys: []store.Key{{Expr: "d.issue_date", Kind: store.KeyDate}, {Expr: "d.id"}}}
 
 // ListDocuments returns a page of the documents in scope, oldest first, and
 // the page's info.
@@ -296,9 +296,9 @@ func taskOrder(o Order) (store.Order, error) {
 	switch o.Field {
 	case ByDocument, "":
 		o.Field = ByDocument
-		keys = []store.Key{{Expr: "d.issue_date", Kind: store.KeyText}, {Expr: "d.id"}, {Expr: "t.sort_order"}, id}
+		keys = []store.Key{{Expr: "d.issue_date", Kind: store.KeyDate}, {Expr: "d.id"}, {Expr: "t.sort_order"}, id}
 	case ByDueDate:
-		keys = []store.Key{{Expr: "t.due_date", Kind: store.KeyText, Nullable: true}, id}
+		keys = []store.Key{{Expr: "t.due_date", Kind: store.KeyDate, Nullable: true}, id}
 	case ByUpdatedAt:
 		keys = []store.Key{{Expr: "t.updated_at", Kind: store.KeyTime}, id}
 	default:
@@ -443,7 +443,7 @@ func assignmentOrder(o Order) (store.Order, error) {
 		o.Field = ByDocument
 		keys = []store.Key{{Expr: "a.task_id"}, {Expr: "au.depth"}, {Expr: "au.sort_order"}, {Expr: "au.code", Kind: store.KeyText}, id}
 	case ByDueDate:
-		keys = []store.Key{{Expr: "a.due_date", Kind: store.KeyText, Nullable: true}, id}
+		keys = []store.Key{{Expr: "a.due_date", Kind: store.KeyDate, Nullable: true}, id}
 	case ByUpdatedAt:
 		keys = []store.Key{{Expr: "a.updated_at", Kind: store.KeyTime}, id}
 	case ByProgress:
