@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"p06/auth"
+	"p06/org"
 	"p06/rbac"
 	"p06/store"
 )
@@ -214,6 +215,9 @@ var errWebhookNotFound = &store.Error{Code: store.NotFound, Field: "webhook", Me
 func (w *Webhooks) Create(ctx context.Context, actor *auth.Identity, unitCode, target, secret string) (*Webhook, error) {
 	if actor == nil {
 		return nil, &store.Error{Code: store.Unauthenticated, Message: "cần đăng nhập", English: "sign-in required"}
+	}
+	if err := org.CheckCode("orgUnit", unitCode); err != nil {
+		return nil, err
 	}
 	if err := CheckTarget(target, w.allowPrivate); err != nil {
 		return nil, err
