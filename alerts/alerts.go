@@ -236,6 +236,15 @@ func (s *Store) Resolve(ctx context.Context, assignmentIDs []int64) (int, error)
 // transaction ends.
 const scanLock = "SELECT pg_advisory_xact_lock(hashtext('p06 alert-scan'))"
 
+// ResolveSubmitted resolves, in the transaction tx of a write of indicator
+// values, the open REPORT_DUE alerts of those indicators whose value is
+// now submitted (as of at's day): one statement. It is the kpi write
+// path's kpi.SubmittedFunc (kpi.Service.OnSubmitted).
+func ResolveSubmitted(ctx context.Context, tx bun.IDB, at time.Time, indicators []int64) error {
+	_, err := resolve(ctx, tx, []*Source{ReportsDue}, store.DateOf(at), at, indicators, time.Time{})
+	return err
+}
+
 // resolveMargin is how long before the last scan a scan looks for changes.
 const resolveMargin = 10 * time.Minute
 
