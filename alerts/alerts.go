@@ -88,10 +88,14 @@ func (r Scanned) Total() int {
 // Asia/Ho_Chi_Minh), recorded as raised by job run runID, and resolves the
 // open alerts whose subject was done, cancelled or given another due date
 // by then. One transaction: a scan interrupted raises nothing. Each rule is
-// one INSERT … SELECT … ON CONFLICT DO NOTHING over the subjects in its
-// window, so running it again, or on two processes at once, raises nothing
-// twice. The webhook deliveries of the alerts raised are queued in the same
-// transaction.
+// one INSERT … SELECT over the subjects in its window that have no alert
+// of that kind and due date yet (an anti-join on the unique key), so
+// running it again raises nothing twice. Scans take turns (on PostgreSQL a
+// transaction-level advisory lock; SQLite has one writer): a scan on
+// another process waits for the one running to commit, then sees its
+// alerts. The unique key stays the last word: an insert it refuses fails
+// the scan rather than raise an alert twice. The webhook deliveries of the
+// alerts raised are queued in the same transaction.
 func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned, error) {
 	d := store.DateOf(asOf)
 	res := Scanned{Raised: map[Kind]int{}}
@@ -124,7 +128,7 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 		if s.db.Engine == store.Postgres {
 			// JIT compilation costs more than these statements save; the
 			// first scan's joins of a million assignments hash in memory.
-			for _, set := range []string{"SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"} {
+			for _, set := range []string{"SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", scanLock} {
 				if _, err := tx.ExecContext(ctx, set); err != nil {
 					return err
 				}
@@ -135,6 +139,13 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			return err
 		}
 		res.Resolved = n
+		// The alerts this scan raises are those of its run above the
+		// largest id before it (ids only grow): a range of the primary
+		// key, where an index by run cost every alert one more entry.
+		var before int64
+		if err := tx.NewSelect().Table("alerts").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &before); err != nil {
+			return fmt.Errorf("alerts: reading the last alert: %w", err)
+		}
 		for _, r := range Rules {
 			from, to := r.Window(d)
 			esc := "FALSE"
@@ -150,9 +161,13 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 			}
 			sel := tx.NewSelect().TableExpr("(?) AS s", cands).
 				ColumnExpr("?, s.subject_id, ?, s.due_date, s.org_unit_id, s.period, "+esc+", ?, ?", string(r.Source.Subject), string(r.Kind), asOf.UTC(), runID).
-				Where("TRUE") // SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-			out, err := tx.NewRaw("INSERT INTO alerts (subject_kind, subject_id, kind, due_date, org_unit_id, period, escalated, raised_at, job_run_id) ? "+
-				"ON CONFLICT (subject_kind, subject_id, org_unit_id, period, kind, due_date) DO NOTHING", sel).Exec(ctx)
+				Where("NOT EXISTS (SELECT 1 FROM alerts AS x WHERE x.subject_kind = ? AND x.subject_id = s.subject_id AND "+
+					"x.org_unit_id = s.org_unit_id AND x.period = s.period AND x.kind = ? AND x.due_date = s.due_date)", string(r.Source.Subject), string(r.Kind)).
+				// In the unique key's order: its entries go in at its
+				// right edge, not at random pages (a tenth less WAL
+				// and a sixth fewer buffer visits for 114,000 alerts).
+				OrderExpr("s.subject_id")
+			out, err := tx.NewRaw("INSERT INTO alerts (subject_kind, subject_id, kind, due_date, org_unit_id, period, escalated, raised_at, job_run_id) ?", sel).Exec(ctx)
 			if err != nil {
 				return fmt.Errorf("alerts: raising %s: %w", r.Kind, err)
 			}
@@ -162,10 +177,10 @@ func (s *Store) Scan(ctx context.Context, asOf time.Time, runID int64) (Scanned,
 		if res.Total() == 0 {
 			return nil
 		}
-		if res.Queued, err = queueDeliveries(ctx, tx, runID, asOf); err != nil {
+		if res.Queued, err = queueDeliveries(ctx, tx, runID, before, asOf); err != nil {
 			return err
 		}
-		return tx.NewSelect().Table("alerts").ColumnExpr("MIN(id), MAX(id)").Where("job_run_id = ?", runID).
+		return tx.NewSelect().Table("alerts").ColumnExpr("MIN(id), MAX(id)").Where("id > ? AND job_run_id = ?", before, runID).
 			Scan(ctx, &res.First, &res.Last)
 	})
 	return res, err
@@ -200,7 +215,9 @@ func candidates(ctx context.Context, tx bun.IDB, r Rule, d, from, to, lastDay st
 	if changed == nil {
 		return entered, nil
 	}
-	return entered.UnionAll(changed), nil
+	// A subject changed since whose due date also entered the window is
+	// in both: once (UNION, not UNION ALL).
+	return entered.Union(changed), nil
 }
 
 // Resolve resolves the open alerts of the given assignments that no longer
@@ -213,6 +230,19 @@ func (s *Store) Resolve(ctx context.Context, assignmentIDs []int64) (int, error)
 	}
 	now := s.clock()
 	return resolve(ctx, s.db, []*Source{Assignments}, store.DateOf(now), now, assignmentIDs, time.Time{})
+}
+
+// scanLock makes scans on PostgreSQL take turns, each holding it until its
+// transaction ends.
+const scanLock = "SELECT pg_advisory_xact_lock(hashtext('p06 alert-scan'))"
+
+// ResolveSubmitted resolves, in the transaction tx of a write of indicator
+// values, the open REPORT_DUE alerts of those indicators whose value is
+// now submitted (as of at's day): one statement. It is the kpi write
+// path's kpi.SubmittedFunc (kpi.Service.OnSubmitted).
+func ResolveSubmitted(ctx context.Context, tx bun.IDB, at time.Time, indicators []int64) error {
+	_, err := resolve(ctx, tx, []*Source{ReportsDue}, store.DateOf(at), at, indicators, time.Time{})
+	return err
 }
 
 // resolveMargin is how long before the last scan a scan looks for changes.

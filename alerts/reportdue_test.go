@@ -19,8 +19,8 @@ import (
 // provinces report, due 10 days after the month ends. Each province that
 // has not submitted October's value by 10/11 gets one alert on 11/11 (not
 // on the due day), never again on reruns or later days; a draft keeps it
-// open, submitting resolves it; November's values start a new alert on
-// 11/12; a unit of a kind that does not report gets none; the alert says
+// open, submitting resolves it at once (in the write's transaction);
+// November's values start a new alert on 11/12; a unit of a kind that does not report gets none; the alert says
 // which indicator, period and unit are due, and reaches the unit's webhook
 // with them (and no assignment).
 func TestReportDueWalksTheCalendar(t *testing.T) {
@@ -43,6 +43,7 @@ func TestReportDueWalksTheCalendar(t *testing.T) {
 			t.Fatal(err)
 		}
 		values := kpi.NewService(db, f.al.Authorizer(), func() time.Time { return f.now })
+		values.OnSubmitted(alerts.ResolveSubmitted) // as graph.NewResolver wires it
 		enter := func(period string, submit bool) {
 			t.Helper()
 			v := 120.0
@@ -114,15 +115,18 @@ func TestReportDueWalksTheCalendar(t *testing.T) {
 			t.Fatalf("the webhook got %+v", got)
 		}
 
+		// Submitting resolves October's alert in the same transaction, not
+		// at the next scan; September's stays open, and so do the other
+		// provinces' alerts for October.
 		f.now = store.MustDate("2026-11-13").Time().Add(10 * time.Hour)
 		enter("2026-10", true)
-		if got, n := f.scan("2026-11-13"); len(got) != 0 || n != 1 { // October's; September's stays open
-			t.Fatalf("after Huế submitted: raised %v, resolved %d", got, n)
+		var resolved []string
+		if err := db.NewRaw("SELECT u.code || ':' || a.period || ':' || a.resolution FROM alerts a JOIN org_units u ON u.id = a.org_unit_id "+
+			"WHERE a.resolved_at IS NOT NULL ORDER BY 1").Scan(f.ctx, &resolved); err != nil || fmt.Sprint(resolved) != "[46:2026-10:SUBMITTED]" {
+			t.Fatalf("resolved on submitting: %v (%v)", resolved, err)
 		}
-		var resolution string
-		if err := db.NewRaw("SELECT resolution FROM alerts WHERE org_unit_id = (SELECT id FROM org_units WHERE code = '46') AND resolved_at IS NOT NULL").
-			Scan(f.ctx, &resolution); err != nil || resolution != "SUBMITTED" {
-			t.Fatalf("resolution %q (%v)", resolution, err)
+		if got, n := f.scan("2026-11-13"); len(got) != 0 || n != 0 {
+			t.Fatalf("the scan after Huế submitted: raised %v, resolved %d", got, n)
 		}
 		if got, _ := f.scan("2026-12-10"); len(got) != 0 {
 			t.Fatalf("on November's due day: %v", got)

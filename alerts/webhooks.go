@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"p06/auth"
+	"p06/org"
 	"p06/rbac"
 	"p06/store"
 )
@@ -215,6 +216,9 @@ func (w *Webhooks) Create(ctx context.Context, actor *auth.Identity, unitCode, t
 	if actor == nil {
 		return nil, &store.Error{Code: store.Unauthenticated, Message: "cần đăng nhập", English: "sign-in required"}
 	}
+	if err := org.CheckCode("orgUnit", unitCode); err != nil {
+		return nil, err
+	}
 	if err := CheckTarget(target, w.allowPrivate); err != nil {
 		return nil, err
 	}
@@ -332,17 +336,17 @@ func (w *Webhooks) Deliveries(ctx context.Context, actor *auth.Identity, webhook
 	return ds, info, nil
 }
 
-// queueDeliveries queues the alerts raised by run runID for every live
-// webhook of their unit or a unit above: in the scan's transaction, once
-// (the unique key).
-func queueDeliveries(ctx context.Context, tx bun.IDB, runID int64, now time.Time) (int, error) {
+// queueDeliveries queues the alerts raised by run runID (their ids above
+// after) for every live webhook of their unit or a unit above: in the
+// scan's transaction, once (the unique key).
+func queueDeliveries(ctx context.Context, tx bun.IDB, runID, after int64, now time.Time) (int, error) {
 	res, err := tx.NewRaw(`INSERT INTO webhook_deliveries (webhook_id, alert_id, state, next_at, created_at)
 		SELECT wh.id, alr.id, ?, ?, ? FROM alerts AS alr
 		JOIN org_units AS u ON u.id = alr.org_unit_id
 		JOIN webhooks AS wh ON wh.deleted_at IS NULL AND wh.disabled_at IS NULL
 		JOIN org_units AS wu ON wu.id = wh.org_unit_id
-		WHERE alr.job_run_id = ? AND u.path LIKE wu.path || '%'
-		ON CONFLICT (webhook_id, alert_id) DO NOTHING`, Pending, now.UTC(), now.UTC(), runID).Exec(ctx)
+		WHERE alr.id > ? AND alr.job_run_id = ? AND u.path LIKE wu.path || '%'
+		ON CONFLICT (webhook_id, alert_id) DO NOTHING`, Pending, now.UTC(), now.UTC(), after, runID).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("alerts: queueing webhook deliveries: %w", err)
 	}

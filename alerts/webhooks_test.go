@@ -1,6 +1,7 @@
 package alerts_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,6 +57,13 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 		}
 		if _, err := wh.Create(ctx, admin, "BTP", ok.URL, "a-secret-of-16-chars"); store.ErrorCode(err) != store.NotFound {
 			t.Fatalf("registering for a unit out of scope: %v", err)
+		}
+		// A code no unit can have is INVALID, quoted clipped, before any lookup.
+		long := strings.Repeat("46-", 40)
+		var se *store.Error
+		if _, err := wh.Create(ctx, admin, long, ok.URL, "a-secret-of-16-chars"); !errors.As(err, &se) || se.Code != store.Invalid ||
+			se.Field != "orgUnit" || strings.Contains(se.Message, long) || strings.Contains(se.English, long) {
+			t.Fatalf("registering for an invalid unit code: %v", err)
 		}
 		if _, err := wh.Create(ctx, admin, "46", ok.URL, "short"); store.ErrorCode(err) != store.Invalid {
 			t.Fatalf("a short secret: %v", err)

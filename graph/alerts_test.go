@@ -45,7 +45,7 @@ type alertsOut struct {
 			Escalated         bool
 			OrgUnit           struct{ Code, Kind string }
 			Assignment        *struct{ DueDate string }
-			Indicator         *struct{ Code, PeriodType string }
+			Indicator         *struct{ ID, Code, PeriodType, Kind string }
 			Period            *string
 		}
 	}
@@ -53,13 +53,14 @@ type alertsOut struct {
 }
 
 const alertsQuery = `query($f: AlertFilter) { alerts(first: 100, filter: $f) { totalCount nodes { id kind dueDate acknowledgedAt
-	acknowledgedBy { username } escalated orgUnit { code kind } assignment { dueDate } indicator { code periodType } period } } unreadAlertCount }`
+	acknowledgedBy { username } escalated orgUnit { code kind } assignment { dueDate } indicator { id code periodType kind } period } } unreadAlertCount }`
 
 // Through the API (the Ministry of Public Security's editor, whose demo
 // tasks are long overdue, and the Government Office's): each caller lists only the alerts of its units; the
 // unread count agrees with the list; acknowledging is recorded once, with
 // who and when, audited, and refused out of scope (NOT_FOUND) and for a
-// viewer (FORBIDDEN); job runs are for administrators.
+// viewer (FORBIDDEN); job runs are for administrators; submitting a value
+// due resolves its REPORT_DUE alert with no scan.
 func TestAlertsThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	for _, d := range storetest.Dialects() {
@@ -174,6 +175,38 @@ func TestAlertsThroughTheAPI(t *testing.T) {
 			}
 			if r := hue.do(runs, nil, nil); code(r) != "FORBIDDEN" {
 				t.Fatalf("hue reading job runs: %+v", r)
+			}
+
+			// Submitting a value due resolves its REPORT_DUE alert at once,
+			// with no scan: it leaves the open alerts and the unread count.
+			var due *struct{ ID, Code, PeriodType, Kind string }
+			var period string
+			for _, a := range out.Alerts.Nodes {
+				if a.Kind == "REPORT_DUE" && a.ID != first { // not the one acknowledged
+					due, period = a.Indicator, *a.Period
+					break
+				}
+			}
+			v := map[string]any{"indicator": due.ID, "orgUnit": "BCA", "period": period}
+			switch due.Kind {
+			case "RATIO", "PERCENT":
+				v["numerator"], v["denominator"] = 1, 1
+			default:
+				v["value"] = 1
+			}
+			if sub, r := submit(hue, []map[string]any{v}, true, map[string]any{"confirmJumps": true}, "en"); len(r.Errors) > 0 ||
+				len(sub.SubmitDataValues.Values) != 1 || sub.SubmitDataValues.Values[0].State != "SUBMITTED" {
+				t.Fatalf("submitting %s for %s: %+v %+v", due.Code, period, sub.SubmitDataValues, r.Errors)
+			}
+			var open alertsOut
+			hue.must(alertsQuery, map[string]any{"f": map[string]any{"open": true}}, &open)
+			for _, a := range open.Alerts.Nodes {
+				if a.Kind == "REPORT_DUE" && a.Indicator.Code == due.Code && *a.Period == period {
+					t.Fatalf("still open after submitting: %+v", a)
+				}
+			}
+			if open.UnreadAlertCount != after.UnreadAlertCount-1 {
+				t.Fatalf("unread after submitting: %d, was %d", open.UnreadAlertCount, after.UnreadAlertCount)
 			}
 		})
 	}

@@ -46,5 +46,6 @@ func NewResolver(db *store.DB, authSvc *auth.Service, clock store.Clock) *Resolv
 		AlertStore: alerts.NewStore(db, authSvc.Authorizer(), clock),
 		Reports:    reports.NewService(db, orgs, ts, authSvc, clock, nil)}
 	r.WebhookStore = alerts.NewWebhooks(r.AlertStore, false)
+	r.Kpi.OnSubmitted(alerts.ResolveSubmitted)
 	return r
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -23,10 +25,21 @@ import (
 // with their versions bumped, their history, the roll-ups and the audit
 // entries, and commits.
 type Service struct {
-	db    *store.DB
-	authz *rbac.Authorizer
-	clock store.Clock
+	db          *store.DB
+	authz       *rbac.Authorizer
+	clock       store.Clock
+	onSubmitted SubmittedFunc
 }
+
+// SubmittedFunc is told, in a write's transaction, of the indicators whose
+// values it wrote counted (SUBMITTED, APPROVED, ACCEPTED) at instant at; an
+// error rolls the write back. Package alerts resolves their REPORT_DUE
+// alerts with it (alerts.ResolveSubmitted), so an alert ends when its
+// value is submitted, not at the next scan.
+type SubmittedFunc func(ctx context.Context, tx bun.IDB, at time.Time, indicators []int64) error
+
+// OnSubmitted makes every write of counted values call fn.
+func (s *Service) OnSubmitted(fn SubmittedFunc) { s.onSubmitted = fn }
 
 // NewService returns the write path on db.
 func NewService(db *store.DB, authz *rbac.Authorizer, clock store.Clock) *Service {
@@ -615,6 +628,19 @@ func (s *Service) saveValues(ctx context.Context, tx bun.Tx, actor *auth.Identit
 	}
 	if err := ApplyOwn(ctx, tx, s.db.Engine, changes); err != nil {
 		return err
+	}
+	if s.onSubmitted != nil {
+		var inds []int64
+		for _, w := range ws {
+			if w.after.State.Counted() && !slices.Contains(inds, w.ind.ID) {
+				inds = append(inds, w.ind.ID)
+			}
+		}
+		if len(inds) > 0 {
+			if err := s.onSubmitted(ctx, tx, now, inds); err != nil {
+				return err
+			}
+		}
 	}
 	return store.AuditMany(ctx, tx, audits, details)
 }
