@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -156,15 +157,61 @@ func internalHost(host string) bool {
 	return strings.HasPrefix(last, "0x") || strings.Trim(last, "0123456789") == ""
 }
 
-// cgnat is the shared address space of carriers (100.64.0.0/10).
-var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
+// notPublic are the address blocks no webhook receiver is at, besides
+// those net.IP's methods name (loopback, private, link-local, multicast,
+// unspecified): carriers' shared space, "this network", the IETF's and the
+// documentation's blocks, benchmarking, the reserved 240/4 (broadcast
+// included), the IPv6 discard and documentation prefixes, and Teredo and
+// site-local, whose embedded IPv4 address cannot be checked.
+var notPublic = func() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, p := range []string{"100.64.0.0/10", "0.0.0.0/8", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24",
+		"203.0.113.0/24", "240.0.0.0/4", "100::/64", "2001:db8::/32", "2001::/32", "fec0::/10"} {
+		ps = append(ps, netip.MustParsePrefix(p))
+	}
+	return ps
+}()
+
+// Prefixes of IPv6 addresses that carry an IPv4 address, which public
+// judges instead: NAT64 (RFC 6052 and the local-use prefix of RFC 8215,
+// the IPv4 address in the last 32 bits), 6to4 (bits 16–47) and the
+// deprecated IPv4-compatible form (::a.b.c.d).
+var (
+	nat64     = []netip.Prefix{netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("64:ff9b:1::/48")}
+	sixToFour = netip.MustParsePrefix("2002::/16")
+	v4Compat  = netip.MustParsePrefix("::/96")
+)
 
 // public says whether ip is an ordinary Internet address: not loopback,
 // private, link-local (169.254.169.254 and the other cloud metadata
-// addresses), unspecified, multicast or carrier-grade NAT.
+// addresses), unspecified, multicast, nor in notPublic; an IPv6 address
+// that carries an IPv4 one (NAT64, 6to4, IPv4-mapped or -compatible) is
+// judged by that IPv4 address, so [64:ff9b::a9fe:a9fe] is 169.254.169.254.
 func public(ip net.IP) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		b := a.As16()
+		var v4 [4]byte
+		switch {
+		case nat64[0].Contains(a) || nat64[1].Contains(a) || v4Compat.Contains(a):
+			copy(v4[:], b[12:])
+			return public(net.IP(v4[:]))
+		case sixToFour.Contains(a):
+			copy(v4[:], b[2:6])
+			return public(net.IP(v4[:]))
+		}
+	}
+	for _, p := range notPublic {
+		if p.Contains(a) {
+			return false
+		}
+	}
 	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || cgnat.Contains(ip))
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
 }
 
 // errPrivateTarget is a delivery refused because its host resolved to an

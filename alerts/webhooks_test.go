@@ -186,12 +186,17 @@ func TestWebhooksDeliverOnceSignedWithRetries(t *testing.T) {
 		for _, u := range []string{"http://169.254.169.254/latest", "http://10.1.2.3/", "http://[::1]:8080/", "ftp://example.com/", "http://user:pw@example.com/",
 			"http://localhost/x", "http://LOCALHOST/", "http://localhost./", "http://foo.localhost/", "http://metadata.google.internal/",
 			"http://printer.local/", "http://2130706433/", "http://0x7f000001/", "http://127.1/", "http://017700000001/", "http://0/",
-			"http://[fe80::1%25eth0]/", "http://example.com:99999/", "http://example.com:0/"} {
+			"http://[fe80::1%25eth0]/", "http://example.com:99999/", "http://example.com:0/",
+			// IPv4 inside IPv6 (NAT64, 6to4, IPv4-compatible) and reserved blocks
+			"http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b::a00:1]/", "http://[64:ff9b:1::c0a8:1]/", "http://[2002:a00:1::]/",
+			"http://[2002:7f00:1::]/", "http://[::127.0.0.1]/", "http://[::a00:1]/", "http://[::ffff:10.0.0.1]/", "http://240.0.0.1/",
+			"http://255.255.255.255/", "http://198.18.0.1/", "http://192.0.0.1/", "http://[2001:db8::1]/"} {
 			if err := alerts.CheckTarget(u, false); store.ErrorCode(err) != store.Invalid {
 				t.Errorf("%s: %v", u, err)
 			}
 		}
-		for _, u := range []string{"https://example.com/hook", "https://hooks.example.vn:8443/p06", "http://93.184.215.14/"} {
+		for _, u := range []string{"https://example.com/hook", "https://hooks.example.vn:8443/p06", "http://93.184.215.14/",
+			"http://[64:ff9b::5db8:d70e]/", "http://[2606:4700::1111]/"} {
 			if err := alerts.CheckTarget(u, false); err != nil {
 				t.Errorf("%s: %v", u, err)
 			}
