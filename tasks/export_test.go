@@ -21,3 +21,9 @@ func (s *Store) DerivedTaskStatuses(ctx context.Context, sc rbac.Scope, asOf sto
 	out := make(map[int64]Status, len(ids))
 	return out, s.derivedTaskStatuses(ctx, sc, asOf, unitPath, DueInForce, ids, out)
 }
+
+// DerivedReportRows is what ReportRows gives from the facts, by the rule:
+// the answer the kept assignment statuses must give.
+func (s *Store) DerivedReportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, path string, limit int) ([]ReportRow, int, error) {
+	return s.reportRows(ctx, sc, asOf, path, limit, false)
+}

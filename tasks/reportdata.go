@@ -180,30 +180,56 @@ func (r *ReportRow) Late() bool { return r.Status == Overdue || r.Status == Done
 // ReportRows returns the assignments to the unit at path and below it (in
 // sc) as they stood at the end of asOf, overdue ones first, then by due date
 // (none last), document and task, at most limit of them, and how many there
-// are in all.
+// are in all. Each assignment's status and due date then are kept
+// (assignment_statuses) where the scope is (keptScope); elsewhere they are
+// the rule's (assignmentsAsOf). The listed rows' facts then and last
+// progress report are read for them alone, after the limit.
 func (s *Store) ReportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, path string, limit int) ([]ReportRow, int, error) {
+	return s.reportRows(ctx, sc, asOf, path, limit, true)
+}
+
+// reportRows is ReportRows, reading the kept statuses only with kept.
+func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, path string, limit int, kept bool) ([]ReportRow, int, error) {
 	rows := []ReportRow{}
 	sub := sc.Within(path)
 	if sub.Empty() {
 		return rows, 0, nil
 	}
 	d := asOf.String()
-	last := func(col string) string {
-		return "(SELECT pr." + col + " FROM progress_reports AS pr WHERE pr.assignment_id = x.id AND pr.reported_on <= ?" +
-			" ORDER BY pr.reported_at DESC, pr.id DESC LIMIT 1)"
+	var x *bun.SelectQuery
+	if k, ok := keptScope(sub); ok && kept {
+		x = s.db.NewSelect().TableExpr("assignment_statuses AS ks").
+			ColumnExpr("ks.assignment_id AS id, ks.task_id, ks.org_unit_id, ks.status, ks.due_date").
+			Where("ks.valid_from <= ? AND ks.valid_to > ?", d, d)
+		if k != rbac.RootPath {
+			x = x.Where("ks.scope = ?", k)
+		}
+	} else {
+		x = s.db.NewSelect().TableExpr("(?) AS xs", assignmentsAsOf(s.db, sub, asOf)).
+			ColumnExpr("xs.id, xs.task_id, xs.org_unit_id, xs.status, xs.due_date")
 	}
-	q := s.db.NewSelect().TableExpr("(?) AS x", assignmentsAsOf(s.db, sub, asOf)).
+	listed := s.db.NewSelect().TableExpr("(?) AS x", x).
 		Join("JOIN tasks AS t ON t.id = x.task_id").
 		Join("JOIN documents AS d ON d.id = t.document_id").
 		Join("JOIN org_units AS u ON u.id = x.org_unit_id").
-		ColumnExpr("x.id, x.task_id, x.role, x.state, x.progress, x.due_date, x.completed_on, x.status").
-		ColumnExpr("u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
+		ColumnExpr("x.id, x.task_id, x.status, x.due_date, u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
 		ColumnExpr("t.clause, t.title, t.deadline_text, t.due_date AS original_due").
+		ColumnExpr("COUNT(*) OVER () AS total").
+		ColumnExpr("ROW_NUMBER() OVER (ORDER BY " + reportOrder + ") AS n").
+		OrderExpr(reportOrder).
+		Limit(int64(limit))
+	last := func(col string) string {
+		return "(SELECT pr." + col + " FROM progress_reports AS pr WHERE pr.assignment_id = y.id AND pr.reported_on <= ?" +
+			" ORDER BY pr.reported_at DESC, pr.id DESC LIMIT 1)"
+	}
+	q := s.db.NewSelect().TableExpr("(?) AS y", listed).
+		Join("JOIN assignments AS xa ON xa.id = y.id").
+		Join("JOIN assignment_facts AS xf ON xf.assignment_id = y.id AND xf.valid_from <= ? AND (xf.valid_to IS NULL OR xf.valid_to > ?)", d, d).
+		ColumnExpr("y.id, y.task_id, y.status, y.due_date, y.unit_code, y.unit_name, y.document_number, y.clause, y.title, y.deadline_text, y.original_due, y.total").
+		ColumnExpr("xa.role, xf.state, xf.progress, xf.completed_on").
 		ColumnExpr(last("reported_on")+" AS last_report_on", d).
 		ColumnExpr(last("text")+" AS last_report", d).
-		ColumnExpr("COUNT(*) OVER () AS total").
-		OrderExpr("CASE WHEN x.status = 'OVERDUE' THEN 0 ELSE 1 END, x.due_date IS NULL, x.due_date, d.issue_date, d.id, t.sort_order, u.path, x.id").
-		Limit(int64(limit))
+		OrderExpr("y.n")
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, 0, fmt.Errorf("tasks: report rows: %w", err)
 	}
@@ -212,3 +238,6 @@ func (s *Store) ReportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, 
 	}
 	return rows, rows[0].Total, nil
 }
+
+// reportOrder is the order of a report's rows.
+const reportOrder = "CASE WHEN x.status = 'OVERDUE' THEN 0 ELSE 1 END, x.due_date IS NULL, x.due_date, d.issue_date, d.id, t.sort_order, u.path, x.id"
