@@ -199,20 +199,20 @@ func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, 
 	var x *bun.SelectQuery
 	if k, ok := keptScope(sub); ok && kept {
 		x = s.db.NewSelect().TableExpr("assignment_statuses AS ks").
-			ColumnExpr("ks.assignment_id AS id, ks.task_id, ks.org_unit_id, ks.status, ks.due_date").
+			ColumnExpr("ks.assignment_id AS id, ks.task_id, ks.org_unit_id, ks.role, ks.status, ks.due_date").
 			Where("ks.valid_from <= ? AND ks.valid_to > ?", d, d)
 		if k != rbac.RootPath {
 			x = x.Where("ks.scope = ?", k)
 		}
 	} else {
 		x = s.db.NewSelect().TableExpr("(?) AS xs", assignmentsAsOf(s.db, sub, asOf)).
-			ColumnExpr("xs.id, xs.task_id, xs.org_unit_id, xs.status, xs.due_date")
+			ColumnExpr("xs.id, xs.task_id, xs.org_unit_id, xs.role, xs.status, xs.due_date")
 	}
 	listed := s.db.NewSelect().TableExpr("(?) AS x", x).
 		Join("JOIN tasks AS t ON t.id = x.task_id").
 		Join("JOIN documents AS d ON d.id = t.document_id").
 		Join("JOIN org_units AS u ON u.id = x.org_unit_id").
-		ColumnExpr("x.id, x.task_id, x.status, x.due_date, u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
+		ColumnExpr("x.id, x.task_id, x.role, x.status, x.due_date, u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
 		ColumnExpr("t.clause, t.title, t.deadline_text, t.due_date AS original_due").
 		ColumnExpr("COUNT(*) OVER () AS total").
 		ColumnExpr("ROW_NUMBER() OVER (ORDER BY " + reportOrder + ") AS n").
@@ -223,10 +223,9 @@ func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, 
 			" ORDER BY pr.reported_at DESC, pr.id DESC LIMIT 1)"
 	}
 	q := s.db.NewSelect().TableExpr("(?) AS y", listed).
-		Join("JOIN assignments AS xa ON xa.id = y.id").
 		Join("JOIN assignment_facts AS xf ON xf.assignment_id = y.id AND xf.valid_from <= ? AND (xf.valid_to IS NULL OR xf.valid_to > ?)", d, d).
-		ColumnExpr("y.id, y.task_id, y.status, y.due_date, y.unit_code, y.unit_name, y.document_number, y.clause, y.title, y.deadline_text, y.original_due, y.total").
-		ColumnExpr("xa.role, xf.state, xf.progress, xf.completed_on").
+		ColumnExpr("y.id, y.task_id, y.role, y.status, y.due_date, y.unit_code, y.unit_name, y.document_number, y.clause, y.title, y.deadline_text, y.original_due, y.total").
+		ColumnExpr("xf.state, xf.progress, xf.completed_on").
 		ColumnExpr(last("reported_on")+" AS last_report_on", d).
 		ColumnExpr(last("text")+" AS last_report", d).
 		OrderExpr("y.n")

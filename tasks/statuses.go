@@ -91,7 +91,7 @@ func piecesSQL(db bun.IDB, taskCond string) string {
 func assignmentSpansSQL(db bun.IDB, taskCond string) string {
 	return piecesSQL(db, taskCond) +
 		" SELECT p.assignment_id, p.at AS valid_from, COALESCE(p.till, '" + openEnd + "') AS valid_to," +
-		" CASE WHEN u.depth = 0 THEN u.path ELSE " + topOf(db, "u.path") + " END AS scope, p.status, p.due_date, p.task_id, p.org_unit_id" +
+		" CASE WHEN u.depth = 0 THEN u.path ELSE " + topOf(db, "u.path") + " END AS scope, p.status, p.due_date, p.task_id, p.org_unit_id, p.role" +
 		" FROM p JOIN org_units AS u ON u.id = p.org_unit_id"
 }
 
@@ -336,7 +336,7 @@ func buildTaskStatuses(ctx context.Context, db bun.IDB, from int64) error {
 }
 
 // insertAssignmentSpans is the INSERT of assignmentSpansSQL's rows.
-const insertAssignmentSpans = "INSERT INTO assignment_statuses (assignment_id, valid_from, valid_to, scope, status, due_date, task_id, org_unit_id) "
+const insertAssignmentSpans = "INSERT INTO assignment_statuses (assignment_id, valid_from, valid_to, scope, status, due_date, task_id, org_unit_id, role) "
 
 // buildAssignmentStatuses is BuildStatuses for the assignments' spans:
 // 1,000 tasks a statement.
