@@ -171,7 +171,6 @@ type ReportRow struct {
 	// LastReportOn and LastReport are the latest progress report by then.
 	LastReportOn store.Date `bun:"last_report_on,type:text" json:"lastReportOn"`
 	LastReport   string     `bun:"last_report" json:"lastReport,omitempty"`
-	Total        int        `bun:"total" json:"-"`
 }
 
 // Late reports whether the row is late: overdue, or done after its due date.
@@ -197,7 +196,9 @@ func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, 
 	}
 	d := asOf.String()
 	var x *bun.SelectQuery
+	idCol := "xs.id" // x's assignment id, to narrow it
 	if k, ok := keptScope(sub); ok && kept {
+		idCol = "ks.assignment_id"
 		x = s.db.NewSelect().TableExpr("assignment_statuses AS ks").
 			ColumnExpr("ks.assignment_id AS id, ks.task_id, ks.org_unit_id, ks.role, ks.status, ks.due_date").
 			Where("ks.valid_from <= ? AND ks.valid_to > ?", d, d)
@@ -208,13 +209,58 @@ func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, 
 		x = s.db.NewSelect().TableExpr("(?) AS xs", assignmentsAsOf(s.db, sub, asOf)).
 			ColumnExpr("xs.id, xs.task_id, xs.org_unit_id, xs.role, xs.status, xs.due_date")
 	}
-	listed := s.db.NewSelect().TableExpr("(?) AS x", x).
+	// The rows' order begins with overdue first, then by due date (none
+	// last), which x has; the rest needs the task, its document and the
+	// unit. So x's keys are read first, and only the rows up to the
+	// limit-th row's key (with its ties) are joined and ordered whole, not
+	// every row of the scope.
+	var keys []struct {
+		ID     int64  `bun:"id"`
+		Status Status `bun:"status"`
+		Due    string `bun:"due_date"`
+	}
+	if err := s.db.NewSelect().TableExpr("(?) AS x", x).ColumnExpr("x.id, x.status, x.due_date").Scan(ctx, &keys); err != nil {
+		return nil, 0, fmt.Errorf("tasks: report rows: %w", err)
+	}
+	if len(keys) == 0 {
+		return rows, 0, nil
+	}
+	key := func(i int) [2]string {
+		o := "1"
+		if keys[i].Status == Overdue {
+			o = "0"
+		}
+		if keys[i].Due == "" {
+			return [2]string{o, "~"}
+		}
+		return [2]string{o, keys[i].Due}
+	}
+	less := func(a, b [2]string) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
+	ids := make([]int64, 0, min(len(keys), limit))
+	if len(keys) <= limit {
+		for i := range keys {
+			ids = append(ids, keys[i].ID)
+		}
+	} else {
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(a, b int) bool { return less(key(order[a]), key(order[b])) })
+		cut := key(order[limit-1])
+		for _, i := range order {
+			if less(cut, key(i)) {
+				break
+			}
+			ids = append(ids, keys[i].ID)
+		}
+	}
+	listed := s.db.NewSelect().TableExpr("(?) AS x", x.Where(idCol+" IN (?)", bun.In(ids))).
 		Join("JOIN tasks AS t ON t.id = x.task_id").
 		Join("JOIN documents AS d ON d.id = t.document_id").
 		Join("JOIN org_units AS u ON u.id = x.org_unit_id").
 		ColumnExpr("x.id, x.task_id, x.role, x.status, x.due_date, u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
 		ColumnExpr("t.clause, t.title, t.deadline_text, t.due_date AS original_due").
-		ColumnExpr("COUNT(*) OVER () AS total").
 		ColumnExpr("ROW_NUMBER() OVER (ORDER BY " + reportOrder + ") AS n").
 		OrderExpr(reportOrder).
 		Limit(int64(limit))
@@ -224,7 +270,7 @@ func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, 
 	}
 	q := s.db.NewSelect().TableExpr("(?) AS y", listed).
 		Join("JOIN assignment_facts AS xf ON xf.assignment_id = y.id AND xf.valid_from <= ? AND (xf.valid_to IS NULL OR xf.valid_to > ?)", d, d).
-		ColumnExpr("y.id, y.task_id, y.role, y.status, y.due_date, y.unit_code, y.unit_name, y.document_number, y.clause, y.title, y.deadline_text, y.original_due, y.total").
+		ColumnExpr("y.id, y.task_id, y.role, y.status, y.due_date, y.unit_code, y.unit_name, y.document_number, y.clause, y.title, y.deadline_text, y.original_due").
 		ColumnExpr("xf.state, xf.progress, xf.completed_on").
 		ColumnExpr(last("reported_on")+" AS last_report_on", d).
 		ColumnExpr(last("text")+" AS last_report", d).
@@ -232,11 +278,9 @@ func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, 
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, 0, fmt.Errorf("tasks: report rows: %w", err)
 	}
-	if len(rows) == 0 {
-		return rows, 0, nil
-	}
-	return rows, rows[0].Total, nil
+	return rows, len(keys), nil
 }
 
-// reportOrder is the order of a report's rows.
+// reportOrder is the order of a report's rows: overdue first, then by due
+// date (none last), document and task.
 const reportOrder = "CASE WHEN x.status = 'OVERDUE' THEN 0 ELSE 1 END, x.due_date IS NULL, x.due_date, d.issue_date, d.id, t.sort_order, u.path, x.id"
