@@ -7,11 +7,14 @@ import (
 	"p06/store"
 )
 
-// DerivedSummary is what Summary counts of tasks, statuses and assignments
-// from the facts (the status rule as of the day), whatever the scope: the
+// DerivedSummary is what Summary counts of documents, tasks, statuses and
+// assignments from the facts (the status rule as of the day), whatever the scope: the
 // answer the kept statuses must give.
 func (s *Store) DerivedSummary(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind) (*Summary, error) {
 	out := &Summary{ByKind: map[DocKind]int{}, ByStatus: map[Status]int{}}
+	if err := s.countDocuments(ctx, sc, asOf, kinds, out, false); err != nil {
+		return nil, err
+	}
 	return out, s.derivedCounts(ctx, sc, asOf, kinds, SumAll, out)
 }
 

@@ -191,6 +191,9 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 					if w := fmt.Sprintf("tasks %d, assignments %d, %v", want.Tasks, want.Assignments, want.ByStatus); k != w {
 						t.Errorf("%s as of %s, kinds %v: kept %s, derived %s", name, day, kinds, k, w)
 					}
+					if kept.Documents != want.Documents || !maps.Equal(kept.ByKind, want.ByKind) {
+						t.Errorf("%s as of %s, kinds %v: documents kept %d %v, derived %d %v", name, day, kinds, kept.Documents, kept.ByKind, want.Documents, want.ByKind)
+					}
 					if kinds == nil {
 						out[agreedKey{name, day}] = k
 						n := 0
