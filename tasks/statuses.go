@@ -21,7 +21,10 @@ import (
 // assignments, each span with the number of the scope's assignments then.
 // The same spans as counts per day (task_status_days) answer "how many
 // tasks in each status as of D" as a sum over at most a few thousand rows,
-// whatever the number of tasks.
+// whatever the number of tasks. Each assignment's own status (and the due
+// date in force) is kept too, as the spans of its facts' versions cut where
+// it changes (assignment_statuses, per depth-1 scope): a progress report's
+// rows of a province read them instead of every assignment's facts.
 //
 // The spans are computed by the status rule itself (statusSpansSQL: the
 // assignment's and the task's CASE of status.go, at each day a status may
@@ -283,11 +286,10 @@ func refreshStatuses(ctx context.Context, db bun.IDB, ids ...int64) error {
 	return nil
 }
 
-// BuildStatuses computes the kept statuses of the tasks from id from on
-// (and of their assignments),
-// which have none yet, in bulk (db is a transaction): the migration that
-// adds them for existing rows, and the generator after loading its rows.
-// 250 tasks a statement, so each statement's sorts stay in memory (on
+// BuildStatuses computes the kept statuses of the tasks from id from on and
+// of their assignments, which have none yet, in bulk (db is a transaction):
+// the seeds and the generator after loading their rows (the migrations fill
+// each table for existing rows). The tasks' spans 250 tasks a statement, so each statement's sorts stay in memory (on
 // PostgreSQL with a larger work_mem for the transaction) and each stays
 // well within the pool's read timeout on a busy machine (the seeds run it
 // on the ordinary pool).
