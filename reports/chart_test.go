@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/png"
 	"math"
 	"strings"
 	"testing"
@@ -62,5 +63,50 @@ func TestRankingAndIndicatorShapes(t *testing.T) {
 	}
 	if _, text := svgOf(t, svg.Bytes()); !strings.Contains(text, "Không có dữ liệu") {
 		t.Fatalf("all-zero line: %s", text)
+	}
+}
+
+// TestPNGColours: a chart of few colours is written as a paletted PNG, one
+// of more than 256 (many anti-aliased lines) as a full-colour one, and both
+// show the series' colours exactly where they are drawn.
+func TestPNGColours(t *testing.T) {
+	t.Parallel()
+	blue := drawing.ColorFromHex("1e88e5")
+	bars := reports.Bars{Title: "Xếp hạng", Series: []reports.Series{{Name: "Tỷ lệ", Color: blue}}}
+	for i := range 63 {
+		bars.Labels = append(bars.Labels, fmt.Sprintf("Tỉnh %d", i+1))
+		bars.Series[0].Values = append(bars.Series[0].Values, 100)
+	}
+	var buf bytes.Buffer
+	if err := bars.Render(&buf, reports.PNG, 800, bars.DefaultHeight()); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img.(*image.Paletted); !ok {
+		t.Errorf("bars: %T, want a paletted PNG", img)
+	}
+	// Every row's bar is full: the middle of the plot is the series' colour.
+	b := img.Bounds()
+	if r, g, bl, _ := img.At(b.Dx()*3/4, b.Dy()/2).RGBA(); [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8)} != [3]uint8{blue.R, blue.G, blue.B} {
+		t.Errorf("bars: middle pixel %v, want %v", img.At(b.Dx()*3/4, b.Dy()/2), blue)
+	}
+
+	lines := reports.Lines{Title: "Nhiều đường", XLabels: []string{"2024Q1", "2024Q2", "2024Q3", "2024Q4"}}
+	for i := range 40 {
+		c := drawing.Color{R: uint8(i * 6), G: uint8(255 - i*6), B: uint8(i * 3), A: 255}
+		lines.Series = append(lines.Series, reports.Series{Name: fmt.Sprint(i), Color: c, Values: []float64{float64(i), float64(40 - i), float64(i * 2), 3}})
+	}
+	buf.Reset()
+	if err := lines.Render(&buf, reports.PNG, 600, 300); err != nil {
+		t.Fatal(err)
+	}
+	if img, err = png.Decode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img.(*image.Paletted); ok || img.Bounds().Size() != (image.Point{600, 300}) {
+		t.Errorf("lines: %T %v, want a full-colour 600×300 PNG", img, img.Bounds())
 	}
 }

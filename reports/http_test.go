@@ -116,7 +116,14 @@ func (c caller) sign(req *http.Request) {
 // get fetches path as c, with headers given in pairs.
 func (s *stack) get(c caller, path string, header ...string) (*http.Response, []byte) {
 	s.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	return s.do(c, http.MethodGet, path, header...)
+}
+
+// do sends a request of method without a body to path as c, with headers
+// given in pairs.
+func (s *stack) do(c caller, method, path string, header ...string) (*http.Response, []byte) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.url+path, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -368,6 +375,40 @@ func TestBadUnitCodes(t *testing.T) {
 			r := s.query(vpcp, q, nil, nil)
 			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" || len(r.Errors[0].Message) > 300 {
 				t.Errorf("%.60s: %+v", q, r.Errors)
+			}
+		}
+	})
+}
+
+// TestStrayRequests: another method than GET on a chart or a report is 405
+// with Allow, and a path under /charts/ or /reports/ that names neither is
+// 404, both in the coded error shape of the other errors there, in the
+// caller's language.
+func TestStrayRequests(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		tok := s.token("vpcp")
+		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+			for _, path := range []string{"/charts/status-by-unit.png", "/reports/46/2023Q4.xlsx"} {
+				res, body := s.do(tok, m, path, "Accept-Language", "en")
+				code, _, message := errorCode(t, body)
+				if res.StatusCode != 405 || res.Header.Get("Allow") != "GET, HEAD" || code != "INVALID" || message != "method "+m+" is not supported: use GET" {
+					t.Errorf("%s %s: %d %q %s", m, path, res.StatusCode, res.Header.Get("Allow"), body)
+				}
+			}
+		}
+		res, body := s.do(tok, http.MethodPost, "/charts/ranking.svg")
+		if code, _, message := errorCode(t, body); res.StatusCode != 405 || code != "INVALID" || message != "phương thức POST không được hỗ trợ: dùng GET" {
+			t.Errorf("POST in Vietnamese: %d %s", res.StatusCode, body)
+		}
+		for _, path := range []string{"/charts/", "/charts/a/b.png", "/reports/", "/reports/46", "/reports/46/", "/reports/46/2023Q4/x.csv"} {
+			for _, m := range []string{http.MethodGet, http.MethodPost} {
+				res, body := s.do(tok, m, path, "Accept-Language", "en")
+				code, _, message := errorCode(t, body)
+				if res.StatusCode != 404 || code != "NOT_FOUND" || message != "no such page" || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+					t.Errorf("%s %s: %d %s", m, path, res.StatusCode, body)
+				}
 			}
 		}
 	})

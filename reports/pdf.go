@@ -319,12 +319,18 @@ func (d *pdfDoc) body(s *Service, r *Report) {
 	}
 	if r.National() {
 		d.heading("II. DANH MỤC NHIỆM VỤ QUÁ HẠN CHƯA HOÀN THÀNH")
-		d.para("I", fmt.Sprintf("%d lượt giao nhiệm vụ quá hạn chưa hoàn thành; danh mục đầy đủ %d lượt giao trong bản XLSX.", len(r.pdfRows()), r.RowsTotal))
+		if r.RowsTotal > len(r.Rows) {
+			// The XLSX lists as many rows as the report holds (MaxRows).
+			d.para("I", fmt.Sprintf("%d lượt giao nhiệm vụ quá hạn chưa hoàn thành được liệt kê; bản XLSX liệt kê %d trong số %d lượt giao, quá hạn trước; danh sách đầy đủ tra cứu trên hệ thống.",
+				len(r.pdfRows()), len(r.Rows), r.RowsTotal))
+		} else {
+			d.para("I", fmt.Sprintf("%d lượt giao nhiệm vụ quá hạn chưa hoàn thành; danh mục đầy đủ %d lượt giao trong bản XLSX.", len(r.pdfRows()), r.RowsTotal))
+		}
 	} else {
 		d.heading("II. DANH MỤC NHIỆM VỤ (QUÁ HẠN TRƯỚC)")
 	}
 	if !r.National() && r.RowsTotal > len(r.Rows) {
-		d.para("I", fmt.Sprintf("Liệt kê %d trong số %d lượt giao nhiệm vụ, các nhiệm vụ quá hạn trước; danh sách đầy đủ trong bản XLSX.", len(r.Rows), r.RowsTotal))
+		d.para("I", fmt.Sprintf("Liệt kê %d trong số %d lượt giao nhiệm vụ, các nhiệm vụ quá hạn trước (bản XLSX cũng vậy); danh sách đầy đủ tra cứu trên hệ thống.", len(r.Rows), r.RowsTotal))
 	}
 	d.table(r.pdfTasksTable(), []float64{0.06, 0.40, 0.14, 0.11, 0.08, 0.21})
 	sec := 3

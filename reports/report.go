@@ -19,7 +19,7 @@ import (
 
 // MaxRows bounds the assignments a report lists (the figures count them
 // all): a province with its communes at national scale has thousands.
-const MaxRows = 5000
+const MaxRows = 1000
 
 // UnitRef is the unit a report is about.
 type UnitRef struct {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -118,6 +119,14 @@ func TestReportsOverHTTP(t *testing.T) {
 		}
 		if dn := f.GetDefinedName(); len(dn) == 0 {
 			t.Error("no filter")
+		}
+		// The filter covers the header and every row of the tasks sheet.
+		if z, err := zip.NewReader(bytes.NewReader(body), int64(len(body))); err != nil {
+			t.Error(err)
+		} else if sheet, err := z.Open("xl/worksheets/sheet2.xml"); err != nil {
+			t.Error(err)
+		} else if x, _ := io.ReadAll(sheet); !strings.Contains(string(x), fmt.Sprintf(`<autoFilter ref="$A$4:$L$%d">`, 4+len(rows))) {
+			t.Errorf("tasks sheet: no filter on rows 4 to %d", 4+len(rows))
 		}
 		if w, _ := f.GetColWidth("Nhiệm vụ", "D"); w < 30 {
 			t.Errorf("task column width %v", w)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,9 +57,27 @@ func (s *Service) SetLogger(log *slog.Logger) { s.log = log }
 
 // Routes adds the charts and reports to mux: GET /charts/{name}.{png|svg}
 // and GET /reports/{unit}/{period}.{xlsx|csv|pdf}.
+// Anything else under /charts/ and /reports/ is answered in the same
+// coded shape as their other errors (fallback), not the mux's plain text.
 func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /charts/{file}", s.serveChart)
 	mux.HandleFunc("GET /reports/{unit}/{file}", s.serveReport)
+	mux.HandleFunc("/charts/", s.fallback)
+	mux.HandleFunc("/reports/", s.fallback)
+}
+
+// fallback answers a request under /charts/ or /reports/ that no route
+// takes: another method than GET (HEAD) on a path of a chart or report is
+// 405 with Allow, any other path NOT_FOUND (404).
+func (s *Service) fallback(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
+	if slices.Contains(segs, "") || !(segs[0] == "charts" && len(segs) == 2 || segs[0] == "reports" && len(segs) == 3) {
+		s.writeError(w, r, notFound)
+		return
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	s.writeStatus(w, r, http.StatusMethodNotAllowed, store.Errorf(store.Invalid,
+		"phương thức %s không được hỗ trợ: dùng GET", "method %s is not supported: use GET", r.Method))
 }
 
 // Renders counts the charts rendered since the start (the cache's misses).
@@ -87,6 +106,11 @@ func (s *Service) today() store.Date { return store.Today(s.clock) }
 // caller's language, extensions.code and field), with the HTTP status of
 // its code. Anything not a *store.Error is our bug: logged, INTERNAL.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeStatus(w, r, 0, err)
+}
+
+// writeStatus is writeError with the HTTP status given (0: its code's).
+func (s *Service) writeStatus(w http.ResponseWriter, r *http.Request, code int, err error) {
 	lang := langOf("", r.Header.Get("Accept-Language"))
 	var se *store.Error
 	status := http.StatusInternalServerError
@@ -115,6 +139,9 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			}
 			body = map[string]any{"message": m, "extensions": ext}
 		}
+	}
+	if code != 0 {
+		status = code
 	}
 	h := w.Header()
 	if st, after, ok := retryAfter(err); ok {

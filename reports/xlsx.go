@@ -47,54 +47,73 @@ func (r *Report) XLSX(w io.Writer, l Lang) error {
 			return err
 		}
 	}
-	const headRow = 4
 	for i, t := range r.tables(l) {
-		sheet := t.Name
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", sheet); err != nil {
-				return err
-			}
-		} else if _, err := f.NewSheet(sheet); err != nil {
-			return err
-		}
-		f.SetCellValue(sheet, "A1", r.heading(l))
-		f.SetCellStyle(sheet, "A1", "A1", title)
-		f.SetCellValue(sheet, "A2", r.subheading(l))
-		last, _ := excelize.CoordinatesToCellName(len(t.Columns), headRow)
-		for c, col := range t.Columns {
-			name, _ := excelize.ColumnNumberToName(c + 1)
-			f.SetColWidth(sheet, name, name, fitWidth(col, t.Rows, c))
-			cell, _ := excelize.CoordinatesToCellName(c+1, headRow)
-			f.SetCellValue(sheet, cell, col.Title)
-		}
-		f.SetCellStyle(sheet, "A4", last, head)
-		for ri, row := range t.Rows {
-			for c, v := range row {
-				cell, _ := excelize.CoordinatesToCellName(c+1, headRow+1+ri)
-				if err := f.SetCellValue(sheet, cell, xlsxValue(t.Columns[c].Kind, v)); err != nil {
-					return err
-				}
-			}
-		}
-		if len(t.Rows) > 0 {
-			for c, col := range t.Columns {
-				a, _ := excelize.CoordinatesToCellName(c+1, headRow+1)
-				b, _ := excelize.CoordinatesToCellName(c+1, headRow+len(t.Rows))
-				if err := f.SetCellStyle(sheet, a, b, styles[col.Kind]); err != nil {
-					return err
-				}
-			}
-		}
-		if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: headRow, TopLeftCell: "A5", ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-		end, _ := excelize.CoordinatesToCellName(len(t.Columns), headRow+max(1, len(t.Rows)))
-		if err := f.AutoFilter(sheet, "A4:"+end, nil); err != nil {
+		if err := writeSheet(f, i, t, r.heading(l), r.subheading(l), title, head, styles); err != nil {
 			return err
 		}
 	}
 	f.SetDocProps(&excelize.DocProperties{Title: r.heading(l), Creator: "P06", Language: string(l)})
 	return f.Write(w)
+}
+
+// headRow is the row of a sheet's column titles, below the report's
+// heading and subheading.
+const headRow = 4
+
+// writeSheet writes the table t as the workbook's sheet i (the first
+// renames the workbook's Sheet1), row by row through excelize's stream
+// writer: the filter and the frozen header set up before the rows, each
+// cell styled as its column.
+func writeSheet(f *excelize.File, i int, t table, heading, subheading string, title, head int, styles map[cellKind]int) error {
+	sheet := t.Name
+	if i == 0 {
+		if err := f.SetSheetName("Sheet1", sheet); err != nil {
+			return err
+		}
+	} else if _, err := f.NewSheet(sheet); err != nil {
+		return err
+	}
+	end, _ := excelize.CoordinatesToCellName(len(t.Columns), headRow+max(1, len(t.Rows)))
+	if err := f.AutoFilter(sheet, "A4:"+end, nil); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	// From the last column: excelize lists the column set last first, and
+	// the file's columns must be in order.
+	for c := len(t.Columns) - 1; c >= 0; c-- {
+		if err := sw.SetColWidth(c+1, c+1, fitWidth(t.Columns[c], t.Rows, c)); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: headRow, TopLeftCell: "A5", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: title, Value: heading}}); err != nil {
+		return err
+	}
+	if err := sw.SetRow("A2", []any{subheading}); err != nil {
+		return err
+	}
+	cells := make([]any, len(t.Columns))
+	for c, col := range t.Columns {
+		cells[c] = excelize.Cell{StyleID: head, Value: col.Title}
+	}
+	if err := sw.SetRow("A4", cells); err != nil {
+		return err
+	}
+	for ri, row := range t.Rows {
+		for c, v := range row {
+			cells[c] = excelize.Cell{StyleID: styles[t.Columns[c].Kind], Value: xlsxValue(t.Columns[c].Kind, v)}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, headRow+1+ri)
+		if err := sw.SetRow(cell, cells); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
 }
 
 func borders() []excelize.Border {

@@ -171,7 +171,6 @@ type ReportRow struct {
 	// LastReportOn and LastReport are the latest progress report by then.
 	LastReportOn store.Date `bun:"last_report_on,type:text" json:"lastReportOn"`
 	LastReport   string     `bun:"last_report" json:"lastReport,omitempty"`
-	Total        int        `bun:"total" json:"-"`
 }
 
 // Late reports whether the row is late: overdue, or done after its due date.
@@ -180,35 +179,108 @@ func (r *ReportRow) Late() bool { return r.Status == Overdue || r.Status == Done
 // ReportRows returns the assignments to the unit at path and below it (in
 // sc) as they stood at the end of asOf, overdue ones first, then by due date
 // (none last), document and task, at most limit of them, and how many there
-// are in all.
+// are in all. Each assignment's status and due date then are kept
+// (assignment_statuses) where the scope is (keptScope); elsewhere they are
+// the rule's (assignmentsAsOf). The listed rows' facts then and last
+// progress report are read for them alone, after the limit.
 func (s *Store) ReportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, path string, limit int) ([]ReportRow, int, error) {
+	return s.reportRows(ctx, sc, asOf, path, limit, true)
+}
+
+// reportRows is ReportRows, reading the kept statuses only with kept.
+func (s *Store) reportRows(ctx context.Context, sc rbac.Scope, asOf store.Date, path string, limit int, kept bool) ([]ReportRow, int, error) {
 	rows := []ReportRow{}
 	sub := sc.Within(path)
 	if sub.Empty() {
 		return rows, 0, nil
 	}
 	d := asOf.String()
-	last := func(col string) string {
-		return "(SELECT pr." + col + " FROM progress_reports AS pr WHERE pr.assignment_id = x.id AND pr.reported_on <= ?" +
-			" ORDER BY pr.reported_at DESC, pr.id DESC LIMIT 1)"
+	var x *bun.SelectQuery
+	idCol := "xs.id" // x's assignment id, to narrow it
+	if k, ok := keptScope(sub); ok && kept {
+		idCol = "ks.assignment_id"
+		x = s.db.NewSelect().TableExpr("assignment_statuses AS ks").
+			ColumnExpr("ks.assignment_id AS id, ks.task_id, ks.org_unit_id, ks.role, ks.status, ks.due_date").
+			Where("ks.valid_from <= ? AND ks.valid_to > ?", d, d)
+		if k != rbac.RootPath {
+			x = x.Where("ks.scope = ?", k)
+		}
+	} else {
+		x = s.db.NewSelect().TableExpr("(?) AS xs", assignmentsAsOf(s.db, sub, asOf)).
+			ColumnExpr("xs.id, xs.task_id, xs.org_unit_id, xs.role, xs.status, xs.due_date")
 	}
-	q := s.db.NewSelect().TableExpr("(?) AS x", assignmentsAsOf(s.db, sub, asOf)).
+	// The rows' order begins with overdue first, then by due date (none
+	// last), which x has; the rest needs the task, its document and the
+	// unit. So x's keys are read first, and only the rows up to the
+	// limit-th row's key (with its ties) are joined and ordered whole, not
+	// every row of the scope.
+	var keys []struct {
+		ID     int64  `bun:"id"`
+		Status Status `bun:"status"`
+		Due    string `bun:"due_date"`
+	}
+	if err := s.db.NewSelect().TableExpr("(?) AS x", x).ColumnExpr("x.id, x.status, x.due_date").Scan(ctx, &keys); err != nil {
+		return nil, 0, fmt.Errorf("tasks: report rows: %w", err)
+	}
+	if len(keys) == 0 {
+		return rows, 0, nil
+	}
+	key := func(i int) [2]string {
+		o := "1"
+		if keys[i].Status == Overdue {
+			o = "0"
+		}
+		if keys[i].Due == "" {
+			return [2]string{o, "~"}
+		}
+		return [2]string{o, keys[i].Due}
+	}
+	less := func(a, b [2]string) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
+	ids := make([]int64, 0, min(len(keys), limit))
+	if len(keys) <= limit {
+		for i := range keys {
+			ids = append(ids, keys[i].ID)
+		}
+	} else {
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(a, b int) bool { return less(key(order[a]), key(order[b])) })
+		cut := key(order[limit-1])
+		for _, i := range order {
+			if less(cut, key(i)) {
+				break
+			}
+			ids = append(ids, keys[i].ID)
+		}
+	}
+	listed := s.db.NewSelect().TableExpr("(?) AS x", x.Where(idCol+" IN (?)", bun.In(ids))).
 		Join("JOIN tasks AS t ON t.id = x.task_id").
 		Join("JOIN documents AS d ON d.id = t.document_id").
 		Join("JOIN org_units AS u ON u.id = x.org_unit_id").
-		ColumnExpr("x.id, x.task_id, x.role, x.state, x.progress, x.due_date, x.completed_on, x.status").
-		ColumnExpr("u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
+		ColumnExpr("x.id, x.task_id, x.role, x.status, x.due_date, u.code AS unit_code, u.name AS unit_name, d.number AS document_number").
 		ColumnExpr("t.clause, t.title, t.deadline_text, t.due_date AS original_due").
+		ColumnExpr("ROW_NUMBER() OVER (ORDER BY " + reportOrder + ") AS n").
+		OrderExpr(reportOrder).
+		Limit(int64(limit))
+	last := func(col string) string {
+		return "(SELECT pr." + col + " FROM progress_reports AS pr WHERE pr.assignment_id = y.id AND pr.reported_on <= ?" +
+			" ORDER BY pr.reported_at DESC, pr.id DESC LIMIT 1)"
+	}
+	q := s.db.NewSelect().TableExpr("(?) AS y", listed).
+		Join("JOIN assignment_facts AS xf ON xf.assignment_id = y.id AND xf.valid_from <= ? AND (xf.valid_to IS NULL OR xf.valid_to > ?)", d, d).
+		ColumnExpr("y.id, y.task_id, y.role, y.status, y.due_date, y.unit_code, y.unit_name, y.document_number, y.clause, y.title, y.deadline_text, y.original_due").
+		ColumnExpr("xf.state, xf.progress, xf.completed_on").
 		ColumnExpr(last("reported_on")+" AS last_report_on", d).
 		ColumnExpr(last("text")+" AS last_report", d).
-		ColumnExpr("COUNT(*) OVER () AS total").
-		OrderExpr("CASE WHEN x.status = 'OVERDUE' THEN 0 ELSE 1 END, x.due_date IS NULL, x.due_date, d.issue_date, d.id, t.sort_order, u.path, x.id").
-		Limit(int64(limit))
+		OrderExpr("y.n")
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, 0, fmt.Errorf("tasks: report rows: %w", err)
 	}
-	if len(rows) == 0 {
-		return rows, 0, nil
-	}
-	return rows, rows[0].Total, nil
+	return rows, len(keys), nil
 }
+
+// reportOrder is the order of a report's rows: overdue first, then by due
+// date (none last), document and task.
+const reportOrder = "CASE WHEN x.status = 'OVERDUE' THEN 0 ELSE 1 END, x.due_date IS NULL, x.due_date, d.issue_date, d.id, t.sort_order, u.path, x.id"

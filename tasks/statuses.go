@@ -21,7 +21,10 @@ import (
 // assignments, each span with the number of the scope's assignments then.
 // The same spans as counts per day (task_status_days) answer "how many
 // tasks in each status as of D" as a sum over at most a few thousand rows,
-// whatever the number of tasks.
+// whatever the number of tasks. Each assignment's own status (and the due
+// date in force) is kept too, as the spans of its facts' versions cut where
+// it changes (assignment_statuses, per depth-1 scope): a progress report's
+// rows of a province read them instead of every assignment's facts.
 //
 // The spans are computed by the status rule itself (statusSpansSQL: the
 // assignment's and the task's CASE of status.go, at each day a status may
@@ -66,6 +69,35 @@ func topOf(db bun.IDB, path string) string {
 	return "substr(" + path + ", 1, " + n + " + " + find + "(substr(" + path + ", " + n + " + 1), '/'))"
 }
 
+// piecesSQL is the start of statusSpansSQL and assignmentSpansSQL (its
+// condition's arguments once): the CTEs f (every version of the tasks'
+// assignments' facts that holds a day), b (each version's cuts: its first
+// day, the completion date, the day after the due date) and p (the pieces
+// between the cuts, each with the assignment's status at its start, which
+// holds until its end, till: NULL for open).
+func piecesSQL(db bun.IDB, taskCond string) string {
+	due1 := dayAfter(db, "due_date")
+	return "WITH f AS (SELECT xf.id, xf.valid_from, xf.valid_to, xf.state, xf.due_date, xf.completed_on, xa.id AS assignment_id, xa.task_id, xa.org_unit_id, xa.role" +
+		" FROM tasks AS t JOIN assignments AS xa ON xa.task_id = t.id JOIN assignment_facts AS xf ON xf.assignment_id = xa.id" +
+		" WHERE " + taskCond + " AND (xf.valid_to IS NULL OR xf.valid_to > xf.valid_from))," +
+		" b AS (SELECT id, valid_from AS at FROM f" +
+		" UNION SELECT id, completed_on FROM f WHERE state = 'DONE' AND completed_on > valid_from AND (valid_to IS NULL OR completed_on < valid_to)" +
+		" UNION SELECT id, " + due1 + " FROM f WHERE due_date IS NOT NULL AND " + due1 + " > valid_from AND (valid_to IS NULL OR " + due1 + " < valid_to))," +
+		" p AS (SELECT xf.assignment_id, xf.task_id, xf.org_unit_id, xf.role, xf.due_date, b.at, COALESCE(LEAD(b.at) OVER (PARTITION BY b.id ORDER BY b.at), xf.valid_to) AS till, " +
+		assignmentStatusCase("xf.due_date", "b.at") + " AS status FROM b JOIN f AS xf ON xf.id = b.id JOIN tasks AS xt ON xt.id = xf.task_id)"
+}
+
+// assignmentSpansSQL selects the kept statuses of the assignments of the
+// tasks t matching taskCond (its arguments once): the pieces of
+// piecesSQL, each with its assignee's kept scope (the depth-1 subtree, or
+// the root's path).
+func assignmentSpansSQL(db bun.IDB, taskCond string) string {
+	return piecesSQL(db, taskCond) +
+		" SELECT p.assignment_id, p.at AS valid_from, COALESCE(p.till, '" + openEnd + "') AS valid_to," +
+		" CASE WHEN u.depth = 0 THEN u.path ELSE " + topOf(db, "u.path") + " END AS scope, p.status, p.due_date, p.task_id, p.org_unit_id, p.role" +
+		" FROM p JOIN org_units AS u ON u.id = p.org_unit_id"
+}
+
 // statusSpansSQL selects the spans of the tasks t matching taskCond (its
 // arguments given three times: statusSpansArgs): task_id, scope, valid_from,
 // valid_to, status, assignments, kind. In steps:
@@ -96,15 +128,7 @@ func statusSpansSQL(db bun.IDB, taskCond string) string {
 		sum = append(sum, "SUM("+c[0]+") AS "+c[0])
 		run = append(run, "SUM("+c[0]+") OVER w AS "+c[0])
 	}
-	due1 := dayAfter(db, "due_date")
-	return "WITH f AS (SELECT xf.id, xf.valid_from, xf.valid_to, xf.state, xf.due_date, xf.completed_on, xa.task_id, xa.org_unit_id, xa.role" +
-		" FROM tasks AS t JOIN assignments AS xa ON xa.task_id = t.id JOIN assignment_facts AS xf ON xf.assignment_id = xa.id" +
-		" WHERE " + taskCond + " AND (xf.valid_to IS NULL OR xf.valid_to > xf.valid_from))," +
-		" b AS (SELECT id, valid_from AS at FROM f" +
-		" UNION SELECT id, completed_on FROM f WHERE state = 'DONE' AND completed_on > valid_from AND (valid_to IS NULL OR completed_on < valid_to)" +
-		" UNION SELECT id, " + due1 + " FROM f WHERE due_date IS NOT NULL AND " + due1 + " > valid_from AND (valid_to IS NULL OR " + due1 + " < valid_to))," +
-		" p AS (SELECT xf.task_id, xf.org_unit_id, xf.role, b.at, COALESCE(LEAD(b.at) OVER (PARTITION BY b.id ORDER BY b.at), xf.valid_to) AS till, " +
-		assignmentStatusCase("xf.due_date", "b.at") + " AS status FROM b JOIN f AS xf ON xf.id = b.id JOIN tasks AS xt ON xt.id = xf.task_id)," +
+	return piecesSQL(db, taskCond) + "," +
 		" tu AS (SELECT u.id AS unit_id, k.path AS scope FROM org_units AS u JOIN org_units AS k ON k.depth = 0 WHERE u.id IN (SELECT org_unit_id FROM f)" +
 		" UNION ALL SELECT u.id, " + topOf(db, "u.path") + " FROM org_units AS u WHERE u.depth >= 1 AND u.id IN (SELECT org_unit_id FROM f))," +
 		" ts AS (SELECT tu.scope, xa.task_id FROM tasks AS t JOIN assignments AS xa ON xa.task_id = t.id JOIN tu ON tu.unit_id = xa.org_unit_id WHERE " + taskCond +
@@ -168,6 +192,13 @@ func refreshStatuses(ctx context.Context, db bun.IDB, ids ...int64) error {
 		if _, err := db.NewSelect().TableExpr("tasks").Column("id").Where("id IN (?)", bun.In(ids)).Order("id").For("UPDATE").Exec(ctx); err != nil {
 			return fmt.Errorf("tasks: locking tasks %v: %w", ids, err)
 		}
+	}
+	// The assignments' spans are few per task: rewritten whole.
+	if _, err := db.NewDelete().TableExpr("assignment_statuses").Where("task_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: removing assignment statuses of tasks %v: %w", ids, err)
+	}
+	if _, err := db.NewRaw(insertAssignmentSpans+assignmentSpansSQL(db, "t.id IN (?)"), bun.In(ids)).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: keeping assignment statuses of tasks %v: %w", ids, err)
 	}
 	var fresh, old []statusSpan
 	if err := db.NewRaw(statusSpansSQL(db, "t.id IN (?)"), statusSpansArgs(bun.In(ids))...).Scan(ctx, &fresh); err != nil {
@@ -255,14 +286,22 @@ func refreshStatuses(ctx context.Context, db bun.IDB, ids ...int64) error {
 	return nil
 }
 
-// BuildStatuses computes the kept statuses of the tasks from id from on,
-// which have none yet, in bulk (db is a transaction): the migration that
-// adds them for existing rows, and the generator after loading its rows.
-// 250 tasks a statement, so each statement's sorts stay in memory (on
+// BuildStatuses computes the kept statuses of the tasks from id from on and
+// of their assignments, which have none yet, in bulk (db is a transaction):
+// the seeds and the generator after loading their rows (the migrations fill
+// each table for existing rows). The tasks' spans 250 tasks a statement, so each statement's sorts stay in memory (on
 // PostgreSQL with a larger work_mem for the transaction) and each stays
 // well within the pool's read timeout on a busy machine (the seeds run it
 // on the ordinary pool).
 func BuildStatuses(ctx context.Context, db bun.IDB, from int64) error {
+	if err := buildTaskStatuses(ctx, db, from); err != nil {
+		return err
+	}
+	return buildAssignmentStatuses(ctx, db, from)
+}
+
+// buildTaskStatuses is BuildStatuses for the tasks' spans.
+func buildTaskStatuses(ctx context.Context, db bun.IDB, from int64) error {
 	var last int64
 	if err := db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tasks").Scan(ctx, &last); err != nil {
 		return fmt.Errorf("tasks: building kept statuses: %w", err)
@@ -298,9 +337,31 @@ func BuildStatuses(ctx context.Context, db bun.IDB, from int64) error {
 	return nil
 }
 
+// insertAssignmentSpans is the INSERT of assignmentSpansSQL's rows.
+const insertAssignmentSpans = "INSERT INTO assignment_statuses (assignment_id, valid_from, valid_to, scope, status, due_date, task_id, org_unit_id, role) "
+
+// buildAssignmentStatuses is BuildStatuses for the assignments' spans:
+// 1,000 tasks a statement.
+func buildAssignmentStatuses(ctx context.Context, db bun.IDB, from int64) error {
+	var last int64
+	if err := db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tasks").Scan(ctx, &last); err != nil {
+		return fmt.Errorf("tasks: building kept assignment statuses: %w", err)
+	}
+	const chunk = 1000
+	for lo := from; lo <= last; lo += chunk {
+		if _, err := db.NewRaw(insertAssignmentSpans+assignmentSpansSQL(db, "t.id >= ? AND t.id < ?"), lo, lo+chunk).Exec(ctx); err != nil {
+			return fmt.Errorf("tasks: building kept assignment statuses: %w", err)
+		}
+	}
+	return nil
+}
+
 func init() {
 	store.RegisterMigration("20261209010001", "task_statuses_backfill", func(ctx context.Context, tx bun.Tx) error {
-		return BuildStatuses(ctx, tx, 0)
+		return buildTaskStatuses(ctx, tx, 0)
+	})
+	store.RegisterMigration("20261220020001", "assignment_statuses_backfill", func(ctx context.Context, tx bun.Tx) error {
+		return buildAssignmentStatuses(ctx, tx, 0)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -190,6 +191,9 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 					if w := fmt.Sprintf("tasks %d, assignments %d, %v", want.Tasks, want.Assignments, want.ByStatus); k != w {
 						t.Errorf("%s as of %s, kinds %v: kept %s, derived %s", name, day, kinds, k, w)
 					}
+					if kept.Documents != want.Documents || !maps.Equal(kept.ByKind, want.ByKind) {
+						t.Errorf("%s as of %s, kinds %v: documents kept %d %v, derived %d %v", name, day, kinds, kept.Documents, kept.ByKind, want.Documents, want.ByKind)
+					}
 					if kinds == nil {
 						out[agreedKey{name, day}] = k
 						n := 0
@@ -204,6 +208,26 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 			}
 			if i%4 != 0 {
 				continue
+			}
+			// A report's rows: each assignment's kept status and due date
+			// are the rule's, so the rows, their order and count agree.
+			path := rbac.RootPath
+			if len(c.sc.Read) == 1 && c.sc.Read[0] != rbac.RootPath {
+				path = c.sc.Read[0]
+			}
+			if c.unitPath != "" {
+				path = c.unitPath
+			}
+			keptRows, n, err := ts.ReportRows(ctx, c.sc, day, path, 100000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ruleRows, m, err := ts.DerivedReportRows(ctx, c.sc, day, path, 100000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != m || !slices.Equal(keptRows, ruleRows) {
+				t.Errorf("%s as of %s: the report's kept rows (%d) differ from the rule's (%d)", name, day, n, m)
 			}
 			for _, st := range tasks.Statuses {
 				f := tasks.TaskFilter{AssigneePath: c.unitPath, StatusAsOf: day, Statuses: []tasks.Status{st}}

@@ -41,7 +41,7 @@ const (
 func (s *Store) Summary(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind, parts SummaryPart) (*Summary, error) {
 	out := &Summary{ByKind: map[DocKind]int{}, ByStatus: map[Status]int{}}
 	if parts&SumDocuments != 0 {
-		if err := s.countDocuments(ctx, sc, asOf, kinds, out); err != nil {
+		if err := s.countDocuments(ctx, sc, asOf, kinds, out, true); err != nil {
 			return nil, err
 		}
 	}
@@ -80,13 +80,23 @@ func (s *Store) derivedCounts(ctx context.Context, sc rbac.Scope, asOf store.Dat
 	return nil
 }
 
-func (s *Store) countDocuments(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind, out *Summary) error {
+// countDocuments counts the documents in scope issued by asOf, by kind.
+// In a kept scope below the root (with kept) they are those of the tasks
+// with kept statuses there, which are the tasks with an assignment there:
+// one read of the scope's spans rather than a probe of every document's
+// tasks' assignments.
+func (s *Store) countDocuments(ctx context.Context, sc rbac.Scope, asOf store.Date, kinds []DocKind, out *Summary, kept bool) error {
 	var byKind []struct {
 		Kind DocKind `bun:"kind"`
 		N    int     `bun:"n"`
 	}
-	q := visibleDocuments(s.db.NewSelect().TableExpr("documents AS d"), sc).ColumnExpr("d.kind, COUNT(*) AS n").
-		Where("d.issue_date <= ?", asOf.String()).GroupExpr("d.kind")
+	q := s.db.NewSelect().TableExpr("documents AS d")
+	if path, ok := keptScope(sc); ok && kept && path != rbac.RootPath {
+		q = q.Where("d.id IN (SELECT vt.document_id FROM task_statuses AS ks JOIN tasks AS vt ON vt.id = ks.task_id WHERE ks.scope = ?)", path)
+	} else {
+		q = visibleDocuments(q, sc)
+	}
+	q = q.ColumnExpr("d.kind, COUNT(*) AS n").Where("d.issue_date <= ?", asOf.String()).GroupExpr("d.kind")
 	if len(kinds) > 0 {
 		q = q.Where("d.kind IN (?)", bun.In(kinds))
 	}
