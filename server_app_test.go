@@ -82,9 +82,14 @@ func (a *appTab) fill(selector, value string) {
 	})()`, selector, value)))
 }
 
+// click clicks the element once it is visible, by its own click(): a
+// mouse click at its centre can land on another element when the page
+// moves under it meanwhile (the top bar's unread count arriving once made
+// a click on one link open another).
 func (a *appTab) click(selector string) {
 	a.t.Helper()
-	a.do("clicking "+selector, chromedp.Click(chromedp.CSS(selector)))
+	a.do("clicking "+selector, chromedp.WaitVisible(chromedp.CSS(selector)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).click()`, selector)))
 }
 
 // signIn fills the sign-in form and waits to leave it.
