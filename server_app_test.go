@@ -319,6 +319,20 @@ func TestAppInABrowser(t *testing.T) {
 		a.signIn("hue", "demo-password")
 		a.wait("the unit dashboard", `document.querySelector("main h1").innerText.includes("Thừa Thiên Huế") && document.querySelector("[data-testid=status-tiles]") !== null`)
 		a.wait("the tiles of the dashboard", `document.querySelectorAll(".kpi").length > 0 || document.querySelector("#kpi + .error") !== null`)
+		// Its reporting of indicators for last month, as the API counts it.
+		last := store.Today(store.SystemClock).Time().AddDate(0, 0, -store.Today(store.SystemClock).Time().Day()).Format("2006-01")
+		var comp struct {
+			KpiCompleteness []struct{ Expected, Submitted int }
+		}
+		api.must(`{ kpiCompleteness(period: "`+last+`", level: PROVINCE) { expected submitted } }`, &comp)
+		if len(comp.KpiCompleteness) != 1 || comp.KpiCompleteness[0].Expected == 0 {
+			t.Fatalf("hue's completeness for %s: %+v", last, comp)
+		}
+		a.wait("the completeness of the unit", `document.querySelector("[data-testid=completeness] a") !== null`)
+		if got, want := a.text(`document.querySelector("[data-testid=completeness]").innerText`),
+			fmt.Sprintf("%d/%d", comp.KpiCompleteness[0].Submitted, comp.KpiCompleteness[0].Expected); !strings.Contains(got, want) {
+			t.Errorf("the dashboard says %q; the API counts %s", got, want)
+		}
 		a.look("dashboard-hue")
 
 		a.open("/app/tasks?status=IN_PROGRESS&asOf=" + today + "&sort=DUE_DATE&dir=DESC")

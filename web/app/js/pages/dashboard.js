@@ -34,7 +34,7 @@ export function Dashboard() {
       <${Overdue} asOf=${asOf} unit=${unit} />
       <${KpiTiles} asOf=${asOf} unit=${unit ?? "VN"} />
     </div>
-    ${national ? html`<${Compare} asOf=${asOf} />` : null}
+    ${national ? html`<${Compare} asOf=${asOf} />` : html`<${Completeness} asOf=${asOf} unit=${me.orgUnit} />`}
   </${Page}>`;
 }
 
@@ -124,6 +124,24 @@ function KpiTile({ indicator, series }) {
       <${Spark} series=${series.slice(Math.max(0, at - 11), at + 1)} label=${t("kpiTrend", { p: last.period })} />`
     : html`<p class="meta">${t("kpiNoData")}</p>`}
   </li>`;
+}
+
+// Completeness is the unit's reporting of its indicators for the month
+// before the dashboard's (the last one whose values are due): expected,
+// submitted and on time, linking to the entry grid of that month.
+function Completeness({ asOf, unit }) {
+  const period = addMonths(monthOf(asOf), -1);
+  const { data, error, reload } = useQuery("UnitCompleteness", { period, level: unit.kind });
+  const row = data?.kpiCompleteness.find((r) => r.orgUnit.code === unit.code);
+  const pct = (v) => (v == null ? "–" : fmtNumber(v, 0) + "%");
+  return html`<section aria-labelledby="completeness" class="panel" data-testid="completeness">
+    <h2 id="completeness">${t("completenessTitle", { p: period })}</h2>
+    ${error ? html`<${ErrorBox} error=${error} retry=${reload} />`
+      : !data ? html`<${Loading} />`
+      : !row || row.expected === 0 ? html`<p class="meta">${t("completenessNone")}</p>`
+      : html`<p><a href=${href("/app/indicators", { period })}>${t("completenessFigures", {
+          s: fmtNumber(row.submitted), e: fmtNumber(row.expected), c: pct(row.completeness), o: fmtNumber(row.onTime), tl: pct(row.timeliness) })}</a></p>`}
+  </section>`;
 }
 
 // Spark draws a series as a small line, described for screen readers.
