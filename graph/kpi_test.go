@@ -120,17 +120,24 @@ func submit(c *client, values []map[string]any, doSubmit bool, extra map[string]
 }
 
 // saveIndicator creates an indicator as c06 (the coordinator) and returns its ID.
-func saveIndicator(c *client, in map[string]any) string {
-	c.t.Helper()
-	var gs struct{ IndicatorGroups []struct{ ID, Code string } }
-	c.must(`{ indicatorGroups { id code } }`, nil, &gs)
-	in["group"] = gs.IndicatorGroups[0].ID
+// indicatorDefaults fills what in leaves out of a SaveIndicatorInput: a
+// monthly count of dossiers by provinces, due ten days after the month.
+func indicatorDefaults(in map[string]any) map[string]any {
 	base := map[string]any{"unit": "hồ sơ", "periodType": "MONTH", "direction": "HIGHER_IS_BETTER", "reportingUnitKinds": []string{"PROVINCE"}, "dueDays": 10}
 	for k, v := range base {
 		if _, ok := in[k]; !ok {
 			in[k] = v
 		}
 	}
+	return in
+}
+
+func saveIndicator(c *client, in map[string]any) string {
+	c.t.Helper()
+	var gs struct{ IndicatorGroups []struct{ ID, Code string } }
+	c.must(`{ indicatorGroups { id code } }`, nil, &gs)
+	in["group"] = gs.IndicatorGroups[0].ID
+	indicatorDefaults(in)
 	var out struct {
 		SaveIndicator struct {
 			Indicator  *struct{ ID string }
@@ -503,11 +510,7 @@ func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 	// Each table runs its statements whatever its rows: 50 yearly rankings
 	// of the provinces in one request are refused, 10 answered.
 	rankings := func(n int) string {
-		q := `query($i: ID!) {`
-		for k := range n {
-			q += fmt.Sprintf(` r%d: kpiRanking(indicator: $i, period: "2023", level: PROVINCE) { rank }`, k)
-		}
-		return q + " }"
+		return aliased(`query($i: ID!)`, "r", n, `kpiRanking(indicator: $i, period: "2023", level: PROVINCE) { rank }`)
 	}
 	if r := c.do(rankings(50), map[string]any{"i": inds.Indicators[0].ID}, nil); code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Fatalf("50 yearly rankings of the provinces: %+v", r.Errors)
@@ -519,6 +522,16 @@ func TestKpiLevelTablesArePricedByTheirRows(t *testing.T) {
 	}
 }
 
+// aliased is an operation (head, e.g. "query($i: ID!)", or "") asking
+// field n times, as prefix0, prefix1…
+func aliased(head, prefix string, n int, field string) string {
+	q := head + " {"
+	for k := range n {
+		q += fmt.Sprintf(" %s%d: %s", prefix, k, field)
+	}
+	return q + " }"
+}
+
 // TestKpiCompletenessIsPricedByItsStatements: a table of every indicator
 // runs two statements per indicator whatever its rows, so on the demo data
 // 16 years' completeness by ministry in one request are refused, 2
@@ -527,11 +540,7 @@ func TestKpiCompletenessIsPricedByItsStatements(t *testing.T) {
 	t.Parallel()
 	c := &client{t: t, url: serveAs(t, seedtest.Fresh(t, store.SQLite), "vpcp")}
 	completeness := func(n int) string {
-		q := "{"
-		for k := range n {
-			q += fmt.Sprintf(` c%d: kpiCompleteness(period: "2023", level: MINISTRY) { expected }`, k)
-		}
-		return q + " }"
+		return aliased("", "c", n, `kpiCompleteness(period: "2023", level: MINISTRY) { expected }`)
 	}
 	if r := c.do(completeness(16), nil, nil); code(r) != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Fatalf("16 years' completeness by ministry: %+v", r.Errors)
@@ -795,9 +804,8 @@ func TestKpiDefinitionListsAreWhole(t *testing.T) {
 			add := func(g string, i int, lang string) saved {
 				var out saved
 				c06.do(`mutation($in: SaveIndicatorInput!) { saveIndicator(input: $in) { indicator { id } userErrors { field code message } } }`,
-					map[string]any{"in": map[string]any{"group": g, "code": fmt.Sprintf("T.%s.%d", g, i), "name": fmt.Sprintf("Chỉ tiêu %d", i),
-						"unit": "hồ sơ", "kind": "COUNT", "aggregation": "SUM", "periodType": "MONTH", "direction": "HIGHER_IS_BETTER",
-						"reportingUnitKinds": []string{"PROVINCE"}, "dueDays": 10}}, &out, "Accept-Language", lang)
+					map[string]any{"in": indicatorDefaults(map[string]any{"group": g, "code": fmt.Sprintf("T.%s.%d", g, i),
+						"name": fmt.Sprintf("Chỉ tiêu %d", i), "kind": "COUNT", "aggregation": "SUM"})}, &out, "Accept-Language", lang)
 				return out
 			}
 			count := func(filter map[string]any) int {
