@@ -15,6 +15,8 @@ import (
 	"github.com/golang/freetype/truetype"
 	chart "github.com/wcharczuk/go-chart/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"
+	"golang.org/x/image/font"
+	"golang.org/x/image/math/fixed"
 
 	"p06/store"
 )
@@ -106,15 +108,46 @@ func (b Bars) DefaultHeight() int {
 }
 
 var (
-	fontOnce sync.Once
-	font     *truetype.Font
-	fontErr  error
+	fontOnce  sync.Once
+	robotoTTF *truetype.Font
+	fontErr   error
 )
 
 // chartFont is go-chart's embedded Roboto (Medium).
 func chartFont() (*truetype.Font, error) {
-	fontOnce.Do(func() { font, fontErr = chart.GetDefaultFont() })
-	return font, fontErr
+	fontOnce.Do(func() { robotoTTF, fontErr = chart.GetDefaultFont() })
+	return robotoTTF, fontErr
+}
+
+// Text is measured, and drawn on a PNG, with freetype faces of the chart
+// font kept for the process, one per size (in quarter pixels), each
+// caching the masks of the glyphs it has drawn: go-chart's renderer turns
+// every glyph's outline into a path and rasterises it on every drawing,
+// which was most of the time of a chart with 63 labels (BENCHMARKS.md). A
+// face is not safe for concurrent use, so each has its lock, held for one
+// string. SVG text is written by go-chart as text (the reader's browser
+// draws it) and measured the same way.
+type sizedFace struct {
+	sync.Mutex
+	face font.Face
+}
+
+var faces sync.Map // int (size in quarter pixels) → *sizedFace
+
+// faceOf is the cached face of the font at size px (72 dpi), rounded to a
+// quarter pixel.
+func faceOf(ft *truetype.Font, size float64) *sizedFace {
+	k := int(math.Round(size * 4))
+	if f, ok := faces.Load(k); ok {
+		return f.(*sizedFace)
+	}
+	f, _ := faces.LoadOrStore(k, &sizedFace{face: truetype.NewFace(ft, &truetype.Options{
+		Size: float64(k) / 4, DPI: 72, Hinting: font.HintingNone,
+		// 256 glyphs at 4 horizontal positions: the letters of Vietnamese
+		// names and numbers stay cached.
+		GlyphCacheEntries: 1024,
+	})})
+	return f.(*sizedFace)
 }
 
 var (
@@ -135,6 +168,9 @@ type canvas struct {
 	img  *image.RGBA
 	w, h int
 	font *truetype.Font
+	// The text's face and colour (setText).
+	face *sizedFace
+	ink  image.Image
 }
 
 // rgbaOf is a chart.RGBACollector: go-chart's raster renderer hands its
@@ -199,14 +235,24 @@ func (c *canvas) line(x0, y0, x1, y1 int, color drawing.Color, width float64, da
 	c.r.Stroke()
 }
 
-func (c *canvas) setText(size float64, color drawing.Color) {
+func (c *canvas) setText(size float64, col drawing.Color) {
+	c.face = faceOf(c.font, size)
+	if c.img != nil {
+		c.ink = image.NewUniform(color.RGBA{col.R, col.G, col.B, col.A})
+		return
+	}
 	c.r.ResetStyle()
 	c.r.SetFont(c.font)
 	c.r.SetFontSize(size)
-	c.r.SetFontColor(color)
+	c.r.SetFontColor(col)
 }
 
-func (c *canvas) width(s string) int { return c.r.MeasureText(s).Width() }
+// width is s's advance at the current face, in whole pixels.
+func (c *canvas) width(s string) int {
+	c.face.Lock()
+	defer c.face.Unlock()
+	return font.MeasureString(c.face.face, s).Ceil()
+}
 
 // text writes s with its baseline at y: left-aligned at x (align 0),
 // centred on x (1) or ending at x (2).
@@ -217,7 +263,14 @@ func (c *canvas) text(s string, x, y, align int) {
 	case 2:
 		x -= c.width(s)
 	}
-	c.r.Text(s, x, y)
+	if c.img == nil {
+		c.r.Text(s, x, y)
+		return
+	}
+	c.face.Lock()
+	defer c.face.Unlock()
+	d := font.Drawer{Dst: c.img, Src: c.ink, Face: c.face.face, Dot: fixed.P(x, y)}
+	d.DrawString(s)
 }
 
 // fit cuts s with an ellipsis to at most w pixels at the current font.
@@ -348,9 +401,7 @@ func (b Bars) Render(out io.Writer, f Format, w, h int) error {
 	if err != nil {
 		return err
 	}
-	for i := range b.Series {
-		b.Series[i].Name = store.NFC(b.Series[i].Name)
-	}
+	b.Series = nfcNames(b.Series)
 	c.header(b.Title, b.Series)
 	totals := make([]float64, len(b.Labels))
 	has := make([]bool, len(b.Labels)) // a row with a value (NaN: none)
@@ -431,9 +482,7 @@ func (l Lines) Render(out io.Writer, f Format, w, h int) error {
 	if err != nil {
 		return err
 	}
-	for i := range l.Series {
-		l.Series[i].Name = store.NFC(l.Series[i].Name)
-	}
+	l.Series = nfcNames(l.Series)
 	c.header(store.NFC(l.Title), l.Series)
 	most, any := 0.0, false
 	for _, s := range l.Series {
@@ -536,6 +585,17 @@ func (l Lines) Render(out io.Writer, f Format, w, h int) error {
 		}
 	}
 	return c.save(out)
+}
+
+// nfcNames is a copy of series with their names in NFC: a chart does not
+// change what it was given (one Bars may be drawn by several requests).
+func nfcNames(series []Series) []Series {
+	out := make([]Series, len(series))
+	for i, s := range series {
+		s.Name = store.NFC(s.Name)
+		out[i] = s
+	}
+	return out
 }
 
 // escapedSVG is go-chart's SVG renderer with text escaped for XML: go-chart

@@ -110,3 +110,56 @@ func TestPNGColours(t *testing.T) {
 		t.Errorf("lines: %T %v, want a full-colour 600×300 PNG", img, img.Bounds())
 	}
 }
+
+// TestPNGLabelsConcurrently: the labels' glyphs are drawn from faces shared
+// by the process (reports/chart.go, faceOf); charts drawn at once come out
+// byte for byte as one drawn alone, and every row's label is inked.
+func TestPNGLabelsConcurrently(t *testing.T) {
+	t.Parallel()
+	bars := reports.Bars{Title: "Xếp hạng tỉnh, thành phố", Series: []reports.Series{{Name: "Tỷ lệ", Color: drawing.ColorFromHex("1e88e5")}}}
+	for i := range 63 {
+		bars.Labels = append(bars.Labels, fmt.Sprintf("%d. Thừa Thiên Huế", i+1))
+		bars.Series[0].Values = append(bars.Series[0].Values, float64(63-i))
+	}
+	h := bars.DefaultHeight()
+	render := func() []byte {
+		var buf bytes.Buffer
+		if err := bars.Render(&buf, reports.PNG, 800, h); err != nil {
+			t.Error(err)
+		}
+		return buf.Bytes()
+	}
+	alone := render()
+	got := make([][]byte, 8)
+	done := make(chan int)
+	for i := range got {
+		go func() { got[i] = render(); done <- i }()
+	}
+	for range got {
+		<-done
+	}
+	for i, b := range got {
+		if !bytes.Equal(b, alone) {
+			t.Fatalf("chart %d drawn at the same time as others differs from one drawn alone", i)
+		}
+	}
+	img, err := png.Decode(bytes.NewReader(alone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each row's band left of the bars holds dark pixels (the label's ink).
+	top, row := 40, float64(h-40-34)/63
+	for i := range 63 {
+		dark := 0
+		for y := top + int(float64(i)*row); y < top+int(float64(i+1)*row); y++ {
+			for x := 0; x < 150; x++ {
+				if r, g, b, _ := img.At(x, y).RGBA(); r+g+b < 3*0x6000 {
+					dark++
+				}
+			}
+		}
+		if dark < 20 {
+			t.Fatalf("row %d's label has %d dark pixels", i+1, dark)
+		}
+	}
+}
