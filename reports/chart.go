@@ -120,7 +120,7 @@ func chartFont() (*truetype.Font, error) {
 }
 
 // Text is measured, and drawn on a PNG, with freetype faces of the chart
-// font kept for the process, one per size (in quarter pixels), each
+// font kept for the process, one per size (in half pixels), each
 // caching the masks of the glyphs it has drawn: go-chart's renderer turns
 // every glyph's outline into a path and rasterises it on every drawing,
 // which was most of the time of a chart with 63 labels (BENCHMARKS.md). A
@@ -132,17 +132,18 @@ type sizedFace struct {
 	face font.Face
 }
 
-var faces sync.Map // int (size in quarter pixels) → *sizedFace
+var faces sync.Map // int (size in half pixels) → *sizedFace
 
 // faceOf is the cached face of the font at size px (72 dpi), rounded to a
-// quarter pixel.
+// half pixel. The sizes are the charts' own (9 to 16 px: at most 15 faces
+// of 0.4–1 MB of glyph masks each), whatever size a chart is asked for.
 func faceOf(ft *truetype.Font, size float64) *sizedFace {
-	k := int(math.Round(size * 4))
+	k := int(math.Round(size * 2))
 	if f, ok := faces.Load(k); ok {
 		return f.(*sizedFace)
 	}
 	f, _ := faces.LoadOrStore(k, &sizedFace{face: truetype.NewFace(ft, &truetype.Options{
-		Size: float64(k) / 4, DPI: 72, Hinting: font.HintingNone,
+		Size: float64(k) / 2, DPI: 72, Hinting: font.HintingNone,
 		// 256 glyphs at 4 horizontal positions: the letters of Vietnamese
 		// names and numbers stay cached.
 		GlyphCacheEntries: 1024,
