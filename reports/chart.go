@@ -28,6 +28,11 @@ import (
 // axis at the smallest value; ours start every axis at zero, fit 63 rows of
 // labels, and say so when there is nothing to draw.
 
+// drawingVersion is the version of how charts are drawn, part of their ETags: a
+// change to the drawing takes a new number, so that a chart a client (or
+// this process) kept from before is drawn again.
+const drawingVersion = 2
+
 // Format is a chart's file format.
 type Format string
 
@@ -453,7 +458,7 @@ func (b Bars) Render(out io.Writer, f Format, w, h int) error {
 		c.setText(10, inkLight)
 		c.text(formatNumber(b.Lang, v), x, y1+16, 1)
 	}
-	thick := max(1, int(row*0.7))
+	thick := max(1, min(36, int(row*0.7))) // a few rows: bars, not blocks
 	for i := range b.Labels {
 		cy := y0 + int((float64(i)+0.5)*row)
 		c.setText(size, ink)

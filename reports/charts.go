@@ -264,8 +264,8 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 	s.writeChart(w, r, build, f, width, height, past)
 }
 
-// writeChart sends the chart, rendered once per ETag: the hash of its data,
-// words, format and size. A client holding it gets 304. A chart of past
+// writeChart sends the chart, rendered once per ETag: the hash of the
+// drawing's version, its data, words, format and size. A client holding it gets 304. A chart of past
 // days (past: its key) is kept whole and may be kept by the client for a
 // day; one of today is revalidated each time.
 func (s *Service) writeChart(w http.ResponseWriter, r *http.Request, build func() (renderable, error), f Format, width, height int, past string) {
@@ -294,7 +294,7 @@ func (s *Service) writeChart(w http.ResponseWriter, r *http.Request, build func(
 			return
 		}
 		hash := sha256.New()
-		fmt.Fprintf(hash, "%T %#v %s %d %d", c, c, f, width, height)
+		fmt.Fprintf(hash, "%d %T %#v %s %d %d", drawingVersion, c, c, f, width, height)
 		tag = `"` + hex.EncodeToString(hash.Sum(nil)[:16]) + `"`
 		if body, ok = s.charts.get(tag); !ok {
 			var buf bytes.Buffer
