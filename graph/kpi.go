@@ -62,6 +62,19 @@ func problemsOf(ctx context.Context, ps kpi.Problems) []*model.DataValueProblem 
 	return out
 }
 
+// oneValue names the field of reopenDataValue's input (value) in a path
+// decide gives for a list of values (input.values or input.values.0…).
+func oneValue(field []string) []string {
+	if len(field) < 2 || field[0] != "input" || field[1] != "values" {
+		return field
+	}
+	rest := field[2:]
+	if len(rest) > 0 && rest[0] == "0" {
+		rest = rest[1:]
+	}
+	return append([]string{"input", "value"}, rest...)
+}
+
 // decide takes an approval step on values.
 func (r *Resolver) decide(ctx context.Context, step kpi.Step, gids []string, reason string) (*model.DataValuesPayload, error) {
 	out := &model.DataValuesPayload{Values: []*kpi.DataValue{}, Problems: []*model.DataValueProblem{}}

@@ -177,7 +177,16 @@ func (r *mutationResolver) AcceptDataValues(ctx context.Context, input model.Dat
 
 // ReopenDataValue is the resolver for the reopenDataValue field.
 func (r *mutationResolver) ReopenDataValue(ctx context.Context, input model.ReopenDataValueInput) (*model.DataValuesPayload, error) {
-	return r.decide(ctx, kpi.StepReopen, []string{input.Value}, input.Reason)
+	p, err := r.decide(ctx, kpi.StepReopen, []string{input.Value}, input.Reason)
+	if p != nil {
+		for _, e := range p.UserErrors {
+			e.Field = oneValue(e.Field)
+		}
+		for _, pr := range p.Problems {
+			pr.Field = oneValue(pr.Field)
+		}
+	}
+	return p, err
 }
 
 // SetTargets is the resolver for the setTargets field.

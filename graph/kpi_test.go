@@ -348,17 +348,23 @@ func TestKpiApprovalAndValidation(t *testing.T) {
 					Version int
 				}
 				Problems   []struct{ Rule string }
-				UserErrors []struct{ Code string }
+				UserErrors []struct {
+					Code  string
+					Field []string
+				}
 			}, response) {
 				var out map[string]json.RawMessage
-				r := c.do(`mutation($in: `+input+`!) { `+mutation+`(input: $in) { values { state version } problems { rule } userErrors { code } } }`, map[string]any{"in": vars}, &out)
+				r := c.do(`mutation($in: `+input+`!) { `+mutation+`(input: $in) { values { state version } problems { rule } userErrors { code field } } }`, map[string]any{"in": vars}, &out)
 				var p struct {
 					Values []struct {
 						State   string
 						Version int
 					}
 					Problems   []struct{ Rule string }
-					UserErrors []struct{ Code string }
+					UserErrors []struct {
+						Code  string
+						Field []string
+					}
 				}
 				if raw, ok := out[mutation]; ok {
 					json.Unmarshal(raw, &p)
@@ -395,6 +401,13 @@ func TestKpiApprovalAndValidation(t *testing.T) {
 			}
 			if p, _ = decide(c06, "reopenDataValue", "ReopenDataValueInput", map[string]any{"value": dv.ID, "reason": ""}); len(p.UserErrors) != 1 {
 				t.Fatalf("reopen without a reason: %+v", p)
+			}
+			// Its input names one value: an error about it says value, not values.0.
+			for _, id := range []string{store.GlobalID("DataValue", 1<<40), "not an id"} {
+				if p, _ = decide(c06, "reopenDataValue", "ReopenDataValueInput", map[string]any{"value": id, "reason": "sửa"}); len(p.UserErrors) != 1 ||
+					strings.Join(p.UserErrors[0].Field, ".") != "input.value" {
+					t.Fatalf("reopening %q: %+v", id, p.UserErrors)
+				}
 			}
 			p, _ = decide(c06, "reopenDataValue", "ReopenDataValueInput", map[string]any{"value": dv.ID, "reason": "Số liệu sai, cần sửa"})
 			if len(p.Values) != 1 || p.Values[0].State != "SUBMITTED" {
