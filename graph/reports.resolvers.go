@@ -35,6 +35,10 @@ func (r *queryResolver) ReportLinks(ctx context.Context, period string) ([]*mode
 	if err != nil {
 		return nil, err
 	}
+	// Links only to what can be exported: not a period still to come.
+	if err := r.Reports.Begun(p); err != nil {
+		return nil, err
+	}
 	sc := scopeOf(ctx)
 	units, err := r.Reports.ReportUnits(ctx, sc)
 	if err != nil {

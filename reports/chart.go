@@ -31,7 +31,7 @@ import (
 // drawingVersion is the version of how charts are drawn, part of their ETags: a
 // change to the drawing takes a new number, so that a chart a client (or
 // this process) kept from before is drawn again.
-const drawingVersion = 2
+const drawingVersion = 3
 
 // Format is a chart's file format.
 type Format string
@@ -354,25 +354,40 @@ func paletted(img *image.RGBA) *image.Paletted {
 	return out
 }
 
-// header writes the title (cut to fit) and the legend of series.
-func (c *canvas) header(title string, series []Series) {
+// header writes the title (cut to fit) and the legend of series, on as
+// many lines as the width needs, and returns the space it takes above the
+// plot: headerHeight's for a legend of one line, 22 px more a line.
+func (c *canvas) header(title string, series []Series) int {
 	c.setText(16, ink)
 	c.text(c.fit(title, c.w-20), c.w/2, 26, 1)
 	if len(series) < 2 {
-		return
+		return headerHeight(len(series))
 	}
 	c.setText(11, ink)
-	total := 0
-	for _, s := range series {
-		total += 16 + c.width(s.Name) + 14
+	// An entry is its swatch (16 px with its gap), its name, 14 px after.
+	var lines [][]int
+	width := []int{}
+	line, used := []int{}, 0
+	for i, s := range series {
+		w := 16 + c.width(s.Name) + 14
+		if len(line) > 0 && used+w > c.w-20 {
+			lines, width = append(lines, line), append(width, used)
+			line, used = nil, 0
+		}
+		line, used = append(line, i), used+w
 	}
-	x := max(10, (c.w-total)/2)
-	for _, s := range series {
-		c.rect(x, 41, x+11, 52, s.Color)
-		c.setText(11, ink)
-		c.text(s.Name, x+16, 51, 0)
-		x += 16 + c.width(s.Name) + 14
+	lines, width = append(lines, line), append(width, used)
+	for n, line := range lines {
+		x, y := max(10, (c.w-width[n])/2), 41+22*n
+		for _, i := range line {
+			s := series[i]
+			c.rect(x, y, x+11, y+11, s.Color)
+			c.setText(11, ink)
+			c.text(c.fit(s.Name, c.w-46), x+16, y+10, 0)
+			x += 16 + c.width(s.Name) + 14
+		}
 	}
+	return headerHeight(len(series)) + 22*(len(lines)-1)
 }
 
 // noData writes the message in the middle of the plot.
@@ -408,7 +423,7 @@ func (b Bars) Render(out io.Writer, f Format, w, h int) error {
 		return err
 	}
 	b.Series = nfcNames(b.Series)
-	c.header(b.Title, b.Series)
+	y0 := c.header(b.Title, b.Series)
 	totals := make([]float64, len(b.Labels))
 	has := make([]bool, len(b.Labels)) // a row with a value (NaN: none)
 	most := 0.0
@@ -428,8 +443,8 @@ func (b Bars) Render(out io.Writer, f Format, w, h int) error {
 		return c.save(out)
 	}
 	top, step := niceScale(most)
-	y0 := headerHeight(len(b.Series))
 	y1 := h - barsBottom
+	y0 = min(y0, y1-20) // a legend of many lines on a small chart
 	row := float64(y1-y0) / float64(len(b.Labels))
 	size := math.Max(9, math.Min(13, row*0.72))
 	c.setText(size, ink)
@@ -452,11 +467,16 @@ func (b Bars) Render(out io.Writer, f Format, w, h int) error {
 	scale := float64(x1-x0) / top
 	// Grid and tick labels.
 	c.setText(10, inkLight)
+	right := math.MinInt // where the last tick label written ends
 	for v := 0.0; v <= top+step/2; v += step {
 		x := x0 + int(math.Round(v*scale))
 		c.line(x, y0, x, y1, gridColor, 1, nil)
 		c.setText(10, inkLight)
-		c.text(formatNumber(b.Lang, v), x, y1+16, 1)
+		// On a narrow chart a label that would touch the last is left out.
+		if l := formatNumber(b.Lang, v); x-c.width(l)/2 > right+4 {
+			c.text(l, x, y1+16, 1)
+			right = x + c.width(l)/2
+		}
 	}
 	thick := max(1, min(36, int(row*0.7))) // a few rows: bars, not blocks
 	for i := range b.Labels {
@@ -489,7 +509,7 @@ func (l Lines) Render(out io.Writer, f Format, w, h int) error {
 		return err
 	}
 	l.Series = nfcNames(l.Series)
-	c.header(store.NFC(l.Title), l.Series)
+	y0 := c.header(store.NFC(l.Title), l.Series) + 6
 	most, any := 0.0, false
 	for _, s := range l.Series {
 		for _, v := range s.Values {
@@ -504,8 +524,8 @@ func (l Lines) Render(out io.Writer, f Format, w, h int) error {
 		return c.save(out)
 	}
 	top, step := niceScale(most)
-	y0 := headerHeight(len(l.Series)) + 6
 	y1 := h - linesBottom
+	y0 = min(y0, y1-20) // a legend of many lines on a small chart
 	c.setText(10, inkLight)
 	yLabelW := c.width(formatNumber(l.Lang, top))
 	x0 := 14 + yLabelW

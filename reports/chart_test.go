@@ -163,3 +163,41 @@ func TestPNGLabelsConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestLegendWraps: on a narrow chart the legend goes on as many lines as
+// it needs: every series' swatch is drawn in the picture, above the plot.
+func TestLegendWraps(t *testing.T) {
+	t.Parallel()
+	var series []reports.Series
+	for i, name := range []string{"Hoàn thành đúng hạn", "Hoàn thành quá hạn", "Đang thực hiện trong hạn", "Quá hạn chưa hoàn thành", "Thường xuyên", "Đã hủy"} {
+		// Only the last has bars: the others' colours can only be swatches.
+		v := []float64{0, 0}
+		if i == 5 {
+			v = []float64{3, 2}
+		}
+		series = append(series, reports.Series{Name: name, Color: drawing.Color{R: uint8(40 * i), G: 200, B: uint8(255 - 40*i), A: 255}, Values: v})
+	}
+	bars := reports.Bars{Title: "Nhiệm vụ theo tình trạng", Labels: []string{"Bộ Công an", "Bộ Y tế"}, Series: series}
+	for _, w := range []int{240, 400, 900} {
+		var buf bytes.Buffer
+		if err := bars.Render(&buf, reports.PNG, w, 400); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range series {
+			found := false
+			for y := 0; y < 400 && !found; y++ {
+				for x := 0; x < w && !found; x++ {
+					r, g, b, _ := img.At(x, y).RGBA()
+					found = [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)} == [3]uint8{s.Color.R, s.Color.G, s.Color.B}
+				}
+			}
+			if !found {
+				t.Errorf("%d px wide: no swatch of %q", w, s.Name)
+			}
+		}
+	}
+}

@@ -176,8 +176,16 @@ func (s *Service) serveChart(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The figures come with their units (kpiRanking): their number
-		// sets the height.
+		// sets the height. Counting them is making the chart's data, so
+		// it takes a place among the reports and charts being made, as
+		// the drawing does after.
+		release, err := s.enterRender(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		bars, err := s.IndicatorRanking(ctx, sc, ind, level, p, lang)
+		release()
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -341,9 +349,9 @@ func dateParam(v, field string, def store.Date) (store.Date, error) {
 		return def, nil
 	}
 	d, err := store.ParseDate(v)
-	if err != nil {
-		return d, invalid(field, fmt.Sprintf("%s: ngày %q không đúng dạng YYYY-MM-DD", field, store.Clip(v)),
-			fmt.Sprintf("%s: date %q is not YYYY-MM-DD", field, store.Clip(v)))
+	if err != nil || d.Year < store.MinYear {
+		return d, invalid(field, fmt.Sprintf("%s: ngày %q không hợp lệ: cần một ngày có thật từ năm %d, dạng YYYY-MM-DD", field, store.Clip(v), store.MinYear),
+			fmt.Sprintf("%s: date %q is invalid: expected a real date from the year %d on, written YYYY-MM-DD", field, store.Clip(v), store.MinYear))
 	}
 	return d, nil
 }

@@ -27,13 +27,39 @@ type renderGate struct {
 	wait  time.Duration
 	mu    sync.Mutex
 	busy  map[int64]int
+	// freezing holds the freeze under way (freezeTurn).
+	freezing chan struct{}
 }
 
 func newRenderGate(n int) *renderGate {
 	if n < 1 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	return &renderGate{slots: make(chan struct{}, n), wait: DefaultRenderWait, busy: map[int64]int{}}
+	return &renderGate{slots: make(chan struct{}, n), wait: DefaultRenderWait, busy: map[int64]int{},
+		freezing: make(chan struct{}, 1)}
+}
+
+// slot takes one of the process's slots for work nobody waits on at the
+// door (a freeze's reports, one after another), waiting as long as ctx
+// lets it; the caller calls release when done.
+func (g *renderGate) slot(ctx context.Context) (release func(), err error) {
+	select {
+	case g.slots <- struct{}{}:
+		return func() { <-g.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// freezeTurn makes freezes take turns in the process: each makes its
+// reports one at a time, so freezes at once would each hold a slot.
+func (g *renderGate) freezeTurn(ctx context.Context) (release func(), err error) {
+	select {
+	case g.freezing <- struct{}{}:
+		return func() { <-g.freezing }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // busyError is a refusal of the gate: its HTTP status (429 or 503) and the

@@ -330,6 +330,8 @@ func TestChartsOverHTTP(t *testing.T) {
 			"/charts/status-by-unit.png?height=300":                    "height", // 63 rows do not fit
 			"/charts/status-by-unit.png?level=DISTRICT":                "level",
 			"/charts/status-by-unit.png?asOf=21/12/2023":               "asOf",
+			"/charts/status-by-unit.png?asOf=1899-12-31":               "asOf", // as GraphQL's dates: from 1900
+			"/charts/overdue-trend.svg?from=0001-01-01&to=2023-12-31":  "from",
 			"/charts/overdue-trend.png?from=2024-01-01&to=2023-01-01":  "from",
 			"/charts/overdue-trend.svg?unit=VN&from=2000-01-01&to=now": "to",
 		} {

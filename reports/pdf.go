@@ -254,6 +254,11 @@ func (d *pdfDoc) header(r *Report) {
 	cx := pageW/2 + (marginL-marginR)/2
 	d.pdf.Line(cx-40, d.y-10, cx+40, d.y-10)
 	d.y += 10
+	if r.Frozen != nil {
+		d.font("I", 11)
+		d.centre(fmt.Sprintf("(Bản chốt số liệu #%d, lập ngày %s)", r.Frozen.ID, formatDate(Vietnamese, store.DateOf(r.Frozen.CreatedAt))), cx)
+		d.y += 16
+	}
 }
 
 // issuer is the issuing body's two lines: the body above, the unit.

@@ -128,6 +128,15 @@ func trendPoints(p Period) int {
 	return 7
 }
 
+// Begun is nil when period p has begun (today in Asia/Ho_Chi_Minh), else
+// the INVALID error of a report asked for it.
+func (s *Service) Begun(p Period) error {
+	if s.today().Before(p.Start) {
+		return invalid("period", fmt.Sprintf("kỳ báo cáo %s chưa bắt đầu", p.Key), fmt.Sprintf("period %s has not begun", p.Key))
+	}
+	return nil
+}
+
 // Build makes the report of the unit code (in sc: NOT_FOUND otherwise, like
 // a unit that does not exist) for period, as of the period's last day or
 // today if it has not ended. A period not yet begun is INVALID. The
@@ -138,10 +147,10 @@ func (s *Service) Build(ctx context.Context, sc rbac.Scope, code string, p Perio
 	if err != nil {
 		return nil, err
 	}
-	today := s.today()
-	if today.Before(p.Start) {
-		return nil, invalid("period", fmt.Sprintf("kỳ báo cáo %s chưa bắt đầu", p.Key), fmt.Sprintf("period %s has not begun", p.Key))
+	if err := s.Begun(p); err != nil {
+		return nil, err
 	}
+	today := s.today()
 	asOf := p.End
 	if today.Before(asOf) {
 		asOf = today
@@ -243,7 +252,15 @@ func (s *Service) serveReport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lang := langOf(q.Get("lang"), "")
 	var rep *Report
-	if frozen, _ := strconv.ParseBool(q.Get("frozen")); frozen {
+	frozen, ferr := false, error(nil)
+	if v := q.Get("frozen"); v != "" {
+		if frozen, ferr = strconv.ParseBool(v); ferr != nil {
+			s.writeError(w, r, invalid("frozen", fmt.Sprintf("frozen %q không hợp lệ: 1 (bản chốt) hoặc 0", store.Clip(v)),
+				fmt.Sprintf("frozen %q is invalid: 1 (the frozen snapshot) or 0", store.Clip(v))))
+			return
+		}
+	}
+	if frozen {
 		rep, err = s.Frozen(ctx, sc, r.PathValue("unit"), p.Key)
 	} else {
 		rep, err = s.Build(ctx, sc, r.PathValue("unit"), p, ext == PDF)

@@ -149,7 +149,12 @@ func (s *Service) writeStatus(w http.ResponseWriter, r *http.Request, code int, 
 		h.Set("Retry-After", after)
 	}
 	if status == http.StatusInternalServerError {
-		s.log.ErrorContext(r.Context(), "reports", "path", r.URL.Path, "err", err)
+		if r.Context().Err() != nil {
+			// The client hung up: what failed is the work it left, not ours.
+			s.log.InfoContext(r.Context(), "reports: the client went away", "path", r.URL.Path, "err", err)
+		} else {
+			s.log.ErrorContext(r.Context(), "reports", "path", r.URL.Path, "err", err)
+		}
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

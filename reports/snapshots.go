@@ -86,12 +86,19 @@ type FreezeResult struct {
 	Kept    int // snapshots that were already there (never replaced)
 }
 
+// ProgrammeStart is the first day of the first month of Project 06
+// (Quyết định 06/QĐ-TTg of 6 January 2022): no period before it is frozen.
+var ProgrammeStart = store.MustDate("2022-01-01")
+
 // Freeze stores the report of the nation, each ministry and each province
 // for period p as it stands now, for those not frozen yet: on a
 // coordinator's demand (actor holding FREEZE_REPORTS on the nation), or the
-// scheduler's (actor nil, cause Scheduled). The period must have ended.
+// scheduler's (actor nil, cause Scheduled). The period must have ended,
+// and not before ProgrammeStart.
 // The snapshots and one audit row (report.freeze) are written in one
-// transaction; a snapshot is never replaced.
+// transaction; a snapshot is never replaced. Freezes take turns in the
+// process, and each report they make takes a place among the reports and
+// charts being made (P06_REPORT_CONCURRENCY).
 func (s *Service) Freeze(ctx context.Context, actor *auth.Identity, p Period, cause string) (*FreezeResult, error) {
 	if cause == Manual {
 		if actor == nil {
@@ -105,6 +112,15 @@ func (s *Service) Freeze(ctx context.Context, actor *auth.Identity, p Period, ca
 		return nil, invalid("period", fmt.Sprintf("kỳ %s chưa kết thúc: chỉ chốt số liệu của kỳ đã qua", p.Key),
 			fmt.Sprintf("period %s has not ended: only past periods are frozen", p.Key))
 	}
+	if p.Start.Before(ProgrammeStart) {
+		return nil, invalid("period", fmt.Sprintf("kỳ %s trước khi Đề án 06 bắt đầu (tháng 01/2022): không chốt số liệu", p.Key),
+			fmt.Sprintf("period %s is before Project 06 began (January 2022): it is not frozen", p.Key))
+	}
+	turn, err := s.gate.freezeTurn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer turn()
 	units, err := s.ReportUnits(ctx, rbac.National())
 	if err != nil {
 		return nil, err
@@ -128,7 +144,12 @@ func (s *Service) Freeze(ctx context.Context, actor *auth.Identity, p Period, ca
 		if done[u.ID] {
 			continue
 		}
+		release, err := s.gate.slot(ctx)
+		if err != nil {
+			return nil, err
+		}
 		rep, err := s.Build(ctx, rbac.National(), u.Code, p, true)
+		release()
 		if err != nil {
 			return nil, err
 		}

@@ -44,6 +44,10 @@ func TestFreezeReports(t *testing.T) {
 				out.F.UserErrors[0].Code != "INVALID" || strings.Join(out.F.UserErrors[0].Field, ".") != "input.period" {
 				t.Fatalf("a running month: %+v %+v", r, out)
 			}
+			if r := s.query(c06, freeze, map[string]any{"p": "2021-12"}, &out); len(r.Errors) > 0 || len(out.F.UserErrors) != 1 ||
+				out.F.UserErrors[0].Code != "INVALID" || strings.Join(out.F.UserErrors[0].Field, ".") != "input.period" {
+				t.Fatalf("a month before the programme: %+v %+v", r, out)
+			}
 			if r := s.query(c06, freeze, map[string]any{"p": "2023-11"}, &out); len(r.Errors) > 0 || len(out.F.UserErrors) > 0 || out.F.Created != 1+31+63 || out.F.Kept != 0 {
 				t.Fatalf("freezing: %+v %+v", r, out)
 			}
@@ -102,6 +106,12 @@ func TestFreezeReports(t *testing.T) {
 			if r := s.query(vpcp, lq, map[string]any{"p": "2024-13"}, &links); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" {
 				t.Fatalf("bad period: %+v", r)
 			}
+			// No links to reports that cannot be made yet: a period to come
+			// is INVALID, as its report is.
+			if r := s.query(vpcp, lq, map[string]any{"p": "2100"}, &links); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INVALID" ||
+				!strings.Contains(r.Errors[0].Message, "chưa bắt đầu") {
+				t.Fatalf("a period to come: %+v", r)
+			}
 
 			// Served as frozen, saying so; another unit's is NOT_FOUND.
 			res, body := s.get(hue, "/reports/46/2023-11.xlsx?frozen=1")
@@ -121,8 +131,15 @@ func TestFreezeReports(t *testing.T) {
 			if res, _ := s.get(hue, "/reports/46/2023-10.pdf?frozen=1"); res.StatusCode != 404 {
 				t.Errorf("an unfrozen month: %d", res.StatusCode)
 			}
-			if res, body := s.get(vpcp, "/reports/VN/2023-11.pdf?frozen=1"); res.StatusCode != 200 || !strings.Contains(pdfText(t, body), "III. SO SÁNH") {
+			if res, body := s.get(vpcp, "/reports/VN/2023-11.pdf?frozen=1"); res.StatusCode != 200 || !strings.Contains(pdfText(t, body), "III. SO SÁNH") ||
+				!strings.Contains(pdfText(t, body), "(Bản chốt số liệu #") {
 				t.Errorf("national frozen pdf: %d", res.StatusCode)
+			}
+			if res, body := s.get(hue, "/reports/46/2023-11.pdf"); res.StatusCode != 200 || strings.Contains(pdfText(t, body), "chốt số liệu") {
+				t.Errorf("the live pdf says it is frozen: %d", res.StatusCode)
+			}
+			if res, body := s.get(hue, "/reports/46/2023-11.pdf?frozen=yes"); res.StatusCode != 400 || !strings.Contains(string(body), `"field":"frozen"`) {
+				t.Errorf("frozen=yes: %d %s", res.StatusCode, body)
 			}
 			_ = store.Date{}
 		})

@@ -58,6 +58,11 @@ func DateOf(t time.Time) Date {
 // Today returns the current date in Asia/Ho_Chi_Minh by clock c.
 func Today(c Clock) Date { return DateOf(c()) }
 
+// MinYear is the earliest year a date or time given by a caller may name:
+// nothing in the programme is older, and both databases handle every day
+// from it on.
+const MinYear = 1900
+
 // ParseDate reads "YYYY-MM-DD".
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)

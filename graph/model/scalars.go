@@ -38,9 +38,8 @@ func UnmarshalDate(v any) (store.Date, error) {
 		"%s is not a valid date: expected a real date from the year %d on, written YYYY-MM-DD, e.g. 2024-03-31", shown, MinYear)
 }
 
-// MinYear is the earliest year a Date or Time input may name: nothing in
-// the programme is older, and both databases handle every day from it on.
-const MinYear = 1900
+// MinYear is the earliest year a Date or Time input may name.
+const MinYear = store.MinYear
 
 // MarshalTime writes an instant in RFC 3339 in Asia/Ho_Chi_Minh (+07:00),
 // whatever zone it was read in; the zero time is null.
