@@ -121,6 +121,11 @@ type Config struct {
 	SecureCookies bool
 	// TrustProxy takes the client address from X-Forwarded-For.
 	TrustProxy bool
+	// IdentityTTL is how long a session or API token looked up is used
+	// again without reading it (0: read on every request). This process
+	// forgets them at once when it ends or changes one; other processes
+	// on the database notice within IdentityTTL (see identities).
+	IdentityTTL time.Duration
 }
 
 // DefaultConfig is the production setting.
@@ -130,6 +135,7 @@ var DefaultConfig = Config{
 	IPFailures:    20,
 	FailureWindow: 15 * time.Minute,
 	LockFor:       15 * time.Minute,
+	IdentityTTL:   time.Second,
 }
 
 // Service signs people in and manages users and tokens.
@@ -138,11 +144,12 @@ type Service struct {
 	authz *rbac.Authorizer
 	clock store.Clock
 	cfg   Config
+	ids   *identities
 }
 
 // NewService returns a Service.
 func NewService(db *store.DB, authz *rbac.Authorizer, clock store.Clock, cfg Config) *Service {
-	return &Service{db: db, authz: authz, clock: clock, cfg: cfg}
+	return &Service{db: db, authz: authz, clock: clock, cfg: cfg, ids: newIdentities(cfg.IdentityTTL)}
 }
 
 // Authorizer returns the policies the service checks against.

@@ -892,3 +892,119 @@ func TestRelockReportsTheEndedLock(t *testing.T) {
 		t.Fatalf("right password in the second lock: %v", err)
 	}
 }
+
+// A session or token in use is looked up once and then kept in memory
+// (IdentityTTL; an hour here, so that only the changes below can end it),
+// and whatever ends it in this process refuses it at the very next
+// request: logout, a password change or reset, revoking the token,
+// disabling the user. Expiry is judged on every request.
+func TestChangesReachCachedCredentials(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		cfg := auth.DefaultConfig
+		cfg.IdentityTTL = time.Hour
+		f := newFixtureWith(t, d, cfg)
+		ctx := context.Background()
+		counter := f.db.Counts()
+		signIn := func() (*auth.LoginResult, *auth.Identity) {
+			t.Helper()
+			res, err := f.login(password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res, &auth.Identity{User: res.User, Method: auth.MethodSession, SessionID: res.Session.ID}
+		}
+		// inUse checks the credential works and that its second use reads
+		// nothing from the database.
+		inUse := func(headers ...string) {
+			t.Helper()
+			want := "hue-editor SESSION csrf-bad"
+			if headers[0] == "Authorization" {
+				want = "hue-editor API_TOKEN csrf-bad"
+			}
+			if got := f.whoAmI(headers...); got != want {
+				t.Fatalf("in use: %q", got)
+			}
+			before := counter.Statements()
+			if got := f.whoAmI(headers...); got != want {
+				t.Fatalf("in use again: %q", got)
+			}
+			if n := counter.Statements() - before; n != 0 {
+				t.Fatalf("a credential just used cost %d statements", n)
+			}
+		}
+		refused := func(what string, headers ...string) {
+			t.Helper()
+			if got := f.whoAmI(headers...); !strings.HasPrefix(got, "refused:") {
+				t.Fatalf("%s: %q", what, got)
+			}
+		}
+
+		s1, me := signIn()
+		inUse("Cookie", cookie(s1.Token))
+		if err := f.svc.Logout(ctx, me); err != nil {
+			t.Fatal(err)
+		}
+		refused("after logout", "Cookie", cookie(s1.Token))
+
+		s2, me := signIn()
+		inUse("Cookie", cookie(s2.Token))
+		replaced, err := f.svc.Login(ctx, "hue-editor", password, auth.Client{IP: "203.0.113.7", PreviousSession: s2.Token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused("a session replaced by a new sign-in", "Cookie", cookie(s2.Token))
+		inUse("Cookie", cookie(replaced.Token))
+		f.clock.add(auth.DefaultConfig.SessionTTL)
+		refused("an expired session", "Cookie", cookie(replaced.Token))
+
+		s3, me := signIn()
+		inUse("Cookie", cookie(s3.Token))
+		if err := f.svc.ChangePassword(ctx, me, password, "another-long-password"); err != nil {
+			t.Fatal(err)
+		}
+		refused("after a password change", "Cookie", cookie(s3.Token))
+		if err := f.svc.ResetPassword(ctx, nil, f.user.ID, password); err != nil {
+			t.Fatal(err)
+		}
+
+		s4, me := signIn()
+		tok, raw, err := f.svc.CreateToken(ctx, me, 0, "đồng bộ", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inUse("Authorization", "Bearer "+raw)
+		if _, err := f.svc.RevokeToken(ctx, me, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		refused("a revoked token", "Authorization", "Bearer "+raw)
+
+		_, raw, err = f.svc.CreateToken(ctx, me, 0, "đồng bộ 2", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inUse("Cookie", cookie(s4.Token))
+		inUse("Authorization", "Bearer "+raw)
+		if err := f.svc.ResetPassword(ctx, nil, f.user.ID, "a-third-long-password"); err != nil {
+			t.Fatal(err)
+		}
+		refused("a session after a reset", "Cookie", cookie(s4.Token))
+		refused("a token after a reset", "Authorization", "Bearer "+raw)
+
+		if err := f.svc.ResetPassword(ctx, nil, f.user.ID, password); err != nil {
+			t.Fatal(err)
+		}
+		s5, me := signIn()
+		_, raw, err = f.svc.CreateToken(ctx, me, 0, "đồng bộ 3", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inUse("Cookie", cookie(s5.Token))
+		inUse("Authorization", "Bearer "+raw)
+		if _, err := f.svc.SetDisabled(ctx, nil, f.user.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		refused("a disabled user's session", "Cookie", cookie(s5.Token))
+		refused("a disabled user's token", "Authorization", "Bearer "+raw)
+	})
+}

@@ -131,6 +131,10 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		return nil, errBadCredentials
 	}
 	res := &LoginResult{User: u, Token: randomToken(32), CSRFToken: randomToken(24)}
+	if c.PreviousSession != "" || stale {
+		// The session replaced (and the user's hash) may be cached.
+		defer s.ids.drop()
+	}
 	err = s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.forgetAttempt(ctx, tx, userKey, keys[0]); err != nil {
 			return err
@@ -359,6 +363,7 @@ func (s *Service) forgetAttempt(ctx context.Context, tx bun.IDB, userKey, ipKey 
 // Logout ends the caller's session. A caller using an API token has no
 // session to end: that is a mistake to report, not a silent success.
 func (s *Service) Logout(ctx context.Context, id *Identity) error {
+	defer s.ids.drop()
 	if id.Method != MethodSession {
 		return errMsg(store.Invalid, "", "đăng xuất chỉ dùng cho phiên đăng nhập bằng cookie; để ngừng một API token, hãy thu hồi nó (revokeApiToken)",
 			"logout ends a cookie session; to stop an API token, revoke it (revokeApiToken)")
@@ -387,37 +392,73 @@ var (
 		"the API token is invalid, expired or revoked")
 )
 
-// sessionIdentity returns the caller of a session cookie value.
+// sessionIdentity returns the caller of a session cookie value: from the
+// sessions this process looked up within the last IdentityTTL, or from
+// the database.
 func (s *Service) sessionIdentity(ctx context.Context, token, csrfHeader, ip string) (*Identity, error) {
 	now := s.now()
-	// The session and its user in one statement.
-	row := new(struct {
-		User       `bun:",extend"`
-		SessionID  int64     `bun:"se_id"`
-		CSRFToken  string    `bun:"se_csrf_token"`
-		ExpiresAt  time.Time `bun:"se_expires_at"`
-		LastSeenAt time.Time `bun:"se_last_seen_at"`
-		RevokedAt  time.Time `bun:"se_revoked_at,nullzero"`
-	})
-	err := userQuery(s.db, row).Join("JOIN sessions AS se ON se.user_id = us.id").
-		ColumnExpr("se.id AS se_id, se.csrf_token AS se_csrf_token, se.expires_at AS se_expires_at").
-		ColumnExpr("se.last_seen_at AS se_last_seen_at, se.revoked_at AS se_revoked_at").
-		Where("se.token_hash = ?", hashToken(token)).Scan(ctx)
-	if err != nil {
-		if store.IsNoRows(err) {
-			return nil, errSessionEnded
-		}
-		return nil, err
-	}
-	if !row.RevokedAt.IsZero() || !now.Before(row.ExpiresAt) || row.Disabled {
-		return nil, errSessionEnded
-	}
-	if now.Sub(row.LastSeenAt) > time.Minute {
-		if _, err := s.db.NewUpdate().Table("sessions").Set("last_seen_at = ?", now).Where("id = ?", row.SessionID).Exec(ctx); err != nil {
+	k := idKey{hash: sha256.Sum256([]byte(token))}
+	e, gen := s.ids.get(k)
+	if e == nil {
+		// The session and its user in one statement.
+		row := new(struct {
+			User       `bun:",extend"`
+			SessionID  int64     `bun:"se_id"`
+			CSRFToken  string    `bun:"se_csrf_token"`
+			ExpiresAt  time.Time `bun:"se_expires_at"`
+			LastSeenAt time.Time `bun:"se_last_seen_at"`
+			RevokedAt  time.Time `bun:"se_revoked_at,nullzero"`
+		})
+		err := userQuery(s.db, row).Join("JOIN sessions AS se ON se.user_id = us.id").
+			ColumnExpr("se.id AS se_id, se.csrf_token AS se_csrf_token, se.expires_at AS se_expires_at").
+			ColumnExpr("se.last_seen_at AS se_last_seen_at, se.revoked_at AS se_revoked_at").
+			Where("se.token_hash = ?", hex.EncodeToString(k.hash[:])).Scan(ctx)
+		if err != nil {
+			if store.IsNoRows(err) {
+				return nil, errSessionEnded
+			}
 			return nil, err
 		}
+		if !row.RevokedAt.IsZero() || !now.Before(row.ExpiresAt) || row.Disabled {
+			return nil, errSessionEnded
+		}
+		e = &idEntry{read: time.Now(), user: row.User, sessionID: row.SessionID, csrf: row.CSRFToken, expiresAt: row.ExpiresAt}
+		e.lastSeen.Store(unixNano(row.LastSeenAt))
+		s.ids.put(k, e, gen)
+	} else if !now.Before(e.expiresAt) {
+		return nil, errSessionEnded
 	}
-	ok := csrfHeader != "" && subtle.ConstantTimeCompare([]byte(csrfHeader), []byte(row.CSRFToken)) == 1
-	u := row.User
-	return &Identity{User: &u, Method: MethodSession, SessionID: row.SessionID, CSRFToken: row.CSRFToken, CSRFOK: ok, ClientIP: ip}, nil
+	if err := s.seen(ctx, e, now, "sessions", "last_seen_at", e.sessionID); err != nil {
+		return nil, err
+	}
+	ok := csrfHeader != "" && subtle.ConstantTimeCompare([]byte(csrfHeader), []byte(e.csrf)) == 1
+	u := e.user
+	return &Identity{User: &u, Method: MethodSession, SessionID: e.sessionID, CSRFToken: e.csrf, CSRFOK: ok, ClientIP: ip}, nil
+}
+
+// seen writes now into column of the row id of table (a session's
+// last_seen_at, a token's last_used_at) when what is stored is more than a
+// minute older; of requests arriving at once with the same credential, one
+// writes it.
+func (s *Service) seen(ctx context.Context, e *idEntry, now time.Time, table, column string, id int64) error {
+	last := e.lastSeen.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) <= time.Minute {
+		return nil
+	}
+	if !e.lastSeen.CompareAndSwap(last, unixNano(now)) {
+		return nil // another request is writing it
+	}
+	if _, err := s.db.NewUpdate().Table(table).Set(column+" = ?", now).Where("id = ?", id).Exec(ctx); err != nil {
+		e.lastSeen.CompareAndSwap(unixNano(now), last)
+		return err
+	}
+	return nil
+}
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -109,6 +111,7 @@ func (s *Service) Tokens(ctx context.Context, actor *Identity, owner int64) ([]*
 
 // RevokeToken revokes a token of the caller's, or of a user they administer.
 func (s *Service) RevokeToken(ctx context.Context, actor *Identity, tokenID int64) (*APIToken, error) {
+	defer s.ids.drop()
 	t := new(APIToken)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		notFound := errMsg(store.NotFound, "apiToken", "không tìm thấy token", "token not found")
@@ -152,56 +155,67 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Identity, tokenID int6
 // disabled or loses the role, or the owner moves or gains a role out of the
 // maker's reach. The maker is read with the owner, in one query, and the
 // grants from the authorizer (refreshed first, as every request does).
+//
+// A token looked up within the last IdentityTTL is taken from this
+// process's memory (identities); its expiry and its maker's reach are
+// judged again on every use.
 func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity, error) {
 	if !strings.HasPrefix(raw, TokenPrefix) {
 		return nil, errBadToken
 	}
 	now := s.now()
-	// The token, its owner and whether its maker is still enabled, in one
-	// statement.
-	row := new(struct {
-		User         `bun:",extend"`
-		TokenID      int64     `bun:"tk_id"`
-		CreatedBy    int64     `bun:"tk_created_by"`
-		ExpiresAt    time.Time `bun:"tk_expires_at,nullzero"`
-		LastUsedAt   time.Time `bun:"tk_last_used_at,nullzero"`
-		RevokedAt    time.Time `bun:"tk_revoked_at,nullzero"`
-		MakerEnabled bool      `bun:"maker_enabled"`
-	})
-	err := userQuery(s.db, row).Join("JOIN api_tokens AS tk ON tk.user_id = us.id").
-		Join("LEFT JOIN users AS mk ON mk.id = tk.created_by").
-		ColumnExpr("tk.id AS tk_id, tk.created_by AS tk_created_by, tk.expires_at AS tk_expires_at").
-		ColumnExpr("tk.last_used_at AS tk_last_used_at, tk.revoked_at AS tk_revoked_at").
-		ColumnExpr("(mk.id IS NOT NULL AND NOT mk.disabled) AS maker_enabled").
-		Where("tk.token_hash = ?", hashToken(raw)).Scan(ctx)
-	if err != nil {
-		if store.IsNoRows(err) {
+	expired := func(at time.Time) bool { return !at.IsZero() && !now.Before(at) }
+	k := idKey{token: true, hash: sha256.Sum256([]byte(raw))}
+	e, gen := s.ids.get(k)
+	if e == nil {
+		// The token, its owner and whether its maker is still enabled, in
+		// one statement.
+		row := new(struct {
+			User         `bun:",extend"`
+			TokenID      int64     `bun:"tk_id"`
+			CreatedBy    int64     `bun:"tk_created_by"`
+			ExpiresAt    time.Time `bun:"tk_expires_at,nullzero"`
+			LastUsedAt   time.Time `bun:"tk_last_used_at,nullzero"`
+			RevokedAt    time.Time `bun:"tk_revoked_at,nullzero"`
+			MakerEnabled bool      `bun:"maker_enabled"`
+		})
+		err := userQuery(s.db, row).Join("JOIN api_tokens AS tk ON tk.user_id = us.id").
+			Join("LEFT JOIN users AS mk ON mk.id = tk.created_by").
+			ColumnExpr("tk.id AS tk_id, tk.created_by AS tk_created_by, tk.expires_at AS tk_expires_at").
+			ColumnExpr("tk.last_used_at AS tk_last_used_at, tk.revoked_at AS tk_revoked_at").
+			ColumnExpr("(mk.id IS NOT NULL AND NOT mk.disabled) AS maker_enabled").
+			Where("tk.token_hash = ?", hex.EncodeToString(k.hash[:])).Scan(ctx)
+		if err != nil {
+			if store.IsNoRows(err) {
+				return nil, errBadToken
+			}
+			return nil, err
+		}
+		if !row.RevokedAt.IsZero() || expired(row.ExpiresAt) || row.Disabled {
 			return nil, errBadToken
 		}
-		return nil, err
-	}
-	if !row.RevokedAt.IsZero() || (!row.ExpiresAt.IsZero() && !now.Before(row.ExpiresAt)) || row.Disabled {
-		return nil, errBadToken
-	}
-	u := &row.User
-	if row.CreatedBy != u.ID {
-		if !row.MakerEnabled {
+		if row.CreatedBy != row.User.ID && !row.MakerEnabled {
 			return nil, errTokenMakerGone
 		}
+		e = &idEntry{read: time.Now(), user: row.User, tokenID: row.TokenID, createdBy: row.CreatedBy, expiresAt: row.ExpiresAt}
+		e.lastSeen.Store(unixNano(row.LastUsedAt))
+		s.ids.put(k, e, gen)
+	} else if expired(e.expiresAt) {
+		return nil, errBadToken
+	}
+	u := e.user
+	if e.createdBy != u.ID {
 		if err := s.authz.Refresh(ctx); err != nil {
 			return nil, err
 		}
-		if !s.reaches(rbac.Subject(row.CreatedBy), u.UnitPath, s.authz.Grants(rbac.Subject(u.ID))) {
+		if !s.reaches(rbac.Subject(e.createdBy), u.UnitPath, s.authz.Grants(rbac.Subject(u.ID))) {
 			return nil, errTokenMakerGone
 		}
 	}
-	t := &APIToken{ID: row.TokenID, CreatedBy: row.CreatedBy, LastUsedAt: row.LastUsedAt}
-	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) > time.Minute {
-		if _, err := s.db.NewUpdate().Table("api_tokens").Set("last_used_at = ?", now).Where("id = ?", t.ID).Exec(ctx); err != nil {
-			return nil, err
-		}
+	if err := s.seen(ctx, e, now, "api_tokens", "last_used_at", e.tokenID); err != nil {
+		return nil, err
 	}
-	return &Identity{User: u, Method: MethodToken, TokenID: t.ID, TokenCreatedBy: t.CreatedBy, ClientIP: ip}, nil
+	return &Identity{User: &u, Method: MethodToken, TokenID: e.tokenID, TokenCreatedBy: e.createdBy, ClientIP: ip}, nil
 }
 
 var errTokenMakerGone = errMsg(store.Unauthenticated, "",
@@ -258,6 +272,7 @@ func (s *Service) revokeAll(ctx context.Context, tx bun.IDB, actor *Identity, ts
 // the grants this process has just loaded. It runs after a role change has
 // committed; the check at use time does not depend on it.
 func (s *Service) revokeUnreachableTokens(ctx context.Context, actor *Identity, userID int64) error {
+	defer s.ids.drop()
 	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		ts, err := s.liveTokens(ctx, tx, "tk.created_by <> tk.user_id AND (tk.user_id = ? OR tk.created_by = ?)", userID, userID)
 		if err != nil {

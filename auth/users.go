@@ -223,6 +223,7 @@ func (s *Service) ListUsers(ctx context.Context, sc rbac.Scope, f UserFilter, p 
 // and revokes their API tokens and the tokens they made for others, so that
 // enabling the user again brings none of them back.
 func (s *Service) SetDisabled(ctx context.Context, actor *Identity, userID int64, disabled bool) (*User, error) {
+	defer s.ids.drop() // once the change is over: see identities
 	var u *User
 	err := s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -319,6 +320,7 @@ func (s *Service) reaches(sub, path string, grants []rbac.Grant) bool {
 // ResetPassword sets another user's password (an administrator's act) and
 // ends that user's sessions and API tokens.
 func (s *Service) ResetPassword(ctx context.Context, actor *Identity, userID int64, password string) error {
+	defer s.ids.drop() // once the change is over: see identities
 	if err := validatePassword(password, "password"); err != nil {
 		return err
 	}
@@ -351,6 +353,7 @@ func (s *Service) ResetPassword(ctx context.Context, actor *Identity, userID int
 // Wrong current passwords count against the username like failed sign-ins,
 // so a stolen session cannot be used to guess the password.
 func (s *Service) ChangePassword(ctx context.Context, id *Identity, current, next string) error {
+	defer s.ids.drop() // once the change is over: see identities
 	if err := validatePassword(next, "newPassword"); err != nil {
 		return err
 	}
@@ -403,6 +406,7 @@ func (s *Service) RevokeRole(ctx context.Context, actor *Identity, userID int64,
 }
 
 func (s *Service) changeGrant(ctx context.Context, actor *Identity, userID int64, role rbac.Role, unitCode string, grant bool) (*User, error) {
+	defer s.ids.drop() // once the change is over: see identities
 	if !role.Valid() {
 		return nil, errMsg(store.Invalid, "role", fmt.Sprintf("vai trò %q không hợp lệ", role), fmt.Sprintf("unknown role %q", role))
 	}
@@ -565,6 +569,7 @@ func (s *Service) AuditLog(ctx context.Context, actor *Identity, f AuditFilter, 
 // signed-in caller (their own choice, no permission needed); audited
 // (user.alert_digest).
 func (s *Service) SetAlertDigest(ctx context.Context, id *Identity, on bool) (*User, error) {
+	defer s.ids.drop() // once the change is over: see identities
 	if id == nil {
 		return nil, errMsg(store.Unauthenticated, "", "cần đăng nhập", "sign-in required")
 	}

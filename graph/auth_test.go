@@ -245,6 +245,35 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 	}
 }
 
+// A user disabled by an administrator is refused at their very next
+// request, though their session was in use a moment before (the server
+// keeps sessions in use in memory for a second: disabling forgets them).
+func TestDisabledUserIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	_, url := newStack(t, graph.DefaultLimits)
+	admin, hue := newBrowser(t, url), newBrowser(t, url)
+	admin.login("admin")
+	hue.login("hue")
+	var me struct {
+		Me struct{ User struct{ ID, Username string } }
+	}
+	for range 2 {
+		if r := hue.do(`{ me { user { id username } } }`, nil, &me); len(r.Errors) > 0 || me.Me.User.Username != "hue" {
+			t.Fatalf("hue signed in: %+v %+v", me, r.Errors)
+		}
+	}
+	var out struct {
+		DisableUser struct{ UserErrors []struct{ Message string } }
+	}
+	if r := admin.do(`mutation($id: ID!) { disableUser(input: {user: $id}) { userErrors { message } } }`,
+		map[string]any{"id": me.Me.User.ID}, &out); len(r.Errors) > 0 || len(out.DisableUser.UserErrors) > 0 {
+		t.Fatalf("disableUser: %+v %+v", out, r.Errors)
+	}
+	if r := hue.do(`{ me { user { username } } }`, nil, nil); code(r) != "UNAUTHENTICATED" {
+		t.Fatalf("a disabled user's session after disableUser: %+v", r)
+	}
+}
+
 func TestIntrospectionNeedsSignIn(t *testing.T) {
 	t.Parallel()
 	const q = `{ __schema { queryType { name } } }`

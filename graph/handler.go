@@ -107,7 +107,7 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	uploadLimit := lim.UploadBytes
 	if uploadLimit <= 0 {
 		uploadLimit = DefaultUploadBytes

@@ -125,11 +125,12 @@ func (r *Resolver) listTasks(ctx context.Context, filter *model.TaskFilter, orde
 	if orderBy != nil {
 		o = tasks.Order{Field: tasks.OrderField(orderBy.Field), Desc: orderBy.Direction == model.OrderDirectionDesc}
 	}
-	ts, total, err := r.TaskStore.ListTasks(ctx, scopeOf(ctx), f, o, p)
+	sel := nodeSelections(ctx)
+	ts, total, joined, err := r.TaskStore.ListTasksWith(ctx, scopeOf(ctx), f, o, p, r.taskJoins(ctx, sel, assignee))
 	if err != nil {
 		return nil, err
 	}
-	r.prefetchTasks(ctx, ts, assignee)
+	r.prefetchTasks(ctx, sel, ts, assignee, joined)
 	edges, info := connection(ts, total, func(c string, n *tasks.Task) *model.TaskEdge { return &model.TaskEdge{Cursor: c, Node: n} })
 	return &model.TaskConnection{Edges: edges, Nodes: ts, PageInfo: info, TotalCount: total.Total}, nil
 }

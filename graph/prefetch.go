@@ -38,45 +38,86 @@ func nodeSelections(ctx context.Context) []graphql.CollectedField {
 	return out
 }
 
-// prefetchTasks enqueues the documents, assignments and statuses of a page
-// of tasks; assignee is the list's assignee filter (nil when none), on whose
-// assignments statuses are judged by default.
-func (r *Resolver) prefetchTasks(ctx context.Context, ts []*tasks.Task, assignee *org.Unit) {
+// taskJoins says what the page statement of a list of tasks reads with its
+// tasks for the nodes' selections sel (nodeSelections): the documents when
+// `document` is selected, and the statuses of the first `status` selection
+// prefetchTasks enqueues (pageStatusKey), where they are kept. What is not
+// selected is not read.
+func (r *Resolver) taskJoins(ctx context.Context, sel []graphql.CollectedField, assignee *org.Unit) tasks.TaskJoins {
+	var j tasks.TaskJoins
+	for _, f := range sel {
+		switch f.Name {
+		case "document":
+			j.Documents = true
+		case "status":
+			if key, ok := r.pageStatusKey(ctx, f, assignee); ok && !j.Status {
+				j.Status, j.StatusAsOf, j.StatusUnitPath = true, key.asOf, key.unitPath
+			}
+		}
+	}
+	return j
+}
+
+// pageStatusKey is the key (without the task) of the statuses that a
+// `status` selection f on the nodes of a list of tasks will load, and false
+// when the field resolves them itself (another unit than the list's
+// assignee); assignee is the list's assignee filter (nil when none), on
+// whose assignments statuses are judged by default.
+func (r *Resolver) pageStatusKey(ctx context.Context, f graphql.CollectedField, assignee *org.Unit) (statusKey, bool) {
+	args := f.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	var asOf *store.Date
+	if s, ok := args["asOf"].(string); ok {
+		if d, err := store.ParseDate(s); err == nil {
+			asOf = &d
+		}
+	}
+	key := statusKey{asOf: r.asOf(asOf)}
+	code, named := args["orgUnit"].(string)
+	switch {
+	case named && code == "":
+	case named && (assignee == nil || code != assignee.Code):
+		return key, false
+	case assignee != nil:
+		key.unitPath = assignee.Path
+	}
+	return key, true
+}
+
+// prefetchTasks primes the loaders with what the page's statement read
+// (joined, asked by taskJoins) and enqueues the rest of the documents,
+// assignments and statuses the nodes' selections sel will load.
+func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedField, ts []*tasks.Task, assignee *org.Unit, joined tasks.Joined) {
 	if len(ts) == 0 {
 		return
 	}
 	l := loadersOf(ctx)
-	oc := graphql.GetOperationContext(ctx)
-	for _, f := range nodeSelections(ctx) {
+	for _, d := range joined.Documents {
+		l.document.Prime(d.ID, d)
+	}
+	for _, f := range sel {
 		switch f.Name {
 		case "document":
-			for _, t := range ts {
-				l.document.LoadThunk(ctx, t.DocumentID)
+			if joined.Documents == nil {
+				for _, t := range ts {
+					l.document.LoadThunk(ctx, t.DocumentID)
+				}
 			}
 		case "assignments":
 			for _, t := range ts {
 				l.assignmentsOf.LoadThunk(ctx, t.ID)
 			}
 		case "status":
-			args := f.ArgumentMap(oc.Variables)
-			var asOf *store.Date
-			if s, ok := args["asOf"].(string); ok {
-				if d, err := store.ParseDate(s); err == nil {
-					asOf = &d
-				}
-			}
-			key := statusKey{asOf: r.asOf(asOf)}
-			code, named := args["orgUnit"].(string)
-			switch {
-			case named && code == "":
-			case named && (assignee == nil || code != assignee.Code):
+			key, ok := r.pageStatusKey(ctx, f, assignee)
+			if !ok {
 				continue // resolved by the field itself
-			case assignee != nil:
-				key.unitPath = assignee.Path
 			}
 			for _, t := range ts {
 				key.task = t.ID
-				l.taskStatus.LoadThunk(ctx, key)
+				if st, ok := joined.Statuses[t.ID]; ok && key.asOf == joined.StatusAsOf && key.unitPath == joined.StatusUnitPath {
+					l.taskStatus.Prime(key, st)
+				} else {
+					l.taskStatus.LoadThunk(ctx, key)
+				}
 			}
 		}
 	}

@@ -120,6 +120,23 @@ func TestDate(t *testing.T) {
 	if _, err := store.ParseDate("31/12/2024"); err == nil || !strings.Contains(err.Error(), "31/12/2024") {
 		t.Errorf("bad date error = %v", err)
 	}
+	// ParseDate's quick path agrees with time.Parse, and String with the
+	// format, on every day of a few years (leap days too) and the edges.
+	for day := time.Date(1896, 1, 1, 0, 0, 0, 0, time.UTC); day.Year() < 2030; day = day.AddDate(0, 0, 1) {
+		s := day.Format(time.DateOnly)
+		got, err := store.ParseDate(s)
+		if err != nil || got != (store.Date{Year: day.Year(), Month: day.Month(), Day: day.Day()}) || got.String() != s {
+			t.Fatalf("ParseDate(%q) = %v (%s), %v", s, got, got.String(), err)
+		}
+	}
+	for _, bad := range []string{"2023-02-29", "2024-02-30", "1900-02-29", "2100-02-29", "2024-04-31", "2024-13-01", "2024-00-10", "2024-01-00", "2024-1-011", "20x4-01-01", "2024/01/01", "+024-01-01"} {
+		if d, err := store.ParseDate(bad); err == nil {
+			t.Errorf("ParseDate(%q) = %v, want an error", bad, d)
+		}
+	}
+	if got := store.Beginning.String(); got != "0001-01-01" {
+		t.Errorf("Beginning = %s", got)
+	}
 	var z store.Date
 	if v, _ := z.Value(); v != nil {
 		t.Error("zero date must be stored as NULL")

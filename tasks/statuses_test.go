@@ -209,6 +209,49 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 			if i%4 != 0 {
 				continue
 			}
+			// The page statement's statuses (ListTasksWith) are the rule's
+			// for the tasks the kept spans answer, and its documents are
+			// DocumentsByIDs'.
+			joined, docs := map[int64]tasks.Status{}, map[int64]*tasks.Document{}
+			with := tasks.TaskJoins{Documents: true, Status: true, StatusAsOf: day, StatusUnitPath: c.unitPath}
+			listedWith := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
+				page, info, j, err := ts.ListTasksWith(ctx, c.sc, tasks.TaskFilter{AssigneePath: c.unitPath}, tasks.Order{}, p, with)
+				for _, x := range page {
+					if j.Documents[x.DocumentID] == nil {
+						t.Errorf("%s as of %s: task %d listed without its document", name, day, x.ID)
+					}
+				}
+				maps.Copy(joined, j.Statuses)
+				maps.Copy(docs, j.Documents)
+				return page, info, err
+			}, func(x *tasks.Task) int64 { return x.ID })
+			if !slices.Equal(listedWith, list) {
+				t.Errorf("%s as of %s: the list with joins differs from the list", name, day)
+			}
+			recordedBy := 0
+			for _, id := range list {
+				if !recorded[id].After(day) {
+					recordedBy++
+				}
+				if st, ok := joined[id]; ok && st != derived[id] {
+					t.Errorf("%s as of %s: task %d's status read with the page is %s, the rule's %s", name, day, id, st, derived[id])
+				}
+			}
+			if recordedBy > 0 && len(joined) == 0 {
+				t.Errorf("%s as of %s: no status read with the page of %d tasks recorded", name, day, recordedBy)
+			}
+			byID, err := ts.DocumentsByIDs(ctx, c.sc, slices.Collect(maps.Keys(docs)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range byID {
+				if *d != *docs[d.ID] {
+					t.Errorf("%s: document %d read with the page %+v, by id %+v", name, d.ID, *docs[d.ID], *d)
+				}
+			}
+			if len(byID) != len(docs) {
+				t.Errorf("%s: %d documents read with the page, %d by id", name, len(docs), len(byID))
+			}
 			// A report's rows: each assignment's kept status and due date
 			// are the rule's, so the rows, their order and count agree.
 			path := rbac.RootPath

@@ -3,8 +3,11 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -310,28 +313,126 @@ func taskOrder(o Order) (store.Order, error) {
 // ListTasks returns a page of the tasks in scope that match f, in order o,
 // and the page's info.
 func (s *Store) ListTasks(ctx context.Context, sc rbac.Scope, f TaskFilter, o Order, p store.Page) ([]*Task, store.PageInfo, error) {
+	ts, info, _, err := s.ListTasksWith(ctx, sc, f, o, p, TaskJoins{})
+	return ts, info, err
+}
+
+// TaskJoins asks ListTasksWith to read, in the page's own statement, what a
+// caller would otherwise look up for the page's tasks afterwards. The zero
+// value reads the tasks alone.
+type TaskJoins struct {
+	// Documents reads each task's document (already joined for the
+	// filters and the order).
+	Documents bool
+	// Status reads each task's status as of StatusAsOf, judged on the
+	// caller's scope or within it on the subtree at StatusUnitPath (as
+	// TaskStatuses), where the kept spans answer it: when that scope is
+	// kept, for the tasks with a span that day.
+	Status         bool
+	StatusAsOf     store.Date
+	StatusUnitPath string
+}
+
+// Joined is what ListTasksWith read with the page's tasks.
+type Joined struct {
+	// Documents are the documents of the page's tasks, by id (TaskJoins.
+	// Documents): each is in scope, as a task in scope is.
+	Documents map[int64]*Document
+	// Statuses are the statuses of the tasks the kept spans answered for
+	// (TaskJoins.Status), as of StatusAsOf judged on StatusUnitPath's
+	// subtree (as asked); the others are TaskStatuses' to derive.
+	Statuses       map[int64]Status
+	StatusAsOf     store.Date
+	StatusUnitPath string
+}
+
+var (
+	docColumnsOnce sync.Once
+	docColumnList  string
+)
+
+// taskRow is a row of ListTasksWith: a task and what TaskJoins asked.
+type taskRow struct {
+	Task       `bun:",extend"`
+	Doc        Document `bun:"d,scanonly"`
+	KeptStatus Status   `bun:"ks_status,scanonly"`
+}
+
+// docColumns selects the document d of a taskRow (d.id AS d__id, …): every
+// column of Document, the same in both dialects.
+func docColumns(db bun.IDB) string {
+	docColumnsOnce.Do(func() {
+		var cols []string
+		for _, f := range db.Dialect().Tables().Get(reflect.TypeFor[Document]()).Fields {
+			cols = append(cols, "d."+f.Name+" AS d__"+f.Name)
+		}
+		docColumnList = strings.Join(cols, ", ")
+	})
+	return docColumnList
+}
+
+// ListTasksWith is ListTasks reading with the tasks what j asks, in the same
+// statement (no read of its own; a page without j reads nothing more).
+func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, o Order, p store.Page, j TaskJoins) ([]*Task, store.PageInfo, Joined, error) {
+	var joined Joined
 	if err := f.Validate(); err != nil {
-		return nil, store.PageInfo{}, err
+		return nil, store.PageInfo{}, joined, err
 	}
 	so, err := taskOrder(o)
 	if err != nil {
-		return nil, store.PageInfo{}, err
+		return nil, store.PageInfo{}, joined, err
 	}
-	var ts []*Task
-	q := s.taskQuery(s.db.NewSelect().Model(&ts), sc, f)
 	total, counted, err := s.keptTotal(ctx, sc, f, p)
 	if err != nil {
-		return nil, store.PageInfo{}, err
+		return nil, store.PageInfo{}, joined, err
 	}
 	p.SkipCount = p.SkipCount || counted
-	info, err := store.List(ctx, q, &ts, so, p)
+	keptPath, kept := keptScope(judgedOn(sc, j.StatusUnitPath))
+	kept = kept && j.Status
+	var ts []*Task
+	var info store.PageInfo
+	if !j.Documents && !kept {
+		info, err = store.List(ctx, s.taskQuery(s.db.NewSelect().Model(&ts), sc, f), &ts, so, p)
+	} else {
+		var rows []*taskRow
+		q := s.taskQuery(s.db.NewSelect().Model(&rows), sc, f)
+		if j.Documents {
+			q = q.ColumnExpr(docColumns(s.db))
+		}
+		if kept {
+			// A task's spans in a scope do not overlap: one holds the day,
+			// or none (a task the scope has no assignment in, or not yet
+			// recorded).
+			d := j.StatusAsOf.String()
+			q = q.ColumnExpr("(SELECT ks.status FROM task_statuses AS ks WHERE ks.task_id = t.id AND ks.scope = ?"+
+				" AND ks.valid_from <= ? AND ks.valid_to > ? ORDER BY ks.valid_from DESC LIMIT 1) AS ks_status", keptPath, d, d)
+		}
+		info, err = store.List(ctx, q, &rows, so, p)
+		ts = make([]*Task, len(rows))
+		if j.Documents {
+			joined.Documents = make(map[int64]*Document)
+		}
+		if kept {
+			joined.Statuses = make(map[int64]Status, len(rows))
+			joined.StatusAsOf, joined.StatusUnitPath = j.StatusAsOf, j.StatusUnitPath
+		}
+		for i, r := range rows {
+			ts[i] = &r.Task
+			if j.Documents && joined.Documents[r.DocumentID] == nil {
+				joined.Documents[r.DocumentID] = &r.Doc
+			}
+			if r.KeptStatus != "" {
+				joined.Statuses[r.ID] = r.KeptStatus
+			}
+		}
+	}
 	if err != nil {
-		return nil, info, fmt.Errorf("tasks: listing tasks: %w", err)
+		return nil, info, Joined{}, fmt.Errorf("tasks: listing tasks: %w", err)
 	}
 	if counted {
 		info.Total = total
 	}
-	return ts, info, nil
+	return ts, info, joined, nil
 }
 
 // keptTotal counts the list of f from the kept per-day counts when f
