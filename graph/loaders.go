@@ -28,7 +28,11 @@ type loaders struct {
 	taskCount     *dataloadgen.Loader[int64, int]
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
-	historyOf     *dataloadgen.Loader[historyKey, []*tasks.Facts]
+	// fetchAssignmentsOf is assignmentsOf's fetch, for a page that reads
+	// its tasks' assignments at once (prefetchTasks) rather than after the
+	// loader's wait.
+	fetchAssignmentsOf func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error)
+	historyOf          *dataloadgen.Loader[historyKey, []*tasks.Facts]
 	// factsAsOf gives nil for an assignment made after the date.
 	factsAsOf  *dataloadgen.Loader[assignmentStatusKey, *tasks.Facts]
 	reportsOf  *dataloadgen.Loader[historyKey, []*tasks.ProgressReport]
@@ -151,7 +155,7 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		ts, err := r.TaskStore.TasksByIDs(ctx, sc, ids)
 		return byID(ts, func(t *tasks.Task) int64 { return t.ID }), err
 	}, wait)
-	l.assignmentsOf = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
+	l.fetchAssignmentsOf = func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
 		as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
 		if err == nil && len(as) > 0 {
 			seen := map[int64]bool{}
@@ -167,7 +171,8 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 			}
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
-	}, wait)
+	}
+	l.assignmentsOf = dataloadgen.NewLoader(l.fetchAssignmentsOf, wait)
 	l.factsAsOf = dataloadgen.NewLoader(func(ctx context.Context, keys []assignmentStatusKey) ([]*tasks.Facts, []error) {
 		return batched(keys, func(k assignmentStatusKey) (store.Date, int64) { return k.asOf, k.assignment },
 			func(d store.Date, ids []int64) (map[int64]*tasks.Facts, error) {

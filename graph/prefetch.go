@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vikstrous/dataloadgen"
 
 	"p06/org"
 	"p06/store"
@@ -103,6 +104,9 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 				}
 			}
 		case "assignments":
+			if atRoot(ctx) && readNow(ctx, ts, l.fetchAssignmentsOf, l.assignmentsOf) {
+				continue
+			}
 			for _, t := range ts {
 				l.assignmentsOf.LoadThunk(ctx, t.ID)
 			}
@@ -121,6 +125,40 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 			}
 		}
 	}
+}
+
+// atRoot says whether the list being resolved is a field of the query
+// itself: the only list of its kind in the request, whose nested reads no
+// other list's would join in a loader's batch.
+func atRoot(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && fc.Object == "Query"
+}
+
+// readNow reads what the tasks ts will load from loader, with fetch (the
+// loader's own), now rather than after the loader's wait (loaderWait: the
+// time it gives other lists to join their keys, which a list at the root
+// has none to wait for), and primes the loader with it; false (nothing
+// primed) when the read fails, for the fields to load and report it.
+func readNow[V any](ctx context.Context, ts []*tasks.Task, fetch func(context.Context, []int64) ([]V, []error),
+	loader *dataloadgen.Loader[int64, V]) bool {
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	vs, errs := fetch(ctx, ids)
+	for _, err := range errs {
+		if err != nil {
+			return false
+		}
+	}
+	if len(vs) != len(ids) {
+		return false
+	}
+	for i, id := range ids {
+		loader.Prime(id, vs[i])
+	}
+	return true
 }
 
 // prefetchAssignments enqueues the tasks and units of a page of assignments.
