@@ -499,6 +499,10 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 			if p := pageOf(texts); strings.Contains(p, "d__") || strings.Contains(p, "task_statuses") || n != 3 {
 				t.Fatalf("a page without documents or statuses cost %d statements, its page: %s", n, p)
 			}
+			// The assignments asked twice (aliases) are read once.
+			if n, _ := run(`query($n: Int) { tasks(first: $n) { nodes { id a: assignments { role } b: assignments { state } } } }`, 5); n != 3 {
+				t.Fatalf("a page asking assignments twice cost %d statements, want 3", n)
+			}
 			// Statuses the kept spans do not hold are the loader's, which
 			// asks the spans again and derives the rest by the rule: two
 			// statements more for the page, and the same statuses.

@@ -95,6 +95,7 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 	for _, d := range joined.Documents {
 		l.document.Prime(d.ID, d)
 	}
+	read := false // the assignments
 	for _, f := range sel {
 		switch f.Name {
 		case "document":
@@ -104,6 +105,10 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 				}
 			}
 		case "assignments":
+			if read {
+				continue // selected again (an alias): read once
+			}
+			read = true
 			if atRoot(ctx) && readNow(ctx, ts, l.fetchAssignmentsOf, l.assignmentsOf) {
 				continue
 			}
