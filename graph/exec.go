@@ -166,6 +166,7 @@ func marshalList(ctx context.Context, length int, workerLimit int64, omitPanicHa
 	ret := make(graphql.Array, length)
 	index := make([]int, length)
 	fcs := make([]graphql.FieldContext, length)
+	ctx = context.WithValue(ctx, inlineKey{}, true)
 	for i := range length {
 		index[i] = i
 		fcs[i].Index = &index[i]
@@ -185,6 +186,12 @@ func marshalElementSafely(ctx context.Context, i int, omitPanicHandler bool, mar
 	}
 	return marshalElement(ctx, i)
 }
+
+// inlineKey marks the context of the elements of a list marshalled inline:
+// nothing under them waits for a loader's batch (or each waits for one
+// already enqueued for every element), so an object's delayed fields are
+// resolved one after another too (fieldSet.Dispatch).
+type inlineKey struct{}
 
 // inlineResolvers are the resolvers that answer without waiting for a
 // loader: global IDs, and units, which come from org.Store's cache (units
@@ -226,7 +233,7 @@ func inlineList(ctx context.Context) bool {
 	v, ok := memo.inline[key]
 	memo.mu.Unlock()
 	if !ok {
-		v = inlineSelection(ctx, fc, fc.Field.Definition.Type.Name(), sel, 0)
+		v = inlineSelection(ctx, fc, fc.Field.Definition.Type.Name(), sel, 0, nil)
 		memo.mu.Lock()
 		memo.inline[key] = v
 		memo.mu.Unlock()
@@ -234,10 +241,44 @@ func inlineList(ctx context.Context) bool {
 	return v
 }
 
+// seedInline gives the verdict of inlineList for the `nodes` lists of the
+// connection being resolved (the field of ctx), whose elements are of type
+// typeName, before they are marshalled: inline when every resolver field
+// selected on an element is in ready (its loader primed, or one batch
+// enqueued for every element, by the connection's prefetch) and nothing
+// deeper waits, else not (so that a list of the same selection elsewhere in
+// the request is not taken as ready by another's verdict).
+// The connection's fields are collected as the executor will collect them
+// (collectFields, with its implementors), so that the verdict is found again
+// by their selections' address.
+func seedInline(ctx context.Context, implementors []string, typeName string, ready map[string]bool) {
+	fc := graphql.GetFieldContext(ctx)
+	memo := execMemoOf(ctx)
+	if fc == nil || memo == nil {
+		return
+	}
+	for _, f := range collectFields(ctx, graphql.GetOperationContext(ctx), fc.Field.Selections, implementors) {
+		if f.Name != "nodes" || len(f.Selections) == 0 {
+			continue
+		}
+		child, err := fc.Child(ctx, f)
+		if err != nil {
+			continue
+		}
+		v := inlineSelection(ctx, child, typeName, f.Selections, 0, ready)
+		memo.mu.Lock()
+		memo.inline[selectionKey{unsafe.SliceData(f.Selections), len(f.Selections)}] = v
+		memo.mu.Unlock()
+	}
+}
+
 // maxInlineDepth bounds the walk; deeper selections are run as gqlgen does.
 const maxInlineDepth = 8
 
-func inlineSelection(ctx context.Context, fc *graphql.FieldContext, typeName string, sel ast.SelectionSet, depth int) bool {
+// ready names resolver fields of the list's own elements (depth 0) that
+// do not wait either: their loaders are primed, or hold one batch enqueued
+// for every element (seedInline).
+func inlineSelection(ctx context.Context, fc *graphql.FieldContext, typeName string, sel ast.SelectionSet, depth int, ready map[string]bool) bool {
 	def := parsedSchema.Types[typeName]
 	if def == nil || def.Kind != ast.Object || depth > maxInlineDepth {
 		return false
@@ -251,10 +292,10 @@ func inlineSelection(ctx context.Context, fc *graphql.FieldContext, typeName str
 		if err != nil {
 			return false
 		}
-		if child.IsResolver && f.Name != "id" && !inlineResolvers[[2]string{typeName, f.Name}] {
+		if child.IsResolver && f.Name != "id" && !inlineResolvers[[2]string{typeName, f.Name}] && !(depth == 0 && ready[f.Name]) {
 			return false
 		}
-		if len(f.Selections) > 0 && !inlineSelection(ctx, child, f.Definition.Type.Name(), f.Selections, depth+1) {
+		if len(f.Selections) > 0 && !inlineSelection(ctx, child, f.Definition.Type.Name(), f.Selections, depth+1, nil) {
 			return false
 		}
 	}

@@ -99,6 +99,12 @@ func (m *fieldSet) Dispatch(ctx context.Context) {
 		m.resolve(ctx, &m.delayed[0])
 		return
 	}
+	if ctx.Value(inlineKey{}) != nil { // nothing here waits (marshalList)
+		for k := range m.delayed {
+			m.resolve(ctx, &m.delayed[k])
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	for k := range m.delayed[1:] {
 		wg.Go(func() { m.resolve(ctx, &m.delayed[1+k]) })

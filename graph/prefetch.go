@@ -96,6 +96,10 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 		l.document.Prime(d.ID, d)
 	}
 	read := false // the assignments
+	// The nodes' resolver fields loaded below for every task: the list
+	// may then be marshalled inline (seedInline).
+	ready := map[string]bool{"document": true, "assignments": true, "status": true}
+	defer func() { seedInline(ctx, taskConnectionImplementors, "Task", ready) }()
 	for _, f := range sel {
 		switch f.Name {
 		case "document":
@@ -118,6 +122,7 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 		case "status":
 			key, ok := r.pageStatusKey(ctx, f, assignee)
 			if !ok {
+				ready["status"] = false
 				continue // resolved by the field itself
 			}
 			for _, t := range ts {
