@@ -363,11 +363,11 @@ func (s *Service) forgetAttempt(ctx context.Context, tx bun.IDB, userKey, ipKey 
 // Logout ends the caller's session. A caller using an API token has no
 // session to end: that is a mistake to report, not a silent success.
 func (s *Service) Logout(ctx context.Context, id *Identity) error {
-	defer s.ids.drop()
 	if id.Method != MethodSession {
 		return errMsg(store.Invalid, "", "đăng xuất chỉ dùng cho phiên đăng nhập bằng cookie; để ngừng một API token, hãy thu hồi nó (revokeApiToken)",
 			"logout ends a cookie session; to stop an API token, revoke it (revokeApiToken)")
 	}
+	defer s.ids.drop() // a token's refusal changes nothing to forget
 	return s.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewUpdate().Table("sessions").Set("revoked_at = ?", s.now()).Where("id = ? AND revoked_at IS NULL", id.SessionID).Exec(ctx); err != nil {
 			return err

@@ -1,6 +1,10 @@
 package graph
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
 
 // An aggregate's price grows with the programme but stops at maxAggregate,
 // so that at national scale a dashboard's summary and one status-filtered
@@ -17,5 +21,27 @@ func TestAggregatePriceIsCapped(t *testing.T) {
 	}
 	if b.assignmentsPerTask() != floorPerTask {
 		t.Fatalf("per-task bound before measuring: %d", b.assignmentsPerTask())
+	}
+}
+
+// TestSeedInlineNeverTrustsAnother: two connections sharing a selection (a
+// fragment spread in both) give their verdicts in either order; a list one
+// of them found not ready is never marshalled inline.
+func TestSeedInlineNeverTrustsAnother(t *testing.T) {
+	var sel [1]ast.Selection
+	key := selectionKey{&sel[0], 1}
+	for _, order := range [][2]bool{{true, false}, {false, true}, {false, false}} {
+		m := newExecMemo()
+		m.seedInline(key, order[0])
+		m.seedInline(key, order[1])
+		if m.inline[key] {
+			t.Errorf("verdicts %v then %v: inline", order[0], order[1])
+		}
+	}
+	m := newExecMemo()
+	m.seedInline(key, true)
+	m.seedInline(key, true)
+	if !m.inline[key] {
+		t.Error("two ready connections: not inline")
 	}
 }

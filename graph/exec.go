@@ -246,8 +246,8 @@ func inlineList(ctx context.Context) bool {
 // typeName, before they are marshalled: inline when every resolver field
 // selected on an element is in ready (its loader primed, or one batch
 // enqueued for every element, by the connection's prefetch) and nothing
-// deeper waits, else not (so that a list of the same selection elsewhere in
-// the request is not taken as ready by another's verdict).
+// deeper waits, else not (execMemo.seedInline combines the verdicts of
+// connections sharing a selection).
 // The connection's fields are collected as the executor will collect them
 // (collectFields, with its implementors), so that the verdict is found again
 // by their selections' address.
@@ -265,11 +265,22 @@ func seedInline(ctx context.Context, implementors []string, typeName string, rea
 		if err != nil {
 			continue
 		}
-		v := inlineSelection(ctx, child, typeName, f.Selections, 0, ready)
-		memo.mu.Lock()
-		memo.inline[selectionKey{unsafe.SliceData(f.Selections), len(f.Selections)}] = v
-		memo.mu.Unlock()
+		memo.seedInline(selectionKey{unsafe.SliceData(f.Selections), len(f.Selections)}, inlineSelection(ctx, child, typeName, f.Selections, 0, ready))
 	}
+}
+
+// seedInline records the verdict v of one connection for the selection
+// key. Connections may share a selection (a fragment spread in two) while
+// only one of them prefetched every field: a verdict is the AND of the
+// verdicts given for it, so a list not ready is never marshalled inline on
+// another's word (at worst, a ready one is not).
+func (m *execMemo) seedInline(key selectionKey, v bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.inline[key]; ok {
+		v = v && old
+	}
+	m.inline[key] = v
 }
 
 // maxInlineDepth bounds the walk; deeper selections are run as gqlgen does.

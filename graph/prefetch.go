@@ -99,7 +99,6 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 	// The nodes' resolver fields loaded below for every task: the list
 	// may then be marshalled inline (seedInline).
 	ready := map[string]bool{"document": true, "assignments": true, "status": true}
-	defer func() { seedInline(ctx, taskConnectionImplementors, "Task", ready) }()
 	for _, f := range sel {
 		switch f.Name {
 		case "document":
@@ -135,6 +134,7 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 			}
 		}
 	}
+	seedInline(ctx, taskConnectionImplementors, "Task", ready)
 }
 
 // atRoot says whether the list being resolved is a field of the query
