@@ -65,6 +65,23 @@ func newIdentities(ttl time.Duration) *identities {
 	return &identities{ttl: ttl, m: map[idKey]*idEntry{}}
 }
 
+// lookup returns the fresh entry of k, cached (true), or else the one read
+// reads from the database, kept unless something was dropped meanwhile. A
+// credential read refuses is returned as read's error and not kept.
+func (c *identities) lookup(k idKey, read func() (*idEntry, error)) (*idEntry, bool, error) {
+	e, gen := c.get(k)
+	if e != nil {
+		return e, true, nil
+	}
+	e, err := read()
+	if err != nil {
+		return nil, false, err
+	}
+	e.read = time.Now()
+	c.put(k, e, gen)
+	return e, false, nil
+}
+
 // get returns the fresh entry of k (nil when there is none) and the
 // generation to hand to put after a lookup in the database.
 func (c *identities) get(k idKey) (*idEntry, uint64) {

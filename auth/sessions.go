@@ -398,8 +398,7 @@ var (
 func (s *Service) sessionIdentity(ctx context.Context, token, csrfHeader, ip string) (*Identity, error) {
 	now := s.now()
 	k := idKey{hash: sha256.Sum256([]byte(token))}
-	e, gen := s.ids.get(k)
-	if e == nil {
+	e, cached, err := s.ids.lookup(k, func() (*idEntry, error) {
 		// The session and its user in one statement.
 		row := new(struct {
 			User       `bun:",extend"`
@@ -422,10 +421,14 @@ func (s *Service) sessionIdentity(ctx context.Context, token, csrfHeader, ip str
 		if !row.RevokedAt.IsZero() || !now.Before(row.ExpiresAt) || row.Disabled {
 			return nil, errSessionEnded
 		}
-		e = &idEntry{read: time.Now(), user: row.User, sessionID: row.SessionID, csrf: row.CSRFToken, expiresAt: row.ExpiresAt}
+		e := &idEntry{user: row.User, sessionID: row.SessionID, csrf: row.CSRFToken, expiresAt: row.ExpiresAt}
 		e.lastSeen.Store(unixNano(row.LastSeenAt))
-		s.ids.put(k, e, gen)
-	} else if !now.Before(e.expiresAt) {
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cached && !now.Before(e.expiresAt) {
 		return nil, errSessionEnded
 	}
 	if err := s.seen(ctx, e, now, "sessions", "last_seen_at", e.sessionID); err != nil {

@@ -166,8 +166,7 @@ func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity,
 	now := s.now()
 	expired := func(at time.Time) bool { return !at.IsZero() && !now.Before(at) }
 	k := idKey{token: true, hash: sha256.Sum256([]byte(raw))}
-	e, gen := s.ids.get(k)
-	if e == nil {
+	e, cached, err := s.ids.lookup(k, func() (*idEntry, error) {
 		// The token, its owner and whether its maker is still enabled, in
 		// one statement.
 		row := new(struct {
@@ -197,10 +196,14 @@ func (s *Service) tokenIdentity(ctx context.Context, raw, ip string) (*Identity,
 		if row.CreatedBy != row.User.ID && !row.MakerEnabled {
 			return nil, errTokenMakerGone
 		}
-		e = &idEntry{read: time.Now(), user: row.User, tokenID: row.TokenID, createdBy: row.CreatedBy, expiresAt: row.ExpiresAt}
+		e := &idEntry{user: row.User, tokenID: row.TokenID, createdBy: row.CreatedBy, expiresAt: row.ExpiresAt}
 		e.lastSeen.Store(unixNano(row.LastUsedAt))
-		s.ids.put(k, e, gen)
-	} else if expired(e.expiresAt) {
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cached && expired(e.expiresAt) {
 		return nil, errBadToken
 	}
 	u := e.user

@@ -95,10 +95,8 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 	for _, d := range joined.Documents {
 		l.document.Prime(d.ID, d)
 	}
-	read := false // the assignments
-	// The nodes' resolver fields loaded below for every task: the list
-	// may then be marshalled inline (seedInline).
-	ready := map[string]bool{"document": true, "assignments": true, "status": true}
+	read := false       // the assignments
+	statusSelf := false // a status the field reads itself
 	for _, f := range sel {
 		switch f.Name {
 		case "document":
@@ -121,7 +119,7 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 		case "status":
 			key, ok := r.pageStatusKey(ctx, f, assignee)
 			if !ok {
-				ready["status"] = false
+				statusSelf = true
 				continue // resolved by the field itself
 			}
 			for _, t := range ts {
@@ -134,7 +132,9 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 			}
 		}
 	}
-	seedInline(ctx, taskConnectionImplementors, "Task", ready)
+	// The nodes' resolver fields loaded above for every task: the list may
+	// then be marshalled inline.
+	seedInline(ctx, taskConnectionImplementors, "Task", map[string]bool{"document": true, "assignments": true, "status": !statusSelf})
 }
 
 // atRoot says whether the list being resolved is a field of the query
