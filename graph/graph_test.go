@@ -472,15 +472,15 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 				t.Fatalf("the first page cost %d queries, the next %d", cold, warm)
 			}
 			small, big := count(5), count(50)
-			if small != 4 || big != 4 {
-				t.Fatalf("5 tasks cost %d statements, 50 tasks cost %d; want 4 each (policy, count, page, assignments)", small, big)
+			if small != 3 || big != 3 {
+				t.Fatalf("5 tasks cost %d statements, 50 tasks cost %d; want 3 each (policy, count, the page with its assignments)", small, big)
 			}
 			// Without totalCount the list is not counted.
 			if n, _ := run(strings.Replace(q, "totalCount", "", 1), 50); n != big-1 {
 				t.Fatalf("the page without totalCount cost %d queries, with it %d; want one less", n, big)
 			}
-			// The page statement reads documents and statuses only when
-			// selected.
+			// The page statement reads documents, statuses and assignments
+			// only when selected.
 			pageOf := func(texts []string) string {
 				t.Helper()
 				for _, s := range texts {
@@ -492,16 +492,19 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 				return ""
 			}
 			_, texts := run(q, 5)
-			if p := pageOf(texts); !strings.Contains(p, "d__number") || !strings.Contains(p, "task_statuses") {
-				t.Fatalf("the page statement of a page with documents and statuses: %s", p)
+			if p := pageOf(texts); !strings.Contains(p, "d__number") || !strings.Contains(p, "task_statuses") || !strings.Contains(p, "FROM assignments AS ja") {
+				t.Fatalf("the page statement of a page with documents, statuses and assignments: %s", p)
 			}
 			n, texts := run(`query($n: Int) { tasks(first: $n) { nodes { id title assignments { role } } } }`, 5)
-			if p := pageOf(texts); strings.Contains(p, "d__") || strings.Contains(p, "task_statuses") || n != 3 {
+			if p := pageOf(texts); strings.Contains(p, "d__") || strings.Contains(p, "task_statuses") || n != 2 {
 				t.Fatalf("a page without documents or statuses cost %d statements, its page: %s", n, p)
 			}
+			if n, texts := run(`query($n: Int) { tasks(first: $n) { nodes { id title } } }`, 5); strings.Contains(pageOf(texts), "assignments AS ja") || n != 2 {
+				t.Fatalf("a page without assignments cost %d statements, its page: %s", n, pageOf(texts))
+			}
 			// The assignments asked twice (aliases) are read once.
-			if n, _ := run(`query($n: Int) { tasks(first: $n) { nodes { id a: assignments { role } b: assignments { state } } } }`, 5); n != 3 {
-				t.Fatalf("a page asking assignments twice cost %d statements, want 3", n)
+			if n, _ := run(`query($n: Int) { tasks(first: $n) { nodes { id a: assignments { role } b: assignments { state } } } }`, 5); n != 2 {
+				t.Fatalf("a page asking assignments twice cost %d statements, want 2", n)
 			}
 			// Statuses the kept spans do not hold are the loader's, which
 			// asks the spans again and derives the rest by the rule: two
@@ -740,4 +743,75 @@ func TestAssigneeStatusIsTheUnitsForEveryRole(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTaskAssignmentsInUnitOrder: a task's assignments come leads first,
+// then by unit (nearer the root first, then in the units' order, then by
+// code), and only those in the caller's scope, whether the page of tasks
+// read them with its own statement or a nested task (Assignment.task) read
+// them through the loader.
+func TestTaskAssignmentsInUnitOrder(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			ctx := context.Background()
+			// vpcp reads the whole country, hue Thừa Thiên Huế (46).
+			for user, path := range map[string]string{"vpcp": rbac.RootPath, "hue": rbac.RootPath + "46/"} {
+				want := func(task string) []string {
+					t.Helper()
+					typ, id, ok := store.ParseGlobalID(task)
+					if !ok || typ != "Task" {
+						t.Fatalf("task id %q", task)
+					}
+					var ids []int64
+					if err := db.NewSelect().TableExpr("assignments AS a").Join("JOIN org_units AS au ON au.id = a.org_unit_id").
+						ColumnExpr("a.id").Where("a.task_id = ? AND au.path LIKE ?", id, path+"%").
+						OrderExpr("a.role DESC, au.depth, au.sort_order, au.code").Scan(ctx, &ids); err != nil {
+						t.Fatal(err)
+					}
+					out := []string{}
+					for _, id := range ids {
+						out = append(out, store.GlobalID("Assignment", id))
+					}
+					return out
+				}
+				type task struct {
+					ID          string
+					Assignments []struct{ ID string }
+				}
+				check := func(how string, ts []task) {
+					t.Helper()
+					n := 0
+					for _, x := range ts {
+						var got []string
+						for _, a := range x.Assignments {
+							got = append(got, a.ID)
+						}
+						if w := want(x.ID); !slices.Equal(got, w) && len(got)+len(w) > 0 {
+							t.Errorf("%s, %s: task %s's assignments %v, want %v", user, how, x.ID, got, w)
+						}
+						n += len(got)
+					}
+					if n == 0 {
+						t.Errorf("%s, %s: no assignments", user, how)
+					}
+				}
+				c := &client{t: t, url: serveAs(t, db, user)}
+				var page struct{ Tasks struct{ Nodes []task } }
+				c.must(`{ tasks(first: 100) { nodes { id assignments { id } } } }`, nil, &page)
+				check("with the page", page.Tasks.Nodes)
+				var nested struct {
+					Assignments struct{ Nodes []struct{ Task task } }
+				}
+				c.must(`{ assignments(first: 100) { nodes { task { id assignments { id } } } } }`, nil, &nested)
+				var ts []task
+				for _, a := range nested.Assignments.Nodes {
+					ts = append(ts, a.Task)
+				}
+				check("nested", ts)
+			}
+		})
+	}
 }

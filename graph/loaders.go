@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -28,11 +31,11 @@ type loaders struct {
 	taskCount     *dataloadgen.Loader[int64, int]
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
-	// fetchAssignmentsOf is assignmentsOf's fetch, for a page that reads
-	// its tasks' assignments at once (prefetchTasks) rather than after the
-	// loader's wait.
-	fetchAssignmentsOf func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error)
-	historyOf          *dataloadgen.Loader[historyKey, []*tasks.Facts]
+	// unitsOf returns the units of assignments as: those the process has
+	// read before, and the rest read (with their ancestors) and primed
+	// into unit.
+	unitsOf   func(ctx context.Context, as []*tasks.Assignment) (map[int64]*org.Unit, error)
+	historyOf *dataloadgen.Loader[historyKey, []*tasks.Facts]
 	// factsAsOf gives nil for an assignment made after the date.
 	factsAsOf  *dataloadgen.Loader[assignmentStatusKey, *tasks.Facts]
 	reportsOf  *dataloadgen.Loader[historyKey, []*tasks.ProgressReport]
@@ -155,24 +158,37 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		ts, err := r.TaskStore.TasksByIDs(ctx, sc, ids)
 		return byID(ts, func(t *tasks.Task) int64 { return t.ID }), err
 	}, wait)
-	l.fetchAssignmentsOf = func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
-		as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
-		if err == nil && len(as) > 0 {
-			seen := map[int64]bool{}
-			var unitIDs []int64
-			for _, a := range as {
-				if !seen[a.OrgUnitID] && r.OrgStore.Cached(sc, a.OrgUnitID) == nil {
-					seen[a.OrgUnitID] = true
-					unitIDs = append(unitIDs, a.OrgUnitID)
+	l.unitsOf = func(ctx context.Context, as []*tasks.Assignment) (map[int64]*org.Unit, error) {
+		units := make(map[int64]*org.Unit)
+		var unread []int64
+		for _, a := range as {
+			if _, seen := units[a.OrgUnitID]; !seen {
+				if units[a.OrgUnitID] = r.OrgStore.Cached(sc, a.OrgUnitID); units[a.OrgUnitID] == nil {
+					unread = append(unread, a.OrgUnitID)
 				}
 			}
-			if len(unitIDs) > 0 {
-				_, err = primeUnits(ctx, unitIDs)
+		}
+		if len(unread) > 0 {
+			read, err := primeUnits(ctx, unread)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range unread {
+				units[id] = read[id]
+			}
+		}
+		return units, nil
+	}
+	l.assignmentsOf = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
+		as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
+		if err == nil {
+			var units map[int64]*org.Unit
+			if units, err = l.unitsOf(ctx, as); err == nil {
+				orderAssignments(as, units)
 			}
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
-	}
-	l.assignmentsOf = dataloadgen.NewLoader(l.fetchAssignmentsOf, wait)
+	}, wait)
 	l.factsAsOf = dataloadgen.NewLoader(func(ctx context.Context, keys []assignmentStatusKey) ([]*tasks.Facts, []error) {
 		return batched(keys, func(k assignmentStatusKey) (store.Date, int64) { return k.asOf, k.assignment },
 			func(d store.Date, ids []int64) (map[int64]*tasks.Facts, error) {
@@ -293,6 +309,24 @@ func byID[T any](items []T, id func(T) int64) map[int64]T {
 		m[id(it)] = it
 	}
 	return m
+}
+
+// orderAssignments puts assignments in the order Task.assignments gives
+// them: leads first, then by unit (nearer the root first, then in the
+// units' own order, then by code), units being those of as (unitsOf). When
+// as holds several tasks' assignments, each task's are in that order among
+// themselves.
+func orderAssignments(as []*tasks.Assignment, units map[int64]*org.Unit) {
+	slices.SortStableFunc(as, func(a, b *tasks.Assignment) int {
+		if c := cmp.Compare(b.Role, a.Role); c != 0 { // LEAD before COORDINATE
+			return c
+		}
+		ua, ub := units[a.OrgUnitID], units[b.OrgUnitID]
+		if ua == nil || ub == nil { // not read: never, as the units of assignments in scope are
+			return cmp.Compare(a.ID, b.ID)
+		}
+		return cmp.Or(cmp.Compare(ua.Depth, ub.Depth), cmp.Compare(ua.SortOrder, ub.SortOrder), strings.Compare(ua.Code, ub.Code))
+	})
 }
 
 // groupBy splits items by key into one slice per id, in the order of ids;

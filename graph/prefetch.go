@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vikstrous/dataloadgen"
 
 	"p06/org"
 	"p06/store"
@@ -41,7 +40,8 @@ func nodeSelections(ctx context.Context) []graphql.CollectedField {
 
 // taskJoins says what the page statement of a list of tasks reads with its
 // tasks for the nodes' selections sel (nodeSelections): the documents when
-// `document` is selected, and the statuses of the first `status` selection
+// `document` is selected, the assignments when `assignments` is, and the
+// statuses of the first `status` selection
 // prefetchTasks enqueues (pageStatusKey), where they are kept. What is not
 // selected is not read.
 func (r *Resolver) taskJoins(ctx context.Context, sel []graphql.CollectedField, assignee *org.Unit) tasks.TaskJoins {
@@ -50,6 +50,8 @@ func (r *Resolver) taskJoins(ctx context.Context, sel []graphql.CollectedField, 
 		switch f.Name {
 		case "document":
 			j.Documents = true
+		case "assignments":
+			j.Assignments = true
 		case "status":
 			if key, ok := r.pageStatusKey(ctx, f, assignee); ok && !j.Status {
 				j.Status, j.StatusAsOf, j.StatusUnitPath = true, key.asOf, key.unitPath
@@ -110,8 +112,20 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 				continue // selected again (an alias): read once
 			}
 			read = true
-			if atRoot(ctx) && readNow(ctx, ts, l.fetchAssignmentsOf, l.assignmentsOf) {
-				continue
+			if joined.Assignments != nil {
+				var as []*tasks.Assignment
+				for _, t := range ts {
+					as = append(as, joined.Assignments[t.ID]...)
+				}
+				// Ordered by their units; when those cannot be read, the
+				// loader reads the assignments again, and reports.
+				if units, err := l.unitsOf(ctx, as); err == nil {
+					for _, t := range ts {
+						orderAssignments(joined.Assignments[t.ID], units)
+						l.assignmentsOf.Prime(t.ID, joined.Assignments[t.ID])
+					}
+					continue
+				}
 			}
 			for _, t := range ts {
 				l.assignmentsOf.LoadThunk(ctx, t.ID)
@@ -135,40 +149,6 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 	// The nodes' resolver fields loaded above for every task: the list may
 	// then be marshalled inline.
 	seedInline(ctx, taskConnectionImplementors, "Task", map[string]bool{"document": true, "assignments": true, "status": !statusSelf})
-}
-
-// atRoot says whether the list being resolved is a field of the query
-// itself: the only list of its kind in the request, whose nested reads no
-// other list's would join in a loader's batch.
-func atRoot(ctx context.Context) bool {
-	fc := graphql.GetFieldContext(ctx)
-	return fc != nil && fc.Object == "Query"
-}
-
-// readNow reads what the tasks ts will load from loader, with fetch (the
-// loader's own), now rather than after the loader's wait (loaderWait: the
-// time it gives other lists to join their keys, which a list at the root
-// has none to wait for), and primes the loader with it; false (nothing
-// primed) when the read fails, for the fields to load and report it.
-func readNow[V any](ctx context.Context, ts []*tasks.Task, fetch func(context.Context, []int64) ([]V, []error),
-	loader *dataloadgen.Loader[int64, V]) bool {
-	ids := make([]int64, len(ts))
-	for i, t := range ts {
-		ids[i] = t.ID
-	}
-	vs, errs := fetch(ctx, ids)
-	for _, err := range errs {
-		if err != nil {
-			return false
-		}
-	}
-	if len(vs) != len(ids) {
-		return false
-	}
-	for i, id := range ids {
-		loader.Prime(id, vs[i])
-	}
-	return true
 }
 
 // prefetchAssignments enqueues the tasks and units of a page of assignments.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -212,8 +213,8 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 			// The page statement's statuses (ListTasksWith) are the rule's
 			// for the tasks the kept spans answer, and its documents are
 			// DocumentsByIDs'.
-			joined, docs := map[int64]tasks.Status{}, map[int64]*tasks.Document{}
-			with := tasks.TaskJoins{Documents: true, Status: true, StatusAsOf: day, StatusUnitPath: c.unitPath}
+			joined, docs, assigned := map[int64]tasks.Status{}, map[int64]*tasks.Document{}, map[int64][]*tasks.Assignment{}
+			with := tasks.TaskJoins{Documents: true, Status: true, StatusAsOf: day, StatusUnitPath: c.unitPath, Assignments: true}
 			listedWith := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
 				page, info, j, err := ts.ListTasksWith(ctx, c.sc, tasks.TaskFilter{AssigneePath: c.unitPath}, tasks.Order{}, p, with)
 				for _, x := range page {
@@ -223,6 +224,13 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 				}
 				maps.Copy(joined, j.Statuses)
 				maps.Copy(docs, j.Documents)
+				for _, x := range page {
+					as, ok := j.Assignments[x.ID]
+					if !ok {
+						t.Errorf("%s as of %s: task %d listed without its assignments", name, day, x.ID)
+					}
+					assigned[x.ID] = as
+				}
 				return page, info, err
 			}, func(x *tasks.Task) int64 { return x.ID })
 			if !slices.Equal(listedWith, list) {
@@ -251,6 +259,14 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 			}
 			if len(byID) != len(docs) {
 				t.Errorf("%s: %d documents read with the page, %d by id", name, len(docs), len(byID))
+			}
+			// Its assignments are AssignmentsOfTasks', column for column.
+			of, err := ts.AssignmentsOfTasks(ctx, c.sc, list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := sameAssignments(t, name, assigned, of); n != len(of) || n == 0 {
+				t.Errorf("%s: %d assignments read with the page, %d by task", name, n, len(of))
 			}
 			// A report's rows: each assignment's kept status and due date
 			// are the rule's, so the rows, their order and count agree.
@@ -291,4 +307,36 @@ func agree(t *testing.T, ctx context.Context, db *store.DB, dates []store.Date) 
 		}
 	}
 	return out
+}
+
+// sameAssignments reports where the assignments read with a page (by task)
+// differ from those listed (AssignmentsOfTasks; both in no order), and
+// returns how many were read with the page.
+func sameAssignments(t *testing.T, name string, byTask map[int64][]*tasks.Assignment, listed []*tasks.Assignment) int {
+	t.Helper()
+	read := map[int64]*tasks.Assignment{}
+	for task, as := range byTask {
+		for _, a := range as {
+			if a.TaskID != task || read[a.ID] != nil {
+				t.Errorf("%s: assignment %d of task %d read with the page of task %d, or twice", name, a.ID, a.TaskID, task)
+			}
+			read[a.ID] = a
+		}
+	}
+	for _, want := range listed {
+		got := read[want.ID]
+		if got == nil {
+			t.Errorf("%s: assignment %d of task %d not read with the page", name, want.ID, want.TaskID)
+			continue
+		}
+		g, w := *got, *want
+		if !g.UpdatedAt.Equal(w.UpdatedAt) {
+			t.Errorf("%s: assignment %d updated at %v read with the page, %v listed", name, w.ID, g.UpdatedAt, w.UpdatedAt)
+		}
+		g.UpdatedAt, w.UpdatedAt = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: assignment read with the page %+v, listed %+v", name, g, w)
+		}
+	}
+	return len(read)
 }

@@ -331,6 +331,9 @@ type TaskJoins struct {
 	Status         bool
 	StatusAsOf     store.Date
 	StatusUnitPath string
+	// Assignments reads each task's assignments in scope, in no order,
+	// as AssignmentsOfTasks (assignedColumn).
+	Assignments bool
 }
 
 // Joined is what ListTasksWith read with the page's tasks.
@@ -344,6 +347,9 @@ type Joined struct {
 	Statuses       map[int64]Status
 	StatusAsOf     store.Date
 	StatusUnitPath string
+	// Assignments are the assignments in scope of every task of the page
+	// (TaskJoins.Assignments), by task id: an empty list for none.
+	Assignments map[int64][]*Assignment
 }
 
 var (
@@ -356,6 +362,7 @@ type taskRow struct {
 	Task       `bun:",extend"`
 	Doc        Document `bun:"d,scanonly"`
 	KeptStatus Status   `bun:"ks_status,scanonly"`
+	Assigned   string   `bun:"ja,scanonly"`
 }
 
 // docColumns selects the document d of a taskRow (d.id AS d__id, …): every
@@ -391,7 +398,7 @@ func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, 
 	kept = kept && j.Status
 	var ts []*Task
 	var info store.PageInfo
-	if !j.Documents && !kept {
+	if !j.Documents && !kept && !j.Assignments {
 		info, err = store.List(ctx, s.taskQuery(s.db.NewSelect().Model(&ts), sc, f), &ts, so, p)
 	} else {
 		var rows []*taskRow
@@ -407,6 +414,10 @@ func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, 
 			q = q.ColumnExpr("(SELECT ks.status FROM task_statuses AS ks WHERE ks.task_id = t.id AND ks.scope = ?"+
 				" AND ks.valid_from <= ? AND ks.valid_to > ? ORDER BY ks.valid_from DESC LIMIT 1) AS ks_status", keptPath, d, d)
 		}
+		if j.Assignments {
+			expr, args := assignedColumn(s.db, sc)
+			q = q.ColumnExpr(expr, args...)
+		}
 		info, err = store.List(ctx, q, &rows, so, p)
 		ts = make([]*Task, len(rows))
 		if j.Documents {
@@ -416,6 +427,9 @@ func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, 
 			joined.Statuses = make(map[int64]Status, len(rows))
 			joined.StatusAsOf, joined.StatusUnitPath = j.StatusAsOf, j.StatusUnitPath
 		}
+		if j.Assignments {
+			joined.Assignments = make(map[int64][]*Assignment, len(rows))
+		}
 		for i, r := range rows {
 			ts[i] = &r.Task
 			if j.Documents && joined.Documents[r.DocumentID] == nil {
@@ -423,6 +437,9 @@ func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, 
 			}
 			if r.KeptStatus != "" {
 				joined.Statuses[r.ID] = r.KeptStatus
+			}
+			if j.Assignments && err == nil {
+				joined.Assignments[r.ID], err = decodeAssigned(r.ID, r.Assigned)
 			}
 		}
 	}
@@ -630,14 +647,13 @@ func (s *Store) AssignmentsByIDs(ctx context.Context, sc rbac.Scope, ids []int64
 }
 
 // AssignmentsOfTasks returns the assignments in scope of the tasks taskIDs,
-// leads first, then in unit order.
+// in no order: the caller orders them by their units, which it has.
 func (s *Store) AssignmentsOfTasks(ctx context.Context, sc rbac.Scope, taskIDs []int64) ([]*Assignment, error) {
 	var as []*Assignment
 	if len(taskIDs) == 0 {
 		return as, nil
 	}
-	err := assignmentQuery(s.db.NewSelect().Model(&as), sc).Where("a.task_id IN (?)", bun.In(taskIDs)).
-		OrderExpr("a.task_id, a.role DESC, au.depth, au.sort_order, au.code").Scan(ctx)
+	err := assignmentQuery(s.db.NewSelect().Model(&as), sc).Where("a.task_id IN (?)", bun.In(taskIDs)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: assignments of tasks: %w", err)
 	}
