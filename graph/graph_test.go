@@ -434,10 +434,9 @@ func TestQueryLimits(t *testing.T) {
 
 // A page of tasks with their documents, statuses and their assignments' org
 // units costs the same number of SQL statements whatever the page size: the
-// policy version (looked up on every request here), the count, the page
-// with its documents and kept statuses in the same statement, the
-// assignments. A page that selects neither documents nor statuses does not
-// read them.
+// policy version (looked up on every request here), the count, and the page
+// with its documents, kept statuses and assignments in the same statement.
+// A page that selects none of them does not read them.
 func TestNestedPageCostsFixedQueries(t *testing.T) {
 	t.Parallel()
 	for _, d := range storetest.Dialects() {
@@ -811,6 +810,49 @@ func TestTaskAssignmentsInUnitOrder(t *testing.T) {
 					ts = append(ts, a.Task)
 				}
 				check("nested", ts)
+			}
+		})
+	}
+}
+
+// TestTaskAssignmentsStoredOddly: assignments whose stored values the page
+// statement's aggregate does not read (written by hand in another form than
+// the application's) are read the usual way: the page answers, with them.
+func TestTaskAssignmentsStoredOddly(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			db := seedtest.Fresh(t, d)
+			ctx := context.Background()
+			c := newClient(t, db)
+			const q = `{ tasks(first: 5) { nodes { id assignments { id dueDate updatedAt } } } }`
+			var before struct {
+				Tasks struct {
+					Nodes []struct {
+						ID          string
+						Assignments []struct{ ID, DueDate, UpdatedAt string }
+					}
+				}
+			}
+			c.must(q, nil, &before)
+			first := before.Tasks.Nodes[0].Assignments[0]
+			_, id, _ := store.ParseGlobalID(first.ID)
+			set := db.NewUpdate().Table("assignments").Set("due_date = '2026-12-05 00:00:00'").Where("id = ?", id)
+			if d == store.SQLite {
+				set = set.Set("updated_at = '2026-12-05T19:19:13Z'")
+			}
+			if _, err := set.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			after := before
+			c.must(q, nil, &after)
+			got := after.Tasks.Nodes[0].Assignments[0]
+			if got.ID != first.ID || got.DueDate != "2026-12-05" || len(after.Tasks.Nodes[0].Assignments) != len(before.Tasks.Nodes[0].Assignments) {
+				t.Fatalf("the page after the odd values: %+v, before %+v", after.Tasks.Nodes[0], before.Tasks.Nodes[0])
+			}
+			if d == store.SQLite && got.UpdatedAt != "2026-12-06T02:19:13+07:00" {
+				t.Fatalf("updatedAt stored as 2026-12-05T19:19:13Z reads %s", got.UpdatedAt)
 			}
 		})
 	}

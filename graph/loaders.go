@@ -321,9 +321,16 @@ func orderAssignments(as []*tasks.Assignment, units map[int64]*org.Unit) {
 		if c := cmp.Compare(b.Role, a.Role); c != 0 { // LEAD before COORDINATE
 			return c
 		}
+		// A unit not read (never: the units of assignments in scope are)
+		// goes last.
 		ua, ub := units[a.OrgUnitID], units[b.OrgUnitID]
-		if ua == nil || ub == nil { // not read: never, as the units of assignments in scope are
+		switch {
+		case ua == nil && ub == nil:
 			return cmp.Compare(a.ID, b.ID)
+		case ua == nil:
+			return 1
+		case ub == nil:
+			return -1
 		}
 		return cmp.Or(cmp.Compare(ua.Depth, ub.Depth), cmp.Compare(ua.SortOrder, ub.SortOrder), strings.Compare(ua.Code, ub.Code))
 	})

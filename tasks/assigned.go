@@ -31,23 +31,21 @@ const (
 // them, as it orders AssignmentsOfTasks'); NULL for a task with none in
 // scope. Each is "id,org_unit_id,role,state,progress,due_date,completed_on,
 // source,version,updated_at" (see decodeAssigned); updated_at is
-// microseconds since 1970 on PostgreSQL and the stored text on SQLite. The
-// units in scope are listed once per statement (PostgreSQL's ARRAY of an
-// uncorrelated subquery, SQLite's IN of one), not joined per task.
+// microseconds since 1970 on PostgreSQL and the stored text on SQLite. Every
+// column is NOT NULL but the two dates, which are COALESCEd: a NULL would
+// make the whole row NULL, and the aggregate would drop it. The scope is
+// checked per assignment on its unit's primary key, so the cost does not
+// grow with the number of units in scope.
 func assignedColumn(db bun.IDB, sc rbac.Scope) (string, []any) {
 	updated, agg := "ja.updated_at", "group_concat"
-	scoped := " AND ja.org_unit_id IN (SELECT jau.id FROM org_units AS jau WHERE %s)"
 	if db.Dialect().Name() == dialect.PG {
 		updated, agg = "(extract(epoch FROM ja.updated_at) * 1000000)::bigint", "string_agg"
-		scoped = " AND ja.org_unit_id = ANY(ARRAY(SELECT jau.id FROM org_units AS jau WHERE %s))"
 	}
-	var args []any
-	if sc.ReadsAll() {
-		scoped = ""
-	} else {
+	scoped, args := "", []any(nil)
+	if !sc.ReadsAll() {
 		var cond string
 		cond, args = sc.ReadFilter("jau.path")
-		scoped = fmt.Sprintf(scoped, cond)
+		scoped = " AND EXISTS (SELECT 1 FROM org_units AS jau WHERE jau.id = ja.org_unit_id AND " + cond + ")"
 	}
 	row := "ja.id || ',' || ja.org_unit_id || ',' || ja.role || ',' || ja.state || ',' || ja.progress || ',' ||" +
 		" COALESCE(ja.due_date, '') || ',' || COALESCE(ja.completed_on, '') || ',' || ja.source || ',' ||" +
@@ -56,8 +54,11 @@ func assignedColumn(db bun.IDB, sc rbac.Scope) (string, []any) {
 }
 
 // decodeAssigned returns the assignments of task taskID that assignedColumn
-// aggregated into s ("" for none).
-func decodeAssigned(taskID int64, s string) ([]*Assignment, error) {
+// aggregated into s ("" for none); micros says updated_at is microseconds
+// (PostgreSQL) rather than text (SQLite). It reads what the application
+// writes; anything else is an error, for the caller to read the assignments
+// the usual way (AssignmentsOfTasks), which reads more forms.
+func decodeAssigned(taskID int64, s string, micros bool) ([]*Assignment, error) {
 	if s == "" {
 		return []*Assignment{}, nil
 	}
@@ -71,7 +72,7 @@ func decodeAssigned(taskID int64, s string) ([]*Assignment, error) {
 		}
 		a := &slab[i]
 		a.TaskID = taskID
-		if err := a.decode(row); err != nil {
+		if err := a.decode(row, micros); err != nil {
 			return nil, fmt.Errorf("tasks: the assignments of task %d: %w", taskID, err)
 		}
 		out[i] = a
@@ -80,7 +81,7 @@ func decodeAssigned(taskID int64, s string) ([]*Assignment, error) {
 }
 
 // decode sets a's columns from one row of assignedColumn's text.
-func (a *Assignment) decode(row string) error {
+func (a *Assignment) decode(row string, micros bool) error {
 	var f [10]string
 	for k := range f {
 		j := strings.IndexByte(row, assignedFieldSep)
@@ -102,11 +103,8 @@ func (a *Assignment) decode(row string) error {
 		return v
 	}
 	date := func(s string) store.Date {
-		if s == "" {
-			return store.Date{}
-		}
-		d, e := store.ParseDate(s)
-		if e != nil && err == nil {
+		var d store.Date
+		if e := d.Scan(s); e != nil && err == nil {
 			err = e
 		}
 		return d
@@ -117,25 +115,25 @@ func (a *Assignment) decode(row string) error {
 	a.DueDate, a.CompletedOn = date(f[5]), date(f[6])
 	a.Source = store.Source(f[7])
 	a.Version = int(num(f[8]))
-	a.UpdatedAt = instant(f[9], &err)
+	if micros {
+		a.UpdatedAt = time.UnixMicro(num(f[9])).UTC()
+	} else {
+		a.UpdatedAt = storedInstant(f[9], &err)
+	}
 	return err
 }
 
-// instant reads assignedColumn's updated_at: microseconds since 1970
-// (PostgreSQL), or the text bun stores on SQLite ("2006-01-02
-// 15:04:05.999999+00:00", with or without its offset); in UTC, as the
-// drivers read them.
-func instant(s string, err *error) time.Time {
-	if us, e := strconv.ParseInt(s, 10, 64); e == nil {
-		return time.UnixMicro(us).UTC()
-	}
+// storedInstant reads an instant as bun stores it on SQLite ("2006-01-02
+// 15:04:05.999999+00:00", the UTC offset perhaps left out), in UTC as the
+// driver reads it.
+func storedInstant(s string, err *error) time.Time {
 	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
 		if t, e := time.Parse(layout, s); e == nil {
 			return t.UTC()
 		}
 	}
 	if *err == nil {
-		*err = fmt.Errorf("updated_at %q is not an instant", s)
+		*err = fmt.Errorf("updated_at %q is not an instant as stored", s)
 	}
 	return time.Time{}
 }

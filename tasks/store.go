@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"sort"
@@ -348,7 +349,9 @@ type Joined struct {
 	StatusAsOf     store.Date
 	StatusUnitPath string
 	// Assignments are the assignments in scope of every task of the page
-	// (TaskJoins.Assignments), by task id: an empty list for none.
+	// (TaskJoins.Assignments), by task id: an empty list for none; nil
+	// when they could not be read with the page (an unusual stored value),
+	// for the caller to read them as AssignmentsOfTasks.
 	Assignments map[int64][]*Assignment
 }
 
@@ -438,8 +441,18 @@ func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, 
 			if r.KeptStatus != "" {
 				joined.Statuses[r.ID] = r.KeptStatus
 			}
-			if j.Assignments && err == nil {
-				joined.Assignments[r.ID], err = decodeAssigned(r.ID, r.Assigned)
+			if joined.Assignments != nil {
+				// What the usual read takes and this one does not (a value
+				// written by hand in another form) leaves the page's
+				// assignments to it, rather than failing the page.
+				as, derr := decodeAssigned(r.ID, r.Assigned, s.db.Dialect().Name() == dialect.PG)
+				if derr != nil {
+					slog.WarnContext(ctx, "tasks: the assignments read with a page of tasks are read again", "err", derr)
+					joined.Assignments = nil
+				}
+				if joined.Assignments != nil {
+					joined.Assignments[r.ID] = as
+				}
 			}
 		}
 	}
