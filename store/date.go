@@ -193,3 +193,65 @@ func (d *Date) scanString(s string) error {
 	*d = v
 	return nil
 }
+
+// ParseStoredInstant reads an instant as bun stores it on SQLite,
+// "2006-01-02 15:04:05.999999+00:00" (the fraction and the offset perhaps
+// left out: then UTC), and returns it in UTC. The common form is read by
+// hand (every assignment of a page goes through here); anything else is
+// time.Parse's.
+func ParseStoredInstant(s string) (time.Time, error) {
+	if len(s) >= 19 && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' {
+		if t, ok := storedInstant(s); ok {
+			return t, nil
+		}
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not an instant as stored", s)
+}
+
+func storedInstant(s string) (time.Time, bool) {
+	y, ok1 := digits(s[0:4])
+	mo, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	h, ok4 := digits(s[11:13])
+	mi, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	rest, ns := s[19:], 0
+	if len(rest) > 0 && rest[0] == '.' {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 1 || i > 10 {
+			return time.Time{}, false
+		}
+		f, _ := digits(rest[1:i])
+		for k := i - 1; k < 9; k++ {
+			f *= 10
+		}
+		ns, rest = f, rest[i:]
+	}
+	off := 0
+	switch {
+	case rest == "":
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, okh := digits(rest[1:3])
+		om, okm := digits(rest[4:6])
+		if !okh || !okm || oh > 23 || om > 59 {
+			return time.Time{}, false
+		}
+		if off = (oh*60 + om) * 60; rest[0] == '-' {
+			off = -off
+		}
+	default:
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC).Add(-time.Duration(off) * time.Second), true
+}

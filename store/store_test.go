@@ -296,3 +296,32 @@ func TestLongRunningIsTheSameDatabase(t *testing.T) {
 		}
 	})
 }
+
+// TestParseStoredInstant: instants as bun writes them on SQLite read back
+// exactly, in UTC; other forms are refused, or read as time.Parse reads them.
+func TestParseStoredInstant(t *testing.T) {
+	zones := []*time.Location{time.UTC, store.VN, time.FixedZone("", -(3*3600 + 30*60))}
+	base := time.Date(2026, 12, 5, 19, 19, 13, 0, time.UTC)
+	for i, ns := range []int{0, 100_000_000, 123_000, 123_456_000, 999_999_000, 1_000} {
+		for _, z := range zones {
+			want := base.Add(time.Duration(i) * 37 * time.Hour).Add(time.Duration(ns)).In(z)
+			for _, layout := range []string{"2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999"} {
+				s := want.Format(layout)
+				got, err := store.ParseStoredInstant(s)
+				w := want
+				if !strings.HasSuffix(layout, "07:00") {
+					w = time.Date(want.Year(), want.Month(), want.Day(), want.Hour(), want.Minute(), want.Second(), want.Nanosecond(), time.UTC)
+				}
+				if err != nil || !got.Equal(w) || got.Location() != time.UTC {
+					t.Errorf("ParseStoredInstant(%q) = %v, %v; want %v", s, got, err, w.UTC())
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "2026-12-05", "2026-13-05 10:00:00", "2026-02-30 10:00:00", "2026-12-05 24:00:00",
+		"2026-12-05 10:00:00+", "2026-12-05 10:00:00.+00:00", "2026-12-05 10:00:00+0700", "2026-12-05 10:00:00Z", "2026-12-05T10:00:00+00:00"} {
+		if got, err := store.ParseStoredInstant(s); err == nil {
+			t.Errorf("ParseStoredInstant(%q) = %v, want an error", s, got)
+		}
+	}
+}

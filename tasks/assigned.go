@@ -123,17 +123,12 @@ func (a *Assignment) decode(row string, micros bool) error {
 	return err
 }
 
-// storedInstant reads an instant as bun stores it on SQLite ("2006-01-02
-// 15:04:05.999999+00:00", the UTC offset perhaps left out), in UTC as the
-// driver reads it.
+// storedInstant reads an instant as bun stores it on SQLite
+// (store.ParseStoredInstant), or sets *err.
 func storedInstant(s string, err *error) time.Time {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
-		if t, e := time.Parse(layout, s); e == nil {
-			return t.UTC()
-		}
+	t, e := store.ParseStoredInstant(s)
+	if e != nil && *err == nil {
+		*err = fmt.Errorf("updated_at: %w", e)
 	}
-	if *err == nil {
-		*err = fmt.Errorf("updated_at %q is not an instant as stored", s)
-	}
-	return time.Time{}
+	return t
 }
