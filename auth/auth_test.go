@@ -610,11 +610,46 @@ func TestConcurrentAttemptsAreCountedFirst(t *testing.T) {
 		if _, err := f.login(password); err != nil {
 			t.Fatalf("after the lock: %v", err)
 		}
-		// (Thirty-one attempts from one address: after the twentieth, the
-		// address's lock refuses them before the username's does.)
+		// (The refused attempts checked no password: they are no failures
+		// of the address, which is not locked.)
 		got := f.lockedRows()
-		if got["user:hue-editor"] == 0 || got["user:hue-editor"]+got["ip:203.0.113.7"] != 31-checked {
-			t.Fatalf("login.locked rows %v after %d checked attempts; want %d refused in all", got, checked, 31-checked)
+		if got["user:hue-editor"] != 31-checked || got["ip:203.0.113.7"] != 0 {
+			t.Fatalf("login.locked rows %v after %d checked attempts; want %d refused by the user's lock", got, checked, 31-checked)
+		}
+	})
+}
+
+// Sign-ins of one person at once, with the right password, from one
+// address (an office behind one NAT), again and again: some may be refused
+// while the others are checked (the username's limit counts attempts before
+// their passwords), but the address is never locked for them, and a
+// colleague signs in from it.
+func TestConcurrentRightSignInsNeverLockTheAddress(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		office := auth.Client{IP: "203.0.113.8"}
+		for range 6 {
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, _ = f.svc.Login(ctx, "hue-editor", password, office)
+				}()
+			}
+			wg.Wait()
+		}
+		var n int
+		if err := f.db.NewSelect().Table("login_failures").ColumnExpr("COALESCE(SUM(failures), 0)").Where("key = ?", "ip:"+office.IP).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Fatalf("48 right passwords left the address %d failures", n)
+		}
+		if _, err := f.svc.Login(ctx, "hue-editor", password, office); err != nil {
+			t.Fatalf("a sign-in after the bursts: %v", err)
 		}
 	})
 }

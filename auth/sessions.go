@@ -215,8 +215,10 @@ func lockedError(until, now time.Time) error {
 // countAttempt counts one attempt against each key in order ("ip:addr" then
 // "user:name"), each with one atomic update, so attempts arriving at once on
 // several processes all count. It stops at the first key that is locked:
-// the attempt is refused, counted in that key's refused column, and the keys
-// after it are not touched (a locked address cannot lock usernames). It
+// the attempt is refused, counted in that key's refused column, the keys
+// after it are not touched (a locked address cannot lock usernames) and
+// those before it take it back (takeBack: a refused attempt checked no
+// password, so it is no failure of the address). It
 // returns the lock in force if the attempt must be refused (zero otherwise),
 // and the keys this attempt locked: the attempt that reaches a key's limit is
 // still checked, later ones are refused until the lock ends. A success is
@@ -238,7 +240,7 @@ func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time
 				return err
 			}
 		}
-		for _, key := range keys {
+		for i, key := range keys {
 			limit := s.limit(key)
 			if _, err := tx.NewRaw("INSERT INTO login_failures (key, failures, window_start) VALUES (?, 0, ?) ON CONFLICT (key) DO NOTHING",
 				key, now).Exec(ctx); err != nil {
@@ -261,7 +263,17 @@ func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time
 				return err
 			}
 			if f.LockedUntil.After(now) {
+				// Refused without a password checked: not a failure of the
+				// keys before this one (an address whose users' own locks
+				// refused attempts, say several sign-ins at once of one
+				// person, is not locked for them).
 				until = f.LockedUntil
+				for _, k := range keys[:i] {
+					if err := s.takeBack(ctx, tx, k); err != nil {
+						return err
+					}
+				}
+				locked = nil
 				return nil
 			}
 			if f.Refused > 0 {
@@ -331,16 +343,22 @@ func (s *Service) auditRefused(ctx context.Context, tx bun.IDB, f *failure) erro
 	return store.Audit(ctx, tx, e, detail)
 }
 
+// takeBack takes one attempt back from key's count, lifting a lock it set.
+func (s *Service) takeBack(ctx context.Context, tx bun.IDB, key string) error {
+	_, err := tx.NewRaw(`UPDATE login_failures SET
+		locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END,
+		failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END
+		WHERE key = ?`, s.limit(key), key).Exec(ctx)
+	return err
+}
+
 // forgetAttempt takes back a successful attempt: the address's count drops by
 // one (lifting a lock this attempt set), and the username starts afresh. The
 // rows are touched in countAttempt's order (address, then user), so that
 // concurrent transactions on PostgreSQL cannot wait on each other in a cycle.
 func (s *Service) forgetAttempt(ctx context.Context, tx bun.IDB, userKey, ipKey string) error {
 	if ipKey != "" {
-		if _, err := tx.NewRaw(`UPDATE login_failures SET
-			locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END,
-			failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END
-			WHERE key = ?`, s.cfg.IPFailures, ipKey).Exec(ctx); err != nil {
+		if err := s.takeBack(ctx, tx, ipKey); err != nil {
 			return err
 		}
 	}
