@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"runtime"
 	"sync"
 	"time"
 
@@ -63,10 +62,6 @@ type Limits struct {
 	// client that misses two pongs is disconnected); LiveRecheck how often a
 	// connection's session or token is checked again.
 	LivePing, LiveRecheck time.Duration
-	// QueryRuns bounds the queries (not mutations, not subscriptions) the
-	// handler executes at once; the others wait their turn in the order
-	// they came (0: no bound). See queryTurns.
-	QueryRuns int
 }
 
 // MaxRequestBytes bounds a request body: queries are small, and nobody may
@@ -86,7 +81,6 @@ var DefaultLimits = Limits{
 	UploadBytes:   DefaultUploadBytes,
 	LiveConns:     1000, LiveConnsPerUser: 10, LiveSubscriptions: 20, LiveBuffer: 64,
 	LivePing: 30 * time.Second, LiveRecheck: 30 * time.Second,
-	QueryRuns: 4 * runtime.GOMAXPROCS(0),
 }
 
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
@@ -133,7 +127,6 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 	// No AroundFields: the generated executor resolves fields with
 	// resolveField (graph/exec.go), which charges the response budget itself
 	// and calls no field middleware.
-	srv.AroundResponses(queryTurns(lim.QueryRuns))
 	srv.AroundResponses(lv.aroundResponses) // before capResponse: a budget per event
 	srv.AroundResponses(capResponse(lim))
 	srv.SetErrorPresenter(presentError(log))

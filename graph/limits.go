@@ -432,32 +432,3 @@ const codeTooLarge = "RESPONSE_TOO_LARGE"
 
 // maxErrors is the most errors one answer lists.
 const maxErrors = 50
-
-// queryTurns executes at most n queries at once and makes the others wait
-// their turn in the order they came (a channel's senders are served first
-// come, first served). Past the machine's capacity, more queries at once
-// only share the processors and the database's connections more thinly,
-// and database/sql hands a freed connection to any of its waiters, not the
-// first: at 64 clients on 2 cores, P1's p99 was 400 ms without the bound
-// and 150 ms with it, at the same throughput (BENCHMARKS.md). Mutations are
-// not held (a writer may wait on SQLite's write lock, and must not keep
-// readers out meanwhile), nor subscriptions' events. A query whose client
-// goes while it waits is not executed.
-func queryTurns(n int) graphql.ResponseMiddleware {
-	if n <= 0 {
-		return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response { return next(ctx) }
-	}
-	turns := make(chan struct{}, n)
-	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || oc.Operation.Operation != ast.Query {
-			return next(ctx)
-		}
-		select {
-		case turns <- struct{}{}:
-		case <-ctx.Done():
-			return graphql.ErrorResponse(ctx, "%s", context.Cause(ctx))
-		}
-		defer func() { <-turns }()
-		return next(ctx)
-	}
-}
