@@ -25,7 +25,7 @@ func parseID(gid string) (string, int64, error) {
 func idOf(gid, typ, field string) (int64, error) {
 	t, id, err := parseID(gid)
 	if err == nil && t != typ {
-		err = store.Errorf(store.Invalid, "ID %q không phải của %s", "ID %q is not a %s", gid, typ)
+		err = store.Errorf(store.Invalid, "ID %q không phải của %s", "ID %q is not of type %s", gid, typ)
 	}
 	if err != nil {
 		if e, ok := err.(*store.Error); ok {

@@ -71,7 +71,7 @@ func (u *Unit) Validate() error {
 	if !codeRE.MatchString(u.Code) {
 		return &store.Error{Code: store.Invalid, Field: "code",
 			Message: fmt.Sprintf("mã đơn vị %q không hợp lệ: chỉ gồm chữ in hoa, chữ số và dấu gạch ngang, tối đa 20 ký tự", u.Code),
-			English: fmt.Sprintf("org unit code %q is invalid: upper-case letters, digits and dashes, at most 20", u.Code)}
+			English: fmt.Sprintf("org unit code %q is invalid: upper-case letters, digits and dashes, at most 20 characters", u.Code)}
 	}
 	if store.NFC(u.Name) == "" {
 		return &store.Error{Code: store.Invalid, Field: "name", Message: "tên đơn vị không được để trống", English: "org unit name is required"}
@@ -176,7 +176,7 @@ func CheckCode(field, code string) error {
 	}
 	return &store.Error{Code: store.Invalid, Field: field,
 		Message: fmt.Sprintf("%s: mã đơn vị %q không hợp lệ: chỉ gồm chữ in hoa, chữ số và dấu gạch ngang, tối đa 20 ký tự", field, store.Clip(code)),
-		English: fmt.Sprintf("%s: org unit code %q is invalid: upper-case letters, digits and dashes, at most 20", field, store.Clip(code))}
+		English: fmt.Sprintf("%s: org unit code %q is invalid: upper-case letters, digits and dashes, at most 20 characters", field, store.Clip(code))}
 }
 
 // UnitByCode returns the unit with code, NOT_FOUND when there is none in

@@ -34,7 +34,9 @@ type Store struct {
 // the time by clock.
 func NewStore(db bun.IDB, clock store.Clock) *Store { return &Store{db: db, clock: clock} }
 
-func (s *Store) now() time.Time { return s.clock() }
+// now is the clock's time to the microsecond, as both databases keep it:
+// what a write answers (updatedAt) is what a read of it gives later.
+func (s *Store) now() time.Time { return s.clock().Truncate(time.Microsecond) }
 
 // KeepStatusesLater returns a Store on the same database or transaction
 // whose writes note the tasks whose kept statuses they change, rather than

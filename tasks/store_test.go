@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"p06/org"
 	"p06/rbac"
@@ -182,6 +183,34 @@ func TestAssignmentBoundsCountEveryAssignment(t *testing.T) {
 		truth()
 		if want.PerTask < len(units) || before > len(units) && want.PerTask != before {
 			t.Fatalf("largest task has %d assignments (%d before), the new one %d", want.PerTask, before, len(units))
+		}
+	})
+}
+
+// What a write answers is what a later read gives: the instants a store
+// writes are kept to the microsecond, as both databases keep them.
+func TestSavedInstantReadsBackTheSame(t *testing.T) {
+	t.Parallel()
+	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 12, 5, 20, 19, 18, 123456789, store.VN)
+		ts := tasks.NewStore(db, store.FixedClock(at))
+		sc := rbac.Scope{Read: []string{rbac.RootPath}, Write: []string{rbac.RootPath}}
+		as, err := ts.AssignmentsByIDs(ctx, sc, []int64{1})
+		if err != nil || len(as) != 1 {
+			t.Fatal(as, err)
+		}
+		a := as[0]
+		a.Progress = (a.Progress + 1) % 100
+		if err := ts.SaveFacts(ctx, a, tasks.FactsChange{Expected: a.Version, Day: store.DateOf(at)}); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ts.AssignmentsByIDs(ctx, sc, []int64{1})
+		if err != nil || len(again) != 1 {
+			t.Fatal(again, err)
+		}
+		if !a.UpdatedAt.Equal(again[0].UpdatedAt) || a.UpdatedAt.Nanosecond() != 123456000 {
+			t.Fatalf("saved at %v, read back %v", a.UpdatedAt, again[0].UpdatedAt)
 		}
 	})
 }
