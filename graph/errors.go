@@ -146,7 +146,12 @@ func presentGraphQLError(ctx context.Context, gerr *gqlerror.Error) *gqlerror.Er
 		gerr.Extensions["code"] = string(store.Invalid)
 	}
 	msg := gerr.Message
-	if !english(ctx) {
+	if msg == "operation  not found" { // gqlgen's, for several operations and no operationName
+		msg = "the document holds several operations: name the one to run in operationName"
+		if !english(ctx) {
+			msg = "tài liệu có nhiều thao tác: ghi tên thao tác cần chạy vào operationName"
+		}
+	} else if !english(ctx) {
 		msg = translate(msg)
 	}
 	// Variable errors have the path ["variable", name, …] and a message
