@@ -6,7 +6,7 @@ import htm from "../vendor/htm/dist/htm.mjs";
 import { useState, useEffect } from "../vendor/preact/hooks/dist/hooks.mjs";
 
 export { h, render, Fragment };
-export { useState, useEffect, useMemo, useRef, useCallback, useReducer } from "../vendor/preact/hooks/dist/hooks.mjs";
+export { useState, useEffect, useLayoutEffect, useMemo, useRef, useCallback, useReducer } from "../vendor/preact/hooks/dist/hooks.mjs";
 export const html = htm.bind(h);
 
 // useChanges re-renders the component whenever subscribe's source says it

@@ -1,7 +1,7 @@
 // Indicator values: the entry grid of one unit and month (every indicator
 // the unit reports, all saved or none, problems inline, jumps to confirm),
 // and the queue of values awaiting approval or acceptance.
-import { html, useState, useEffect } from "../lib.js";
+import { html, useState, useEffect, useLayoutEffect } from "../lib.js";
 import { t, name, fmtNumber, fmtTime, today } from "../i18n.js";
 import { useQuery, mutate } from "../gql.js";
 import { useLocation, navigate, href } from "../router.js";
@@ -38,11 +38,19 @@ export function EntryPage() {
 
   const rows = (data?.indicators ?? []).filter((i) => i.periodType === "MONTH" && i.reportingUnitKinds.includes(unit.kind));
   const values = Object.fromEntries((data?.dataValues.nodes ?? []).filter((v) => v.orgUnit.code === unit.code).map((v) => [v.indicator.id, v]));
-  useEffect(() => {
+  // The grid shows the values read as soon as they are drawn: reset before
+  // anyone can type (a layout effect; a plain effect runs a frame later and
+  // wiped what was typed meanwhile).
+  useLayoutEffect(() => {
     setCells(Object.fromEntries(rows.map((i) => [i.id, cellsOf(values[i.id])])));
     setProblems({}); setWarnings(null);
   }, [data]);
-  const set = (id, k) => (e) => setCells({ ...cells, [id]: { ...cells[id], [k]: e.currentTarget.value } });
+  // From the cells as they are, not as this render saw them: two inputs
+  // before the next render keep both.
+  const set = (id, k) => (e) => {
+    const typed = e.currentTarget.value;
+    setCells((cs) => ({ ...cs, [id]: { ...(cs[id] ?? cellsOf(values[id])), [k]: typed } }));
+  };
 
   const send = async (submit, confirmJumps = false) => {
     const sent = [];

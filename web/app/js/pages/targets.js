@@ -1,7 +1,7 @@
 // Indicator targets: one unit and one period (a month, quarter or year),
 // every indicator that can have a target for it, the unit's own target
 // beside a field to change or clear it; saved all or none (setTargets).
-import { html, useState, useEffect } from "../lib.js";
+import { html, useState, useEffect, useLayoutEffect } from "../lib.js";
 import { t, name, fmtNumber, fmtTime, today } from "../i18n.js";
 import { useQuery, mutate } from "../gql.js";
 import { useLocation, navigate, href } from "../router.js";
@@ -30,7 +30,7 @@ export function TargetsPage() {
 
   const rows = (data?.indicators ?? []).filter((i) => ORDER[i.periodType] <= ORDER[type]);
   const current = Object.fromEntries((data?.kpiTargets ?? []).map((x) => [x.indicator.id, x]));
-  useEffect(() => { setCells({}); setErrors(null); }, [data]);
+  useLayoutEffect(() => { setCells({}); setErrors(null); }, [data]); // before anyone can type (see indicators.js)
   const unitRow = units.data?.orgUnits.nodes.find((u) => u.code === unit);
   const mayEdit = unitRow ? can("CONFIGURE_KPI", unitRow.path ?? "") : false;
 
@@ -90,7 +90,7 @@ export function TargetsPage() {
             <td data-testid="target-now">${now ? html`${fmtNumber(now.value, 2)}<span class="meta">${fmtTime(now.updatedAt)}</span>` : "—"}</td>
             <td><input id=${id} type="number" step="any" inputmode="decimal" disabled=${!mayEdit}
                 value=${i.id in cells ? cells[i.id] : now ? String(now.value) : ""}
-                onInput=${(e) => setCells({ ...cells, [i.id]: e.currentTarget.value })}
+                onInput=${(e) => { const typed = e.currentTarget.value; setCells((cs) => ({ ...cs, [i.id]: typed })); }}
                 aria-invalid=${err ? "true" : undefined} aria-describedby=${err ? id + "-msg" : undefined} />
               ${err ? html`<p class="field-error" id=${id + "-msg"}>${err}</p>` : null}</td>
           </tr>`;
