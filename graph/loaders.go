@@ -31,11 +31,12 @@ type loaders struct {
 	taskCount     *dataloadgen.Loader[int64, int]
 	task          *dataloadgen.Loader[int64, *tasks.Task]
 	assignmentsOf *dataloadgen.Loader[int64, []*tasks.Assignment]
-	// unitsOf returns the units of assignments as: those the process has
-	// read before, and the rest read (with their ancestors) and primed
-	// into unit.
-	unitsOf   func(ctx context.Context, as []*tasks.Assignment) (map[int64]*org.Unit, error)
-	historyOf *dataloadgen.Loader[historyKey, []*tasks.Facts]
+	// inUnitOrder puts each list of assignments in the order
+	// Task.assignments gives them (orderAssignments), by their units: those
+	// the process has read before, and the rest read (with their
+	// ancestors) and primed into unit.
+	inUnitOrder func(ctx context.Context, lists ...[]*tasks.Assignment) error
+	historyOf   *dataloadgen.Loader[historyKey, []*tasks.Facts]
 	// factsAsOf gives nil for an assignment made after the date.
 	factsAsOf  *dataloadgen.Loader[assignmentStatusKey, *tasks.Facts]
 	reportsOf  *dataloadgen.Loader[historyKey, []*tasks.ProgressReport]
@@ -158,34 +159,36 @@ func newLoaders(r *Resolver, sc rbac.Scope) *loaders {
 		ts, err := r.TaskStore.TasksByIDs(ctx, sc, ids)
 		return byID(ts, func(t *tasks.Task) int64 { return t.ID }), err
 	}, wait)
-	l.unitsOf = func(ctx context.Context, as []*tasks.Assignment) (map[int64]*org.Unit, error) {
+	l.inUnitOrder = func(ctx context.Context, lists ...[]*tasks.Assignment) error {
 		units := make(map[int64]*org.Unit)
 		var unread []int64
-		for _, a := range as {
-			if _, seen := units[a.OrgUnitID]; !seen {
-				if units[a.OrgUnitID] = r.OrgStore.Cached(sc, a.OrgUnitID); units[a.OrgUnitID] == nil {
-					unread = append(unread, a.OrgUnitID)
+		for _, as := range lists {
+			for _, a := range as {
+				if _, seen := units[a.OrgUnitID]; !seen {
+					if units[a.OrgUnitID] = r.OrgStore.Cached(sc, a.OrgUnitID); units[a.OrgUnitID] == nil {
+						unread = append(unread, a.OrgUnitID)
+					}
 				}
 			}
 		}
 		if len(unread) > 0 {
 			read, err := primeUnits(ctx, unread)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			for _, id := range unread {
 				units[id] = read[id]
 			}
 		}
-		return units, nil
+		for _, as := range lists {
+			orderAssignments(as, units)
+		}
+		return nil
 	}
 	l.assignmentsOf = dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]*tasks.Assignment, []error) {
 		as, err := r.TaskStore.AssignmentsOfTasks(ctx, sc, ids)
 		if err == nil {
-			var units map[int64]*org.Unit
-			if units, err = l.unitsOf(ctx, as); err == nil {
-				orderAssignments(as, units)
-			}
+			err = l.inUnitOrder(ctx, as) // each task's keep that order in groupBy
 		}
 		return groupBy(ids, as, func(a *tasks.Assignment) int64 { return a.TaskID }, err)
 	}, wait)
@@ -313,8 +316,8 @@ func byID[T any](items []T, id func(T) int64) map[int64]T {
 
 // orderAssignments puts assignments in the order Task.assignments gives
 // them: leads first, then by unit (nearer the root first, then in the
-// units' own order, then by code), units being those of as (unitsOf). When
-// as holds several tasks' assignments, each task's are in that order among
+// units' own order, then by code), units being those of as. When as holds
+// several tasks' assignments, each task's are in that order among
 // themselves.
 func orderAssignments(as []*tasks.Assignment, units map[int64]*org.Unit) {
 	slices.SortStableFunc(as, func(a, b *tasks.Assignment) int {

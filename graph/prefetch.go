@@ -41,9 +41,8 @@ func nodeSelections(ctx context.Context) []graphql.CollectedField {
 // taskJoins says what the page statement of a list of tasks reads with its
 // tasks for the nodes' selections sel (nodeSelections): the documents when
 // `document` is selected, the assignments when `assignments` is, and the
-// statuses of the first `status` selection
-// prefetchTasks enqueues (pageStatusKey), where they are kept. What is not
-// selected is not read.
+// statuses of the first `status` selection prefetchTasks enqueues
+// (pageStatusKey), where they are kept. What is not selected is not read.
 func (r *Resolver) taskJoins(ctx context.Context, sel []graphql.CollectedField, assignee *org.Unit) tasks.TaskJoins {
 	var j tasks.TaskJoins
 	for _, f := range sel {
@@ -113,16 +112,15 @@ func (r *Resolver) prefetchTasks(ctx context.Context, sel []graphql.CollectedFie
 			}
 			read = true
 			if joined.Assignments != nil {
-				var as []*tasks.Assignment
-				for _, t := range ts {
-					as = append(as, joined.Assignments[t.ID]...)
+				lists := make([][]*tasks.Assignment, len(ts))
+				for i, t := range ts {
+					lists[i] = joined.Assignments[t.ID]
 				}
-				// Ordered by their units; when those cannot be read, the
-				// loader reads the assignments again, and reports.
-				if units, err := l.unitsOf(ctx, as); err == nil {
-					for _, t := range ts {
-						orderAssignments(joined.Assignments[t.ID], units)
-						l.assignmentsOf.Prime(t.ID, joined.Assignments[t.ID])
+				// When their units cannot be read, the loader reads the
+				// assignments again, and reports.
+				if l.inUnitOrder(ctx, lists...) == nil {
+					for i, t := range ts {
+						l.assignmentsOf.Prime(t.ID, lists[i])
 					}
 					continue
 				}

@@ -47,10 +47,11 @@ func assignedColumn(db bun.IDB, sc rbac.Scope) (string, []any) {
 		cond, args = sc.ReadFilter("jau.path")
 		scoped = " AND EXISTS (SELECT 1 FROM org_units AS jau WHERE jau.id = ja.org_unit_id AND " + cond + ")"
 	}
-	row := "ja.id || ',' || ja.org_unit_id || ',' || ja.role || ',' || ja.state || ',' || ja.progress || ',' ||" +
-		" COALESCE(ja.due_date, '') || ',' || COALESCE(ja.completed_on, '') || ',' || ja.source || ',' ||" +
-		" ja.version || ',' || " + updated
-	return "(SELECT " + agg + "(" + row + ", ';') FROM assignments AS ja WHERE ja.task_id = t.id" + scoped + ") AS ja", args
+	sep := " || '" + string(assignedFieldSep) + "' || "
+	row := strings.Join([]string{"ja.id", "ja.org_unit_id", "ja.role", "ja.state", "ja.progress", "COALESCE(ja.due_date, '')",
+		"COALESCE(ja.completed_on, '')", "ja.source", "ja.version", updated}, sep)
+	return "(SELECT " + agg + "(" + row + ", '" + string(assignedRowSep) + "') FROM assignments AS ja WHERE ja.task_id = t.id" +
+		scoped + ") AS ja", args
 }
 
 // decodeAssigned returns the assignments of task taskID that assignedColumn

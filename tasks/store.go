@@ -432,6 +432,7 @@ func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, 
 			joined.Statuses = make(map[int64]Status, len(rows))
 			joined.StatusAsOf, joined.StatusUnitPath = j.StatusAsOf, j.StatusUnitPath
 		}
+		micros := s.db.Dialect().Name() == dialect.PG // assignedColumn's updated_at
 		if j.Assignments {
 			joined.Assignments = make(map[int64][]*Assignment, len(rows))
 		}
@@ -447,7 +448,7 @@ func (s *Store) ListTasksWith(ctx context.Context, sc rbac.Scope, f TaskFilter, 
 				// What the usual read takes and this one does not (a value
 				// written by hand in another form) leaves the page's
 				// assignments to it, rather than failing the page.
-				as, derr := decodeAssigned(r.ID, r.Assigned, s.db.Dialect().Name() == dialect.PG)
+				as, derr := decodeAssigned(r.ID, r.Assigned, micros)
 				if derr != nil {
 					slog.WarnContext(ctx, "tasks: the assignments read with a page of tasks are read again", "err", derr)
 					joined.Assignments = nil
