@@ -335,12 +335,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if rep != (seeds.Report{}) {
 		log.Info("seeded", "mode", cfg.seed, "added", rep.String())
 	}
+	// The planner's statistics (SQLite: PRAGMA optimize), now and every
+	// hour while serving: a page of tasks is planned from them.
+	warnStats := func(err error) { log.Warn("database statistics not refreshed", "err", err) }
+	if err := db.Optimize(ctx); err != nil {
+		warnStats(err)
+	}
 	if cmd == "admin" {
 		return runAdmin(ctx, db, args, stdin(ctx), stdout)
 	}
 	if cmd == "gen" {
 		return runGen(ctx, db, genOpts, stdout)
 	}
+	statsCtx, stopStats := context.WithCancel(ctx)
+	defer stopStats()
+	go db.KeepOptimized(statsCtx, time.Hour, warnStats)
 	authz, err := rbac.NewAuthorizer(ctx, db, time.Second)
 	if err != nil {
 		return err

@@ -528,6 +528,49 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 	}
 }
 
+// With the planner's statistics (store.Optimize, run at start-up), SQLite
+// reads a page of tasks by walking the documents' index in the page's
+// order and stops after the page; it does not sort every task, working out
+// each one's status and assignments, to keep fifty.
+func TestTaskPageFollowsTheIndexOnSQLite(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Fresh(t, store.SQLite)
+	ctx := context.Background()
+	if err := db.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sql := &statements{}
+	db.AddQueryHook(sql)
+	c := newClient(t, db)
+	c.must(`{ tasks(first: 50) { nodes { id status document { number } assignments { role } } } }`, nil, nil)
+	var page string
+	for _, s := range sql.texts() {
+		if strings.Contains(s, `FROM "tasks" AS "t"`) && strings.Contains(s, "LIMIT") {
+			page = s
+		}
+	}
+	if page == "" {
+		t.Fatalf("no page statement among %q", sql.texts())
+	}
+	var plan []struct {
+		ID, Parent, Notused int
+		Detail              string
+	}
+	if err := db.NewRaw("EXPLAIN QUERY PLAN "+page).Scan(ctx, &plan); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, p := range plan {
+		steps = append(steps, p.Detail)
+		if p.Parent == 0 && strings.Contains(p.Detail, "TEMP B-TREE") {
+			t.Errorf("the page sorts its tasks: %q", steps)
+		}
+	}
+	if len(steps) == 0 || !strings.Contains(steps[0], "documents_issue_id_idx") {
+		t.Errorf("the page does not start from the documents' index: %q", steps)
+	}
+}
+
 // statements records the text of the SQL statements run.
 type statements struct {
 	mu  sync.Mutex
