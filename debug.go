@@ -37,18 +37,19 @@ func (c *serverCounts) vars() map[string]any {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	pool := c.db.Stats()
-	return map[string]any{
-		"p06": map[string]int64{
-			"graphql_requests": c.requests.Load(),
-			"sql_statements":   c.db.Counts().Statements(),
-			"db_pool_max":      int64(c.db.PoolMax),
-			"db_open":          int64(pool.OpenConnections),
-			"db_in_use":        int64(pool.InUse),
-			"db_wait_count":    pool.WaitCount,
-			"goroutines":       int64(runtime.NumGoroutine()),
-		},
-		"memstats": ms,
+	own := map[string]int64{
+		"graphql_requests": c.requests.Load(),
+		"sql_statements":   c.db.Counts().Statements(),
+		"db_pool_max":      int64(c.db.PoolMax),
+		"db_open":          int64(pool.OpenConnections),
+		"db_in_use":        int64(pool.InUse),
+		"db_wait_count":    pool.WaitCount,
+		"goroutines":       int64(runtime.NumGoroutine()),
 	}
+	if c.db.Engine == store.SQLite {
+		own["sqlite_kept_statement_hits"], own["sqlite_kept_statement_misses"] = store.SQLiteStatementCache()
+	}
+	return map[string]any{"p06": own, "memstats": ms}
 }
 
 // serveDebug starts the debug listener P06_PPROF asks for: Go's profiler

@@ -21,7 +21,6 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
-	"github.com/uptrace/bun/driver/sqliteshim"
 	"github.com/uptrace/bun/schema"
 )
 
@@ -166,10 +165,7 @@ func (db *DB) KeepOptimized(ctx context.Context, every time.Duration, logf func(
 func openSQLite(path string) (*DB, error) {
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: opening SQLite %s: %w", path, err)
-	}
+	sqldb := sql.OpenDB(stmtConnector{dsn: dsn})
 	// One writer at a time is SQLite's rule; a small pool keeps readers
 	// concurrent under WAL without piling up writers on the busy timeout.
 	db := newDB(sqldb, sqlitedialect.New(), SQLite, "sqlite:"+path)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -323,5 +324,101 @@ func TestParseStoredInstant(t *testing.T) {
 		if got, err := store.ParseStoredInstant(s); err == nil {
 			t.Errorf("ParseStoredInstant(%q) = %v, want an error", s, got)
 		}
+	}
+}
+
+// SQLite keeps each connection's compiled reads by their text: a read
+// asked again answers what the table holds now, also after the table's
+// columns change, while another read of the same text is still open, and
+// after more texts than a connection keeps.
+func TestKeptStatementsReadWhatIsStored(t *testing.T) {
+	t.Parallel()
+	db := storetest.Unmigrated(t, store.SQLite)
+	ctx := context.Background()
+	db.SetMaxOpenConns(1) // every read on the one connection that keeps them
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	names := func(q string) string {
+		t.Helper()
+		var out []string
+		if err := db.NewRaw(q).Scan(ctx, &out); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return strings.Join(out, " ")
+	}
+	exec("CREATE TABLE kept (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+	exec("INSERT INTO kept (name) VALUES ('Hà Nội'), ('Huế')")
+	const read = "SELECT name FROM kept ORDER BY id"
+	hits, _ := store.SQLiteStatementCache()
+	if got := names(read); got != "Hà Nội Huế" {
+		t.Fatalf("first read: %q", got)
+	}
+	exec("INSERT INTO kept (name) VALUES ('Đà Nẵng')")
+	if got := names(read); got != "Hà Nội Huế Đà Nẵng" {
+		t.Fatalf("the read again after an insert: %q", got)
+	}
+	if h, _ := store.SQLiteStatementCache(); h == hits {
+		t.Fatal("the read asked again compiled its statement again")
+	}
+
+	// The columns change: the kept statement is compiled again by SQLite.
+	const all = "SELECT * FROM kept ORDER BY id LIMIT 1"
+	var row map[string]any
+	if err := db.NewRaw(all).Scan(ctx, &row); err != nil || len(row) != 2 {
+		t.Fatalf("%s: %v %v", all, row, err)
+	}
+	exec("ALTER TABLE kept ADD COLUMN code TEXT NOT NULL DEFAULT '01'")
+	row = nil
+	if err := db.NewRaw(all).Scan(ctx, &row); err != nil || row["code"] != "01" {
+		t.Fatalf("%s after a column was added: %v %v", all, row, err)
+	}
+
+	// The same text while its first rows are open, in a transaction.
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		outer, err := tx.QueryContext(ctx, read)
+		if err != nil {
+			return err
+		}
+		defer outer.Close()
+		var got []string
+		for outer.Next() && len(got) <= 3 { // a statement reset under its rows starts again
+			var n string
+			if err := outer.Scan(&n); err != nil {
+				return err
+			}
+			var inner []string
+			if err := tx.NewRaw(read).Scan(ctx, &inner); err != nil {
+				return err
+			}
+			got = append(got, n+":"+strings.Join(inner, ","))
+		}
+		if err := outer.Err(); err != nil {
+			return err
+		}
+		if want := "Hà Nội:Hà Nội,Huế,Đà Nẵng Huế:Hà Nội,Huế,Đà Nẵng Đà Nẵng:Hà Nội,Huế,Đà Nẵng"; strings.Join(got, " ") != want {
+			t.Errorf("nested reads of one text: %q", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// More texts than a connection keeps, then the first ones again.
+	for round := range 2 {
+		for i := range 80 {
+			var n int
+			q := "SELECT count(*) + " + strconv.Itoa(i) + " FROM kept"
+			if err := db.NewRaw(q).Scan(ctx, &n); err != nil || n != 3+i {
+				t.Fatalf("round %d, %s: %d %v", round, q, n, err)
+			}
+		}
+	}
+	if got := names(read); got != "Hà Nội Huế Đà Nẵng" {
+		t.Fatalf("the read after eviction: %q", got)
 	}
 }
