@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runJSON runs the tool with args (and --json) and decodes its result.
@@ -177,5 +180,43 @@ func TestServerVars(t *testing.T) {
 	defer other.Close()
 	if _, err := serverVars(context.Background(), other.URL); err == nil || !strings.Contains(err.Error(), "no p06.sql_statements") {
 		t.Errorf("a server without the counters: %v", err)
+	}
+}
+
+// A request whose answer is only checked fails as one decoded would: an
+// answer with errors (wherever the member is), a body that is not a JSON
+// object, an HTTP error; an answer whose data merely holds the word
+// "errors" is a success.
+func TestCheckedAnswers(t *testing.T) {
+	answers := map[string]struct {
+		status int
+		body   string
+		want   string // in the error; "" for none
+	}{
+		"data":              {200, `{"data":{"tasks":{"nodes":[{"title":"errors"}]}}}`, ""},
+		"data and errors":   {200, `{"data":{"tasks":null},"errors":[{"message":"no","extensions":{"code":"FORBIDDEN"}}]}`, "GraphQL error FORBIDDEN: no"},
+		"errors first":      {200, ` {"errors":[{"message":"bad","extensions":{"code":"INVALID"}}],"data":null}` + "\n", "GraphQL error INVALID: bad"},
+		"not JSON":          {200, `<html>proxy</html>`, "not a GraphQL answer"},
+		"cut short":         {200, `{"data":{"tasks":`, "not a GraphQL answer"},
+		"HTTP error":        {502, `bad gateway`, "HTTP 502"},
+		"data, spaced out":  {200, "{\n  \"data\": {\"me\": null}\n}\n", ""},
+		"escaped quote key": {200, `{"data":{"note":"say \"errors\" twice"}}`, ""},
+	}
+	for name, a := range answers {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(a.status)
+				io.WriteString(w, a.body)
+			}))
+			defer srv.Close()
+			tg := newTarget(srv.URL, 1, time.Second, nil)
+			err := tg.check(context.Background(), []byte(`{"query":"{ me { user { username } } }"}`))
+			switch {
+			case a.want == "" && err != nil:
+				t.Fatalf("check: %v, want no error", err)
+			case a.want != "" && (err == nil || !strings.Contains(err.Error(), a.want)):
+				t.Fatalf("check: %v, want an error with %q", err, a.want)
+			}
+		})
 	}
 }

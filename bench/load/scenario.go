@@ -57,8 +57,7 @@ type outcome struct {
 type staticQuery []byte
 
 func (q staticQuery) do(ctx context.Context, t *target) outcome {
-	_, err := t.post(ctx, q)
-	return outcome{err: err}
+	return outcome{err: t.check(ctx, q)}
 }
 
 func querySetup(query string) func(context.Context, *target, setupOptions) (func(int) client, error) {
@@ -159,8 +158,7 @@ func (c *writer) do(ctx context.Context, t *target) outcome {
 	i := c.n
 	c.n++
 	if !isWrite(i, c.ratio) {
-		_, err := t.post(ctx, c.read)
-		return outcome{err: err}
+		return outcome{err: t.check(ctx, c.read)}
 	}
 	id := c.ids[c.writes%len(c.ids)]
 	c.writes++
