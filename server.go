@@ -335,20 +335,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if rep != (seeds.Report{}) {
 		log.Info("seeded", "mode", cfg.seed, "added", rep.String())
 	}
-	// The planner's statistics (SQLite: PRAGMA optimize), now and every
-	// hour while serving: a page of tasks is planned from them.
-	warnStats := func(err error) { log.Warn("database statistics not refreshed", "err", err) }
-	if err := db.Optimize(ctx); err != nil {
-		warnStats(err)
-	}
 	if cmd == "admin" {
 		return runAdmin(ctx, db, args, stdin(ctx), stdout)
 	}
 	if cmd == "gen" {
 		return runGen(ctx, db, genOpts, stdout)
 	}
+	// The planner's statistics (SQLite: PRAGMA optimize), now and every
+	// hour while serving: a page of tasks is planned from them; and
+	// SQLite's write-ahead log folded in after the seeding. Not for admin
+	// and gen, which may run beside a serving process.
+	warnStats := func(err error) { log.Warn("database maintenance (statistics, checkpoint) failed", "err", err) }
 	statsCtx, stopStats := context.WithCancel(ctx)
 	defer stopStats()
+	startCtx, cancel := context.WithTimeout(statsCtx, 5*time.Second)
+	if err := errors.Join(db.Optimize(startCtx), db.Checkpoint(startCtx)); err != nil {
+		warnStats(err)
+	}
+	cancel()
 	go db.KeepOptimized(statsCtx, time.Hour, warnStats)
 	authz, err := rbac.NewAuthorizer(ctx, db, time.Second)
 	if err != nil {

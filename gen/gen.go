@@ -252,14 +252,9 @@ func analyze(ctx context.Context, db *store.DB) error {
 	if _, err := db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("gen: %s: %w", q, err)
 	}
-	if db.Engine == store.SQLite {
-		// The transaction went through the write-ahead log; fold it into
-		// the database file so the file is the database's size.
-		if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-			return fmt.Errorf("gen: checkpoint: %w", err)
-		}
-	}
-	return nil
+	// The transaction went through SQLite's write-ahead log; fold it into
+	// the database file so the file is the database's size.
+	return db.Checkpoint(ctx)
 }
 
 // size is the size of db in bytes: the SQLite file's pages, or the whole

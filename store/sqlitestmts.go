@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"strings"
 	"sync/atomic"
 
 	"github.com/uptrace/bun/driver/sqliteshim"
@@ -18,10 +19,17 @@ import (
 // connection keeps the statements it compiled for reading, by text, the
 // most recently used first (stmtCacheSize of them), and runs a kept one
 // again after resetting it. SQLite recompiles a kept statement by itself
-// when the schema or the planner's statistics change (sqlite3_prepare_v2).
+// when the schema changes (sqlite3_prepare_v2), and when its connection
+// learns of new planner statistics. Only reads (SELECT, WITH) of at most
+// stmtCacheText bytes are kept: an INSERT … RETURNING or a long IN list
+// holds values written in, and would only push the reads out.
 
-// stmtCacheSize is how many compiled statements each connection keeps.
-const stmtCacheSize = 32
+// stmtCacheSize is how many compiled statements each connection keeps, and
+// stmtCacheText the longest text kept.
+const (
+	stmtCacheSize = 32
+	stmtCacheText = 16 << 10
+)
 
 // stmtCacheHits and stmtCacheMisses count the reads of every SQLite
 // connection that found their statement kept, and those that compiled it.
@@ -60,11 +68,11 @@ type sqliteConn interface {
 	driver.Validator
 }
 
-// stmtConn is a SQLite connection keeping its compiled statements. A
-// connection is used by one goroutine at a time (database/sql), so it
-// needs no lock; a kept statement whose rows are still open (a second read
-// of the same text inside a transaction) is not reused: that read compiles
-// its own, as it would without keeping.
+// stmtConn is a SQLite connection keeping its compiled statements. It needs
+// no lock of its own: database/sql holds the connection's lock while it
+// queries, and while it closes rows. A kept statement whose rows are still
+// open (a second read of the same text inside a transaction) is not
+// reused: that read compiles its own, as it would without keeping.
 type stmtConn struct {
 	sqliteConn
 	byText map[string]*list.Element // of *keptStmt
@@ -79,18 +87,33 @@ type keptStmt struct {
 	query driver.StmtQueryContext
 }
 
+// newStmtConn keeps c's statements, or returns c as it is when its driver
+// is not the one this was written for (sqliteshim picks mattn/go-sqlite3
+// under the cgosqlite build tag, whose values and rows work otherwise).
 func newStmtConn(c driver.Conn) (driver.Conn, error) {
 	sc, ok := c.(sqliteConn)
-	if !ok {
-		c.Close()
-		return nil, errors.New("store: the SQLite driver's connections lack the context methods")
+	if _, checks := c.(driver.NamedValueChecker); !ok || checks {
+		return c, nil
 	}
 	return &stmtConn{sqliteConn: sc, byText: map[string]*list.Element{}}, nil
+}
+
+// keepable says whether query's compiled statement is worth keeping: a
+// read, not too long.
+func keepable(query string) bool {
+	if len(query) > stmtCacheText {
+		return false
+	}
+	q := strings.TrimLeft(query, " \t\n")
+	return len(q) >= 6 && (strings.EqualFold(q[:6], "SELECT") || strings.EqualFold(q[:4], "WITH"))
 }
 
 // QueryContext runs query with a compiled statement kept for its text, or
 // compiles and keeps one.
 func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if !keepable(query) {
+		return c.sqliteConn.QueryContext(ctx, query, args)
+	}
 	var k *keptStmt
 	if e, ok := c.byText[query]; ok {
 		k = e.Value.(*keptStmt)
@@ -121,9 +144,9 @@ func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver
 		return nil, err
 	}
 	sr, ok := rows.(sqliteRows)
-	if !ok {
+	if !ok { // not the driver this was written for: its rows as they come
 		rows.Close()
-		return nil, errors.New("store: the SQLite driver's rows lack the column type methods")
+		return c.sqliteConn.QueryContext(ctx, query, args)
 	}
 	k.busy = true
 	return &keptRows{sqliteRows: sr, kept: k}, nil

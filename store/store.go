@@ -112,10 +112,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // without statistics SQLite plans a page of tasks by scanning and sorting
 // every task and computing each one's status and assignments before
 // taking the page, instead of walking the documents' index in the page's
-// order. It costs a few milliseconds where tables grew (25 times or more
-// since their last statistics, or never analyzed) and almost nothing
-// otherwise. PostgreSQL's autovacuum keeps its own statistics: nothing to
-// do there.
+// order. It analyzes the tables never analyzed and those whose size
+// changed about tenfold since, a few milliseconds; it takes the write lock
+// even when there is nothing to do, so it waits behind a writer as any
+// write does. The statistics of a first ANALYZE reach every connection
+// (the schema changes); later ones reach the others as they are replaced
+// (connMaxLifetime). PostgreSQL's autovacuum keeps its own statistics:
+// nothing to do there.
 func (db *DB) Optimize(ctx context.Context) error {
 	if db.Engine != SQLite {
 		return nil
@@ -130,6 +133,22 @@ func (db *DB) Optimize(ctx context.Context) error {
 	}
 	if _, err := conn.ExecContext(ctx, "PRAGMA optimize(0x10002)"); err != nil {
 		return fmt.Errorf("store: optimizing: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint folds SQLite's write-ahead log into the database file and
+// empties it (wal_checkpoint(TRUNCATE)), waiting for readers and writers
+// as a write does; nothing on PostgreSQL. A log left full after a bulk
+// load (the demo seeding writes 20 MB of it) is consulted by every read
+// until writes recycle it: a P1 page cost SQLite 2.9 ms of CPU through it
+// and 2.3 ms without it.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.Engine != SQLite {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -406,6 +407,74 @@ func TestKeptStatementsReadWhatIsStored(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	// A kept statement pushed out while its rows are open is closed when
+	// they close, after giving every row.
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		rows, err := tx.QueryContext(ctx, read)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+			got = append(got, n)
+			if len(got) == 1 {
+				for i := range 2 * 32 {
+					var n int
+					if err := tx.NewRaw("SELECT ? + count(*) FROM kept", i).Scan(ctx, &n); err != nil || n != i+3 {
+						return fmt.Errorf("read %d while the first is open: %d %v", i, n, err)
+					}
+				}
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		if strings.Join(got, " ") != "Hà Nội Huế Đà Nẵng" {
+			t.Errorf("rows of a statement pushed out while open: %q", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A read cancelled halfway, and a read failing at a row, leave their
+	// statements fit to run again.
+	cctx, cancel := context.WithCancel(ctx)
+	rows, err := db.QueryContext(cctx, read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Next()
+	cancel()
+	for rows.Next() {
+	}
+	rows.Close()
+	if got := names(read); got != "Hà Nội Huế Đà Nẵng" {
+		t.Fatalf("the read after one was cancelled: %q", got)
+	}
+	exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+	exec(`INSERT INTO notes (body) VALUES ('{"a": "một"}'), ('not JSON')`)
+	const each = "SELECT json_extract(body, '$.a') FROM notes ORDER BY id"
+	if got, err := db.QueryContext(ctx, each); err == nil {
+		for got.Next() {
+		}
+		err = got.Err()
+		got.Close()
+		if err == nil {
+			t.Fatal("json_extract of a text that is not JSON did not fail")
+		}
+	}
+	exec(`UPDATE notes SET body = '{"a": "hai"}' WHERE id = 2`)
+	if got := names(each); got != "một hai" {
+		t.Fatalf("the read again after it failed: %q", got)
 	}
 
 	// More texts than a connection keeps, then the first ones again.
