@@ -338,3 +338,34 @@ func TestTimesAreInVietnam(t *testing.T) {
 		})
 	}
 }
+
+// A client that hangs up before its request reads the policies is not a
+// server error: the failed read is logged below ERROR (an outsider's
+// attack of 22,891 abandoned requests filled the log with them).
+func TestClientGoneIsNotAnError(t *testing.T) {
+	t.Parallel()
+	db := seedtest.Fresh(t, store.SQLite)
+	authz, err := rbac.NewAuthorizer(context.Background(), db, 0) // policies read on every request
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := store.FixedClock(time.Date(2026, 12, 5, 9, 0, 0, 0, store.VN))
+	svc := auth.NewService(db, authz, clock, auth.DefaultConfig)
+	rec := &logRecorder{}
+	h := graph.NewHandler(graph.NewResolver(db, svc, clock), graph.DefaultLimits, slog.New(rec))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(`{"query":"{ tasks(first: 5) { nodes { id } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req.WithContext(ctx))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a request whose client left: HTTP %d %s", w.Code, w.Body)
+	}
+	rec.noErrors(t)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.recs) == 0 || rec.recs[len(rec.recs)-1].Level != slog.LevelDebug {
+		t.Fatalf("the failed read was not logged at DEBUG: %d records", len(rec.recs))
+	}
+}

@@ -83,6 +83,18 @@ var DefaultLimits = Limits{
 	LivePing: 30 * time.Second, LiveRecheck: 30 * time.Second,
 }
 
+// unavailable answers 503 for what the request needed and could not get,
+// logged as an error unless the request itself ended first (the client
+// hung up): that is no fault of the server's, and would drown real errors.
+func unavailable(ctx context.Context, log *slog.Logger, w http.ResponseWriter, what, answer string, err error) {
+	level := slog.LevelError
+	if ctx.Err() != nil {
+		level = slog.LevelDebug
+	}
+	log.Log(ctx, level, what, "err", err)
+	http.Error(w, answer, http.StatusServiceUnavailable)
+}
+
 // NewHandler returns the GraphQL endpoint: POST and GET, a parsed-query
 // cache, automatic persisted queries, depth and complexity limits, and errors
 // with extensions.code. It expects auth.Middleware in front: each request's
@@ -156,13 +168,11 @@ func NewHandler(r *Resolver, lim Limits, log *slog.Logger) http.Handler {
 			}
 		}
 		if err := r.Auth.Authorizer().Refresh(ctx); err != nil {
-			log.ErrorContext(ctx, "refreshing policies", "err", err)
-			http.Error(w, "policies unavailable", http.StatusServiceUnavailable)
+			unavailable(ctx, log, w, "refreshing policies", "policies unavailable", err)
 			return
 		}
 		if err := bounds.refresh(ctx); err != nil {
-			log.ErrorContext(ctx, "measuring list bounds", "err", err)
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			unavailable(ctx, log, w, "measuring list bounds", "database unavailable", err)
 			return
 		}
 		ctx = withBudget(ctx, lim)
