@@ -154,8 +154,8 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 }
 
 // analysisLimit bounds ANALYZE's rows per index on SQLite (Optimize): a
-// sample is enough to rank the indexes, and a national database is
-// analyzed in milliseconds.
+// sample is enough to rank the indexes, and keeps ANALYZE short on a
+// national database (the demo's 55 indexes took 11 ms).
 const analysisLimit = 1000
 
 // KeepOptimized runs Optimize every interval until ctx ends, logging a
