@@ -480,26 +480,16 @@ func TestNestedPageCostsFixedQueries(t *testing.T) {
 			}
 			// The page statement reads documents, statuses and assignments
 			// only when selected.
-			pageOf := func(texts []string) string {
-				t.Helper()
-				for _, s := range texts {
-					if strings.Contains(s, "FROM \"tasks\" AS \"t\"") && strings.Contains(s, "LIMIT") {
-						return s
-					}
-				}
-				t.Fatalf("no page statement among %q", texts)
-				return ""
-			}
 			_, texts := run(q, 5)
-			if p := pageOf(texts); !strings.Contains(p, "d__number") || !strings.Contains(p, "task_statuses") || !strings.Contains(p, "FROM assignments AS ja") {
+			if p := pageStatement(t, texts); !strings.Contains(p, "d__number") || !strings.Contains(p, "task_statuses") || !strings.Contains(p, "FROM assignments AS ja") {
 				t.Fatalf("the page statement of a page with documents, statuses and assignments: %s", p)
 			}
 			n, texts := run(`query($n: Int) { tasks(first: $n) { nodes { id title assignments { role } } } }`, 5)
-			if p := pageOf(texts); strings.Contains(p, "d__") || strings.Contains(p, "task_statuses") || n != 2 {
+			if p := pageStatement(t, texts); strings.Contains(p, "d__") || strings.Contains(p, "task_statuses") || n != 2 {
 				t.Fatalf("a page without documents or statuses cost %d statements, its page: %s", n, p)
 			}
-			if n, texts := run(`query($n: Int) { tasks(first: $n) { nodes { id title } } }`, 5); strings.Contains(pageOf(texts), "assignments AS ja") || n != 2 {
-				t.Fatalf("a page without assignments cost %d statements, its page: %s", n, pageOf(texts))
+			if n, texts := run(`query($n: Int) { tasks(first: $n) { nodes { id title } } }`, 5); strings.Contains(pageStatement(t, texts), "assignments AS ja") || n != 2 {
+				t.Fatalf("a page without assignments cost %d statements, its page: %s", n, pageStatement(t, texts))
 			}
 			// The assignments asked twice (aliases) are read once.
 			if n, _ := run(`query($n: Int) { tasks(first: $n) { nodes { id a: assignments { role } b: assignments { state } } } }`, 5); n != 2 {
@@ -543,15 +533,7 @@ func TestTaskPageFollowsTheIndexOnSQLite(t *testing.T) {
 	db.AddQueryHook(sql)
 	c := newClient(t, db)
 	c.must(`{ tasks(first: 50) { nodes { id status document { number } assignments { role } } } }`, nil, nil)
-	var page string
-	for _, s := range sql.texts() {
-		if strings.Contains(s, `FROM "tasks" AS "t"`) && strings.Contains(s, "LIMIT") {
-			page = s
-		}
-	}
-	if page == "" {
-		t.Fatalf("no page statement among %q", sql.texts())
-	}
+	page := pageStatement(t, sql.texts())
 	var plan []struct {
 		ID, Parent, Notused int
 		Detail              string
@@ -569,6 +551,18 @@ func TestTaskPageFollowsTheIndexOnSQLite(t *testing.T) {
 	if len(steps) == 0 || !strings.Contains(steps[0], "documents_issue_id_idx") {
 		t.Errorf("the page does not start from the documents' index: %q", steps)
 	}
+}
+
+// pageStatement is the statement among texts that read a page of tasks.
+func pageStatement(t *testing.T, texts []string) string {
+	t.Helper()
+	for _, s := range texts {
+		if strings.Contains(s, `FROM "tasks" AS "t"`) && strings.Contains(s, "LIMIT") {
+			return s
+		}
+	}
+	t.Fatalf("no page statement among %q", texts)
+	return ""
 }
 
 // statements records the text of the SQL statements run.

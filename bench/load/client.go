@@ -59,7 +59,7 @@ func (t *target) post(ctx context.Context, body []byte) (*gqlResponse, error) {
 	if err := t.send(ctx, body, &buf); err != nil {
 		return nil, err
 	}
-	return decodeAnswer(bytes.Clone(buf.Bytes()))
+	return decodeAnswer(buf.Bytes())
 }
 
 // check sends one GraphQL request whose answer is only checked, not read:
