@@ -249,12 +249,14 @@ func complexity(b *listBounds) ComplexityRoot {
 	// one per unit, like Task.assignments.
 	c.AssignTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.CancelTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
-	c.Assignment.History = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.History = func(child int, last *int) int { return each(bounded(historyLength(last), tasks.MaxHistory), child) }
 	c.Assignment.FactsAsOf = func(child int, _ store.Date) int { return priceTally + child }
-	c.Assignment.ProgressReports = func(child int, first *int) int { return each(reportsLength(first), child) }
+	c.Assignment.ProgressReports = func(child int, first *int) int { return each(bounded(reportsLength(first), tasks.MaxReports), child) }
 	c.ProgressReport.Files = list(tasks.MaxReportFiles)
-	c.Assignment.ExtensionRequests = func(child int, last *int) int { return each(historyLength(last), child) }
-	c.Assignment.DueDateHistory = func(child int, last *int) int { return each(historyLength(last), child) }
+	c.Assignment.ExtensionRequests = func(child int, last *int) int {
+		return each(bounded(historyLength(last), tasks.MaxExtensionRequests), child)
+	}
+	c.Assignment.DueDateHistory = func(child int, last *int) int { return each(bounded(historyLength(last), tasks.MaxHistory), child) }
 	c.Assignment.StatusAgainstOriginal = func(int, *store.Date) int { return priceTally }
 	c.Task.StatusAgainstOriginal = func(int, *store.Date, *string) int { return priceTally }
 	c.OrgUnit.Children = func(child int) int { return each(b.get().Children, child) }
@@ -295,6 +297,11 @@ func historyLength(last *int) int {
 	}
 	return *last
 }
+
+// bounded is what a list whose length argument is n costs: at most bound
+// rows, since its resolver refuses n outside 1–bound (countArg) before
+// reading anything, with a message that names the argument and its bounds.
+func bounded(n, bound int) int { return min(max(n, 1), bound) }
 
 // reportsLength is the number of reports Assignment.progressReports(first:)
 // asks for.

@@ -7,19 +7,16 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"p06/auth"
 	"p06/graph/model"
-	"p06/store"
 	"p06/tasks"
 )
 
 // ProgressReports is the resolver for the progressReports field.
 func (r *assignmentResolver) ProgressReports(ctx context.Context, obj *tasks.Assignment, first *int) ([]*tasks.ProgressReport, error) {
-	n := reportsLength(first)
-	if n < 1 || n > tasks.MaxReports {
-		return nil, &store.Error{Code: store.Invalid, Field: "first", Message: fmt.Sprintf("first phải trong khoảng 1–%d", tasks.MaxReports),
-			English: fmt.Sprintf("first must be within 1–%d", tasks.MaxReports)}
+	n, err := countArg("first", reportsLength(first), tasks.MaxReports)
+	if err != nil {
+		return nil, err
 	}
 	return loadersOf(ctx).reportsOf.Load(ctx, historyKey{obj.ID, n})
 }

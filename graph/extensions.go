@@ -68,12 +68,13 @@ func newExtLoaders(r *Resolver, sc rbac.Scope, l *loaders) *extLoaders {
 	return x
 }
 
-// lastArg checks a last: argument against its bound.
-func lastArg(last *int, bound int) (int, error) {
-	n := historyLength(last)
+// countArg checks a list's length argument (field, last: or first:) of n
+// rows against its bound. The complexity limit prices such a list at n
+// within 1–bound (bounded), since anything else is refused here first.
+func countArg(field string, n, bound int) (int, error) {
 	if n < 1 || n > bound {
-		return 0, &store.Error{Code: store.Invalid, Field: "last", Message: fmt.Sprintf("last phải trong khoảng 1–%d", bound),
-			English: fmt.Sprintf("last must be within 1–%d", bound)}
+		return 0, &store.Error{Code: store.Invalid, Field: field, Message: fmt.Sprintf("%s phải trong khoảng 1–%d", field, bound),
+			English: fmt.Sprintf("%s must be within 1–%d", field, bound)}
 	}
 	return n, nil
 }

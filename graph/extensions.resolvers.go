@@ -33,7 +33,7 @@ func (r *assignmentResolver) StatusAgainstOriginal(ctx context.Context, obj *tas
 
 // ExtensionRequests is the resolver for the extensionRequests field.
 func (r *assignmentResolver) ExtensionRequests(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.ExtensionRequest, error) {
-	n, err := lastArg(last, tasks.MaxExtensionRequests)
+	n, err := countArg("last", historyLength(last), tasks.MaxExtensionRequests)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (r *assignmentResolver) ExtensionRequests(ctx context.Context, obj *tasks.A
 
 // DueDateHistory is the resolver for the dueDateHistory field.
 func (r *assignmentResolver) DueDateHistory(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.DueDateChange, error) {
-	n, err := lastArg(last, tasks.MaxHistory)
+	n, err := countArg("last", historyLength(last), tasks.MaxHistory)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"p06/auth"
 	"p06/graph/model"
 	"p06/store"
@@ -17,10 +16,9 @@ import (
 
 // History is the resolver for the history field.
 func (r *assignmentResolver) History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error) {
-	n := historyLength(last)
-	if n < 1 || n > tasks.MaxHistory {
-		return nil, &store.Error{Code: store.Invalid, Field: "last", Message: fmt.Sprintf("last phải trong khoảng 1–%d", tasks.MaxHistory),
-			English: fmt.Sprintf("last must be within 1–%d", tasks.MaxHistory)}
+	n, err := countArg("last", historyLength(last), tasks.MaxHistory)
+	if err != nil {
+		return nil, err
 	}
 	return loadersOf(ctx).historyOf.Load(ctx, historyKey{obj.ID, n})
 }
