@@ -11,7 +11,10 @@
 # tasks in the same order (and that the SQL given to pgbench does too), then
 # alternates the three for ROUNDS rounds at each of CLIENTS, runs an open loop
 # at RATE requests/s on both servers, and P2 on both; it ends with a table of
-# medians and ratios. Everything it starts is stopped when it ends, however
+# medians and ratios. With SQLITE=1 (the default) it also starts our server on
+# a SQLite file of its own, seeded with the same demo data, checks that it
+# answers P1 with the same tasks, and runs it in the same rounds of P1
+# (labelled ours-sqlite), so the table also compares our two databases. Everything it starts is stopped when it ends, however
 # it ends. See BENCHMARKS.md, "Side by side with PostGraphile 5".
 #
 # Options (environment):
@@ -25,6 +28,7 @@
 #   P2_CLIENTS    clients for P2 (16)
 #   PGBENCH_MAX   pgbench's connections at most (20, the size of each server's
 #                 pool; 64 more would also overrun max_connections = 100)
+#   SQLITE        1: also our server on SQLite (ours-sqlite) in P1's rounds; 0: not (1)
 #   P06_USER      who our server's load signs in as (vpcp, a national viewer:
 #                 sees every row, so both servers return the same rows)
 #   P1_STATUS     1: our P1 asks each task's status, as BENCHMARKS.md's page
@@ -47,6 +51,7 @@ P2_CLIENTS=${P2_CLIENTS:-16}
 PGBENCH_MAX=${PGBENCH_MAX:-20}
 P06_USER=${P06_USER:-vpcp}
 P1_STATUS=${P1_STATUS:-1}
+SQLITE=${SQLITE:-1}
 SCRATCH=${P06_PG5_DIR:-${TMPDIR:-/tmp}/p06-postgraphile}
 
 say() { printf '%s\n' "$*" >&2; }
@@ -66,6 +71,7 @@ for c in $CLIENTS; do
 	[[ $c =~ ^[1-9][0-9]*$ ]] || die "CLIENTS must be whole numbers above 0, got '$CLIENTS'"
 done
 [[ $P1_STATUS == 0 || $P1_STATUS == 1 ]] || die "P1_STATUS is 0 or 1"
+[[ $SQLITE == 0 || $SQLITE == 1 ]] || die "SQLITE is 0 or 1"
 for cmd in go npm node psql pgbench base64; do
 	command -v "$cmd" >/dev/null || die "needs $cmd on the PATH"
 done
@@ -78,6 +84,7 @@ mkdir -p "$RUN"
 RESULTS="$RUN/results.jsonl"
 
 OURS_PID=
+LITE_PID=
 PG5_PID=
 stop_pid() {
 	local pid=$1
@@ -92,6 +99,7 @@ stop_pid() {
 cleanup() {
 	local rc=$?
 	stop_pid "$OURS_PID"
+	stop_pid "$LITE_PID"
 	stop_pid "$PG5_PID"
 	if ((rc != 0)); then
 		say "sidebyside: stopped (exit $rc); logs and results are in $RUN"
@@ -143,25 +151,38 @@ else
 fi
 
 # ------------------------------------------------------------------ start
+# start_ours NAME ENV…: starts our server with the demo data and ENV (its
+# database), waits until it listens, and sets NAME_PID, NAME_URL and NAME_VARS
+# (the flags that read its counters).
+start_ours() {
+	local name=$1 pid url= debug
+	shift
+	env "$@" P06_SEED=demo P06_ADDR=127.0.0.1:0 P06_PPROF=127.0.0.1:0 P06_LOG_LEVEL=warn \
+		"$OURS_BIN" >"$RUN/$name.out" 2>"$RUN/$name.log" &
+	pid=$!
+	printf -v "${name^^}_PID" '%s' "$pid"
+	for _ in $(seq 600); do
+		url=$(sed -n 's#^listening on \(http://[^ ]*\).*#\1/query#p' "$RUN/$name.out")
+		[[ -n $url ]] && break
+		kill -0 "$pid" 2>/dev/null || die "our server ($name) stopped: $(tail -5 "$RUN/$name.log")"
+		sleep 0.2
+	done
+	[[ -n $url ]] || die "our server ($name) did not listen within 2 minutes; see $RUN/$name.log"
+	printf -v "${name^^}_URL" '%s' "$url"
+	debug=$(sed -n 's#^debug on \(http://[^ ]*\).*#\1#p' "$RUN/$name.out")
+	if [[ -n $debug ]]; then
+		printf -v "${name^^}_VARS" '%s' "--vars=$debug/debug/vars"
+		say "$name: $url (pid $pid), counters on $debug/debug/vars"
+	else
+		printf -v "${name^^}_VARS" '%s' "--vars="
+		say "$name: $url (pid $pid); this build has no P06_PPROF, so no SQL statements per request"
+	fi
+}
 step "Starting our server (P06_SEED=demo) on $DBNAME"
-DATABASE_URL=$DATABASE_URL P06_SEED=demo P06_ADDR=127.0.0.1:0 P06_PPROF=127.0.0.1:0 P06_LOG_LEVEL=warn \
-	"$OURS_BIN" >"$RUN/ours.out" 2>"$RUN/ours.log" &
-OURS_PID=$!
-OURS_URL=
-for _ in $(seq 600); do
-	OURS_URL=$(sed -n 's#^listening on \(http://[^ ]*\).*#\1/query#p' "$RUN/ours.out")
-	[[ -n $OURS_URL ]] && break
-	kill -0 "$OURS_PID" 2>/dev/null || die "our server stopped: $(tail -5 "$RUN/ours.log")"
-	sleep 0.2
-done
-[[ -n $OURS_URL ]] || die "our server did not listen within 2 minutes; see $RUN/ours.log"
-DEBUG=$(sed -n 's#^debug on \(http://[^ ]*\).*#\1#p' "$RUN/ours.out")
-VARS=()
-if [[ -n $DEBUG ]]; then
-	VARS=(--vars "$DEBUG/debug/vars")
-	say "ours: $OURS_URL (pid $OURS_PID), counters on $DEBUG/debug/vars"
-else
-	say "ours: $OURS_URL (pid $OURS_PID); this build has no P06_PPROF, so no SQL statements per request"
+start_ours ours DATABASE_URL="$DATABASE_URL"
+if ((SQLITE)); then
+	step "Starting our server (P06_SEED=demo) on SQLite in $RUN/sqlite"
+	start_ours lite DATABASE_URL= P06_DATA_DIR="$RUN/sqlite"
 fi
 
 step "Starting PostGraphile $PG5_VERSION (Amber preset) on $DBNAME"
@@ -274,6 +295,14 @@ pg5_a=$(grep -o '"role":' "$RUN/pg5-p1.json" | wc -l)
 sql_a=$(grep -o '"role" *:' "$RUN/sql-p1.json" | wc -l)
 [[ $ours_a == "$pg5_a" && $ours_a == "$sql_a" ]] ||
 	die "P1 has the same tasks but not the same assignments: ours $ours_a, PostGraphile $pg5_a, SQL $sql_a"
+if ((SQLITE)); then
+	"$LOAD" --url "$LITE_URL" --query-file "$RUN/ours-p1.graphql" --user "$P06_USER" --once >"$RUN/lite-p1.json" ||
+		die "our server's P1 on SQLite failed: $(head -c 500 "$RUN/lite-p1.json")"
+	cmp -s <(task_ids "$RUN/lite-p1.json") "$RUN/ours-p1.ids" ||
+		die "our server answers P1 with other tasks on SQLite than on PostgreSQL; not comparing them"
+	[[ $(grep -o '"role":' "$RUN/lite-p1.json" | wc -l) == "$ours_a" ]] ||
+		die "our server answers P1 with other assignments on SQLite than on PostgreSQL; not comparing them"
+fi
 say "same 50 tasks in the same order, with the same $ours_a assignments (ours $(wc -c <"$RUN/ours-p1.json") bytes, PostGraphile $(wc -c <"$RUN/pg5-p1.json"), SQL $(wc -c <"$RUN/sql-p1.json"))"
 
 # ------------------------------------------------------------------- runs
@@ -285,7 +314,13 @@ ours() { # scenario, then load flags
 	local sc=$1
 	shift
 	"$LOAD" --url "$OURS_URL" --query-file "$RUN/ours-$sc.graphql" --name "$sc" --user "$P06_USER" --label ours \
-		-d "${DURATION}s" --warmup "${WARMUP}s" --pid "$OURS_PID" --pg-db "$DBNAME" "${VARS[@]}" --json "$@" >>"$RESULTS"
+		-d "${DURATION}s" --warmup "${WARMUP}s" --pid "$OURS_PID" --pg-db "$DBNAME" "$OURS_VARS" --json "$@" >>"$RESULTS"
+	progress
+}
+lite() { # our server on SQLite: P1 only
+	((SQLITE)) || return 0
+	"$LOAD" --url "$LITE_URL" --query-file "$RUN/ours-p1.graphql" --name p1 --user "$P06_USER" --label ours-sqlite \
+		-d "${DURATION}s" --warmup "${WARMUP}s" --pid "$LITE_PID" "$LITE_VARS" --json "$@" >>"$RESULTS"
 	progress
 }
 pg5() {
@@ -311,11 +346,13 @@ for r in $(seq "$ROUNDS"); do
 	for c in $CLIENTS; do
 		if ((r % 2)); then # the order flips every round
 			ours p1 -c "$c"
+			lite -c "$c"
 			pg5 p1 -c "$c"
 			pgb "$c" "$r"
 		else
 			pgb "$c" "$r"
 			pg5 p1 -c "$c"
+			lite -c "$c"
 			ours p1 -c "$c"
 		fi
 	done
@@ -334,6 +371,8 @@ ours:         p06 at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || e
               header, as a single-page app), every row checked against the caller's scope
 postgraphile: PostGraphile $PG5_VERSION, Amber preset, Node.js $node_version, no sign-in, connected as
               the database's owner, no row security: it returns every row to anyone
+ours-sqlite:  the same server binary on a SQLite file of its own with the same demo data
+              (SQLITE=1), P1 only
 pgbench:      the one SQL statement in p1.sql (PostGraphile's fields), prepared, on at most
               $PGBENCH_MAX connections (each server's pool holds 20)
 database:     $DBNAME; each figure is the median of $ROUNDS rounds of ${DURATION}s on a $(nproc)-core machine
