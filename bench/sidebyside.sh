@@ -14,8 +14,9 @@
 # medians and ratios. With SQLITE=1 (the default) it also starts our server on
 # a SQLite file of its own, seeded with the same demo data, checks that it
 # answers P1 with the same tasks, and runs it in the same rounds of P1
-# (labelled ours-sqlite), so the table also compares our two databases. Everything it starts is stopped when it ends, however
-# it ends. See BENCHMARKS.md, "Side by side with PostGraphile 5".
+# (labelled ours-sqlite), so the table also compares our two databases.
+# Everything it starts is stopped when it ends, however it ends. See
+# BENCHMARKS.md, "Side by side with PostGraphile 5".
 #
 # Options (environment):
 #   DATABASE_URL  postgres://… URL of the database both servers use (required;
