@@ -147,7 +147,7 @@ func TestCreateTaskRejectsUnreadableDeadline(t *testing.T) {
 // those a new task gets, on every task.
 func TestAssignmentBoundsCountEveryAssignment(t *testing.T) {
 	t.Parallel()
-	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+	seedtest.EachFresh(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		ts := tasks.NewStore(db, store.SystemClock)
 		var want struct{ Total, PerTask int }
@@ -191,7 +191,7 @@ func TestAssignmentBoundsCountEveryAssignment(t *testing.T) {
 // writes are kept to the microsecond, as both databases keep them.
 func TestSavedInstantReadsBackTheSame(t *testing.T) {
 	t.Parallel()
-	seedtest.Each(t, func(t *testing.T, db *store.DB) {
+	seedtest.EachFresh(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		at := time.Date(2026, 12, 5, 20, 19, 18, 123456789, store.VN)
 		ts := tasks.NewStore(db, store.FixedClock(at))

@@ -64,10 +64,24 @@ func Fresh(t testing.TB, d store.Dialect) *store.DB {
 // Each runs fn as a parallel subtest per dialect on the shared database.
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
+	each(t, Shared, fn)
+}
+
+// EachFresh runs fn as a parallel subtest per dialect on a database of its
+// own (Fresh), for a test that writes: a write to the shared database would
+// change what the package's other tests read while they read it.
+func EachFresh(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	each(t, Fresh, fn)
+}
+
+// each runs fn as a parallel subtest per dialect on the database open gives.
+func each(t *testing.T, open func(testing.TB, store.Dialect) *store.DB, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
 	for _, d := range storetest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			fn(t, Shared(t, d))
+			fn(t, open(t, d))
 		})
 	}
 }
