@@ -300,7 +300,8 @@ func historyLength(last *int) int {
 
 // bounded is what a list whose length argument is n costs: at most bound
 // rows, since its resolver refuses n outside 1–bound (countArg) before
-// reading anything, with a message that names the argument and its bounds.
+// reading any of them, with a message that names the argument and its
+// bounds.
 func bounded(n, bound int) int { return min(max(n, 1), bound) }
 
 // reportsLength is the number of reports Assignment.progressReports(first:)

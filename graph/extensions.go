@@ -70,7 +70,8 @@ func newExtLoaders(r *Resolver, sc rbac.Scope, l *loaders) *extLoaders {
 
 // countArg checks a list's length argument (field, last: or first:) of n
 // rows against its bound. The complexity limit prices such a list at n
-// within 1–bound (bounded), since anything else is refused here first.
+// within 1–bound (bounded), since anything else is refused here, before
+// any of its rows is read.
 func countArg(field string, n, bound int) (int, error) {
 	if n < 1 || n > bound {
 		return 0, &store.Error{Code: store.Invalid, Field: field, Message: fmt.Sprintf("%s phải trong khoảng 1–%d", field, bound),

@@ -240,7 +240,8 @@ func TestStatusRule(t *testing.T) {
 
 // Every way of asking for a status gives the same answer, for every seeded
 // task and assignment, on several dates, for a caller who reads the whole
-// country, one who reads Huế only, and both judging on Huế: the status field
+// country, one who reads Huế only, both judging on Huế, and one who reads
+// Huế and Hà Nội (whose task statuses are not kept): the status field
 // (TaskStatuses, AssignmentStatuses), the statuses filters of the lists, and
 // the summary's counts.
 func TestStatusesAgreeEverywhere(t *testing.T) {
@@ -249,11 +250,13 @@ func TestStatusesAgreeEverywhere(t *testing.T) {
 		ctx := context.Background()
 		ts := tasks.NewStore(db, store.SystemClock)
 		hue := rbac.Scope{Read: []string{"/VN/46/"}}
+		two := rbac.Scope{Read: []string{"/VN/46/", "/VN/01/"}} // statuses not kept for it
 		for _, c := range []struct {
 			name     string
 			sc       rbac.Scope
 			unitPath string
-		}{{"national", rbac.National(), ""}, {"hue", hue, ""}, {"national judged on hue", rbac.National(), "/VN/46/"}, {"hue judged on hue", hue, "/VN/46/"}} {
+		}{{"national", rbac.National(), ""}, {"hue", hue, ""}, {"national judged on hue", rbac.National(), "/VN/46/"}, {"hue judged on hue", hue, "/VN/46/"},
+			{"hue and hanoi", two, ""}} {
 			f := tasks.TaskFilter{AssigneePath: c.unitPath}
 			recorded := map[int64]store.Date{}
 			ids := pageAll(t, func(p store.Page) ([]*tasks.Task, store.PageInfo, error) {
