@@ -249,14 +249,18 @@ func complexity(b *listBounds) ComplexityRoot {
 	// one per unit, like Task.assignments.
 	c.AssignTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.CancelTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
-	c.Assignment.History = func(child int, last *int) int { return each(bounded(historyLength(last), tasks.MaxHistory), child) }
+	c.Assignment.History = func(child int, last *int) int { return each(bounded("Assignment.history", historyLength(last)), child) }
 	c.Assignment.FactsAsOf = func(child int, _ store.Date) int { return priceTally + child }
-	c.Assignment.ProgressReports = func(child int, first *int) int { return each(bounded(reportsLength(first), tasks.MaxReports), child) }
+	c.Assignment.ProgressReports = func(child int, first *int) int {
+		return each(bounded("Assignment.progressReports", reportsLength(first)), child)
+	}
 	c.ProgressReport.Files = list(tasks.MaxReportFiles)
 	c.Assignment.ExtensionRequests = func(child int, last *int) int {
-		return each(bounded(historyLength(last), tasks.MaxExtensionRequests), child)
+		return each(bounded("Assignment.extensionRequests", historyLength(last)), child)
 	}
-	c.Assignment.DueDateHistory = func(child int, last *int) int { return each(bounded(historyLength(last), tasks.MaxHistory), child) }
+	c.Assignment.DueDateHistory = func(child int, last *int) int {
+		return each(bounded("Assignment.dueDateHistory", historyLength(last)), child)
+	}
 	c.Assignment.StatusAgainstOriginal = func(int, *store.Date) int { return priceTally }
 	c.Task.StatusAgainstOriginal = func(int, *store.Date, *string) int { return priceTally }
 	c.OrgUnit.Children = func(child int) int { return each(b.get().Children, child) }
@@ -298,11 +302,24 @@ func historyLength(last *int) int {
 	return *last
 }
 
-// bounded is what a list whose length argument is n costs: at most bound
-// rows, since its resolver refuses n outside 1–bound (countArg) before
-// reading any of them, with a message that names the argument and its
-// bounds.
-func bounded(n, bound int) int { return min(max(n, 1), bound) }
+// countBounds are the lists whose length argument is bounded, by field
+// (Type.field): the argument and its bound. inputCheck refuses a value
+// outside 1–bound before anything runs, with a message that names the
+// argument (or its variable) and the bounds; so the complexity limit prices
+// such a list at its length within them, and its resolver reads that many.
+var countBounds = map[string]struct {
+	arg   string
+	bound int
+}{
+	"Assignment.history":           {"last", tasks.MaxHistory},
+	"Assignment.extensionRequests": {"last", tasks.MaxExtensionRequests},
+	"Assignment.dueDateHistory":    {"last", tasks.MaxHistory},
+	"Assignment.progressReports":   {"first", tasks.MaxReports},
+}
+
+// bounded is the length n asked of the list field (a key of countBounds)
+// within its bounds.
+func bounded(field string, n int) int { return min(max(n, 1), countBounds[field].bound) }
 
 // reportsLength is the number of reports Assignment.progressReports(first:)
 // asks for.

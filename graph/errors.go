@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -405,11 +406,50 @@ func (c *checker) selections(set ast.SelectionSet) {
 						return
 					}
 				}
+				if s.ObjectDefinition != nil {
+					c.count(s)
+				}
 			}
 			c.selections(s.SelectionSet)
 		case *ast.InlineFragment:
 			c.selections(s.SelectionSet)
 		}
+	}
+}
+
+// count checks the length argument of a bounded list field (countBounds),
+// written in the query or passed in a variable: within 1–bound.
+func (c *checker) count(f *ast.Field) {
+	b, ok := countBounds[f.ObjectDefinition.Name+"."+f.Name]
+	a := f.Arguments.ForName(b.arg)
+	if !ok || a == nil || a.Value == nil {
+		return
+	}
+	shown, v := b.arg, any(nil)
+	if a.Value.Kind == ast.Variable {
+		shown, v = "$"+a.Value.Raw, c.vars[a.Value.Raw]
+	} else if lit, err := a.Value.Value(nil); err == nil {
+		v = lit
+	}
+	var n int64
+	switch x := v.(type) {
+	case int64:
+		n = x
+	case int:
+		n = int64(x)
+	case json.Number:
+		var err error
+		if n, err = x.Int64(); err != nil {
+			return // not an Int: the variables' check says so
+		}
+	default:
+		return // null (the default), or not an Int
+	}
+	if n < 1 || n > int64(b.bound) {
+		if a.Position != nil {
+			c.pos = *a.Position
+		}
+		c.err = atPath(shown, store.Errorf(store.Invalid, "phải trong khoảng 1–%d", "must be within 1–%d", b.bound))
 	}
 }
 

@@ -14,10 +14,7 @@ import (
 
 // ProgressReports is the resolver for the progressReports field.
 func (r *assignmentResolver) ProgressReports(ctx context.Context, obj *tasks.Assignment, first *int) ([]*tasks.ProgressReport, error) {
-	n, err := countArg("first", reportsLength(first), tasks.MaxReports)
-	if err != nil {
-		return nil, err
-	}
+	n := bounded("Assignment.progressReports", reportsLength(first))
 	return loadersOf(ctx).reportsOf.Load(ctx, historyKey{obj.ID, n})
 }
 

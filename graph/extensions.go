@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
@@ -68,18 +67,6 @@ func newExtLoaders(r *Resolver, sc rbac.Scope, l *loaders) *extLoaders {
 	return x
 }
 
-// countArg checks a list's length argument (field, last: or first:) of n
-// rows against its bound. The complexity limit prices such a list at n
-// within 1–bound (bounded), since anything else is refused here, before
-// any of its rows is read.
-func countArg(field string, n, bound int) (int, error) {
-	if n < 1 || n > bound {
-		return 0, &store.Error{Code: store.Invalid, Field: field, Message: fmt.Sprintf("%s phải trong khoảng 1–%d", field, bound),
-			English: fmt.Sprintf("%s must be within 1–%d", field, bound)}
-	}
-	return n, nil
-}
-
 // taskStatus serves Task.status and Task.statusAgainstOriginal: judged on
 // the unit named, or by default on the enclosing list's assignee, or on the
 // caller's scope.
@@ -131,7 +118,7 @@ func (r *Resolver) prefetchExtensions(ctx context.Context, f graphql.CollectedFi
 	case "extensionRequests", "dueDateHistory":
 		n, ok := last()
 		if !ok || n < 1 || n > tasks.MaxHistory {
-			return // the field refuses it
+			return // refused before the operation ran (inputCheck)
 		}
 		for _, a := range as {
 			if f.Name == "extensionRequests" {

@@ -33,19 +33,13 @@ func (r *assignmentResolver) StatusAgainstOriginal(ctx context.Context, obj *tas
 
 // ExtensionRequests is the resolver for the extensionRequests field.
 func (r *assignmentResolver) ExtensionRequests(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.ExtensionRequest, error) {
-	n, err := countArg("last", historyLength(last), tasks.MaxExtensionRequests)
-	if err != nil {
-		return nil, err
-	}
+	n := bounded("Assignment.extensionRequests", historyLength(last))
 	return loadersOf(ctx).ext.requestsOf.Load(ctx, historyKey{obj.ID, n})
 }
 
 // DueDateHistory is the resolver for the dueDateHistory field.
 func (r *assignmentResolver) DueDateHistory(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.DueDateChange, error) {
-	n, err := countArg("last", historyLength(last), tasks.MaxHistory)
-	if err != nil {
-		return nil, err
-	}
+	n := bounded("Assignment.dueDateHistory", historyLength(last))
 	return loadersOf(ctx).ext.dueDatesOf.Load(ctx, historyKey{obj.ID, n})
 }
 

@@ -243,13 +243,23 @@ func TestExtensionListsAreBounded(t *testing.T) {
 				t.Fatalf("5 assignments cost %d queries, 100 cost %d", small, big)
 			}
 			// Too long a list is refused for what it is, however long, not
-			// priced out of the complexity limit.
+			// priced out of the complexity limit; once, before anything
+			// runs, even where no assignment would have asked it; a
+			// variable is named.
 			for _, f := range []string{"extensionRequests", "dueDateHistory", "history"} {
 				for _, n := range []string{"0", "101", "2147483647"} {
 					r := c.do(`{ assignments(first: 100) { nodes { `+f+`(last: `+n+`) { __typename } } } }`, nil, nil)
-					if code(r) != "INVALID" || !strings.Contains(r.Errors[0].Message, "last") || !strings.Contains(r.Errors[0].Message, "1–100") {
+					if code(r) != "INVALID" || len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "last") || !strings.Contains(r.Errors[0].Message, "1–100") {
 						t.Fatalf("%s(last: %s) → %s", f, n, azErrs(r))
 					}
+				}
+				r := c.do(`{ assignments(first: 1, filter: {states: [CANCELLED]}) { nodes { `+f+`(last: 0) { __typename } } } }`, nil, nil)
+				if code(r) != "INVALID" {
+					t.Fatalf("%s(last: 0) on no assignment → %s", f, azErrs(r))
+				}
+				r = c.do(`query($n: Int) { assignments(first: 2) { nodes { `+f+`(last: $n) { __typename } } } }`, map[string]any{"n": 0}, nil)
+				if code(r) != "INVALID" || len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0].Message, "$n:") {
+					t.Fatalf("%s(last: $n) with n = 0 → %s", f, azErrs(r))
 				}
 			}
 			r := c.do(`{ assignments(first: 100) { nodes { extensionRequests(last: 100) { assignment { dueDateHistory(last: 100) { note } } } } } }`, nil, nil)

@@ -16,10 +16,7 @@ import (
 
 // History is the resolver for the history field.
 func (r *assignmentResolver) History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error) {
-	n, err := countArg("last", historyLength(last), tasks.MaxHistory)
-	if err != nil {
-		return nil, err
-	}
+	n := bounded("Assignment.history", historyLength(last))
 	return loadersOf(ctx).historyOf.Load(ctx, historyKey{obj.ID, n})
 }
 
