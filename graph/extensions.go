@@ -92,13 +92,6 @@ func (r *Resolver) taskStatus(ctx context.Context, obj *tasks.Task, asOf *store.
 func (r *Resolver) prefetchExtensions(ctx context.Context, f graphql.CollectedField, as []*tasks.Assignment) {
 	l := loadersOf(ctx)
 	args := f.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
-	last := func() (int, bool) {
-		n, ok := args["last"].(int64)
-		if !ok {
-			return historyLength(nil), args["last"] == nil
-		}
-		return int(n), true
-	}
 	switch f.Name {
 	case "originalDueDate":
 		for _, a := range as {
@@ -116,10 +109,11 @@ func (r *Resolver) prefetchExtensions(ctx context.Context, f graphql.CollectedFi
 			l.assignmentStatus.LoadThunk(ctx, assignmentStatusKey{asOf: day, assignment: a.ID, judged: tasks.DueOriginal})
 		}
 	case "extensionRequests", "dueDateHistory":
-		n, ok := last()
-		if !ok || n < 1 || n > tasks.MaxHistory {
-			return // refused before the operation ran (inputCheck)
+		last := historyLength(nil)
+		if v, ok := args["last"].(int64); ok {
+			last = int(v)
 		}
+		n := bounded("Assignment."+f.Name, last) // as the resolver reads it
 		for _, a := range as {
 			if f.Name == "extensionRequests" {
 				l.ext.requestsOf.LoadThunk(ctx, historyKey{a.ID, n})
