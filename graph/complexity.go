@@ -249,17 +249,17 @@ func complexity(b *listBounds) ComplexityRoot {
 	// one per unit, like Task.assignments.
 	c.AssignTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
 	c.CancelTaskPayload.Assignments = func(child int) int { return each(b.get().Units, child) }
-	c.Assignment.History = func(child int, last *int) int { return each(bounded("Assignment.history", historyLength(last)), child) }
+	c.Assignment.History = func(child int, last *int) int { return each(asked("Assignment.history", last), child) }
 	c.Assignment.FactsAsOf = func(child int, _ store.Date) int { return priceTally + child }
 	c.Assignment.ProgressReports = func(child int, first *int) int {
-		return each(bounded("Assignment.progressReports", reportsLength(first)), child)
+		return each(asked("Assignment.progressReports", first), child)
 	}
 	c.ProgressReport.Files = list(tasks.MaxReportFiles)
 	c.Assignment.ExtensionRequests = func(child int, last *int) int {
-		return each(bounded("Assignment.extensionRequests", historyLength(last)), child)
+		return each(asked("Assignment.extensionRequests", last), child)
 	}
 	c.Assignment.DueDateHistory = func(child int, last *int) int {
-		return each(bounded("Assignment.dueDateHistory", historyLength(last)), child)
+		return each(asked("Assignment.dueDateHistory", last), child)
 	}
 	c.Assignment.StatusAgainstOriginal = func(int, *store.Date) int { return priceTally }
 	c.Task.StatusAgainstOriginal = func(int, *store.Date, *string) int { return priceTally }
@@ -294,14 +294,6 @@ func complexity(b *listBounds) ComplexityRoot {
 	return c
 }
 
-// historyLength is the number of versions Assignment.history(last:) asks for.
-func historyLength(last *int) int {
-	if last == nil {
-		return 20
-	}
-	return *last
-}
-
 // countBounds are the lists whose length argument is bounded, by field
 // (Type.field): the argument and its bound. inputCheck refuses a value
 // outside 1–bound before anything runs, with a message that names the
@@ -317,17 +309,13 @@ var countBounds = map[string]struct {
 	"Assignment.progressReports":   {"first", tasks.MaxReports},
 }
 
-// bounded is the length n asked of the list field (a key of countBounds)
-// within its bounds.
-func bounded(field string, n int) int { return min(max(n, 1), countBounds[field].bound) }
-
-// reportsLength is the number of reports Assignment.progressReports(first:)
-// asks for.
-func reportsLength(first *int) int {
-	if first == nil {
+// asked is the length a bounded list field (a key of countBounds) reads:
+// n, or 20 when not given, within its bounds.
+func asked(field string, n *int) int {
+	if n == nil {
 		return 20
 	}
-	return *first
+	return min(max(*n, 1), countBounds[field].bound)
 }
 
 // taskFilterPrice is what a tasks list's filter adds to its price.

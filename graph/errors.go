@@ -421,8 +421,11 @@ func (c *checker) selections(set ast.SelectionSet) {
 // written in the query or passed in a variable: within 1–bound.
 func (c *checker) count(f *ast.Field) {
 	b, ok := countBounds[f.ObjectDefinition.Name+"."+f.Name]
+	if !ok {
+		return
+	}
 	a := f.Arguments.ForName(b.arg)
-	if !ok || a == nil || a.Value == nil {
+	if a == nil || a.Value == nil {
 		return
 	}
 	shown, v := b.arg, any(nil)

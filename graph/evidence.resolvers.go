@@ -14,7 +14,7 @@ import (
 
 // ProgressReports is the resolver for the progressReports field.
 func (r *assignmentResolver) ProgressReports(ctx context.Context, obj *tasks.Assignment, first *int) ([]*tasks.ProgressReport, error) {
-	n := bounded("Assignment.progressReports", reportsLength(first))
+	n := asked("Assignment.progressReports", first)
 	return loadersOf(ctx).reportsOf.Load(ctx, historyKey{obj.ID, n})
 }
 

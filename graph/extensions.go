@@ -109,11 +109,11 @@ func (r *Resolver) prefetchExtensions(ctx context.Context, f graphql.CollectedFi
 			l.assignmentStatus.LoadThunk(ctx, assignmentStatusKey{asOf: day, assignment: a.ID, judged: tasks.DueOriginal})
 		}
 	case "extensionRequests", "dueDateHistory":
-		last := historyLength(nil)
+		var last *int
 		if v, ok := args["last"].(int64); ok {
-			last = int(v)
+			last = new(int(v))
 		}
-		n := bounded("Assignment."+f.Name, last) // as the resolver reads it
+		n := asked("Assignment."+f.Name, last) // as the resolver reads it
 		for _, a := range as {
 			if f.Name == "extensionRequests" {
 				l.ext.requestsOf.LoadThunk(ctx, historyKey{a.ID, n})

@@ -33,13 +33,13 @@ func (r *assignmentResolver) StatusAgainstOriginal(ctx context.Context, obj *tas
 
 // ExtensionRequests is the resolver for the extensionRequests field.
 func (r *assignmentResolver) ExtensionRequests(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.ExtensionRequest, error) {
-	n := bounded("Assignment.extensionRequests", historyLength(last))
+	n := asked("Assignment.extensionRequests", last)
 	return loadersOf(ctx).ext.requestsOf.Load(ctx, historyKey{obj.ID, n})
 }
 
 // DueDateHistory is the resolver for the dueDateHistory field.
 func (r *assignmentResolver) DueDateHistory(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.DueDateChange, error) {
-	n := bounded("Assignment.dueDateHistory", historyLength(last))
+	n := asked("Assignment.dueDateHistory", last)
 	return loadersOf(ctx).ext.dueDatesOf.Load(ctx, historyKey{obj.ID, n})
 }
 

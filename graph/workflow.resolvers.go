@@ -16,7 +16,7 @@ import (
 
 // History is the resolver for the history field.
 func (r *assignmentResolver) History(ctx context.Context, obj *tasks.Assignment, last *int) ([]*tasks.Facts, error) {
-	n := bounded("Assignment.history", historyLength(last))
+	n := asked("Assignment.history", last)
 	return loadersOf(ctx).historyOf.Load(ctx, historyKey{obj.ID, n})
 }
 
